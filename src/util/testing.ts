@@ -1,0 +1,64 @@
+// Test helpers shared by every tier: locating ../shared fixtures, skipping clearly, comparing numbers with tolerances.
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+
+/** The package root (the folder holding package.json), from src/ or dist/src/. */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'native'))) return dir;
+    dir = resolve(dir, '..');
+  }
+  throw new Error('cannot find the iclit package root');
+}
+
+/** `../shared` beside the repository (override with ICLIT_SHARED). */
+export function sharedDir(): string {
+  return process.env.ICLIT_SHARED ?? resolve(repoRoot(), '..', 'shared');
+}
+
+/**
+ * The path of `rel` inside ../shared, or undefined when it is missing. Fixture-tier tests pass the result to
+ * `t.skip` so that the report says plainly why they did not run.
+ */
+export function sharedPath(rel: string): string | undefined {
+  const p = join(sharedDir(), rel);
+  return existsSync(p) ? p : undefined;
+}
+
+/** The skip message for a fixture-tier test whose ../shared input is missing. */
+export function missingShared(rel: string): string {
+  return `needs ${join(sharedDir(), rel)} (the ../shared fixtures are not present; set ICLIT_SHARED to their folder)`;
+}
+
+/** Opt-in tiers: ICLIT_TEST_LARGE=1 for large models, ICLIT_TEST_GPU=1 for CUDA. */
+export const largeTests = process.env.ICLIT_TEST_LARGE === '1';
+export const gpuTests = process.env.ICLIT_TEST_GPU === '1';
+
+/** Asserts |a - e| <= atol + rtol * |e| elementwise, naming the worst element on failure. */
+export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol = 0, label = 'values'): void {
+  assert.equal(actual.length, expected.length, `${label}: length ${actual.length} != ${expected.length}`);
+  let worst = -1;
+  let worstExcess = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    const excess = Math.abs(a - e) - (atol + rtol * Math.abs(e));
+    if (Number.isNaN(a) !== Number.isNaN(e) || excess > worstExcess) {
+      worst = i;
+      worstExcess = Number.isNaN(excess) ? Infinity : excess;
+    }
+  }
+  if (worst >= 0) {
+    assert.fail(`${label}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (atol ${atol}, rtol ${rtol})`);
+  }
+}
+
+/** Largest absolute elementwise difference. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
