@@ -1,18 +1,10 @@
 // Test helpers shared by every tier: locating ../shared fixtures, skipping clearly, comparing numbers with tolerances.
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { repoRoot } from './paths.js';
 import assert from 'node:assert/strict';
 
-/** The package root (the folder holding package.json), from src/ or dist/src/. */
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'native'))) return dir;
-    dir = resolve(dir, '..');
-  }
-  throw new Error('cannot find the iclit package root');
-}
+export { repoRoot };
 
 /** `../shared` beside the repository (override with ICLIT_SHARED). */
 export function sharedDir(): string {

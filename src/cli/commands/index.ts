@@ -1,0 +1,4 @@
+// The list of iclit commands, in the order --help shows them.
+import type { Command } from '../args.js';
+
+export const commands: Command[] = [];
