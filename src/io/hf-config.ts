@@ -1,0 +1,171 @@
+// Hugging Face config.json for LLaMA-family decoders, normalised into one typed config with explicit properties.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { IclitError } from '../util/errors.js';
+
+export type RopeScaling =
+  | { type: 'linear'; factor: number }
+  | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositionEmbeddings: number };
+
+/** Everything the decoder needs; architecture differences are properties here, never branches on model_type. */
+export interface DecoderConfig {
+  modelType: string;
+  vocabSize: number;
+  hiddenSize: number;
+  intermediateSize: number;
+  numLayers: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  ropeTheta: number;
+  ropeScaling: RopeScaling | null;
+  rmsNormEps: number;
+  maxPositionEmbeddings: number;
+  tieWordEmbeddings: boolean;
+  /** q/k/v projections carry biases (Qwen2; LLaMA with attention_bias). */
+  qkvBias: boolean;
+  /** o_proj carries a bias (LLaMA with attention_bias). */
+  oBias: boolean;
+  mlpBias: boolean;
+  /** Keys attend to at most this many previous positions (Mistral), or null. */
+  slidingWindow: number | null;
+  bosTokenId: number | null;
+  eosTokenId: number | null;
+}
+
+// Per-model_type defaults and how HF's keys map onto the properties above.
+const FAMILIES: Record<string, { qkvBias: (c: Raw) => boolean; oBias: (c: Raw) => boolean; slidingWindow: (c: Raw) => number | null }> = {
+  llama: { qkvBias: (c) => c.attention_bias === true, oBias: (c) => c.attention_bias === true, slidingWindow: () => null },
+  mistral: { qkvBias: () => false, oBias: () => false, slidingWindow: (c) => (typeof c.sliding_window === 'number' ? c.sliding_window : null) },
+  qwen2: {
+    qkvBias: () => true,
+    oBias: () => false,
+    slidingWindow: (c) => (c.use_sliding_window === true && typeof c.sliding_window === 'number' ? c.sliding_window : null),
+  },
+};
+
+type Raw = Record<string, unknown>;
+
+export const SUPPORTED_MODEL_TYPES = Object.keys(FAMILIES);
+
+/** Reads and validates `dir/config.json`. */
+export function readDecoderConfig(dir: string): DecoderConfig {
+  const path = join(dir, 'config.json');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new IclitError(`${path} not found (is ${dir} a Hugging Face model folder?)`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new IclitError(`${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new IclitError(`${path} is not a JSON object`);
+  return parseDecoderConfig(raw as Raw, path);
+}
+
+export function parseDecoderConfig(c: Raw, source = 'config.json'): DecoderConfig {
+  const modelType = c.model_type;
+  if (typeof modelType !== 'string') throw new IclitError(`${source}: missing "model_type"`);
+  const family = FAMILIES[modelType];
+  if (!family) throw new IclitError(`${source}: model_type "${modelType}" is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);
+  const int = (key: string, fallback?: number): number => {
+    const v = c[key] ?? fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
+      throw new IclitError(`${source}: "${key}" must be a positive integer${v === undefined ? ' (missing)' : `, got ${JSON.stringify(v)}`}`);
+    }
+    return v;
+  };
+  const real = (key: string, fallback: number): number => {
+    const v = c[key] ?? fallback;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new IclitError(`${source}: "${key}" must be a positive number, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const hiddenSize = int('hidden_size');
+  const numHeads = int('num_attention_heads');
+  const numKvHeads = int('num_key_value_heads', numHeads);
+  if (numHeads % numKvHeads !== 0) throw new IclitError(`${source}: num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKvHeads})`);
+  const headDim = c.head_dim == null ? hiddenSize / numHeads : int('head_dim');
+  if (!Number.isInteger(headDim)) throw new IclitError(`${source}: hidden_size (${hiddenSize}) is not divisible by num_attention_heads (${numHeads}) and no head_dim is given`);
+  if (headDim % 2 !== 0) throw new IclitError(`${source}: head_dim ${headDim} must be even for rotary embeddings`);
+  const act = c.hidden_act ?? 'silu';
+  if (act !== 'silu') throw new IclitError(`${source}: hidden_act "${String(act)}" is not supported (only silu)`);
+  const bos = c.bos_token_id;
+  const eos = Array.isArray(c.eos_token_id) ? c.eos_token_id[0] : c.eos_token_id;
+  return {
+    modelType,
+    vocabSize: int('vocab_size'),
+    hiddenSize,
+    intermediateSize: int('intermediate_size'),
+    numLayers: int('num_hidden_layers'),
+    numHeads,
+    numKvHeads,
+    headDim,
+    ropeTheta: real('rope_theta', 10000),
+    ropeScaling: parseRopeScaling(c.rope_scaling, source),
+    rmsNormEps: real('rms_norm_eps', 1e-6),
+    maxPositionEmbeddings: int('max_position_embeddings', 2048),
+    tieWordEmbeddings: c.tie_word_embeddings === true,
+    qkvBias: family.qkvBias(c),
+    oBias: family.oBias(c),
+    mlpBias: c.mlp_bias === true,
+    slidingWindow: family.slidingWindow(c),
+    bosTokenId: typeof bos === 'number' ? bos : null,
+    eosTokenId: typeof eos === 'number' ? eos : null,
+  };
+}
+
+function parseRopeScaling(v: unknown, source: string): RopeScaling | null {
+  if (v == null) return null;
+  if (typeof v !== 'object') throw new IclitError(`${source}: rope_scaling must be an object or null`);
+  const r = v as Raw;
+  const type = r.rope_type ?? r.type;
+  const factor = r.factor;
+  if (type === 'default') return null;
+  if (typeof factor !== 'number' || factor <= 0) throw new IclitError(`${source}: rope_scaling.factor must be a positive number`);
+  if (type === 'linear') return { type: 'linear', factor };
+  if (type === 'llama3') {
+    const num = (k: string): number => {
+      if (typeof r[k] !== 'number') throw new IclitError(`${source}: rope_scaling.${k} is required for llama3 scaling`);
+      return r[k] as number;
+    };
+    return {
+      type: 'llama3',
+      factor,
+      lowFreqFactor: num('low_freq_factor'),
+      highFreqFactor: num('high_freq_factor'),
+      originalMaxPositionEmbeddings: num('original_max_position_embeddings'),
+    };
+  }
+  throw new IclitError(`${source}: rope_scaling type "${String(type)}" is not implemented (supported: linear, llama3)`);
+}
+
+/** config.json text for a DecoderConfig (used by random checkpoints and the demo model). */
+export function toHfConfig(c: DecoderConfig, extra: Raw = {}): Raw {
+  const arch: Record<string, string> = { llama: 'LlamaForCausalLM', mistral: 'MistralForCausalLM', qwen2: 'Qwen2ForCausalLM' };
+  return {
+    architectures: [arch[c.modelType] ?? 'LlamaForCausalLM'],
+    model_type: c.modelType,
+    vocab_size: c.vocabSize,
+    hidden_size: c.hiddenSize,
+    intermediate_size: c.intermediateSize,
+    num_hidden_layers: c.numLayers,
+    num_attention_heads: c.numHeads,
+    num_key_value_heads: c.numKvHeads,
+    head_dim: c.headDim,
+    rope_theta: c.ropeTheta,
+    rms_norm_eps: c.rmsNormEps,
+    max_position_embeddings: c.maxPositionEmbeddings,
+    tie_word_embeddings: c.tieWordEmbeddings,
+    attention_bias: c.modelType === 'llama' ? c.qkvBias : undefined,
+    mlp_bias: c.mlpBias || undefined,
+    hidden_act: 'silu',
+    bos_token_id: c.bosTokenId,
+    eos_token_id: c.eosTokenId,
+    torch_dtype: 'float32',
+    ...extra,
+  };
+}

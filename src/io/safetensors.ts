@@ -1,0 +1,170 @@
+// The safetensors format: header parsing with validation, zero-copy memory-mapped reads, and writing.
+import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { MappedFile, elementBytes, type DType, type Tensor } from '../torch/index.js';
+import { IclitError } from '../util/errors.js';
+
+const DTYPES: Record<string, DType> = {
+  F32: 'float32',
+  F16: 'float16',
+  BF16: 'bfloat16',
+  F64: 'float64',
+  I64: 'int64',
+  I32: 'int32',
+  U8: 'uint8',
+  I8: 'int8',
+  BOOL: 'bool',
+};
+const CODES: Record<DType, string> = Object.fromEntries(Object.entries(DTYPES).map(([k, v]) => [v, k])) as Record<DType, string>;
+
+export interface TensorInfo {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  /** Absolute byte offset of the tensor's data in the file. */
+  byteOffset: number;
+  byteLength: number;
+}
+
+export interface SafetensorsHeader {
+  tensors: Map<string, TensorInfo>;
+  metadata: Record<string, string>;
+}
+
+// Refuse absurd headers before allocating for them (the format's own reference reader caps at 100 MB).
+const MAX_HEADER = 100 * 1024 * 1024;
+
+/** Reads and validates the header of a .safetensors file (only the header bytes are read). */
+export function readSafetensorsHeader(path: string): SafetensorsHeader {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new IclitError(`cannot open ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const bad = (why: string): never => {
+      throw new IclitError(`${path} is not a valid safetensors file: ${why}`);
+    };
+    if (size < 8) bad(`the file is ${size} bytes, shorter than the 8-byte header length`);
+    const lenBuf = Buffer.alloc(8);
+    readSync(fd, lenBuf, 0, 8, 0);
+    const headerLen = Number(lenBuf.readBigUInt64LE(0));
+    if (headerLen > MAX_HEADER) bad(`the header claims ${headerLen} bytes`);
+    if (8 + headerLen > size) bad(`the header claims ${headerLen} bytes but the file has ${size - 8} after the length (truncated?)`);
+    const headerBuf = Buffer.alloc(headerLen);
+    readSync(fd, headerBuf, 0, headerLen, 8);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(headerBuf.toString('utf8'));
+    } catch {
+      bad('the header is not JSON');
+    }
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) bad('the header is not a JSON object');
+    const dataStart = 8 + headerLen;
+    const dataSize = size - dataStart;
+    const tensors = new Map<string, TensorInfo>();
+    let metadata: Record<string, string> = {};
+    for (const [name, v] of Object.entries(raw as Record<string, unknown>)) {
+      if (name === '__metadata__') {
+        metadata = (v ?? {}) as Record<string, string>;
+        continue;
+      }
+      const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+      if (!e || typeof e !== 'object') bad(`entry '${name}' is not an object`);
+      const dtype = typeof e.dtype === 'string' ? DTYPES[e.dtype] : undefined;
+      if (!dtype) bad(`tensor '${name}' has unsupported dtype ${JSON.stringify(e.dtype)} (supported: ${Object.keys(DTYPES).join(', ')})`);
+      const shape = e.shape;
+      if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) bad(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+      const offs = e.data_offsets;
+      if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0) || offs[1] < offs[0]) {
+        bad(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offs)}`);
+      }
+      const [begin, end] = offs as [number, number];
+      const numel = (shape as number[]).reduce((a, b) => a * b, 1);
+      const want = numel * elementBytes(dtype as DType);
+      if (end - begin !== want) bad(`tensor '${name}' ([${(shape as number[]).join(', ')}] ${e.dtype as string}) needs ${want} bytes but its offsets span ${end - begin}`);
+      if (end > dataSize) bad(`tensor '${name}' ends at byte ${end} of the data but the file holds only ${dataSize} (truncated?)`);
+      tensors.set(name, { name, dtype: dtype as DType, shape: shape as number[], byteOffset: dataStart + begin, byteLength: want });
+    }
+    return { tensors, metadata };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** An open .safetensors file whose tensors are memory-mapped views (no copy until converted). */
+export class SafetensorsFile {
+  readonly header: SafetensorsHeader;
+  #map: MappedFile | undefined;
+
+  private constructor(readonly path: string) {
+    this.header = readSafetensorsHeader(path);
+  }
+
+  static open(path: string): SafetensorsFile {
+    return new SafetensorsFile(path);
+  }
+
+  names(): string[] {
+    return [...this.header.tensors.keys()];
+  }
+
+  info(name: string): TensorInfo | undefined {
+    return this.header.tensors.get(name);
+  }
+
+  /** A read-only tensor viewing the file's bytes (do not modify it in place). */
+  tensor(name: string): Tensor {
+    const info = this.header.tensors.get(name);
+    if (!info) throw new IclitError(`${this.path} has no tensor '${name}'`);
+    this.#map ??= new MappedFile(this.path);
+    return this.#map.tensor(info.byteOffset, info.dtype, info.shape);
+  }
+
+  /** Drops this file's own handle on the mapping; tensors already made keep it alive. */
+  close(): void {
+    this.#map?.close();
+    this.#map = undefined;
+  }
+}
+
+/** One tensor to write: raw little-endian bytes in `dtype`. */
+export interface TensorBytes {
+  dtype: DType;
+  shape: readonly number[];
+  data: ArrayBufferView;
+}
+
+/** Raw bytes of a tensor for writing (copies it out of libtorch). */
+export function tensorBytes(t: Tensor): TensorBytes {
+  return { dtype: t.dtype, shape: t.shape, data: t.toBuffer() };
+}
+
+/** Serialises tensors to the safetensors layout (names sorted, 8-byte aligned header). */
+export function encodeSafetensors(tensors: Record<string, TensorBytes> | Map<string, TensorBytes>, metadata?: Record<string, string>): Uint8Array[] {
+  const entries = (tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const header: Record<string, unknown> = {};
+  if (metadata) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const [name, t] of entries) {
+    const numel = t.shape.reduce((a, b) => a * b, 1);
+    const n = numel * elementBytes(t.dtype);
+    if (t.data.byteLength !== n) throw new IclitError(`tensor '${name}': ${t.data.byteLength} bytes given for shape [${t.shape.join(', ')}] ${t.dtype} (needs ${n})`);
+    header[name] = { dtype: CODES[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + n] };
+    offset += n;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+  const parts: Uint8Array[] = [len, Buffer.from(json, 'utf8')];
+  for (const [, t] of entries) parts.push(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  return parts;
+}
+
+/** Writes a .safetensors file. */
+export function writeSafetensors(path: string, tensors: Record<string, TensorBytes> | Map<string, TensorBytes>, metadata?: Record<string, string>): void {
+  const parts = encodeSafetensors(tensors, metadata);
+  writeFileSync(path, Buffer.concat(parts));
+}

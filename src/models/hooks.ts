@@ -1,0 +1,37 @@
+// What a forward pass captures: HF hidden-state indices, TransformerLens-style hook names, and the output shape.
+import type { Tensor } from '../torch/index.js';
+
+/**
+ * TransformerLens-like name of HF hidden state `i` of a model with `n` layers: index 0 is
+ * `blocks.0.hook_resid_pre` (the embeddings), index i in 1..n-1 is `blocks.{i-1}.hook_resid_post`, and index n is
+ * `ln_final.hook_normalized` (HF's last hidden state is taken after the final norm).
+ */
+export function hookName(i: number, n: number): string {
+  if (i === 0) return 'blocks.0.hook_resid_pre';
+  if (i === n) return 'ln_final.hook_normalized';
+  return `blocks.${i - 1}.hook_resid_post`;
+}
+
+/** A hook sees the activation [B, T, C]; returning a tensor replaces it (an intervention). */
+export type Hook = (activation: Tensor) => Tensor | void;
+
+export interface CaptureRequest {
+  /** HF hidden-state indices to return (negatives count from the end: -1 = after the final norm). */
+  hiddenStates?: number[];
+  /** 'last' = each sequence's last real token [B, C]; 'all' = every position [B, T, C]. */
+  positions?: 'last' | 'all';
+  /** Compute LM-head logits (float32) at `logitsPositions` (default: `positions`). */
+  logits?: boolean;
+  logitsPositions?: 'last' | 'all';
+  /** Hooks by name (see hookName). */
+  hooks?: Record<string, Hook>;
+}
+
+export interface ModelOutput {
+  /** float32 hidden states by HF index, [B, C] or [B, T, C]. */
+  hidden: Map<number, Tensor>;
+  /** float32 logits [B, V] or [B, T, V] when asked for. */
+  logits?: Tensor;
+  /** Real (unpadded) length of each sequence. */
+  lengths: number[];
+}

@@ -1,0 +1,4 @@
+// Model architectures: the LLaMA-family decoder (and the BERT encoder), their linear layers and hook points.
+export * from './llama.js';
+export * from './linear.js';
+export * from './hooks.js';
