@@ -35,7 +35,11 @@ export function helpText(cmd: Command): string {
 
 export function parseCommand(cmd: Command, argv: string[]): { flags: Record<string, string | boolean | string[] | undefined>; positionals: string[]; help: boolean } {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = { help: { type: 'boolean', short: 'h' } };
-  for (const [name, f] of Object.entries(cmd.flags)) options[name] = { type: f.type, multiple: f.multiple, short: f.short };
+  for (const [name, f] of Object.entries(cmd.flags)) {
+    options[name] = { type: f.type };
+    if (f.multiple) options[name].multiple = true;
+    if (f.short) options[name].short = f.short;
+  }
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });

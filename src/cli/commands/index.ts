@@ -1,4 +1,5 @@
 // The list of iclit commands, in the order --help shows them.
 import type { Command } from '../args.js';
+import { activations } from './activations.js';
 
-export const commands: Command[] = [];
+export const commands: Command[] = [activations];

@@ -1,0 +1,47 @@
+// `iclit activations`: hidden states of every requested layer for one input, written as safetensors.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { LlamaModel } from '../../models/index.js';
+import { writeSafetensors, tensorBytes, type TensorBytes } from '../../io/index.js';
+import { noGrad, tidy } from '../../torch/index.js';
+import { oneOf, required, str, type Command } from '../args.js';
+import { applyThreads, computeDtype, modelFlags, parseLayers, readTokens, tokenFlags } from '../common.js';
+
+export const activations: Command = {
+  name: 'activations',
+  summary: 'Capture hidden states (HF output_hidden_states convention) of a model for one input',
+  usage: 'activations --model DIR (--text STR | --ids 1,2,3) [--layers all|0,3,-1] [--positions last|all] [--dtype float32|bfloat16] --out FILE.safetensors',
+  flags: {
+    ...modelFlags,
+    ...tokenFlags,
+    layers: { type: 'string', value: 'all|0,3,-1', description: 'hidden-state indices: 0 = embeddings, -1 = after the final norm', default: 'all' },
+    positions: { type: 'string', value: 'last|all', description: 'last input token only, or every position', default: 'last' },
+    out: { type: 'string', value: 'FILE', description: 'output .safetensors: hidden.<layer> float32 [positions, hidden_size] and input_ids' },
+  },
+  async run(flags) {
+    const modelDir = required(flags, 'model');
+    const out = required(flags, 'out');
+    const positions = oneOf(flags, 'positions', ['last', 'all'] as const) ?? 'last';
+    const dtype = computeDtype(flags);
+    applyThreads(flags);
+    const { ids } = await readTokens(flags, modelDir);
+    const model = LlamaModel.load(modelDir, { dtype });
+    const layers = parseLayers(str(flags, 'layers'), model.numHiddenStates);
+    const tensors = new Map<string, TensorBytes>();
+    noGrad(() =>
+      tidy(() => {
+        const { hidden } = model.forward([ids], { hiddenStates: layers, positions });
+        for (const i of layers) {
+          const h = hidden.get(i)!.select(0, 0); // [T, C] or [C]
+          tensors.set(`hidden.${i}`, tensorBytes(positions === 'all' ? h : h.unsqueeze(0))); // [positions, C]
+        }
+      }),
+    );
+    tensors.set('input_ids', { dtype: 'int64', shape: [ids.length], data: BigInt64Array.from(ids.map(BigInt)) });
+    mkdirSync(dirname(out), { recursive: true });
+    writeSafetensors(out, tensors, { model: modelDir, dtype, positions, layers: layers.join(',') });
+    model.dispose();
+    process.stderr.write(`wrote ${layers.length} hidden states of ${ids.length} tokens to ${out}\n`);
+    return 0;
+  },
+};
