@@ -1,0 +1,270 @@
+// Prompt templates as data (TaskSpec) and the exact strings, with part spans, of anchor / ICL / IT / SL prompts.
+/*
+ * The exact format. A task's template is one string with named slots, e.g. sentiment
+ *
+ *     "{instruction}\nReview: {text}\nSentiment: {label}"        label words: "negative" (0) / "positive" (1)
+ *     "{instruction}\nEnglish: {source}\nCzech: {target}"        translation
+ *
+ * and is split into three pieces (splitTemplate):
+ *
+ *     I  instruction part   = "{instruction}" up to and including the first "\n" after it   → "{instruction}\n"
+ *     A  demonstration      = the rest, with the answer filled in       → "Review: {text}\nSentiment: {label}"
+ *     B  inference example  = A cut right before the answer slot, trailing spaces dropped → "Review: {text}\nSentiment:"
+ *
+ * The answer slot ({label} / {target}) must be the template's last thing. Demonstrations and the inference
+ * example are joined by the separator "\n\n". With A_i = demonstration i filled in and B = the inference example:
+ *
+ *     anchor     = I + B
+ *     ICL        = I + A_1 + "\n\n" + A_2 + ... + "\n\n" + A_k + "\n\n" + B      (k = 0 gives the anchor)
+ *     IT texts   = I + A_i, one text per demonstration (what the IT adapter is tuned on)
+ *     SL         = the same prompts with { withInstruction: false }: the I part is left out, nothing else changes.
+ *
+ * Nothing else is added: no BOS, no trailing newline or space (the tokenizer adds BOS). Example text goes in
+ * verbatim (readers already trimmed it). Slot values are inserted in one pass, so a "{...}" inside a review is
+ * never treated as a slot. Every prompt comes with its parts: spans [start, end) in JS string indices (UTF-16
+ * code units; use partsInUnits for code points or UTF-8 bytes) that tile the text exactly, in order:
+ * instruction?, demonstration 0, separator 0, demonstration 1, ..., separator, inference?; each demonstration
+ * also carries the span of its answer (the label word or the target sentence, without the space before it).
+ */
+import { IclitError } from '../util/errors.js';
+import type { SentimentExample, Task, TranslationExample } from './types.js';
+
+/** A template and how to fill it from one example of type E. */
+export interface TaskSpec<E> {
+  task: Task;
+  /** The full template of one tuning text: starts with "{instruction}", ends with the answer slot. */
+  template: string;
+  /** The slot that holds the answer ("label" / "target"); the inference example stops right before it. */
+  answerSlot: string;
+  /** Between demonstrations, and between the last demonstration and the inference example. */
+  separator: string;
+  /** Label words by label index (classification tasks only). */
+  labelWords?: readonly string[];
+  /** The slot values of one example, the answer slot included. */
+  slots(example: E): Record<string, string>;
+}
+
+export const SENTIMENT_LABEL_WORDS = ['negative', 'positive'] as const;
+
+export const SENTIMENT_SPEC: TaskSpec<SentimentExample> = {
+  task: 'sentiment',
+  template: '{instruction}\nReview: {text}\nSentiment: {label}',
+  answerSlot: 'label',
+  separator: '\n\n',
+  labelWords: SENTIMENT_LABEL_WORDS,
+  slots: (e) => ({ text: e.text, label: labelWord(SENTIMENT_LABEL_WORDS, e.label) }),
+};
+
+export const TRANSLATION_SPEC: TaskSpec<TranslationExample> = {
+  task: 'translation',
+  template: '{instruction}\nEnglish: {source}\nCzech: {target}',
+  answerSlot: 'target',
+  separator: '\n\n',
+  slots: (e) => ({ source: e.source, target: e.target }),
+};
+
+/** The built-in spec of a task. */
+export function taskSpec(task: 'sentiment'): TaskSpec<SentimentExample>;
+export function taskSpec(task: 'translation'): TaskSpec<TranslationExample>;
+export function taskSpec(task: Task): TaskSpec<SentimentExample> | TaskSpec<TranslationExample>;
+export function taskSpec(task: Task): TaskSpec<SentimentExample> | TaskSpec<TranslationExample> {
+  if (task === 'sentiment') return SENTIMENT_SPEC;
+  if (task === 'translation') return TRANSLATION_SPEC;
+  throw new IclitError(`unknown task "${String(task)}" (expected sentiment or translation)`);
+}
+
+function labelWord(words: readonly string[], label: number): string {
+  const w = words[label];
+  if (w === undefined) throw new IclitError(`label ${label} has no label word (label words: ${words.join(', ')})`);
+  return w;
+}
+
+/** The gold answer text of an example: its label word or its target sentence. */
+export function answerOf<E>(spec: TaskSpec<E>, example: E): string {
+  return slotValue(spec.slots(example), spec.answerSlot, spec.template);
+}
+
+/** The wrong-label condition: every label (or those at `indices`) replaced by the other one. */
+export function flipLabels(examples: readonly SentimentExample[], indices?: readonly number[]): SentimentExample[] {
+  const which = indices === undefined ? undefined : new Set(indices);
+  return examples.map((e, i) => (which === undefined || which.has(i) ? { text: e.text, label: (1 - e.label) as 0 | 1 } : { ...e }));
+}
+
+/** The three pieces of a template (see the comment at the top of this file). */
+export interface TemplatePieces {
+  instruction: string;
+  demonstration: string;
+  inference: string;
+}
+
+const SLOT = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** Splits a full template into its instruction part, demonstration and inference example; checks its shape. */
+export function splitTemplate(template: string, answerSlot: string): TemplatePieces {
+  const head = '{instruction}';
+  if (!template.startsWith(head)) throw new IclitError(`template ${JSON.stringify(template)} must start with ${head}`);
+  const nl = template.indexOf('\n', head.length);
+  if (nl < 0) throw new IclitError(`template ${JSON.stringify(template)} needs a line break after ${head}`);
+  const instruction = template.slice(0, nl + 1);
+  const demonstration = template.slice(nl + 1);
+  const answer = `{${answerSlot}}`;
+  if (!demonstration.endsWith(answer) || demonstration.indexOf(answer) !== demonstration.length - answer.length) {
+    throw new IclitError(`template ${JSON.stringify(template)} must end with its answer slot ${answer} (and hold it once)`);
+  }
+  if (/\{instruction\}/.test(demonstration)) throw new IclitError(`template ${JSON.stringify(template)} holds {instruction} twice`);
+  const inference = demonstration.slice(0, -answer.length).replace(/ +$/, '');
+  return { instruction, demonstration, inference };
+}
+
+function slotValue(values: Record<string, string>, name: string, template: string): string {
+  const v = values[name];
+  if (typeof v !== 'string') {
+    throw new IclitError(`template ${JSON.stringify(template)}: slot {${name}} has no value (have: ${Object.keys(values).join(', ')})`);
+  }
+  return v;
+}
+
+/** A filled template piece and where each slot's value landed in it. */
+interface Filled {
+  text: string;
+  slots: Record<string, Span>;
+}
+
+function fill(piece: string, values: Record<string, string>, template: string): Filled {
+  let text = '';
+  const slots: Record<string, Span> = {};
+  let last = 0;
+  for (const m of piece.matchAll(SLOT)) {
+    text += piece.slice(last, m.index);
+    const v = slotValue(values, m[1], template);
+    slots[m[1]] = { start: text.length, end: text.length + v.length };
+    text += v;
+    last = m.index + m[0].length;
+  }
+  return { text: text + piece.slice(last), slots };
+}
+
+/** [start, end) in JS string indices. */
+export interface Span {
+  start: number;
+  end: number;
+}
+
+export type PartKind = 'instruction' | 'demonstration' | 'separator' | 'inference';
+
+/** One part of a prompt. `index`: demonstration i, or separator i (after demonstration i); 0 otherwise. */
+export interface PromptPart extends Span {
+  kind: PartKind;
+  index: number;
+  /** For demonstrations: the span of the answer (label word or target sentence). */
+  answer?: Span;
+}
+
+/** A prompt's exact text and its parts, which tile the text in order. */
+export interface Prompt {
+  text: string;
+  parts: PromptPart[];
+}
+
+export interface PromptOptions {
+  /** false: leave out the instruction part (the SL texts and the instruction-free prompts). Default true. */
+  withInstruction?: boolean;
+}
+
+class PromptBuilder {
+  text = '';
+  parts: PromptPart[] = [];
+  add(kind: PartKind, index: number, piece: string, answer?: Span): void {
+    const start = this.text.length;
+    this.text += piece;
+    const part: PromptPart = { kind, index, start, end: this.text.length };
+    if (answer) part.answer = { start: start + answer.start, end: start + answer.end };
+    this.parts.push(part);
+  }
+  build(): Prompt {
+    return { text: this.text, parts: this.parts };
+  }
+}
+
+function begin<E>(spec: TaskSpec<E>, pieces: TemplatePieces, instruction: string, opts: PromptOptions): PromptBuilder {
+  const b = new PromptBuilder();
+  if (opts.withInstruction ?? true) {
+    if (typeof instruction !== 'string' || instruction.trim() === '') throw new IclitError('instruction is empty (pass withInstruction: false for prompts without one)');
+    b.add('instruction', 0, fill(pieces.instruction, { instruction }, spec.template).text);
+  }
+  return b;
+}
+
+function addDemonstrations<E>(b: PromptBuilder, spec: TaskSpec<E>, pieces: TemplatePieces, demos: readonly E[], trailingSeparator: boolean): void {
+  demos.forEach((d, i) => {
+    if (i > 0) b.add('separator', i - 1, spec.separator);
+    const f = fill(pieces.demonstration, spec.slots(d), spec.template);
+    b.add('demonstration', i, f.text, f.slots[spec.answerSlot]);
+  });
+  if (trailingSeparator && demos.length > 0) b.add('separator', demos.length - 1, spec.separator);
+}
+
+/** The anchor prompt X + B (instruction, then the inference example without its answer). */
+export function anchorPrompt<E>(spec: TaskSpec<E>, instruction: string, inference: E, opts: PromptOptions = {}): Prompt {
+  return iclPrompt(spec, instruction, [], inference, opts);
+}
+
+/** The ICL prompt X + A1 + label(A1) + ... + Ak + label(Ak) + B. */
+export function iclPrompt<E>(spec: TaskSpec<E>, instruction: string, demonstrations: readonly E[], inference: E, opts: PromptOptions = {}): Prompt {
+  const pieces = splitTemplate(spec.template, spec.answerSlot);
+  const b = begin(spec, pieces, instruction, opts);
+  addDemonstrations(b, spec, pieces, demonstrations, true);
+  b.add('inference', 0, fill(pieces.inference, spec.slots(inference), spec.template).text);
+  return b.build();
+}
+
+/** The IT tuning texts X + A + label(A), one per demonstration (SL texts with withInstruction: false). */
+export function tuningTexts<E>(spec: TaskSpec<E>, instruction: string, demonstrations: readonly E[], opts: PromptOptions = {}): Prompt[] {
+  const pieces = splitTemplate(spec.template, spec.answerSlot);
+  return demonstrations.map((d) => {
+    const b = begin(spec, pieces, instruction, opts);
+    addDemonstrations(b, spec, pieces, [d], false);
+    return b.build();
+  });
+}
+
+/**
+ * The part each token belongs to, given the tokens' [start, end) character offsets in `prompt.text` (same units as
+ * the parts): the part it overlaps most (the earlier one on a tie); undefined for empty spans such as BOS.
+ */
+export function tokenParts(prompt: Prompt, offsets: ReadonlyArray<readonly [number, number]>): (PromptPart | undefined)[] {
+  return offsets.map(([s, e]) => {
+    let best: PromptPart | undefined;
+    let bestOverlap = 0;
+    for (const p of prompt.parts) {
+      const overlap = Math.min(e, p.end) - Math.max(s, p.start);
+      if (overlap > bestOverlap) {
+        best = p;
+        bestOverlap = overlap;
+      }
+    }
+    return best;
+  });
+}
+
+/** The prompt's parts with offsets in Unicode code points or UTF-8 bytes instead of UTF-16 code units. */
+export function partsInUnits(prompt: Prompt, unit: 'codepoint' | 'utf8'): PromptPart[] {
+  // position[i] = offset, in `unit`, of UTF-16 index i
+  const position = new Array<number>(prompt.text.length + 1);
+  let pos = 0;
+  for (let i = 0; i < prompt.text.length; ) {
+    const cp = prompt.text.codePointAt(i) as number;
+    const width = cp > 0xffff ? 2 : 1;
+    position[i] = pos;
+    if (width === 2) position[i + 1] = pos;
+    pos += unit === 'codepoint' ? 1 : cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    i += width;
+  }
+  position[prompt.text.length] = pos;
+  const conv = (s: Span): Span => ({ start: position[s.start], end: position[s.end] });
+  return prompt.parts.map((p) => {
+    const q: PromptPart = { ...p, ...conv(p) };
+    if (p.answer) q.answer = conv(p.answer);
+    return q;
+  });
+}
