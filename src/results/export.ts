@@ -1,0 +1,214 @@
+// Flat tables of RepeatRecords (one row per repeat × condition) and their CSV, Parquet and JSONL encodings.
+import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer';
+import type { RepeatRecord } from '../experiments/record.js';
+import { IclitError } from '../util/errors.js';
+
+export type ExportFormat = 'csv' | 'parquet' | 'jsonl';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'parquet', 'jsonl'];
+
+/** A cell: null where the record has no value (e.g. no accuracy measured, a layer it did not measure). */
+export type Cell = number | string | boolean | null;
+
+export interface ExportColumn {
+  name: string;
+  /** Parquet type: 'DOUBLE' (may hold NaN), 'INT32', 'INT64', 'BOOLEAN' or 'STRING'. */
+  type: 'DOUBLE' | 'INT32' | 'INT64' | 'BOOLEAN' | 'STRING';
+}
+
+export interface ExportTable {
+  columns: ExportColumn[];
+  rows: Record<string, Cell>[];
+}
+
+/**
+ * The flat table, columns in this order:
+ *   experiment, condition, model, repeat, seed,
+ *   correct_zero_shot, correct_icl, correct_it, loss_decrease_instruction, loss_decrease_example, tune_loss,
+ *   sim_anchor_icl_L… , sim_anchor_it_L… , sim_icl_it_L…   (L = every hidden-state index any record measured, ascending),
+ *   sim_anchor_icl_last, sim_anchor_it_last, sim_icl_it_last   (each record's last measured layer),
+ *   layers (JSON array), prompt_anchor, prompt_icl, prompt_tuning (JSON array of strings: the tuning prompts keep
+ *   their newlines, so no separator could be safe), tokens_anchor, tokens_icl, tokens_tuning (JSON array),
+ *   millis, extra_<key>… (every key any record's `extra` has, sorted).
+ */
+export function exportTable(records: RepeatRecord[]): ExportTable {
+  const layerSet = new Set<number>();
+  const extraKeys = new Set<string>();
+  for (const r of records) {
+    for (const l of r.layers) layerSet.add(l);
+    for (const k of Object.keys(r.extra ?? {})) extraKeys.add(k);
+  }
+  const layers = [...layerSet].sort((a, b) => a - b);
+  const extras = [...extraKeys].sort();
+
+  const columns: ExportColumn[] = [
+    { name: 'experiment', type: 'STRING' },
+    { name: 'condition', type: 'STRING' },
+    { name: 'model', type: 'STRING' },
+    { name: 'repeat', type: 'INT32' },
+    { name: 'seed', type: 'INT64' },
+    { name: 'correct_zero_shot', type: 'DOUBLE' },
+    { name: 'correct_icl', type: 'DOUBLE' },
+    { name: 'correct_it', type: 'DOUBLE' },
+    { name: 'loss_decrease_instruction', type: 'DOUBLE' },
+    { name: 'loss_decrease_example', type: 'DOUBLE' },
+    { name: 'tune_loss', type: 'DOUBLE' },
+  ];
+  const sims = [
+    ['sim_anchor_icl', 'simAnchorIcl'],
+    ['sim_anchor_it', 'simAnchorIt'],
+    ['sim_icl_it', 'simIclIt'],
+  ] as const;
+  for (const [prefix] of sims) for (const l of layers) columns.push({ name: `${prefix}_${l}`, type: 'DOUBLE' });
+  for (const [prefix] of sims) columns.push({ name: `${prefix}_last`, type: 'DOUBLE' });
+  columns.push(
+    { name: 'layers', type: 'STRING' },
+    { name: 'prompt_anchor', type: 'STRING' },
+    { name: 'prompt_icl', type: 'STRING' },
+    { name: 'prompt_tuning', type: 'STRING' },
+    { name: 'tokens_anchor', type: 'INT32' },
+    { name: 'tokens_icl', type: 'INT32' },
+    { name: 'tokens_tuning', type: 'STRING' },
+    { name: 'millis', type: 'DOUBLE' },
+  );
+  for (const k of extras) columns.push({ name: `extra_${k}`, type: extraType(records, k) });
+
+  const rows = records.map((r) => {
+    const row: Record<string, Cell> = {
+      experiment: r.experiment,
+      condition: r.condition,
+      model: r.model,
+      repeat: r.repeat,
+      seed: r.seed,
+      correct_zero_shot: r.correct?.zeroShot ?? null,
+      correct_icl: r.correct?.icl ?? null,
+      correct_it: r.correct?.it ?? null,
+      loss_decrease_instruction: r.lossDecrease?.instruction ?? null,
+      loss_decrease_example: r.lossDecrease?.example ?? null,
+      tune_loss: r.tuneLoss ?? null,
+    };
+    const at = new Map(r.layers.map((l, i) => [l, i]));
+    const last = r.layers.length - 1;
+    for (const [prefix, field] of sims) {
+      for (const l of layers) {
+        const i = at.get(l);
+        row[`${prefix}_${l}`] = i === undefined ? null : r[field][i];
+      }
+    }
+    for (const [prefix, field] of sims) row[`${prefix}_last`] = last >= 0 ? r[field][last] : null;
+    row.layers = JSON.stringify(r.layers);
+    row.prompt_anchor = r.prompts.anchor;
+    row.prompt_icl = r.prompts.icl;
+    row.prompt_tuning = JSON.stringify(r.prompts.tuning);
+    row.tokens_anchor = r.tokenCounts.anchor;
+    row.tokens_icl = r.tokenCounts.icl;
+    row.tokens_tuning = JSON.stringify(r.tokenCounts.tuning);
+    row.millis = r.millis;
+    for (const k of extras) {
+      const v = r.extra?.[k];
+      row[`extra_${k}`] = v === undefined ? null : v;
+    }
+    return row;
+  });
+  return { columns, rows };
+}
+
+/** DOUBLE when every value of extra[key] is a number, BOOLEAN when every one is a boolean, else STRING. */
+function extraType(records: RepeatRecord[], key: string): ExportColumn['type'] {
+  const kinds = new Set<string>();
+  for (const r of records) {
+    const v = r.extra?.[key];
+    if (v !== undefined && v !== null) kinds.add(typeof v);
+  }
+  if (kinds.size === 1 && kinds.has('number')) return 'DOUBLE';
+  if (kinds.size === 1 && kinds.has('boolean')) return 'BOOLEAN';
+  return 'STRING';
+}
+
+/** A cell converted to what its column type holds (mixed extra values become strings). */
+function typedCell(v: Cell, type: ExportColumn['type']): Cell {
+  if (v === null) return null;
+  if (type === 'STRING' && typeof v !== 'string') return numberText(v);
+  return v;
+}
+
+/** Number text that round-trips (shortest form) with NaN, Infinity, -Infinity spelled out. */
+function numberText(v: number | boolean): string {
+  if (typeof v === 'boolean') return String(v);
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return 'Infinity';
+  if (v === -Infinity) return '-Infinity';
+  return String(v);
+}
+
+// ---------- CSV (RFC 4180) ----------
+
+/** A CSV field: quoted when it holds a comma, quote, CR or LF or starts/ends with a space; quotes doubled. */
+export function csvField(s: string): string {
+  return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/**
+ * RFC 4180 CSV: a header row, CRLF line ends, fields quoted where needed (prompts hold commas, quotes and
+ * newlines). Empty field = no value; NaN, Infinity and -Infinity are written as such (pandas reads them).
+ */
+export function toCsv(table: ExportTable): string {
+  const lines = [table.columns.map((c) => csvField(c.name)).join(',')];
+  for (const row of table.rows) {
+    lines.push(table.columns.map((c) => {
+      const v = row[c.name];
+      if (v === null || v === undefined) return '';
+      return csvField(typeof v === 'string' ? v : numberText(v));
+    }).join(','));
+  }
+  return lines.join('\r\n') + '\r\n';
+}
+
+// ---------- JSONL ----------
+
+/**
+ * One JSON object per row and line, keys in column order. JSON has no NaN: NaN, Infinity and -Infinity are
+ * written as the strings "NaN", "Infinity", "-Infinity" (pandas: `pd.to_numeric`; Python: `float(s)`).
+ */
+export function toJsonl(table: ExportTable): string {
+  let out = '';
+  for (const row of table.rows) {
+    const o: Record<string, Cell> = {};
+    for (const c of table.columns) {
+      const v = row[c.name];
+      o[c.name] = typeof v === 'number' && !Number.isFinite(v) ? numberText(v) : v;
+    }
+    out += JSON.stringify(o) + '\n';
+  }
+  return out;
+}
+
+// ---------- Parquet ----------
+
+/** Parquet (snappy) with one typed, nullable column per table column; NaN stays a DOUBLE NaN. */
+export function toParquet(table: ExportTable): Buffer {
+  const columnData: ColumnSource[] = table.columns.map((c) => ({
+    name: c.name,
+    type: c.type,
+    nullable: true,
+    data: table.rows.map((row) => typedCell(row[c.name] ?? null, c.type)),
+  }));
+  try {
+    return Buffer.from(parquetWriteBuffer({ columnData, createdBy: 'iclit' }));
+  } catch (e) {
+    throw new IclitError(`cannot write Parquet: ${(e as Error).message}`);
+  }
+}
+
+/** The records as CSV or JSONL text, or Parquet bytes. */
+export function exportRecords(records: RepeatRecord[], format: 'csv' | 'jsonl'): string;
+export function exportRecords(records: RepeatRecord[], format: 'parquet'): Buffer;
+export function exportRecords(records: RepeatRecord[], format: ExportFormat): Buffer | string;
+export function exportRecords(records: RepeatRecord[], format: ExportFormat): Buffer | string {
+  const table = exportTable(records);
+  switch (format) {
+    case 'csv': return toCsv(table);
+    case 'jsonl': return toJsonl(table);
+    case 'parquet': return toParquet(table);
+    default: throw new IclitError(`unknown export format '${String(format)}' (csv, parquet or jsonl)`);
+  }
+}

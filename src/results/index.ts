@@ -1,0 +1,11 @@
+// Public face of src/results: the results database, the run manifest and record exports.
+export { ResultsStore, unitKey, DB_FILE, MANIFEST_FILE, type UnitKey, type RunSink, type RecordFilter } from './store.js';
+export {
+  buildManifest, canonicalJson, checkManifest, configHash, fingerprintPath, manifestDifferences, sha256Hex,
+  type JsonValue, type Manifest, type ManifestAction, type ManifestData, type ManifestInput, type ManifestModel,
+} from './manifest.js';
+export {
+  EXPORT_FORMATS, csvField, exportRecords, exportTable, toCsv, toJsonl, toParquet,
+  type Cell, type ExportColumn, type ExportFormat, type ExportTable,
+} from './export.js';
+export { decodeJson, encodeJson } from './codec.js';

@@ -1,0 +1,214 @@
+// Tests of the results database: NaN-safe round trip, atomic groups (also under SIGKILL), resume keys, folder checks.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import { ResultsStore, unitKey, DB_FILE } from './store.js';
+import { decodeJson, encodeJson } from './codec.js';
+import { sampleGroups, sampleRecord } from './testing.js';
+import { IclitError } from '../util/errors.js';
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'iclit-results-'));
+}
+
+test('encodeJson/decodeJson keep NaN, ±Infinity and -0 that plain JSON loses', () => {
+  const v = { a: [NaN, Infinity, -Infinity, -0, 0, 1.5], b: { c: NaN }, s: 'NaN' };
+  assert.equal(JSON.stringify(v.a), '[null,null,null,0,0,1.5]'); // why the encoding exists
+  const back = decodeJson(encodeJson(v)) as typeof v;
+  assert.deepEqual(back, v); // deepStrictEqual uses Object.is: NaN equals NaN, -0 differs from 0
+  assert.ok(Object.is(back.a[3], -0));
+  assert.equal(back.s, 'NaN');
+});
+
+test('records round-trip through the database exactly, NaN included, and survive reopening', () => {
+  const dir = tmp();
+  try {
+    const withNaN = sampleRecord({ simIclIt: [NaN, -0, Infinity], tuneLoss: NaN, millis: NaN });
+    const bare = sampleRecord({ condition: 'bare', correct: undefined, lossDecrease: undefined, tuneLoss: undefined, extra: {} });
+    delete bare.correct;
+    delete bare.lossDecrease;
+    delete bare.tuneLoss;
+    let store = ResultsStore.open(dir, { create: true });
+    store.saveRecords([withNaN, bare]);
+    store.close();
+    store = ResultsStore.open(dir, { readonly: true });
+    const got = store.records();
+    store.close();
+    assert.equal(got.length, 2);
+    // order: experiment, model, condition, repeat → 'bare' < 'correct-labels'
+    assert.deepEqual(got[0], bare);
+    assert.deepEqual(got[1], withNaN);
+    assert.ok(Number.isNaN(got[1].simAnchorIcl[2]));
+    assert.ok(Number.isNaN(got[1].tuneLoss));
+    assert.ok(!('correct' in got[0]), 'absent optional fields stay absent');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the database is WAL, keyed uniquely, with flattened SQL columns (NaN → NULL there, JSON keeps it)', () => {
+  const dir = tmp();
+  try {
+    const store = ResultsStore.open(dir, { create: true });
+    store.saveRecords([sampleRecord({ tuneLoss: NaN }), sampleRecord({ condition: 'b', tuneLoss: 0.25, seed: 2 ** 40 })]);
+    // saving the same unit again replaces it (idempotent), it does not duplicate
+    store.saveRecords([sampleRecord({ condition: 'b', tuneLoss: 0.5, seed: 7 })]);
+    store.close();
+    const db = new Database(join(dir, DB_FILE), { readonly: true });
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    const rows = db.prepare('SELECT condition, seed, tune_loss, millis, correct_icl, created_at FROM records ORDER BY condition').all() as
+      { condition: string; seed: number; tune_loss: number | null; millis: number; correct_icl: number; created_at: string }[];
+    db.close();
+    assert.equal(rows.length, 2);
+    assert.deepEqual(rows.map((r) => [r.condition, r.seed, r.tune_loss, r.millis, r.correct_icl]), [
+      ['b', 7, 0.5, 1234.5, 1],
+      ['correct-labels', 1000, null, 1234.5, 1],
+    ]);
+    assert.match(rows[0].created_at, /^\d{4}-\d\d-\d\dT/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('records() sorts by experiment, model, condition, repeat and filters', () => {
+  const dir = tmp();
+  try {
+    const store = ResultsStore.open(dir, { create: true });
+    for (const g of sampleGroups(['k=5', 'k=1'], 3, { experiment: 'shots' }).reverse()) store.saveRecords(g);
+    store.saveRecords([sampleRecord({ experiment: 'convergence', model: 'b' }), sampleRecord({ experiment: 'convergence', model: 'a' })]);
+    const keys = store.records().map((r) => `${r.experiment}|${r.model}|${r.condition}|${r.repeat}`);
+    assert.deepEqual(keys, [
+      'convergence|a|correct-labels|0', 'convergence|b|correct-labels|0',
+      'shots|tiny-llama|k=1|0', 'shots|tiny-llama|k=1|1', 'shots|tiny-llama|k=1|2',
+      'shots|tiny-llama|k=5|0', 'shots|tiny-llama|k=5|1', 'shots|tiny-llama|k=5|2',
+    ]);
+    assert.equal(store.records({ experiment: 'shots', condition: 'k=5' }).length, 3);
+    assert.equal(store.records({ model: 'a' }).length, 1);
+    assert.deepEqual(store.experiments(), ['convergence', 'shots']);
+    assert.deepEqual(store.summary().find((s) => s.condition === 'k=1'), { experiment: 'shots', model: 'tiny-llama', condition: 'k=1', n: 3 });
+    store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('resume: doneKeys, isDone and the RunSink agree on what is finished', () => {
+  const dir = tmp();
+  try {
+    const store = ResultsStore.open(dir, { create: true });
+    const sink = store.sink();
+    const [g0, g1] = sampleGroups(['a', 'b'], 2);
+    sink.save(g0);
+    const k = { experiment: 'convergence', condition: 'a', repeat: 0, model: 'tiny-llama' };
+    assert.equal(store.isDone('convergence', 'a', 0, 'tiny-llama'), true);
+    assert.equal(store.isDone('convergence', 'a', 1, 'tiny-llama'), false);
+    assert.equal(sink.isDone(k), true);
+    assert.equal(sink.isDone(unitKey(k)), true);
+    assert.equal(sink.isDone({ ...k, repeat: 1 }), false);
+    assert.equal(sink.isDone({ ...k, model: 'other' }), false);
+    assert.deepEqual(store.doneKeys(), new Set([unitKey(k), unitKey({ ...k, condition: 'b' })]));
+    sink.save(g1);
+    assert.equal(store.doneKeys().size, 4);
+    assert.throws(() => sink.isDone('convergence/a/0'), /not a unit key/);
+    store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a group that fails midway leaves nothing of itself (one transaction)', () => {
+  const dir = tmp();
+  try {
+    const store = ResultsStore.open(dir, { create: true });
+    const [g0, g1] = sampleGroups(['a', 'b', 'c'], 2);
+    store.saveRecords(g0);
+    // the second record is invalid: the first was already inserted when it is checked
+    const broken = [g1[0], { ...g1[1], simAnchorIt: [1] }, g1[2]];
+    assert.throws(() => store.saveRecords(broken), (e: unknown) => e instanceof IclitError && /convergence\/tiny-llama\/b\/repeat 1: simAnchorIt must be 3 numbers/.test(e.message));
+    assert.equal(store.isDone('convergence', 'a', 1, 'tiny-llama'), false);
+    assert.equal(store.records().length, 3);
+    // a duplicate unit within one group is also refused as a whole
+    assert.throws(() => store.saveRecords([g1[0], g1[0]]), /appears twice/);
+    assert.equal(store.records().length, 3);
+    store.saveRecords(g1);
+    assert.equal(store.records().length, 6);
+    store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a process killed (SIGKILL) in the middle of saving a group leaves no part of it', () => {
+  const dir = tmp();
+  try {
+    const store = ResultsStore.open(dir, { create: true });
+    store.saveRecords([sampleRecord({ condition: 'first' })]);
+    store.close();
+    const storeUrl = pathToFileURL(join(import.meta.dirname, 'store.js')).href;
+    const testingUrl = pathToFileURL(join(import.meta.dirname, 'testing.js')).href;
+    // The third record's extra has a getter that kills the process while the group is being encoded, after
+    // the first two rows were inserted inside the open transaction.
+    const script = `
+      const { ResultsStore } = await import(${JSON.stringify(storeUrl)});
+      const { sampleRecord } = await import(${JSON.stringify(testingUrl)});
+      const s = ResultsStore.open(${JSON.stringify(dir)});
+      const killer = sampleRecord({ condition: 'z', repeat: 1 });
+      killer.extra = { get boom() { process.kill(process.pid, 'SIGKILL'); return 1; } };
+      s.saveRecords([sampleRecord({ condition: 'x', repeat: 1 }), sampleRecord({ condition: 'y', repeat: 1 }), killer]);
+      console.log('not killed');`;
+    const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(res.signal, 'SIGKILL', `child should die by SIGKILL; stdout ${res.stdout} stderr ${res.stderr}`);
+    const after = ResultsStore.open(dir, { readonly: true });
+    assert.deepEqual(after.records().map((r) => r.condition), ['first']);
+    after.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('open: clear errors for folders that are not results folders', () => {
+  const dir = tmp();
+  try {
+    const missing = join(dir, 'nope');
+    assert.throws(() => ResultsStore.open(missing), (e: unknown) => e instanceof IclitError && e.message === `results folder ${missing} does not exist`);
+    assert.throws(() => ResultsStore.open(dir), /is not an iclit results folder \(no results\.sqlite in it\)/);
+    writeFileSync(join(dir, 'notes.txt'), 'hello');
+    assert.throws(() => ResultsStore.open(dir, { create: true }), /is not empty and not an iclit results folder/);
+    assert.throws(() => ResultsStore.open(join(dir, 'notes.txt')), /is a file, not a results folder/);
+    writeFileSync(join(dir, DB_FILE), 'this is not sqlite at all, just text that is long enough to be read');
+    assert.throws(() => ResultsStore.open(dir, { readonly: true }), (e: unknown) => e instanceof IclitError && /cannot open .*results\.sqlite|not an iclit results database/.test(e.message));
+    rmSync(join(dir, DB_FILE));
+    const other = new Database(join(dir, DB_FILE));
+    other.exec('CREATE TABLE t (x)');
+    other.close();
+    assert.throws(() => ResultsStore.open(dir), /is not an iclit results database \(application_id 0\)/);
+    // create makes missing parent folders too
+    const nested = join(dir, 'a', 'b');
+    ResultsStore.open(nested, { create: true }).close();
+    assert.ok(existsSync(join(nested, DB_FILE)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('read-only stores refuse writes; readers work while a writer holds the database open', () => {
+  const dir = tmp();
+  try {
+    const writer = ResultsStore.open(dir, { create: true });
+    writer.saveRecords([sampleRecord()]);
+    const reader = ResultsStore.open(dir, { readonly: true });
+    assert.equal(reader.records().length, 1);
+    writer.saveRecords([sampleRecord({ repeat: 1 })]);
+    assert.equal(reader.records().length, 2);
+    assert.throws(() => reader.saveRecords([sampleRecord({ repeat: 2 })]), /open read-only/);
+    reader.close();
+    writer.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
