@@ -1,5 +1,6 @@
 // The list of iclit commands, in the order --help shows them.
 import type { Command } from '../args.js';
 import { activations } from './activations.js';
+import { exportCommand } from './export.js';
 
-export const commands: Command[] = [activations];
+export const commands: Command[] = [activations, exportCommand];
