@@ -1,0 +1,18 @@
+// Public API of src/stats: pure statistics on plain numbers (cosine, Wilcoxon, percentiles, box stats, correlations, bootstrap, describe).
+export { cosineSimilarity } from './cosine.js';
+export {
+  wilcoxon,
+  wilcoxonPaired,
+  signedRankCounts,
+  WILCOXON_EXACT_MAX_N,
+  type Alternative,
+  type WilcoxonMethod,
+  type WilcoxonOptions,
+  type WilcoxonResult,
+} from './wilcoxon.js';
+export { percentile, percentiles, percentileOfSorted, median, boxStats, type BoxStats } from './percentiles.js';
+export { pearson, spearman, correlationPValue, type CorrelationResult } from './correlation.js';
+export { bootstrapMedianCI, type BootstrapOptions, type BootstrapInterval } from './bootstrap.js';
+export { describe, type Description } from './describe.js';
+export { averageRanks, tieGroupSizes } from './ranks.js';
+export { erf, erfc, normalCdf, normalSf, logGamma, logBeta, regularizedIncompleteBeta, studentTSf } from './special.js';
