@@ -5,6 +5,7 @@ export {
   wilcoxonPaired,
   signedRankCounts,
   WILCOXON_EXACT_MAX_N,
+  WILCOXON_EXACT_LIMIT,
   type Alternative,
   type WilcoxonMethod,
   type WilcoxonOptions,

@@ -120,6 +120,9 @@ test('bad input throws IclitError, never a silent number', () => {
   assert.throws(() => wilcoxon([0, 0, -0]), /all 3 difference\(s\) are zero/);
   assert.throws(() => wilcoxon([1, NaN, 2]), /wilcoxon: d\[1\] is NaN/);
   assert.throws(() => wilcoxon([1, Infinity]), IclitError);
+  const big = Array.from({ length: 1001 }, (_, i) => i + 1);
+  assert.throws(() => wilcoxon(big, { method: 'exact' }), /n = 1001 > 1000/);
+  assert.equal(wilcoxon(big).method, 'approx');
   // @ts-expect-error: invalid option on purpose
   assert.throws(() => wilcoxon([1, 2], { alternative: 'bigger' }), IclitError);
   // @ts-expect-error: invalid option on purpose

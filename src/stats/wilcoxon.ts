@@ -42,6 +42,8 @@ export interface WilcoxonResult {
 
 /** Above this n the exact distribution is not used by 'auto' (SciPy's threshold). */
 export const WILCOXON_EXACT_MAX_N = 50;
+/** Largest n for an explicit method 'exact': the O(n³) table and 2^n stay finite and fast below it. */
+export const WILCOXON_EXACT_LIMIT = 1000;
 
 const exactCountsCache = new Map<number, Float64Array>();
 
@@ -103,7 +105,12 @@ export function wilcoxon(d: ArrayLike<number>, options: WilcoxonOptions = {}): W
   let method: 'exact' | 'approx';
   if (requested === 'approx') method = 'approx';
   else if (nZeros > 0 || ties.length > 0) method = 'approx';
-  else if (requested === 'exact') method = 'exact';
+  else if (requested === 'exact') {
+    if (n > WILCOXON_EXACT_LIMIT) {
+      throw new IclitError(`wilcoxon: method "exact" with n = ${n} > ${WILCOXON_EXACT_LIMIT}; use "approx" or "auto"`);
+    }
+    method = 'exact';
+  }
   else method = n <= WILCOXON_EXACT_MAX_N ? 'exact' : 'approx';
 
   const base = { statistic, n, nZeros, alternative, wPlus, wMinus };
