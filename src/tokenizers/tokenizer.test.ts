@@ -161,6 +161,9 @@ test('BOS: an AddedToken-object bos_token and add_bos_token=false are honoured; 
   const off = Tokenizer.fromFiles({ tokenizerJson: trained.tokenizerJson, tokenizerConfig: { ...trained.tokenizerConfig, add_bos_token: false } });
   assert.deepEqual(off.encode('hello'), ids.slice(1)); // the post-processor's <s> is dropped
   assert.deepEqual(off.encode('hello', { addBos: true }), ids);
+  // Without tokenizer_config.json, ids come from config.json (a list of EOS ids: the first).
+  const fromModelConfig = Tokenizer.fromFiles({ tokenizerJson: trained.tokenizerJson, modelConfig: { bos_token_id: 1, eos_token_id: [2, 3] } });
+  assert.deepEqual([fromModelConfig.bosId, fromModelConfig.eosId, fromModelConfig.padId], [1, 2, undefined]);
   // No post-processor at all: BOS comes only from the config.
   const bare = Tokenizer.fromFiles({ tokenizerJson: { ...trained.tokenizerJson, post_processor: null }, tokenizerConfig: trained.tokenizerConfig });
   assert.deepEqual(bare.encode('hello'), ids);

@@ -135,7 +135,9 @@ export class Tokenizer {
         if (id === undefined) throw new IclitError(`${where(file)}: "${key}" is ${JSON.stringify(content)}, which is not in tokenizer.json's vocabulary`);
         return id;
       }
-      const id = files.modelConfig?.[`${role}_token_id`];
+      // Some configs list several EOS ids (LLaMA-3: [128001, 128009]); the first is the canonical one.
+      const raw = files.modelConfig?.[`${role}_token_id`];
+      const id = Array.isArray(raw) ? raw[0] : raw;
       if (typeof id === 'number' && Number.isInteger(id) && id >= 0 && id < this.vocabSize) return id;
       return undefined;
     };
