@@ -125,9 +125,10 @@ function extraType(records: RepeatRecord[], key: string): ExportColumn['type'] {
 }
 
 /** A cell converted to what its column type holds (mixed extra values become strings). */
-function typedCell(v: Cell, type: ExportColumn['type']): Cell {
+function typedCell(v: Cell, type: ExportColumn['type']): Cell | bigint {
   if (v === null) return null;
   if (type === 'STRING' && typeof v !== 'string') return numberText(v);
+  if (type === 'INT64' && typeof v === 'number') return BigInt(v);
   return v;
 }
 
