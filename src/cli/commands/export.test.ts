@@ -1,0 +1,140 @@
+// End-to-end tests of `iclit export`: main([...]) with captured stdout/stderr, and the real binary for piped Parquet.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parquetReadObjects } from 'hyparquet';
+import { main } from '../main.js';
+import { ResultsStore, exportRecords } from '../../results/index.js';
+import { sampleGroups, sampleRecord } from '../../results/testing.js';
+import { repoRoot } from '../../util/paths.js';
+
+type Write = typeof process.stdout.write;
+
+/** Runs main(argv) with stdout and stderr captured (the write callback is honoured). */
+async function run(argv: string[]): Promise<{ code: number; out: Buffer; err: string }> {
+  const out: Buffer[] = [];
+  const err: string[] = [];
+  const ow = process.stdout.write;
+  const ew = process.stderr.write;
+  const fake = (sink: (c: Buffer) => void): Write => ((chunk: string | Uint8Array, enc?: unknown, cb?: unknown) => {
+    sink(Buffer.from(chunk as string));
+    const done = typeof enc === 'function' ? enc : cb;
+    if (typeof done === 'function') done();
+    return true;
+  }) as Write;
+  process.stdout.write = fake((c) => out.push(c));
+  process.stderr.write = fake((c) => err.push(c.toString()));
+  try {
+    const code = await main(argv);
+    return { code, out: Buffer.concat(out), err: err.join('') };
+  } finally {
+    process.stdout.write = ow;
+    process.stderr.write = ew;
+  }
+}
+
+function makeResults(root: string): string {
+  const dir = join(root, 'run');
+  const store = ResultsStore.open(dir, { create: true });
+  for (const g of sampleGroups(['a', 'b'], 2)) store.saveRecords(g);
+  store.saveRecords([sampleRecord({ experiment: 'shots', condition: 'k=1', prompts: { anchor: 'x, "y"\nz', icl: 'i', tuning: [] } })]);
+  store.close();
+  return dir;
+}
+
+test('iclit export writes CSV and JSONL to stdout, filtered by --experiment, equal to exportRecords', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'iclit-export-'));
+  try {
+    const dir = makeResults(root);
+    const store = ResultsStore.open(dir, { readonly: true });
+    const all = store.records();
+    const shots = store.records({ experiment: 'shots' });
+    store.close();
+
+    const csv = await run(['export', dir, '--format', 'csv']);
+    assert.equal(csv.code, 0, csv.err);
+    assert.equal(csv.out.toString(), exportRecords(all, 'csv'));
+    assert.equal(csv.out.toString().split('\r\n')[0].split(',').slice(0, 5).join(','), 'experiment,condition,model,repeat,seed');
+
+    const jsonl = await run(['export', dir, '--format', 'jsonl', '--experiment', 'shots']);
+    assert.equal(jsonl.code, 0, jsonl.err);
+    assert.equal(jsonl.out.toString(), exportRecords(shots, 'jsonl'));
+    assert.equal(jsonl.out.toString().trim().split('\n').length, 1);
+    assert.equal(JSON.parse(jsonl.out.toString()).prompt_anchor, 'x, "y"\nz');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('iclit export --out writes Parquet (format from --format or the extension)', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'iclit-export-'));
+  try {
+    const dir = makeResults(root);
+    const file = join(root, 'out.parquet');
+    const res = await run(['export', dir, '--out', file]);
+    assert.equal(res.code, 0, res.err);
+    assert.equal(res.out.length, 0, 'nothing on stdout');
+    const buf = readFileSync(file);
+    const rows = await parquetReadObjects({ file: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer });
+    assert.equal(rows.length, 5);
+    assert.deepEqual(rows.map((r) => `${r.experiment}/${r.condition}/${r.repeat}`), ['convergence/a/0', 'convergence/a/1', 'convergence/b/0', 'convergence/b/1', 'shots/k=1/0']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('iclit export: clear errors and exit codes', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'iclit-export-'));
+  try {
+    const dir = makeResults(root);
+    let r = await run(['export', root, '--format', 'csv']);
+    assert.equal(r.code, 1);
+    assert.equal(r.err, `iclit: ${root} is not an iclit results folder (no results.sqlite in it)\n`);
+    r = await run(['export', dir]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--format is required/);
+    r = await run(['export', dir, '--format', 'xlsx']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--format must be one of csv, parquet, jsonl, got 'xlsx'/);
+    r = await run(['export', dir, '--format', 'csv', '--experiment', 'nope']);
+    assert.equal(r.code, 1);
+    assert.equal(r.err, `iclit: no records for experiment 'nope' in ${dir} (experiments there: convergence, shots)\n`);
+    r = await run(['export', '--format', 'csv']);
+    assert.equal(r.code, 2);
+    r = await run(['export', dir, '--format', 'csv', '--out', join(root, 'missing', 'x.csv')]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^iclit: cannot write .*x\.csv: ENOENT/);
+    const tty = process.stdout.isTTY;
+    process.stdout.isTTY = true;
+    try {
+      r = await run(['export', dir, '--format', 'parquet']);
+    } finally {
+      process.stdout.isTTY = tty;
+    }
+    assert.equal(r.code, 2);
+    assert.match(r.err, /refusing to write Parquet \(binary\) to a terminal/);
+    r = await run(['export', '--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.out.toString(), /Usage: iclit export RESULTS_DIR --format csv\|parquet\|jsonl/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('bin/iclit.js export pipes Parquet bytes to stdout', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'iclit-export-'));
+  try {
+    const dir = makeResults(root);
+    const res = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'iclit.js'), 'export', dir, '--format', 'parquet', '--experiment', 'shots'], { maxBuffer: 64 << 20 });
+    assert.equal(res.status, 0, res.stderr.toString());
+    const buf = res.stdout;
+    assert.equal(buf.subarray(0, 4).toString(), 'PAR1');
+    const rows = await parquetReadObjects({ file: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer });
+    assert.deepEqual(rows.map((r) => r.condition), ['k=1']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
