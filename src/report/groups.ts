@@ -1,0 +1,106 @@
+// Pure helpers that slice RepeatRecords: presets' expected conditions, ordering, values at a layer, label settings.
+import type { RepeatRecord } from '../experiments/record.js';
+import type { PairKey } from './types.js';
+
+export const PAIRS: readonly PairKey[] = ['simAnchorIcl', 'simAnchorIt', 'simIclIt'];
+
+/** How figures and tables name each similarity. */
+export const PAIR_LABEL: Record<PairKey, string> = {
+  simAnchorIcl: 's(anchor,ICL)',
+  simAnchorIt: 's(anchor,IT)',
+  simIclIt: 's(ICL,IT)',
+};
+
+/** The order sections appear in: the study's presets first, then anything else alphabetically. */
+export const PRESET_ORDER = ['convergence', 'wrong-label', 'cross-task', 'demo-similarity', 'shots', 'layers', 'sl', 'translation', 'accuracy', 'token-loss'];
+
+/** Conditions a preset always defines (so the report can say which are missing); [] where they depend on the config. */
+export function expectedConditions(experiment: string): string[] {
+  switch (experiment) {
+    case 'demo-similarity':
+      return Array.from({ length: 10 }, (_, i) => `bin=${i}`);
+    case 'shots':
+      return ['k=1', 'k=2', 'k=5', 'k=10'];
+    case 'wrong-label':
+      return ['correct-labels', 'wrong-labels'];
+    default:
+      return [];
+  }
+}
+
+/** Compares names with embedded numbers numerically ('k=2' < 'k=10', 'bin=9' < 'bin=10'). */
+export function naturalCompare(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+export function orderExperiments(names: Iterable<string>): string[] {
+  const set = [...new Set(names)];
+  const known = PRESET_ORDER.filter((p) => set.includes(p));
+  const other = set.filter((p) => !PRESET_ORDER.includes(p)).sort(naturalCompare);
+  return [...known, ...other];
+}
+
+/** A preset's conditions in its own order, then any others naturally sorted. */
+export function orderConditions(experiment: string, names: Iterable<string>): string[] {
+  const set = [...new Set(names)];
+  const expected = expectedConditions(experiment).filter((c) => set.includes(c));
+  const other = set.filter((c) => !expected.includes(c)).sort(naturalCompare);
+  return [...expected, ...other];
+}
+
+/** Groups items by a key, keeping first-seen order of keys. */
+export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    const g = m.get(k);
+    if (g) g.push(it);
+    else m.set(k, [it]);
+  }
+  return m;
+}
+
+/** The highest hidden-state index any of the records measured, or null when none measured a layer. */
+export function lastLayerOf(records: readonly RepeatRecord[]): number | null {
+  let last: number | null = null;
+  for (const r of records) for (const l of r.layers) if (last === null || l > last) last = l;
+  return last;
+}
+
+/** Every measured layer, ascending. */
+export function layersOf(records: readonly RepeatRecord[]): number[] {
+  const s = new Set<number>();
+  for (const r of records) for (const l of r.layers) s.add(l);
+  return [...s].sort((a, b) => a - b);
+}
+
+/** The similarity at hidden-state `layer`, NaN where the record did not measure it. */
+export function valueAt(r: RepeatRecord, key: PairKey, layer: number): number {
+  const i = r.layers.indexOf(layer);
+  if (i < 0) return NaN;
+  const v = r[key][i];
+  return typeof v === 'number' ? v : NaN;
+}
+
+/** 'right' | 'wrong' from extra.labels, else from the condition name ('correct-labels' → right), else null. */
+export function labelsOf(r: RepeatRecord): string | null {
+  const l = r.extra?.labels;
+  if (typeof l === 'string' && l !== '') return l === 'correct' ? 'right' : l;
+  if (/wrong/i.test(r.condition)) return 'wrong';
+  if (/correct|right/i.test(r.condition)) return 'right';
+  return null;
+}
+
+/** A number from `extra[key]`, else the integer after `prefix=` in the condition ('k=5' → 5), else null. */
+export function numberFrom(r: RepeatRecord, key: string, prefix: string): number | null {
+  const v = r.extra?.[key];
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  const m = new RegExp(`(?:^|[^a-z])${prefix}=(-?\\d+(?:\\.\\d+)?)`, 'i').exec(r.condition);
+  return m ? Number(m[1]) : null;
+}
+
+/** Records that carry at least one finite similarity. */
+export function hasSimilarity(r: RepeatRecord): boolean {
+  return PAIRS.some((k) => r[k].some((v) => Number.isFinite(v)));
+}
