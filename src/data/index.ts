@@ -1,0 +1,16 @@
+// Public API of src/data: readers, prompt templates, instruction pools, seeded sampling, similarity bins.
+export type { Task, SentimentExample, TranslationExample, Dataset, SentimentDataset, TranslationDataset, DataFormat } from './types.js';
+export { TASKS } from './types.js';
+export { loadDataset, detectFormat, readSst2, readWmt16 } from './load.js';
+export { parseSst2Tsv, parseSentimentJson, sentimentFromRecord } from './sst2.js';
+export { parseTextPair, parseTranslationJson, translationFromRecord, findTextPair } from './wmt16.js';
+export { readParquet, parquetColumns, type ParquetTable } from './parquet.js';
+export {
+  SENTIMENT_SPEC, TRANSLATION_SPEC, SENTIMENT_LABEL_WORDS, taskSpec, splitTemplate, answerOf, flipLabels,
+  anchorPrompt, iclPrompt, tuningTexts, tokenParts, partsInUnits,
+  type TaskSpec, type TemplatePieces, type Prompt, type PromptPart, type PartKind, type Span, type PromptOptions,
+} from './prompts.js';
+export { SENTIMENT_INSTRUCTIONS, TRANSLATION_INSTRUCTIONS, defaultInstructionPool, loadInstructionPool, parseInstructionPool } from './instructions.js';
+export { deriveSeed, sampleWithoutReplacement, shuffle, drawRepeat, type RepeatDraw, type DrawOptions } from './sampling.js';
+export { binOf, pickPerBin, type BinOptions, type BinPick, type PickPerBinOptions } from './bins.js';
+export { seededRandom } from '../util/random.js';
