@@ -462,10 +462,10 @@ void Tensor::Init(Napi::Env env, Napi::Object exports) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  // glibc's dynamic mmap threshold lets freed tensor buffers pile up in the heap when small JS-side
-  // allocations interleave with them (RSS grows without bound in a training loop); a fixed threshold
-  // returns every large buffer to the OS on free.
-  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  // Tensor buffers must not share the heap with the small native objects that live until the JS garbage
+  // collector runs (ObjectWrap instances, references): interleaved, they pin freed buffers and RSS grows without
+  // bound in a training loop. Buffers of 16 KiB and more are therefore mmapped and returned to the OS on free.
+  mallopt(M_MMAP_THRESHOLD, 16 * 1024);
   Tensor::Init(env, exports);
   MappedFile::Init(env, exports);
   Registry r{env, exports};

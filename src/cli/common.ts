@@ -1,5 +1,6 @@
 // Flags and steps several commands share: model loading options, threads, token input, progress on stderr.
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { setNumThreads } from '../torch/index.js';
 import { Tokenizer } from '../tokenizers/index.js';
@@ -23,7 +24,7 @@ export function computeDtype(flags: Record<string, unknown>): 'float32' | 'bfloa
 
 export function applyThreads(flags: Record<string, unknown>): void {
   const n = num(flags, 'threads', { integer: true, min: 1 });
-  setNumThreads(n ?? Math.max(1, (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1));
+  setNumThreads(n ?? availableParallelism());
 }
 
 /** Token ids from --ids or --text (exactly one of them). */
