@@ -1,0 +1,3 @@
+// LoRA adapters (PEFT conventions): the wrapping layer, batched adapters, PEFT adapter folders.
+export * from './lora.js';
+export * from './peft.js';

@@ -1,0 +1,213 @@
+// LoRA as PEFT defines it, wrapping a frozen linear layer; N independent adapters side by side (one per sequence group).
+import { dropout, linear, tensor, tidy, zeros, keep, type Tensor } from '../torch/index.js';
+import type { LinearLike, LlamaModel } from '../models/index.js';
+import { IclitError } from '../util/errors.js';
+import { seededRandom } from '../util/random.js';
+
+/** The PEFT LoraConfig fields iclit uses. */
+export interface LoraConfig {
+  r: number;
+  alpha: number;
+  dropout: number;
+  /** Module names as PEFT matches them: a module is targeted when its path equals or ends with `.<target>`. */
+  targets: string[];
+  /** PEFT `use_rslora`: scaling alpha/√r instead of alpha/r. */
+  useRslora?: boolean;
+}
+
+export const DEFAULT_TARGETS = ['q_proj', 'v_proj'];
+/** The projections LoRA may wrap in a LLaMA-family decoder. */
+export const KNOWN_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+
+export function loraScaling(c: Pick<LoraConfig, 'r' | 'alpha' | 'useRslora'>): number {
+  return c.useRslora ? c.alpha / Math.sqrt(c.r) : c.alpha / c.r;
+}
+
+/** PEFT's file key of a LoRA matrix: `base_model.model.<module>.lora_A.weight`. */
+export function peftKey(module: string, which: 'A' | 'B'): string {
+  return `base_model.model.${module}.lora_${which}.weight`;
+}
+
+/** True when PEFT's `target_modules` list selects the module at `path`. */
+export function isTargeted(path: string, targets: readonly string[]): boolean {
+  return targets.some((t) => path === t || path.endsWith(`.${t}`));
+}
+
+/**
+ * y = base(x) + scaling · dropout(x) Aᵀ Bᵀ with A [N, r, in], B [N, out, r]. With N = 1 every row uses the one
+ * adapter; with N > 1 the batch [N·k, T, in] is split into N contiguous groups of k rows and group b uses adapter b,
+ * so adapter b only ever sees (and gets gradients from) its own rows. As PEFT does, the LoRA path runs in the
+ * adapter's dtype (float32) and the sum is cast back to the base output's dtype.
+ */
+export class LoraLinear implements LinearLike {
+  /** Dropout is active only while training (PEFT's nn.Dropout follows module.train()). */
+  training = false;
+  /** When false the layer is the base layer (used to compare base vs tuned without unloading). */
+  enabled = true;
+
+  constructor(
+    readonly base: LinearLike,
+    readonly A: Tensor,
+    readonly B: Tensor,
+    readonly scaling: number,
+    readonly dropoutP: number,
+  ) {}
+
+  get inFeatures(): number {
+    return this.base.inFeatures;
+  }
+  get outFeatures(): number {
+    return this.base.outFeatures;
+  }
+  get adapters(): number {
+    return this.A.shape[0];
+  }
+
+  forward(x: Tensor): Tensor {
+    return tidy(() => {
+      const y = this.base.forward(x); // [..., out]
+      if (!this.enabled) return y;
+      const N = this.adapters;
+      const h = dropout(x.as(this.A.dtype), this.dropoutP, this.training); // [..., in]
+      let delta: Tensor;
+      if (N === 1) {
+        delta = linear(linear(h, this.A.select(0, 0)), this.B.select(0, 0)); // [..., out]
+      } else {
+        const shape = x.shape;
+        const rows = shape[0];
+        if (rows % N !== 0) throw new IclitError(`a batch of ${rows} sequences cannot be split over ${N} LoRA adapters (needs a multiple of ${N})`);
+        const perAdapter = shape.slice(0, -1).reduce((a, b) => a * b, 1) / N;
+        const grouped = h.reshape([N, perAdapter, this.inFeatures]); // [N, k·T, in]
+        const low = grouped.bmm(this.A.transpose(1, 2)); // [N, k·T, r]
+        delta = low.bmm(this.B.transpose(1, 2)).reshape([...shape.slice(0, -1), this.outFeatures]); // [..., out]
+      }
+      return y.as(delta.dtype).add(delta.mul(this.scaling)).as(y.dtype); // [..., out]
+    });
+  }
+
+  /** Frees the adapter matrices only; the base layer belongs to the model again after removeLora. */
+  dispose(): void {
+    this.A.dispose();
+    this.B.dispose();
+  }
+}
+
+/** The LoRA adapters applied to a model: parameters under PEFT key names ([N, r, in] / [N, out, r]) and their layers. */
+export interface LoraAdapters {
+  config: LoraConfig;
+  /** How many independent adapters each parameter holds (its leading dimension). */
+  count: number;
+  /** Trainable leaves by PEFT key (`base_model.model.<module>.lora_A.weight`), float32, [N, r, in] / [N, out, r]. */
+  params: Map<string, Tensor>;
+  /** The wrapping layers by module path (also now in model.linears). */
+  layers: Map<string, LoraLinear>;
+}
+
+export interface ApplyLoraOptions {
+  /** Independent adapters side by side (default 1). */
+  adapters?: number;
+  /** Adapter b is initialised from seed + b (default seed 0), so a batched set equals separately seeded ones. */
+  seed?: number;
+  /** One seed per adapter (overrides `seed`). */
+  seeds?: number[];
+}
+
+function checkConfig(c: LoraConfig): void {
+  if (!Number.isInteger(c.r) || c.r < 1) throw new IclitError(`LoRA rank r must be a positive integer, got ${c.r}`);
+  if (!Number.isFinite(c.alpha) || c.alpha <= 0) throw new IclitError(`LoRA alpha must be a positive number, got ${c.alpha}`);
+  if (!(c.dropout >= 0 && c.dropout < 1)) throw new IclitError(`LoRA dropout must be in [0, 1), got ${c.dropout}`);
+  if (c.targets.length === 0) throw new IclitError('LoRA needs at least one target module');
+}
+
+/** Every LoraLinear in the model, by module path. */
+export function loraLayers(model: LlamaModel): Map<string, LoraLinear> {
+  const out = new Map<string, LoraLinear>();
+  for (const [name, l] of model.linears) if (l instanceof LoraLinear) out.set(name, l);
+  return out;
+}
+
+/**
+ * Wraps every targeted linear of `model` in a LoraLinear (replacing its entry in model.linears). A is
+ * Kaiming-uniform with a = √5 as PEFT's reset_lora_parameters (bound = √(6 / ((1 + a²)·fan_in)) = 1/√in), B is zero.
+ */
+export function applyLora(model: LlamaModel, config: LoraConfig, opts: ApplyLoraOptions = {}): LoraAdapters {
+  checkConfig(config);
+  if (loraLayers(model).size > 0) throw new IclitError('the model already has LoRA adapters (removeLora first)');
+  const N = opts.seeds?.length ?? opts.adapters ?? 1;
+  if (!Number.isInteger(N) || N < 1) throw new IclitError(`number of adapters must be a positive integer, got ${N}`);
+  const seeds = opts.seeds ?? Array.from({ length: N }, (_, b) => (opts.seed ?? 0) + b);
+  const rngs = seeds.map((s) => seededRandom(s));
+  const names = [...model.linears.keys()].filter((n) => isTargeted(n, config.targets));
+  for (const t of config.targets) {
+    if (!names.some((n) => isTargeted(n, [t]))) throw new IclitError(`LoRA target module '${t}' matches no linear layer of the model (it has e.g. ${[...model.linears.keys()][0]})`);
+  }
+  const scaling = loraScaling(config);
+  const params = new Map<string, Tensor>();
+  const layers = new Map<string, LoraLinear>();
+  for (const name of names) {
+    const base = model.linears.get(name)!;
+    const fanIn = base.inFeatures;
+    const bound = Math.sqrt(6 / ((1 + 5) * fanIn));
+    const a = new Float32Array(N * config.r * fanIn);
+    const per = config.r * fanIn;
+    for (let b = 0; b < N; b++) for (let i = 0; i < per; i++) a[b * per + i] = (rngs[b]() * 2 - 1) * bound;
+    const A = keep(tensor(a, [N, config.r, fanIn])).requiresGrad_(); // [N, r, in]
+    const B = keep(zeros([N, base.outFeatures, config.r])).requiresGrad_(); // [N, out, r]
+    const layer = new LoraLinear(base, A, B, scaling, config.dropout);
+    params.set(peftKey(name, 'A'), A);
+    params.set(peftKey(name, 'B'), B);
+    layers.set(name, layer);
+    model.linears.set(name, layer);
+  }
+  return { config: { ...config }, count: N, params, layers };
+}
+
+/** Restores the base linears of `model` and frees the adapter parameters. */
+export function removeLora(model: LlamaModel): void {
+  for (const [name, l] of loraLayers(model)) {
+    model.linears.set(name, l.base);
+    l.dispose();
+  }
+}
+
+/** Switches dropout of every LoRA layer on (training) or off. */
+export function setLoraTraining(lora: LoraAdapters, on: boolean): void {
+  for (const l of lora.layers.values()) l.training = on;
+}
+
+/** Switches every LoRA layer off (base model) or back on. */
+export function setLoraEnabled(lora: LoraAdapters, on: boolean): void {
+  for (const l of lora.layers.values()) l.enabled = on;
+}
+
+/**
+ * Overwrites adapter `index` (or all adapters when index is 'all') with single-adapter weights given under PEFT
+ * keys ([r, in] / [out, r]); every parameter must be given, with the right shape.
+ */
+export function setAdapterWeights(lora: LoraAdapters, weights: Map<string, Tensor>, index: number | 'all' = 'all', source = 'adapter'): void {
+  for (const key of weights.keys()) if (!lora.params.has(key)) throw new IclitError(`${source}: '${key}' is not a LoRA parameter of this model (targets ${lora.config.targets.join(', ')})`);
+  for (const [key, p] of lora.params) {
+    const w = weights.get(key);
+    if (!w) throw new IclitError(`${source}: missing LoRA weight '${key}'`);
+    const want = p.shape.slice(1);
+    if (w.shape.length !== 2 || w.shape[0] !== want[0] || w.shape[1] !== want[1]) {
+      throw new IclitError(`${source}: '${key}' has shape [${w.shape.join(', ')}], the model needs [${want.join(', ')}]`);
+    }
+    tidy(() => {
+      const w32 = w.as(p.dtype); // [r, in] or [out, r]
+      if (index === 'all') p.copy_(w32.unsqueeze(0).expand(p.shape));
+      else {
+        if (!Number.isInteger(index) || index < 0 || index >= lora.count) throw new IclitError(`adapter index ${index} is out of range (0..${lora.count - 1})`);
+        p.select(0, index).copy_(w32);
+      }
+    });
+  }
+}
+
+/** The weights of adapter `index` under PEFT keys, [r, in] / [out, r] float32 copies (the caller owns them). */
+export function adapterWeights(lora: LoraAdapters, index = 0): Map<string, Tensor> {
+  if (!Number.isInteger(index) || index < 0 || index >= lora.count) throw new IclitError(`adapter index ${index} is out of range (0..${lora.count - 1})`);
+  const out = new Map<string, Tensor>();
+  for (const [key, p] of lora.params) out.set(key, keep(p.select(0, index).detach().contiguous().clone()));
+  return out;
+}

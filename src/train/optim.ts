@@ -1,0 +1,143 @@
+// Optimisers as pure {init, update} pairs over named tensors: AdamW exactly as torch.optim.AdamW, and SGD.
+import { noGrad, tidy, zeros, type Tensor } from '../torch/index.js';
+
+export type Params = Map<string, Tensor>;
+
+/**
+ * An optimiser: `init` makes its state for `params`; `update` returns new parameters and new state for the
+ * 1-based `step` at learning rate `lr`, leaving its inputs untouched (the caller copies the result into its leaves
+ * and disposes what it no longer needs). Parameters without a gradient are returned unchanged (torch skips them).
+ */
+export interface Optimizer<S> {
+  readonly lr: number;
+  init(params: Params): S;
+  update(params: Params, grads: Params, state: S, step: number, lr?: number): { params: Params; state: S };
+}
+
+export interface AdamWOptions {
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+}
+
+export interface AdamState {
+  expAvg: Params;
+  expAvgSq: Params;
+}
+
+function disposeAll(m: Params): void {
+  for (const t of m.values()) t.dispose();
+}
+
+/** Frees every tensor an optimiser state holds (Maps of tensors at any depth one). */
+export function disposeState(state: unknown): void {
+  if (state instanceof Map) disposeAll(state as Params);
+  else if (state && typeof state === 'object') for (const v of Object.values(state)) if (v instanceof Map) disposeAll(v as Params);
+}
+
+/**
+ * torch.optim.AdamW (amsgrad off, defaults lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 1e-2):
+ *   p ← p·(1 − lr·wd);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
+ *   p ← p − (lr / (1−β1^t)) · m / (√v / √(1−β2^t) + eps)
+ * Moments are kept in float32 whatever the parameters' dtype.
+ */
+export function adamw(opts: AdamWOptions = {}): Optimizer<AdamState> {
+  const lr0 = opts.lr ?? 1e-3;
+  const [b1, b2] = opts.betas ?? [0.9, 0.999];
+  const eps = opts.eps ?? 1e-8;
+  const wd = opts.weightDecay ?? 1e-2;
+  return {
+    lr: lr0,
+    init(params) {
+      const expAvg = new Map<string, Tensor>();
+      const expAvgSq = new Map<string, Tensor>();
+      for (const [k, p] of params) {
+        expAvg.set(k, zeros(p.shape, 'float32'));
+        expAvgSq.set(k, zeros(p.shape, 'float32'));
+      }
+      return { expAvg, expAvgSq };
+    },
+    update(params, grads, state, step, lr = lr0) {
+      return noGrad(() =>
+        tidy(() => {
+          const out = new Map<string, Tensor>();
+          const expAvg = new Map<string, Tensor>();
+          const expAvgSq = new Map<string, Tensor>();
+          const bc1 = 1 - Math.pow(b1, step);
+          const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, step));
+          for (const [k, p] of params) {
+            const g = grads.get(k);
+            const m0 = state.expAvg.get(k)!;
+            const v0 = state.expAvgSq.get(k)!;
+            if (!g) {
+              out.set(k, p.clone());
+              expAvg.set(k, m0.clone());
+              expAvgSq.set(k, v0.clone());
+              continue;
+            }
+            const p32 = p.as('float32');
+            const g32 = g.as('float32');
+            const decayed = p32.mul(1 - lr * wd);
+            const m = m0.mul(b1).add(g32.mul(1 - b1));
+            const v = v0.mul(b2).add(g32.mul(g32).mul(1 - b2));
+            const denom = v.sqrt().div(bc2Sqrt).add(eps);
+            out.set(k, decayed.sub(m.div(denom).mul(lr / bc1)).as(p.dtype));
+            expAvg.set(k, m);
+            expAvgSq.set(k, v);
+          }
+          return { params: out, state: { expAvg, expAvgSq } };
+        }),
+      );
+    },
+  };
+}
+
+export interface SgdOptions {
+  lr?: number;
+  momentum?: number;
+  weightDecay?: number;
+}
+
+export interface SgdState {
+  momentum: Params;
+}
+
+/** torch.optim.SGD (dampening 0, no Nesterov): g ← g + wd·p; b ← μ·b + g (b = g at step 1); p ← p − lr·b. */
+export function sgd(opts: SgdOptions = {}): Optimizer<SgdState> {
+  const lr0 = opts.lr ?? 1e-3;
+  const mu = opts.momentum ?? 0;
+  const wd = opts.weightDecay ?? 0;
+  return {
+    lr: lr0,
+    init() {
+      return { momentum: new Map() };
+    },
+    update(params, grads, state, step, lr = lr0) {
+      return noGrad(() =>
+        tidy(() => {
+          const out = new Map<string, Tensor>();
+          const momentum = new Map<string, Tensor>();
+          for (const [k, p] of params) {
+            const g0 = grads.get(k);
+            const b0 = state.momentum.get(k);
+            if (!g0) {
+              out.set(k, p.clone());
+              if (b0) momentum.set(k, b0.clone());
+              continue;
+            }
+            const p32 = p.as('float32');
+            let g = g0.as('float32');
+            if (wd !== 0) g = g.add(p32.mul(wd));
+            if (mu !== 0) {
+              g = b0 && step > 1 ? b0.mul(mu).add(g) : g.clone();
+              momentum.set(k, g);
+            }
+            out.set(k, p32.sub(g.mul(lr)).as(p.dtype));
+          }
+          return { params: out, state: { momentum } };
+        }),
+      );
+    },
+  };
+}
