@@ -2,5 +2,6 @@
 import type { Command } from '../args.js';
 import { activations } from './activations.js';
 import { exportCommand } from './export.js';
+import { run } from './run.js';
 
-export const commands: Command[] = [activations, exportCommand];
+export const commands: Command[] = [run, activations, exportCommand];
