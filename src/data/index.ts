@@ -7,8 +7,9 @@ export { parseTextPair, parseTranslationJson, translationFromRecord, findTextPai
 export { readParquet, parquetColumns, type ParquetTable } from './parquet.js';
 export {
   SENTIMENT_SPEC, TRANSLATION_SPEC, SENTIMENT_LABEL_WORDS, taskSpec, splitTemplate, answerOf, flipLabels,
-  anchorPrompt, iclPrompt, tuningTexts, tokenParts, partsInUnits,
+  anchorPrompt, iclPrompt, tuningTexts, tokenParts, partsInUnits, partTokenRanges,
   type TaskSpec, type TemplatePieces, type Prompt, type PromptPart, type PartKind, type Span, type PromptOptions,
+  type PartTokens, type TextCodec,
 } from './prompts.js';
 export { SENTIMENT_INSTRUCTIONS, TRANSLATION_INSTRUCTIONS, defaultInstructionPool, loadInstructionPool, parseInstructionPool } from './instructions.js';
 export { deriveSeed, sampleWithoutReplacement, shuffle, drawRepeat, type RepeatDraw, type DrawOptions } from './sampling.js';

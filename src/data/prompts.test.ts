@@ -1,9 +1,13 @@
 // Tests for the prompt templates: exact strings of anchor / ICL / IT / SL prompts, part spans, flipped labels.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
 import { IclitError } from '../util/errors.js';
+import { missingShared, sharedPath } from '../util/testing.js';
 import {
-  anchorPrompt, answerOf, flipLabels, iclPrompt, partsInUnits, SENTIMENT_SPEC, splitTemplate, taskSpec, tokenParts,
+  anchorPrompt, answerOf, flipLabels, iclPrompt, partsInUnits, partTokenRanges, SENTIMENT_SPEC, splitTemplate, taskSpec, tokenParts,
   TRANSLATION_SPEC, tuningTexts, type Prompt, type TaskSpec,
 } from './prompts.js';
 import type { SentimentExample } from './types.js';
@@ -131,4 +135,66 @@ test('tokenParts maps token offsets to the part they overlap most; partsInUnits 
   const ans = u8[1].answer;
   assert.ok(ans);
   assert.equal(Buffer.from(cz.text).subarray(ans.start, ans.end).toString(), 'č');
+});
+
+test('partTokenRanges: exact prefixes, and the decoding fallback when a boundary is merged into a token', () => {
+  const p = iclPrompt(SENTIMENT_SPEC, X, [A1, A2], B);
+  const vocab: string[] = [];
+  const id = (piece: string): number => (vocab.includes(piece) ? vocab.indexOf(piece) : vocab.push(piece) - 1);
+  const decode = (ids: number[]): string => ids.map((i) => vocab[i]).join('');
+  // character-level: parts map one to one onto characters
+  const chars = { encode: (s: string) => Array.from(s, id), decode };
+  const c = partTokenRanges(p, chars);
+  assert.equal(c.ids.length, p.text.length);
+  assert.deepEqual(c.parts.map((q) => [q.start, q.end]), p.parts.map((q) => [q.start, q.end]));
+  // GPT-2-like: "\n\n" at the very end of a string is one token, elsewhere two; prefixes then disagree
+  const gpt = { encode: (s: string) => (s.match(/\n\n$|\n|[^\n]+?(?=\n|$)/g) ?? []).map(id), decode };
+  assert.notDeepEqual(gpt.encode('a\n\n'), gpt.encode('a\n\nb').slice(0, 2));
+  const g = partTokenRanges(p, gpt);
+  const texts = g.parts.map((q) => decode(g.ids.slice(q.start, q.end)));
+  assert.deepEqual(texts, p.parts.map((q) => p.text.slice(q.start, q.end)));
+  // 7-character chunks: a token straddling a boundary goes to the part holding its first character
+  const chunks = { encode: (s: string) => (s.match(/[^]{1,7}/g) ?? []).map(id), decode };
+  const k = partTokenRanges(p, chunks);
+  assert.equal(k.parts[0].end, Math.ceil(p.parts[0].end / 7));
+  assert.equal(k.parts[k.parts.length - 1].end, k.ids.length);
+  // a codec that does not round-trip is an error, not a guess
+  const lossy = { encode: gpt.encode, decode: (ids: number[]) => decode(ids).toUpperCase() };
+  assert.throws(() => partTokenRanges(p, lossy), /does not give back the start of the prompt/);
+});
+
+test('fixture: part boundaries of real prompts map to tokens exactly (LLaMA-2 and SmolLM2 tokenizers)', (t) => {
+  for (const name of ['llama2', 'smollm2-135m-instruct']) {
+    const rel = `data/tokenizers/${name}/tokenizer.json`;
+    const file = sharedPath(rel);
+    if (!file) return t.skip(missingShared(rel));
+    const configFile = join(file, '..', 'tokenizer_config.json');
+    let config: Record<string, unknown> = {};
+    try {
+      config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    } catch {
+      // SmolLM2's folder has no tokenizer_config.json; the tokenizer works without it
+    }
+    const tok = new Tokenizer(JSON.parse(readFileSync(file, 'utf8')), config);
+    const codec = {
+      encode: (s: string): number[] => tok.encode(s, { add_special_tokens: false }).ids,
+      decode: (ids: number[]): string => tok.decode(ids, { skip_special_tokens: true, clean_up_tokenization_spaces: false }),
+    };
+    const prompts = [
+      iclPrompt(SENTIMENT_SPEC, X, [A1, A2], B),
+      tuningTexts(SENTIMENT_SPEC, X, [A1])[0],
+      iclPrompt(SENTIMENT_SPEC, X, [{ text: "it 's a charming and often affecting journey .", label: 1 }], { text: "you do n't have to know about music", label: 1 }),
+      iclPrompt(TRANSLATION_SPEC, 'Translate into Czech.', [{ source: 'The professor admitted it.', target: 'Profesor to přiznal.' }], { source: 'Good night.', target: 'Dobrou noc.' }),
+    ];
+    for (const p of prompts) {
+      const { ids, parts } = partTokenRanges(p, codec);
+      assert.equal(parts[parts.length - 1].end, ids.length, name);
+      for (const q of parts) assert.ok(q.end > q.start, `${name}: empty ${q.part.kind} ${q.part.index}`);
+      // decoding each part's tokens gives back that part's text (up to the tokenizer's leading-space handling)
+      for (const q of parts) {
+        const text = codec.decode(ids.slice(q.start, q.end));
+        assert.equal(text.trim(), p.text.slice(q.part.start, q.part.end).trim(), `${name}: ${q.part.kind} ${q.part.index}`);
+      }
+    }
+  }
 });

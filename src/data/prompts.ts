@@ -268,3 +268,62 @@ export function partsInUnits(prompt: Prompt, unit: 'codepoint' | 'utf8'): Prompt
     return q;
   });
 }
+
+/** The tokens of one part: [start, end) indices into the prompt's token ids. */
+export interface PartTokens {
+  part: PromptPart;
+  start: number;
+  end: number;
+}
+
+/**
+ * What partTokenRanges needs of a tokenizer: ids without special tokens, and the exact text back from ids (skip
+ * special tokens; no clean-up of spaces: SST-2's "it 's" must decode as "it 's").
+ */
+export interface TextCodec {
+  encode(text: string): ArrayLike<number>;
+  decode(ids: number[]): string;
+}
+
+/**
+ * Token ranges of every part, for tokenizers that give no character offsets. The whole text is encoded once
+ * (no special tokens); a part ends at token j where j is
+ *  1. the length of encode(text up to the part's end), when those ids are a prefix of the whole text's ids
+ *     (the usual case at the built-in templates' "\n" boundaries), else
+ *  2. the fewest whole-text tokens whose decoded text reaches the part's end (GPT-2-style tokenizers merge
+ *     "\n\n" into one token at the end of a string but not before "Review"); a token that straddles a boundary
+ *     belongs to the part holding its first character.
+ * Throws when decoding does not give back the prompt text. Shift the ranges by one when the input starts with BOS.
+ */
+export function partTokenRanges(prompt: Prompt, codec: TextCodec): { ids: number[]; parts: PartTokens[] } {
+  const ids = Array.from(codec.encode(prompt.text));
+  const decodedLength = (j: number): number => {
+    const text = codec.decode(ids.slice(0, j));
+    if (!prompt.text.startsWith(text) && !(j > 0 && text.length > 0 && prompt.text.startsWith(text.slice(0, -1)))) {
+      throw new IclitError(`decoding the first ${j} tokens does not give back the start of the prompt (${JSON.stringify(text.slice(-30))}); cannot map parts to tokens`);
+    }
+    return text.length;
+  };
+  const parts: PartTokens[] = [];
+  let start = 0;
+  for (const part of prompt.parts) {
+    let end: number;
+    const pre = part.end === prompt.text.length ? ids : Array.from(codec.encode(prompt.text.slice(0, part.end)));
+    if (pre.length >= start && pre.length <= ids.length && pre.every((t, i) => ids[i] === t)) {
+      end = pre.length;
+    } else {
+      // binary search for the fewest tokens whose decoded text covers part.end
+      let lo = start;
+      let hi = ids.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (decodedLength(mid) >= part.end) hi = mid;
+        else lo = mid + 1;
+      }
+      end = lo;
+    }
+    parts.push({ part, start, end });
+    start = end;
+  }
+  return { ids, parts };
+}
