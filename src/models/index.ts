@@ -2,3 +2,5 @@
 export * from './llama.js';
 export * from './linear.js';
 export * from './hooks.js';
+export * from './bert.js';
+export * from './sentence-encoder.js';

@@ -1,6 +1,6 @@
 // Sentence embeddings as sentence-transformers computes them (modules.json: Transformer → Pooling → Normalize), batched, plus an on-disk embedding cache.
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { arange, cat, tidy, type Tensor } from '../torch/index.js';
 import { SafetensorsFile, writeSafetensors } from '../io/index.js';
@@ -370,6 +370,7 @@ export class EmbeddingCache {
     for (const f of readdirSync(folder).filter((n) => n.endsWith('.safetensors')).sort()) {
       const path = join(folder, f);
       if (this.#loadedFiles.has(path)) continue;
+      this.#loadedFiles.add(path);
       const file = SafetensorsFile.open(path);
       try {
         if (file.header.metadata.fingerprint !== fingerprint) continue;
@@ -384,7 +385,6 @@ export class EmbeddingCache {
       } finally {
         file.close();
       }
-      this.#loadedFiles.add(path);
     }
     return known;
   }
@@ -399,7 +399,7 @@ export class EmbeddingCache {
     keys.forEach((k, i) => {
       if (!known.has(k)) missing.set(k, texts[i]);
     });
-    this.hits += texts.length - [...keys].filter((k) => missing.has(k)).length;
+    this.hits += keys.filter((k) => !missing.has(k)).length;
     if (missing.size > 0) {
       const newKeys = [...missing.keys()];
       const vectors = encoder.embed([...missing.values()]);
@@ -428,4 +428,36 @@ export class EmbeddingCache {
     }
     return keys.map((k) => known.get(k)!);
   }
+}
+
+// ---------- writing the module files ----------
+
+export interface SentenceModulesSpec {
+  /** Pooling modes to enable (default: mean). */
+  modes?: readonly PoolingMode[];
+  /** Add a Normalize module (default true, as all-MiniLM-L6-v2). */
+  normalize?: boolean;
+  /** Written to sentence_bert_config.json when given. */
+  maxSeqLength?: number;
+  doLowerCase?: boolean;
+}
+
+/** Writes modules.json, 1_Pooling/config.json (and sentence_bert_config.json) beside a BERT folder of hidden size `dimension`. */
+export function writeSentenceModules(dir: string, dimension: number, spec: SentenceModulesSpec = {}): string {
+  const modes = spec.modes ?? ['mean_tokens'];
+  const normalize = spec.normalize ?? true;
+  const modules = [
+    { idx: 0, name: '0', path: '', type: MODULE_TYPES.transformer },
+    { idx: 1, name: '1', path: '1_Pooling', type: MODULE_TYPES.pooling },
+    ...(normalize ? [{ idx: 2, name: '2', path: '2_Normalize', type: MODULE_TYPES.normalize }] : []),
+  ];
+  mkdirSync(join(dir, '1_Pooling'), { recursive: true });
+  writeFileSync(join(dir, 'modules.json'), JSON.stringify(modules, null, 2));
+  const pooling: Record<string, unknown> = { word_embedding_dimension: dimension };
+  for (const m of POOLING_MODES) pooling[`pooling_mode_${m}`] = modes.includes(m);
+  writeFileSync(join(dir, '1_Pooling', 'config.json'), JSON.stringify(pooling, null, 2));
+  if (spec.maxSeqLength !== undefined || spec.doLowerCase !== undefined) {
+    writeFileSync(join(dir, 'sentence_bert_config.json'), JSON.stringify({ max_seq_length: spec.maxSeqLength, do_lower_case: spec.doLowerCase ?? false }, null, 2));
+  }
+  return dir;
 }
