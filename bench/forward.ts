@@ -1,0 +1,99 @@
+// Forward-pass throughput on a SmolLM2-135M-shaped random checkpoint, float32 and bfloat16, against plain PyTorch.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tinyConfig, writeRandomCheckpoint } from '../src/io/index.js';
+import { LlamaModel } from '../src/models/index.js';
+import { noGrad, setNumThreads, tidy } from '../src/torch/index.js';
+import { PY_LOAD_SAFETENSORS, runPython } from './pytorch.js';
+import type { BenchResult } from './types.js';
+
+export const SMOLLM2_135M = tinyConfig({
+  vocabSize: 49152, hiddenSize: 576, intermediateSize: 1536, numLayers: 30, numHeads: 9, numKvHeads: 3, headDim: 64,
+  tieWordEmbeddings: true, ropeTheta: 100000, maxPositionEmbeddings: 2048,
+});
+
+const LENGTHS = [64, 512];
+const ITERS: Record<number, number> = { 64: 10, 512: 3 };
+
+const PY_FORWARD = `
+import json, math, sys, time, torch
+torch.set_num_threads(THREADS)
+W = load_safetensors(DIR + '/model.safetensors')
+C = json.load(open(DIR + '/config.json'))
+H, KV, D, L = C['num_attention_heads'], C['num_key_value_heads'], C['head_dim'], C['num_hidden_layers']
+def rms(x, w):
+    x32 = x.float()
+    return w * (x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + C['rms_norm_eps'])).to(x.dtype)
+def rot(x):
+    d = x.shape[-1] // 2
+    return torch.cat([-x[..., d:], x[..., :d]], -1)
+def forward(ids, dt, Wd):
+    B, T = ids.shape
+    inv = 1.0 / (C['rope_theta'] ** (torch.arange(0, D, 2).float() / D))
+    f = torch.outer(torch.arange(T).float(), inv)
+    emb = torch.cat([f, f], -1)
+    cos, sin = emb.cos().to(dt), emb.sin().to(dt)
+    mask = torch.full((T, T), torch.finfo(dt).min, dtype=dt).triu(1)
+    x = Wd['model.embed_tokens.weight'][ids]
+    for i in range(L):
+        p = 'model.layers.%d.' % i
+        h = rms(x, Wd[p + 'input_layernorm.weight'])
+        q = torch.nn.functional.linear(h, Wd[p + 'self_attn.q_proj.weight']).view(B, T, H, D).transpose(1, 2)
+        k = torch.nn.functional.linear(h, Wd[p + 'self_attn.k_proj.weight']).view(B, T, KV, D).transpose(1, 2)
+        v = torch.nn.functional.linear(h, Wd[p + 'self_attn.v_proj.weight']).view(B, T, KV, D).transpose(1, 2)
+        q = q * cos + rot(q) * sin
+        k = k * cos + rot(k) * sin
+        k = k.repeat_interleave(H // KV, 1)
+        v = v.repeat_interleave(H // KV, 1)
+        a = (q @ k.transpose(2, 3)) / math.sqrt(D) + mask
+        a = torch.softmax(a.float(), -1).to(dt)
+        o = (a @ v).transpose(1, 2).reshape(B, T, H * D)
+        x = x + torch.nn.functional.linear(o, Wd[p + 'self_attn.o_proj.weight'])
+        h = rms(x, Wd[p + 'post_attention_layernorm.weight'])
+        g = torch.nn.functional.linear(h, Wd[p + 'mlp.gate_proj.weight'])
+        u = torch.nn.functional.linear(h, Wd[p + 'mlp.up_proj.weight'])
+        x = x + torch.nn.functional.linear(torch.nn.functional.silu(g) * u, Wd[p + 'mlp.down_proj.weight'])
+    return rms(x[:, -1], Wd['model.norm.weight'])
+out = {}
+with torch.no_grad():
+    for dt, name in [(torch.float32, 'float32'), (torch.bfloat16, 'bfloat16')]:
+        Wd = {k: v.to(dt) for k, v in W.items()}
+        for T in LENGTHS:
+            ids = torch.randint(0, C['vocab_size'], (1, T))
+            forward(ids, dt, Wd)
+            t0 = time.perf_counter()
+            for _ in range(ITERS[str(T)]):
+                forward(ids, dt, Wd)
+            out['%s/%d' % (name, T)] = T * ITERS[str(T)] / (time.perf_counter() - t0)
+print(json.dumps(out))
+`;
+
+export async function benchForward(): Promise<BenchResult[]> {
+  const threads = availableParallelism();
+  setNumThreads(threads);
+  const dir = mkdtempSync(join(tmpdir(), 'iclit-bench-fwd-'));
+  process.stderr.write('bench: writing a random SmolLM2-135M-shaped checkpoint…\n');
+  writeRandomCheckpoint(dir, SMOLLM2_135M, { seed: 1 });
+  const results: BenchResult[] = [];
+  const ours: Record<string, number> = {};
+  for (const dtype of ['float32', 'bfloat16'] as const) {
+    const model = LlamaModel.load(dir, { dtype });
+    for (const T of LENGTHS) {
+      const ids = Array.from({ length: T }, (_, i) => (i * 7919) % SMOLLM2_135M.vocabSize);
+      const run = () => noGrad(() => tidy(() => void model.forward([ids], { hiddenStates: [-1], positions: 'last' })));
+      run();
+      const t0 = performance.now();
+      for (let i = 0; i < ITERS[T]; i++) run();
+      ours[`${dtype}/${T}`] = (T * ITERS[T]) / ((performance.now() - t0) / 1000);
+      process.stderr.write(`bench: forward ${dtype} T=${T}: ${ours[`${dtype}/${T}`].toFixed(0)} tokens/s\n`);
+    }
+    model.dispose();
+  }
+  process.stderr.write('bench: the same forward in plain PyTorch…\n');
+  const code = PY_LOAD_SAFETENSORS + PY_FORWARD.replace('THREADS', String(threads)).replace(/DIR/g, JSON.stringify(dir)).replace(/LENGTHS/g, JSON.stringify(LENGTHS)).replace(/ITERS/g, JSON.stringify(Object.fromEntries(Object.entries(ITERS).map(([k, v]) => [k, v]))));
+  const py = runPython<Record<string, number>>(code);
+  for (const key of Object.keys(ours)) results.push({ name: `forward ${key.replace('/', ', T=')} (135M)`, unit: 'tokens/s', iclit: ours[key], pytorch: py?.[key] });
+  rmSync(dir, { recursive: true, force: true });
+  return results;
+}
