@@ -12,6 +12,6 @@ export {
   type PartTokens, type TextCodec,
 } from './prompts.js';
 export { SENTIMENT_INSTRUCTIONS, TRANSLATION_INSTRUCTIONS, defaultInstructionPool, loadInstructionPool, parseInstructionPool } from './instructions.js';
-export { deriveSeed, sampleWithoutReplacement, shuffle, drawRepeat, type RepeatDraw, type DrawOptions } from './sampling.js';
+export { deriveSeed, sampleWithoutReplacement, shuffle, drawRepeat, drawnExamples, type RepeatDraw, type DrawOptions } from './sampling.js';
 export { binOf, pickPerBin, type BinOptions, type BinPick, type PickPerBinOptions } from './bins.js';
 export { seededRandom } from '../util/random.js';

@@ -76,6 +76,7 @@ test('WMT text pair: found from either file or the prefix; counts must match', a
   write('gap.cs', 'a\nb\nc\n');
   await rejects(readWmt16(join(dir, 'gap')), /gap\.en:2:/, /blank line/);
   await rejects(loadDataset(join(dir, 'nothing-here')), /no such file/);
+  await rejects(readSst2(write('header-only.tsv', 'sentence\tlabel\n')), /header-only\.tsv: no rows/);
 });
 
 test('WMT JSONL: flat and Hugging Face "translation" records', async () => {

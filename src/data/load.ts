@@ -76,12 +76,19 @@ async function loadParquet(file: string, task?: Task): Promise<Dataset> {
  * Reads a data set file. Format: `.parquet` (or the PAR1 magic), `.tsv`, `.jsonl`/`.ndjson`/`.json`, `.en`/`.cs`
  * (or a prefix naming X.en + X.cs); other names are sniffed from the content. Task: from the columns or keys
  * (sentence|text + label → sentiment; translation or en + cs → translation); TSV is SST-2, a text pair is WMT.
- * When `task` is given, data of the other task is an error. A malformed row throws an IclitError naming file and line.
+ * When `task` is given, data of the other task is an error. A malformed row throws an IclitError naming file and line;
+ * a file without rows is an error too.
  */
 export async function loadDataset(path: string, task: 'sentiment'): Promise<SentimentDataset>;
 export async function loadDataset(path: string, task: 'translation'): Promise<TranslationDataset>;
 export async function loadDataset(path: string, task?: Task): Promise<Dataset>;
 export async function loadDataset(path: string, task?: Task): Promise<Dataset> {
+  const ds = await loadAnyFormat(path, task);
+  if (ds.examples.length === 0) throw new IclitError(`${path}: no rows (${ds.format}, ${ds.task})`);
+  return ds;
+}
+
+async function loadAnyFormat(path: string, task?: Task): Promise<Dataset> {
   const format = detectFormat(path);
   if (format === 'parquet') return loadParquet(path, task);
   if (format === 'text-pair') {

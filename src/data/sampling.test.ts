@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { IclitError } from '../util/errors.js';
 import { seededRandom } from '../util/random.js';
-import { deriveSeed, drawRepeat, sampleWithoutReplacement, shuffle } from './sampling.js';
+import { deriveSeed, drawnExamples, drawRepeat, sampleWithoutReplacement, shuffle } from './sampling.js';
 import type { SentimentExample } from './types.js';
 
 test('deriveSeed is the documented SHA-256 prefix, stable and label-sensitive', () => {
@@ -55,6 +55,10 @@ test('drawRepeat: same seed, same draw; different seeds differ; inference exampl
   assert.equal(big.instructionIndex, d.instructionIndex);
   assert.equal(big.inferenceIndex, d.inferenceIndex);
   assert.deepEqual(big.demonstrationIndices.slice(0, 5), d.demonstrationIndices);
+  const ex = drawnExamples(d, data);
+  assert.deepEqual(ex.demonstrations, d.demonstrationIndices.map((i) => data[i]));
+  assert.equal(ex.inference, data[d.inferenceIndex]);
+  assert.throws(() => drawnExamples(d, data.slice(0, 1)), /outside the data/);
   // pool as a size
   assert.deepEqual(drawRepeat(30, data, { k: 5, seed: 123 }), d);
 });

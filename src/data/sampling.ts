@@ -134,3 +134,12 @@ function balancedDraw<E>(candidates: number[], data: readonly E[], k: number, rn
   }
   return shuffle(picked, rng);
 }
+
+/** The examples a draw names: its demonstrations (in prompt order) and its inference example. */
+export function drawnExamples<E>(draw: RepeatDraw, data: readonly E[]): { demonstrations: E[]; inference: E } {
+  const at = (i: number): E => {
+    if (!Number.isSafeInteger(i) || i < 0 || i >= data.length) throw new IclitError(`draw index ${i} is outside the data (0..${data.length - 1})`);
+    return data[i];
+  };
+  return { demonstrations: draw.demonstrationIndices.map(at), inference: at(draw.inferenceIndex) };
+}
