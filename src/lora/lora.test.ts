@@ -1,0 +1,155 @@
+// Unit tier: LoRA initialisation, batched adapters, PEFT folders (round trip, malformed folders refused).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tinyConfig, writeRandomCheckpoint, writeSafetensors } from '../io/index.js';
+import { LlamaModel } from '../models/index.js';
+import { noGrad, tensor, tidy, randn, manualSeed } from '../torch/index.js';
+import { assertClose, maxAbsDiff } from '../util/testing.js';
+import { IclitError } from '../util/errors.js';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, adapterWeights, applyLora, loadAdapter, loraLayers, peftKey, removeLora, saveAdapter, setAdapterWeights, type LoraConfig } from './index.js';
+
+const config: LoraConfig = { r: 4, alpha: 8, dropout: 0, targets: ['q_proj', 'v_proj'] };
+const ids = [1, 5, 9, 40, 3, 77, 12, 8];
+
+function tinyModel(): { dir: string; model: LlamaModel } {
+  const dir = writeRandomCheckpoint(mkdtempSync(join(tmpdir(), 'iclit-lora-')), tinyConfig(), { seed: 3 });
+  return { dir, model: LlamaModel.load(dir) };
+}
+
+/** Gives every adapter non-zero, distinct B so that LoRA changes the output. */
+function randomizeB(lora: ReturnType<typeof applyLora>, seed: number): void {
+  manualSeed(seed);
+  for (const [k, p] of lora.params) if (k.endsWith('lora_B.weight')) tidy(() => p.copy_(randn(p.shape).mul(0.1)));
+}
+
+function last(model: LlamaModel, batch: number[][]): Float32Array {
+  return tidy(() => model.hiddenStates(batch, [-1]).get(model.config.numLayers)!.toFloat32Array());
+}
+
+test('applyLora: targets q/v only, A ~ U(±1/√in) seeded, B zero, so the output is unchanged; removeLora restores', () => {
+  const { model } = tinyModel();
+  const before = last(model, [ids]);
+  const lora = applyLora(model, config, { seed: 5 });
+  assert.deepEqual([...lora.layers.keys()], ['model.layers.0.self_attn.q_proj', 'model.layers.0.self_attn.v_proj', 'model.layers.1.self_attn.q_proj', 'model.layers.1.self_attn.v_proj']);
+  const A = lora.params.get(peftKey('model.layers.0.self_attn.q_proj', 'A'))!;
+  assert.deepEqual(A.shape, [1, 4, 32]);
+  assert.deepEqual(lora.params.get(peftKey('model.layers.0.self_attn.v_proj', 'B'))!.shape, [1, 16, 4]);
+  const a = A.toFloat32Array();
+  const bound = 1 / Math.sqrt(32);
+  assert.ok(a.every((v) => Math.abs(v) <= bound) && Math.max(...a.map(Math.abs)) > 0.8 * bound, 'A within ±1/√in and spread');
+  assert.equal(maxAbsDiff(last(model, [ids]), before), 0, 'B = 0 leaves the model unchanged');
+  const again = applyLora((removeLora(model), model), config, { seed: 5 });
+  assert.deepEqual(again.params.get(peftKey('model.layers.0.self_attn.q_proj', 'A'))!.toFloat32Array(), a, 'same seed, same A');
+  randomizeB(again, 1);
+  assert.ok(maxAbsDiff(last(model, [ids]), before) > 1e-4, 'non-zero B changes the output');
+  removeLora(model);
+  assert.equal(loraLayers(model).size, 0);
+  assert.equal(maxAbsDiff(last(model, [ids]), before), 0);
+  assert.throws(() => applyLora(model, { ...config, targets: ['c_attn'] }), /c_attn/);
+  model.dispose();
+});
+
+test('batched adapters: row b of a batch uses adapter b only, exactly as that adapter alone', () => {
+  const { model } = tinyModel();
+  const lora = applyLora(model, { ...config, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] }, { adapters: 3, seed: 10 });
+  randomizeB(lora, 2);
+  const batch = [ids, ids.slice(0, 5), [7, 7, 7, 2, 90, 1]];
+  const together = noGrad(() => model.forward(batch, { hiddenStates: [-1], positions: 'last' }).hidden.get(2)!.toFloat32Array());
+  const C = 32;
+  const singles = [0, 1, 2].map((b) => adapterWeights(lora, b));
+  removeLora(model);
+  for (let b = 0; b < 3; b++) {
+    const one = applyLora(model, { ...config, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] });
+    setAdapterWeights(one, singles[b]);
+    assertClose(last(model, [batch[b]]), together.slice(b * C, (b + 1) * C), 1e-5, 0, `adapter ${b}`);
+    removeLora(model);
+  }
+  model.dispose();
+});
+
+test('saveAdapter → loadAdapter gives identical hidden states; one adapter of a batched set saves alone', () => {
+  const { model } = tinyModel();
+  const lora = applyLora(model, config, { adapters: 2, seed: 1 });
+  randomizeB(lora, 3);
+  const out = mkdtempSync(join(tmpdir(), 'iclit-adapter-'));
+  saveAdapter(out, lora, { index: 1, baseModel: 'tiny' });
+  const cfg = JSON.parse(readFileSync(join(out, ADAPTER_CONFIG), 'utf8'));
+  assert.equal(cfg.peft_type, 'LORA');
+  assert.equal(cfg.task_type, 'CAUSAL_LM');
+  assert.equal(cfg.r, 4);
+  assert.equal(cfg.lora_alpha, 8);
+  assert.equal(cfg.bias, 'none');
+  assert.deepEqual(cfg.target_modules, ['q_proj', 'v_proj']);
+  const want = noGrad(() => model.forward([ids, ids], { hiddenStates: [0, 1, 2], positions: 'all' }).hidden);
+  const want1 = [0, 1, 2].map((i) => tidy(() => want.get(i)!.select(0, 1).toFloat32Array()));
+  removeLora(model);
+  const loaded = loadAdapter(out, model);
+  assert.equal(loaded.count, 1);
+  assert.deepEqual(loaded.params.get(peftKey('model.layers.1.self_attn.q_proj', 'A'))!.shape, [1, 4, 32]);
+  const got = noGrad(() => model.forward([ids], { hiddenStates: [0, 1, 2], positions: 'all' }).hidden);
+  for (let i = 0; i <= 2; i++) assert.equal(maxAbsDiff(tidy(() => got.get(i)!.select(0, 0).toFloat32Array()), want1[i]), 0, `hidden ${i}`);
+  model.dispose();
+});
+
+test('malformed adapter folders are refused with a message naming the problem', () => {
+  const { model } = tinyModel();
+  const lora = applyLora(model, config, { seed: 1 });
+  const good = mkdtempSync(join(tmpdir(), 'iclit-adapter-'));
+  saveAdapter(good, lora);
+  removeLora(model);
+  const variant = (edit: (dir: string) => void): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'iclit-bad-'));
+    writeFileSync(join(dir, ADAPTER_CONFIG), readFileSync(join(good, ADAPTER_CONFIG)));
+    writeFileSync(join(dir, ADAPTER_WEIGHTS), readFileSync(join(good, ADAPTER_WEIGHTS)));
+    edit(dir);
+    return dir;
+  };
+  const editConfig = (f: (c: Record<string, unknown>) => void) => (dir: string) => {
+    const c = JSON.parse(readFileSync(join(dir, ADAPTER_CONFIG), 'utf8'));
+    f(c);
+    writeFileSync(join(dir, ADAPTER_CONFIG), JSON.stringify(c));
+  };
+  const weights = (extra: Record<string, { shape: number[] }>, drop: string[] = []) => (dir: string) => {
+    const t = new Map<string, { dtype: 'float32'; shape: number[]; data: Float32Array }>();
+    for (const k of ['A', 'B'] as const) for (const l of [0, 1]) for (const m of ['q_proj', 'v_proj']) {
+      const key = peftKey(`model.layers.${l}.self_attn.${m}`, k);
+      const shape = k === 'A' ? [4, 32] : [m === 'q_proj' ? 32 : 16, 4];
+      if (!drop.includes(key)) t.set(key, { dtype: 'float32', shape, data: new Float32Array(shape[0] * shape[1]) });
+    }
+    for (const [key, { shape }] of Object.entries(extra)) t.set(key, { dtype: 'float32', shape, data: new Float32Array(shape[0] * shape[1]) });
+    writeSafetensors(join(dir, ADAPTER_WEIGHTS), t);
+  };
+  const cases: [string, string, RegExp][] = [
+    ['no folder', join(good, 'nope'), /does not exist/],
+    ['missing config', variant((d) => rmSync(join(d, ADAPTER_CONFIG))), /missing adapter_config\.json/],
+    ['missing weights', variant((d) => rmSync(join(d, ADAPTER_WEIGHTS))), /missing adapter_model\.safetensors/],
+    ['not LoRA', variant(editConfig((c) => (c.peft_type = 'IA3'))), /peft_type/],
+    ['bad r', variant(editConfig((c) => (c.r = 0))), /\br must be/],
+    ['DoRA', variant(editConfig((c) => (c.use_dora = true))), /use_dora/],
+    ['unknown target', variant(editConfig((c) => (c.target_modules = ['q_proj', 'v_proj', 'c_attn']))), /c_attn/],
+    ['wrong shape', variant(weights({ [peftKey('model.layers.0.self_attn.q_proj', 'A')]: { shape: [8, 32] } })), /model\.layers\.0\.self_attn\.q_proj\.lora_A\.weight' has shape \[8, 32\]/],
+    ['module not in model', variant(weights({ [peftKey('model.layers.7.self_attn.q_proj', 'A')]: { shape: [4, 32] }, [peftKey('model.layers.7.self_attn.q_proj', 'B')]: { shape: [32, 4] } })), /model\.layers\.7\.self_attn\.q_proj' is not a linear layer/],
+    ['missing B', variant(weights({}, [peftKey('model.layers.1.self_attn.v_proj', 'B')])), /missing 'base_model\.model\.model\.layers\.1\.self_attn\.v_proj\.lora_B\.weight'/],
+  ];
+  for (const [name, dir, pattern] of cases) {
+    assert.throws(() => loadAdapter(dir, model), (e: unknown) => e instanceof IclitError && pattern.test(e.message), name);
+    assert.equal(loraLayers(model).size, 0, `${name}: the model is left without LoRA`);
+  }
+  // The untouched copy still loads.
+  loadAdapter(variant(() => {}), model);
+  model.dispose();
+});
+
+test('LoRA in a bfloat16 model runs the adapter in float32 and returns bfloat16', () => {
+  const dir = writeRandomCheckpoint(mkdtempSync(join(tmpdir(), 'iclit-lora-')), tinyConfig(), { seed: 3 });
+  const model = LlamaModel.load(dir, { dtype: 'bfloat16' });
+  const lora = applyLora(model, config);
+  assert.equal(lora.params.get(peftKey('model.layers.0.self_attn.q_proj', 'A'))!.dtype, 'float32');
+  const layer = lora.layers.get('model.layers.0.self_attn.q_proj')!;
+  const y = tidy(() => layer.forward(tensor(new Array(2 * 3 * 32).fill(0.5), [2, 3, 32]).as('bfloat16')).dtype);
+  assert.equal(y, 'bfloat16');
+  model.dispose();
+});
