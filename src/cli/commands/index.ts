@@ -1,7 +1,10 @@
 // The list of iclit commands, in the order --help shows them.
 import type { Command } from '../args.js';
 import { activations } from './activations.js';
+import { embed } from './embed.js';
 import { exportCommand } from './export.js';
 import { run } from './run.js';
+import { tune } from './tune.js';
+import { loss } from './loss.js';
 
-export const commands: Command[] = [run, activations, exportCommand];
+export const commands: Command[] = [run, activations, embed, exportCommand, tune, loss];
