@@ -139,7 +139,7 @@ interface Tokenized {
 }
 
 /** Computes every unit of one condition for a chunk of repeats (one batch of adapters); returns records by repeat. */
-function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], chunk: number, items: Tokenized[], anchorHidden: Map<number, Float32Array[]>, anchorLogits: Map<number, number[]>): RepeatRecord[] {
+function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], items: Tokenized[], anchorHidden: Map<number, Float32Array[]>, anchorLogits: Map<number, number[]>): RepeatRecord[] {
   const t0 = performance.now();
   const c = items[0].unit.condition;
   const live = items.filter((x) => !x.unit.empty);
@@ -178,7 +178,8 @@ function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], 
     const tuned = backend.tune({
       texts: live.map((x) => x.tuning),
       seeds: live.map((x) => deriveSeed(x.unit.seed, 'lora')),
-      seed: deriveSeed(plan.seed, 'tune', c.name, chunk),
+      // Not tied to the chunk: with dropout 0 a repeat's result does not depend on which repeats share its batch.
+      seed: deriveSeed(plan.seed, 'tune', c.name),
       settings: { ...plan.tune, epochs: c.epochs },
       hiddenPrompts: live.map((x) => x.anchor),
       layers,
@@ -255,7 +256,7 @@ export function runStudy(plan: StudyPlan, backend: StudyBackend, sink: StudySink
     const k = Math.floor(r / plan.batch);
     chunks.set(k, [...(chunks.get(k) ?? []), r]);
   }
-  for (const [chunk, repeats] of chunks) {
+  for (const repeats of chunks.values()) {
     const byRepeat = new Map<number, RepeatRecord[]>(repeats.map((r) => [r, []]));
     const items = new Map<string, Tokenized[]>();
     const anchorIds = new Map<number, number[]>();
@@ -275,7 +276,7 @@ export function runStudy(plan: StudyPlan, backend: StudyBackend, sink: StudySink
     for (const c of plan.conditions) {
       const list = items.get(c.name);
       if (!list) continue;
-      for (const rec of runCondition(plan, backend, layers, chunk, list, anchorHidden, anchorLogits)) byRepeat.get(rec.repeat)!.push(rec);
+      for (const rec of runCondition(plan, backend, layers, list, anchorHidden, anchorLogits)) byRepeat.get(rec.repeat)!.push(rec);
     }
     for (const r of repeats) {
       const group = byRepeat.get(r)!;

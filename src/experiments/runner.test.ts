@@ -1,0 +1,215 @@
+// End-to-end tests of the study runner on a tiny random LLaMA: every preset, reproducibility, resume, sampling invariants.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultInstructionPool, loadDataset, type Dataset } from '../data/index.js';
+import { IclitError } from '../util/errors.js';
+import { LlamaStudyBackend } from './llama-backend.js';
+import { PRESETS, STUDY_DEFAULTS, findPreset, resolveConditions, type Preset } from './conditions.js';
+import { cosine, runStudy, type StudyPlan, type StudySink } from './runner.js';
+import type { RepeatRecord } from './record.js';
+import { letterEmbedder, writeTinyStudy } from './testing.js';
+
+const root = mkdtempSync(join(tmpdir(), 'iclit-study-'));
+const tiny = writeTinyStudy(root);
+let backend: LlamaStudyBackend;
+let sst2: Dataset;
+let wmt: Dataset;
+
+test.before(async () => {
+  backend = await LlamaStudyBackend.load(tiny.model);
+  sst2 = await loadDataset(tiny.sst2, 'sentiment');
+  wmt = await loadDataset(tiny.wmt, 'translation');
+});
+test.after(() => {
+  backend.dispose();
+  rmSync(root, { recursive: true, force: true });
+});
+
+function planFor(p: Preset, over: Partial<StudyPlan> = {}): StudyPlan {
+  return {
+    experiment: p.name,
+    conditions: resolveConditions(p, p.fixedShots ? {} : { shots: 2, epochs: 2 }),
+    repeats: 2,
+    seed: 11,
+    layers: 'all',
+    tune: { lr: 1e-3, weightDecay: 0, r: 4, alpha: 16, dropout: 0.05, targets: [...STUDY_DEFAULTS.lora.targets] },
+    batch: 2,
+    materials: { data: p.task === 'sentiment' ? sst2 : wmt, demoData: wmt, instructions: defaultInstructionPool(p.task), embedder: letterEmbedder(), similarityCandidates: 30 },
+    ...over,
+  };
+}
+
+/** A sink in memory that records each save call. */
+function memorySink(done: RepeatRecord[] = []): StudySink & { saves: RepeatRecord[][]; all: RepeatRecord[] } {
+  const all = [...done];
+  const saves: RepeatRecord[][] = [];
+  return {
+    all,
+    saves,
+    isDone: (k) => all.some((r) => r.experiment === k.experiment && r.condition === k.condition && r.repeat === k.repeat && r.model === k.model),
+    save: (records) => {
+      saves.push(records);
+      all.push(...records);
+    },
+  };
+}
+
+const stable = (rs: RepeatRecord[]): unknown[] =>
+  [...rs].sort((a, b) => a.repeat - b.repeat || a.condition.localeCompare(b.condition)).map(({ millis: _m, ...rest }) => rest);
+
+test('every preset runs end to end with repeats=2: one save per repeat, all layers, shared inference example', () => {
+  for (const p of PRESETS) {
+    const plan = planFor(p);
+    const sink = memorySink();
+    const events: number[] = [];
+    const summary = runStudy(plan, backend, sink, { onProgress: (e) => events.push(e.done) });
+    const nc = plan.conditions.length;
+    assert.equal(summary.computed, 2, p.name);
+    assert.equal(sink.saves.length, 2, `${p.name}: one save per repeat`);
+    for (const [r, group] of sink.saves.entries()) {
+      assert.equal(group.length, nc, `${p.name}: every condition in the group`);
+      assert.ok(group.every((x) => x.repeat === r && x.experiment === p.name && x.model === 'tiny-llama'));
+      // the same inference example and instruction across the conditions of one repeat
+      assert.equal(new Set(group.map((x) => x.prompts.anchor)).size, 1, `${p.name}: one anchor per repeat`);
+      assert.equal(new Set(group.map((x) => x.extra.inferenceIndex)).size, 1);
+      for (const x of group) {
+        assert.deepEqual(x.layers, [0, 1, 2]);
+        if (x.extra.empty === true) {
+          assert.ok(x.simAnchorIcl.every(Number.isNaN), `${p.name}: empty bin has NaN similarities`);
+          continue;
+        }
+        for (const s of [x.simAnchorIcl, x.simAnchorIt, x.simIclIt]) assert.ok(s.length === 3 && s.every((v) => v >= -1 && v <= 1), `${p.name}/${x.condition}: ${s}`);
+        // the embeddings (hidden state 0) at the last token do not depend on the context or on LoRA on q/v
+        assert.ok(Math.abs(x.simAnchorIt[0] - 1) < 1e-5 && Math.abs(x.simAnchorIcl[0] - 1) < 1e-5);
+        assert.ok(Number.isFinite(x.tuneLoss) && x.tuneLoss! > 0);
+        assert.equal(x.prompts.tuning.length, x.extra.shots);
+        assert.ok(x.prompts.icl.endsWith(x.prompts.anchor.split('\n').slice(1).join('\n')), 'ICL ends with B');
+        assert.equal(x.tokenCounts.tuning.length, x.prompts.tuning.length);
+      }
+    }
+    assert.deepEqual(events, [0, 1, 2], `${p.name}: progress events`);
+    if (p.name === 'accuracy') {
+      for (const x of sink.all) for (const k of ['zeroShot', 'icl', 'it'] as const) assert.ok(x.correct![k] === 0 || x.correct![k] === 1);
+    } else assert.ok(sink.all.every((x) => x.correct === undefined));
+    if (p.name === 'token-loss') for (const x of sink.all) assert.ok(Number.isFinite(x.lossDecrease!.instruction) && Number.isFinite(x.lossDecrease!.example));
+    if (p.name === 'demo-similarity') {
+      assert.equal(plan.conditions.length, 10);
+      const empty = sink.all.filter((x) => x.extra.empty === true);
+      assert.ok(empty.length > 0 && empty.length < sink.all.length, 'some bins are empty, some are not (toy embedder)');
+      for (const x of empty) assert.equal(x.extra.binCandidates as number < 2, true);
+      for (const x of sink.all.filter((y) => y.extra.empty === false)) {
+        const b = Number(x.condition.slice(4));
+        assert.ok((x.extra.demoCosine as number) >= b / 10 - 1e-9 && (x.extra.demoCosine as number) <= (b + 1) / 10 + 1e-9, 'demonstrations come from their bin');
+      }
+    }
+    if (p.name === 'cross-task') {
+      const t = sink.all.find((x) => x.condition === 'translation-demos')!;
+      assert.match(t.prompts.icl, /English: .*\nCzech: /);
+      assert.match(t.prompts.icl, /\nReview: .*\nSentiment:$/);
+      assert.match(t.prompts.tuning[0], /^.*\nEnglish: /);
+    }
+    if (p.name === 'sl') {
+      const it = sink.all.find((x) => x.condition === 'it' && x.repeat === 0)!;
+      const sl = sink.all.find((x) => x.condition === 'sl' && x.repeat === 0)!;
+      assert.deepEqual(sl.prompts.tuning, it.prompts.tuning.map((t) => t.slice(t.indexOf('\n') + 1)));
+      assert.equal(sl.prompts.icl, it.prompts.icl);
+    }
+  }
+});
+
+test('wrong-label and shots: the same demonstrations, labels flipped; k=5 is a prefix of k=10', () => {
+  const wrong = memorySink();
+  runStudy(planFor(findPreset('wrong-label'), { repeats: 1 }), backend, wrong);
+  const [right, flipped] = [wrong.all.find((x) => x.condition === 'right-labels')!, wrong.all.find((x) => x.condition === 'flipped-labels')!];
+  assert.equal(right.extra.demoIndices, flipped.extra.demoIndices);
+  const swap = (s: string): string => s.replace(/Sentiment: (negative|positive)/g, (_m, w: string) => `Sentiment: ${w === 'negative' ? 'positive' : 'negative'}`);
+  assert.equal(swap(right.prompts.icl), flipped.prompts.icl);
+  assert.notEqual(right.prompts.icl, flipped.prompts.icl);
+
+  const shots = memorySink();
+  runStudy(planFor(findPreset('shots'), { repeats: 1 }), backend, shots);
+  const demos = (k: number): string[] => String(shots.all.find((x) => x.condition === `k=${k}`)!.extra.demoIndices).split(',');
+  assert.deepEqual(demos(5), demos(10).slice(0, 5));
+  assert.deepEqual(shots.all.map((x) => [x.extra.shots, x.extra.epochs]), [[1, 10], [2, 5], [5, 2], [10, 1]]);
+});
+
+test('same seed twice gives identical records; another seed gives other draws', () => {
+  const p = findPreset('accuracy');
+  const a = memorySink();
+  const b = memorySink();
+  runStudy(planFor(p), backend, a);
+  runStudy(planFor(p), backend, b);
+  assert.deepEqual(stable(b.all), stable(a.all));
+  const c = memorySink();
+  runStudy(planFor(p, { seed: 12 }), backend, c);
+  assert.notDeepEqual(stable(c.all).map((x) => (x as RepeatRecord).prompts), stable(a.all).map((x) => (x as RepeatRecord).prompts));
+});
+
+test('resume: a crash after the first saved repeat, then a second run computes only the rest and equals an uninterrupted run', () => {
+  const p = findPreset('wrong-label');
+  const plan = planFor(p, { repeats: 3, batch: 1 });
+  const whole = memorySink();
+  runStudy(plan, backend, whole);
+
+  const first = memorySink();
+  const crashing: StudySink = {
+    isDone: first.isDone,
+    save: (rs) => {
+      if (first.saves.length === 1) throw new Error('killed');
+      first.save(rs);
+    },
+  };
+  assert.throws(() => runStudy(plan, backend, crashing), /killed/);
+  assert.equal(first.saves.length, 1);
+  const resumed = memorySink(first.all);
+  const summary = runStudy(plan, backend, resumed);
+  assert.deepEqual([summary.computed, summary.skipped], [2, 1]);
+  assert.deepEqual(resumed.saves.map((g) => g[0].repeat), [1, 2], 'repeat 0 is not computed again');
+  assert.deepEqual(stable(resumed.all), stable(whole.all));
+
+  // a repeat with one condition missing recomputes only that condition
+  const partial = memorySink(whole.all.filter((x) => !(x.repeat === 2 && x.condition === 'flipped-labels')));
+  runStudy(plan, backend, partial);
+  assert.deepEqual(partial.saves.map((g) => g.map((x) => `${x.repeat}/${x.condition}`)), [['2/flipped-labels']]);
+  assert.deepEqual(stable(partial.all), stable(whole.all));
+});
+
+test('batched adapters: tuning two repeats together equals tuning each alone (no dropout)', () => {
+  const plan = planFor(findPreset('convergence'), { repeats: 2 });
+  plan.tune = { ...plan.tune, dropout: 0 };
+  const together = memorySink();
+  runStudy({ ...plan, batch: 2 }, backend, together);
+  const alone = memorySink();
+  runStudy({ ...plan, batch: 1 }, backend, alone);
+  for (const [i, x] of together.all.entries()) {
+    const y = alone.all[i];
+    assert.equal(x.prompts.icl, y.prompts.icl);
+    for (const k of ['simAnchorIcl', 'simAnchorIt', 'simIclIt'] as const) x[k].forEach((v, l) => assert.ok(Math.abs(v - y[k][l]) < 1e-4, `${k}[${l}]: ${v} vs ${y[k][l]}`));
+    assert.ok(Math.abs(x.tuneLoss! - y.tuneLoss!) < 1e-4);
+  }
+});
+
+test('backend reads: hidden states at the last token and per-token losses match direct model calls', () => {
+  const ids = [backend.encode('Review: great fun\nSentiment:'), backend.encode('Review: a dull mess , tedious 3 .\nSentiment:')];
+  const h = backend.hidden(ids, [1, 2]);
+  const single = backend.hidden([ids[1]], [1, 2]);
+  single[0].forEach((v, l) => v.forEach((x, j) => assert.ok(Math.abs(x - h[1][l][j]) < 1e-5)));
+  const losses = backend.tokenLosses(ids);
+  assert.equal(losses[0].length, ids[0].length - 1);
+  const logits = backend.lastLogits([ids[0]], [[ids[1][2], ids[1][3]]]);
+  assert.equal(logits[0].length, 2);
+  assert.equal(cosine([1, 0], [0, 0]), NaN);
+  assert.ok(Math.abs(cosine([1, 2], [2, 4]) - 1) < 1e-12);
+});
+
+test('bad plans are refused with clear messages', () => {
+  const p = findPreset('convergence');
+  assert.throws(() => runStudy(planFor(p, { layers: [0, 9] }), backend, memorySink()), (e: Error) => e instanceof IclitError && /layer 9 is out of range/.test(e.message));
+  assert.throws(() => runStudy(planFor(findPreset('demo-similarity'), { materials: { data: sst2, instructions: defaultInstructionPool('sentiment') } }), backend, memorySink()), /needs a sentence encoder/);
+  assert.throws(() => runStudy(planFor(findPreset('cross-task'), { materials: { data: sst2, instructions: defaultInstructionPool('sentiment') } }), backend, memorySink()), /--demo-data/);
+  assert.throws(() => resolveConditions(findPreset('shots'), { shots: 3 }), /sets its own shots/);
+  assert.throws(() => findPreset('nope'), /unknown preset 'nope'/);
+});
