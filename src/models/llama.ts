@@ -184,12 +184,10 @@ export class LlamaModel {
   readonly #norms = new Map<string, Tensor>();
   readonly #lmHead: Tensor;
   readonly #invFreq: Tensor;
-  readonly #weights: CheckpointWeights | null;
 
-  constructor(config: DecoderConfig, get: (name: string, shape: number[]) => Tensor, dtype: ComputeDType, weights: CheckpointWeights | null = null) {
+  constructor(config: DecoderConfig, get: (name: string, shape: number[]) => Tensor, dtype: ComputeDType) {
     this.config = config;
     this.dtype = dtype;
-    this.#weights = weights;
     const c = config;
     this.#embed = keep(get(embedName, [c.vocabSize, c.hiddenSize]));
     for (let i = 0; i < c.numLayers; i++) {
@@ -212,7 +210,12 @@ export class LlamaModel {
     const config = readDecoderConfig(dir);
     const weights = CheckpointWeights.open(dir);
     const dtype = opts.dtype ?? 'float32';
-    return new LlamaModel(config, (name, shape) => weights.get(name, shape, dtype), dtype, weights);
+    try {
+      return new LlamaModel(config, (name, shape) => weights.get(name, shape, dtype), dtype);
+    } finally {
+      // Views keep their own file mapping alive; converted weights own their memory, so the files can go.
+      weights.close();
+    }
   }
 
   get numHiddenStates(): number {
@@ -314,6 +317,5 @@ export class LlamaModel {
     for (const t of this.#norms.values()) t.dispose();
     for (const l of this.linears.values()) l.dispose();
     this.#invFreq.dispose();
-    this.#weights?.close();
   }
 }

@@ -1,0 +1,49 @@
+// Loading keeps one copy of the weights: same-dtype loads are memory-mapped views, converting loads copy once.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tinyConfig, writeRandomCheckpoint } from '../io/index.js';
+import { largeTests } from '../util/testing.js';
+import { LlamaModel } from './llama.js';
+
+const mb = (bytes: number) => bytes / 2 ** 20;
+const rss = () => process.memoryUsage().rss;
+
+test('a bfloat16 checkpoint loaded for bfloat16 compute is mapped, not copied; a float32 load copies once', () => {
+  const config = tinyConfig({ vocabSize: 32000, hiddenSize: 512, intermediateSize: 1376, numLayers: 8, numHeads: 8, numKvHeads: 8, headDim: 64 });
+  const dir = writeRandomCheckpoint(mkdtempSync(join(tmpdir(), 'iclit-mem-')), config, { dtype: 'bfloat16', seed: 1 });
+  const fileMb = mb(statSync(join(dir, 'model.safetensors')).size);
+  try {
+    const before = rss();
+    const mapped = LlamaModel.load(dir, { dtype: 'bfloat16' });
+    const grewMapped = mb(rss() - before);
+    assert.ok(grewMapped < 0.1 * fileMb, `bf16 load grew RSS by ${grewMapped.toFixed(1)} MB for a ${fileMb.toFixed(0)} MB file`);
+    mapped.hiddenStates([[1, 2, 3]], [-1]);
+    mapped.dispose();
+
+    const before32 = rss();
+    const copied = LlamaModel.load(dir, { dtype: 'float32' });
+    const grew32 = mb(rss() - before32);
+    // float32 is twice the bf16 bytes: one converted copy, and never the bf16 bytes held as well
+    assert.ok(grew32 < 2.3 * fileMb, `float32 load grew RSS by ${grew32.toFixed(1)} MB (one copy would be ${(2 * fileMb).toFixed(0)} MB)`);
+    copied.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('opt-in large: a 7B-shaped bfloat16 checkpoint (3 shards) loads and runs in under 16 GB of RSS', { skip: !largeTests && 'set ICLIT_TEST_LARGE=1 (writes a 13.5 GB checkpoint)' }, () => {
+  const config = tinyConfig({ vocabSize: 32000, hiddenSize: 4096, intermediateSize: 11008, numLayers: 32, numHeads: 32, numKvHeads: 32, headDim: 128, maxPositionEmbeddings: 4096 });
+  const dir = writeRandomCheckpoint(mkdtempSync(join(tmpdir(), 'iclit-7b-')), config, { dtype: 'bfloat16', seed: 1, shards: 3 });
+  try {
+    const model = LlamaModel.load(dir, { dtype: 'bfloat16' });
+    model.hiddenStates([[1, 450, 4996, 17354, 1701]], [-1]);
+    const peak = mb(rss()) / 1024;
+    assert.ok(peak < 16, `peak RSS ${peak.toFixed(1)} GB`);
+    model.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
