@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LlamaModel } from '../../models/index.js';
+import { loadAdapter } from '../../lora/index.js';
 import { writeSafetensors, tensorBytes, type TensorBytes } from '../../io/index.js';
 import { noGrad, tidy } from '../../torch/index.js';
 import { oneOf, required, str, type Command } from '../args.js';
@@ -10,12 +11,13 @@ import { applyThreads, computeDtype, modelFlags, parseLayers, readTokens, tokenF
 export const activations: Command = {
   name: 'activations',
   summary: 'Capture hidden states (HF output_hidden_states convention) of a model for one input',
-  usage: 'activations --model DIR (--text STR | --ids 1,2,3) [--layers all|0,3,-1] [--positions last|all] [--dtype float32|bfloat16] --out FILE.safetensors',
+  usage: 'activations --model DIR (--text STR | --ids 1,2,3) [--layers all|0,3,-1] [--positions last|all] [--adapter DIR] [--dtype float32|bfloat16] --out FILE.safetensors',
   flags: {
     ...modelFlags,
     ...tokenFlags,
     layers: { type: 'string', value: 'all|0,3,-1', description: 'hidden-state indices: 0 = embeddings, -1 = after the final norm', default: 'all' },
     positions: { type: 'string', value: 'last|all', description: 'last input token only, or every position', default: 'last' },
+    adapter: { type: 'string', value: 'DIR', description: 'PEFT LoRA adapter folder applied to the model' },
     out: { type: 'string', value: 'FILE', description: 'output .safetensors: hidden.<layer> float32 [positions, hidden_size] and input_ids' },
   },
   async run(flags) {
@@ -26,6 +28,8 @@ export const activations: Command = {
     applyThreads(flags);
     const { ids } = await readTokens(flags, modelDir);
     const model = LlamaModel.load(modelDir, { dtype });
+    const adapter = str(flags, 'adapter');
+    if (adapter) loadAdapter(adapter, model);
     const layers = parseLayers(str(flags, 'layers'), model.numHiddenStates);
     const tensors = new Map<string, TensorBytes>();
     noGrad(() =>
@@ -39,7 +43,7 @@ export const activations: Command = {
     );
     tensors.set('input_ids', { dtype: 'int64', shape: [ids.length], data: BigInt64Array.from(ids.map(BigInt)) });
     mkdirSync(dirname(out), { recursive: true });
-    writeSafetensors(out, tensors, { model: modelDir, dtype, positions, layers: layers.join(',') });
+    writeSafetensors(out, tensors, { model: modelDir, ...(adapter ? { adapter } : {}), dtype, positions, layers: layers.join(',') });
     model.dispose();
     process.stderr.write(`wrote ${layers.length} hidden states of ${ids.length} tokens to ${out}\n`);
     return 0;
