@@ -1,0 +1,103 @@
+// `iclit report`: one or more results folders → report.html, report.md, summary.json and figures/ in one folder.
+import { basename, resolve } from 'node:path';
+import type { Command } from '../args.js';
+import { required } from '../args.js';
+import { UsageError } from '../../util/errors.js';
+import { ResultsStore, type Manifest } from '../../results/index.js';
+import { writeReport, toJson, type ReportRun } from '../../report/index.js';
+
+type Meta = ReportRun['meta'];
+
+/** Top-level and one-level-nested scalar config values as 'config.a.b' entries (what settings produced the run). */
+function flattenConfig(config: unknown, meta: Meta, prefix = 'config', depth = 0): void {
+  if (config === null || typeof config !== 'object') {
+    meta[prefix] = typeof config === 'number' || typeof config === 'string' ? config : config === null ? null : String(config);
+    return;
+  }
+  if (Array.isArray(config)) {
+    meta[prefix] = config.every((x) => x === null || typeof x !== 'object') ? config.join(', ') : JSON.stringify(config);
+    return;
+  }
+  for (const [k, v] of Object.entries(config)) {
+    if (depth >= 2 && v !== null && typeof v === 'object') meta[`${prefix}.${k}`] = JSON.stringify(v);
+    else flattenConfig(v, meta, `${prefix}.${k}`, depth + 1);
+  }
+}
+
+/** What the report states about one results folder: where, which model and data (with fingerprints), settings, seed, time. */
+export function metaOf(dir: string, m: Manifest | undefined): Meta {
+  const meta: Meta = { results: resolve(dir) };
+  if (!m) {
+    meta.manifest = 'none (the folder has no manifest; model, data and settings unknown)';
+    return meta;
+  }
+  meta.models = m.models.map((x) => `${x.label} (${x.path}, ${x.fingerprint.slice(0, 12)})`).join('; ') || null;
+  meta.data = m.data.map((x) => `${x.role}: ${x.path} (${x.fingerprint.slice(0, 12)})`).join('; ') || null;
+  meta.configHash = m.configHash;
+  meta.seed = m.seed;
+  meta.iclitVersion = m.iclitVersion;
+  meta.createdAt = m.createdAt;
+  meta.finishedAt = m.finishedAt ?? 'not finished (partial results)';
+  meta.wallSeconds = m.wallSeconds ?? null;
+  flattenConfig(m.config, meta);
+  return meta;
+}
+
+/** Reads one results folder (read-only) into a ReportRun. */
+export function readRun(dir: string): ReportRun {
+  const store = ResultsStore.open(dir, { readonly: true });
+  try {
+    const manifest = store.manifest();
+    const records = store.records();
+    const models = manifest?.models.map((x) => x.label) ?? [...new Set(records.map((r) => r.model))];
+    const label = models.length ? models.join('+') : basename(resolve(dir));
+    return { label, meta: metaOf(dir, manifest), records };
+  } finally {
+    store.close();
+  }
+}
+
+/** Distinct labels: a repeated label gets its folder name, then a counter. */
+export function distinctLabels(runs: ReportRun[], dirs: string[]): ReportRun[] {
+  const seen = new Set<string>();
+  return runs.map((r, i) => {
+    let label = r.label;
+    if (runs.filter((x) => x.label === label).length > 1) label = `${label} (${basename(resolve(dirs[i]))})`;
+    let k = 2;
+    const base = label;
+    while (seen.has(label)) label = `${base} #${k++}`;
+    seen.add(label);
+    return { ...r, label };
+  });
+}
+
+export const report: Command = {
+  name: 'report',
+  summary: 'write report.html, report.md, summary.json and figures from one or more results folders (side by side)',
+  usage: 'report RESULTS_DIR [RESULTS_DIR2 ...] --out REPORT_DIR [--json]',
+  flags: {
+    out: { type: 'string', short: 'o', value: 'DIR', description: 'folder to write the report into (created if missing)' },
+    json: { type: 'boolean', description: 'print a JSON summary (paths and summary.json content) instead of the report path' },
+  },
+  async run(flags, positionals) {
+    if (positionals.length === 0) throw new UsageError('expected at least one RESULTS_DIR (see iclit report --help)');
+    const out = required(flags, 'out');
+    const runs = distinctLabels(positionals.map(readRun), positionals);
+    const written = await writeReport(runs, out);
+    if (flags.json === true) {
+      process.stdout.write(
+        toJson({
+          report: written.html,
+          markdown: written.markdown,
+          summaryJson: written.summaryJson,
+          figures: written.figureFiles.length,
+          emptyFigures: written.emptyFigures,
+          summary: written.summary,
+        }),
+      );
+    } else {
+      process.stdout.write(written.html + '\n');
+    }
+    return 0;
+  },
+};
