@@ -6,5 +6,6 @@ import { exportCommand } from './export.js';
 import { run } from './run.js';
 import { tune } from './tune.js';
 import { loss } from './loss.js';
+import { report } from './report.js';
 
-export const commands: Command[] = [run, activations, embed, exportCommand, tune, loss];
+export const commands: Command[] = [run, activations, embed, exportCommand, tune, loss, report];
