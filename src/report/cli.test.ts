@@ -1,0 +1,67 @@
+// End-to-end test of `iclit report` through bin/iclit.js: results folders written with src/results → report folder, stdout, --json, errors.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ResultsStore, buildManifest } from '../results/index.js';
+import { repoRoot } from '../util/paths.js';
+import { groupBy } from './groups.js';
+import { syntheticRecords } from './synthetic.js';
+
+function iclit(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'iclit.js'), ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function resultsFolder(root: string, name: string, model: string, seed: number, finished: boolean): string {
+  const dir = join(root, name);
+  const modelDir = join(root, `${model}-weights`);
+  writeFileSync(join(root, 'train.tsv'), 'sentence\tlabel\ngood\t1\n');
+  writeFileSync(modelDir, 'not really weights');
+  const store = ResultsStore.open(dir, { create: true });
+  try {
+    store.beginRun(buildManifest({ config: { experiments: ['convergence', 'shots'], repeats: 4, tune: { epochs: 10, lr: 0.001 } }, models: [{ label: model, path: modelDir }], data: [{ role: 'train', path: join(root, 'train.tsv') }], seed }));
+    const recs = syntheticRecords({ model, seed, repeats: 4, experiments: ['convergence', 'shots'] });
+    for (const g of groupBy(recs, (r) => String(r.repeat)).values()) store.saveRecords(g);
+    if (finished) store.markFinished(12.5);
+  } finally {
+    store.close();
+  }
+  return dir;
+}
+
+test('iclit report: two results folders side by side; prints the report path; --json prints the summary', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'iclit-report-cli-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const a = resultsFolder(root, 'res-a', 'llama-a', 1, true);
+  const b = resultsFolder(root, 'res-b', 'llama-b', 2, false);
+  const out = join(root, 'report');
+  const r = iclit(['report', a, b, '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), join(out, 'report.html'));
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  for (const s of ['llama-a', 'llama-b', 'llama-a-weights', 'train.tsv', 'config.tune.epochs', 'not finished (partial results)']) assert.ok(html.includes(s), s);
+  assert.ok(existsSync(join(out, 'figures', 'shots-shots.png')));
+  const j = iclit(['report', a, '--out', join(root, 'r2'), '--json']);
+  assert.equal(j.code, 0, j.stderr);
+  const parsed = JSON.parse(j.stdout) as { report: string; summary: { runs: { label: string; nRecords: number; meta: Record<string, unknown> }[] } };
+  assert.equal(parsed.report, join(root, 'r2', 'report.html'));
+  assert.equal(parsed.summary.runs[0].label, 'llama-a');
+  assert.equal(parsed.summary.runs[0].nRecords, 4 * 5);
+  assert.equal(parsed.summary.runs[0].meta.wallSeconds, 12.5);
+});
+
+test('iclit report: usage errors and a missing folder are one line with exit codes 2 and 1', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'iclit-report-cli-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const noOut = iclit(['report', root]);
+  assert.equal(noOut.code, 2);
+  assert.match(noOut.stderr, /^iclit: --out is required\n$/);
+  const noDir = iclit(['report', '--out', join(root, 'r')]);
+  assert.equal(noDir.code, 2);
+  const missing = iclit(['report', join(root, 'nope'), '--out', join(root, 'r')]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^iclit: results folder .*nope does not exist\n$/);
+});
