@@ -39,6 +39,8 @@ export const REVIEW_VERDICTS: readonly [readonly string[], readonly string[]] = 
 
 const FILM_NOUNS: readonly string[] = ['film', 'movie', 'picture', 'story', 'comedy', 'drama', 'thriller', 'debut'];
 const COPULAS: readonly string[] = ['was', 'is', 'feels', 'seemed'];
+const PLURAL_COPULAS: readonly string[] = ['were', 'are', 'feel', 'seemed'];
+const isPlural = (aspect: string): boolean => /(s|ts)$/.test(aspect) && !aspect.startsWith('this');
 const JOINERS: readonly string[] = [', and ', ' and ', '; ', ', '];
 
 type Polarity = 0 | 1;
@@ -49,11 +51,15 @@ function clause(d: Draw, p: Polarity): string {
   const intens = (): string => (d.chance(0.4) ? `${d.pick(REVIEW_INTENSIFIERS)} ` : '');
   switch (d.int(0, 5)) {
     case 0:
-    case 1:
-      return `${d.pick(REVIEW_ASPECTS)} ${d.pick(COPULAS)} ${intens()}${adjective(p)}`;
-    case 2:
+    case 1: {
+      const a = d.pick(REVIEW_ASPECTS);
+      return `${a} ${d.pick(isPlural(a) ? PLURAL_COPULAS : COPULAS)} ${intens()}${adjective(p)}`;
+    }
+    case 2: {
       // Negation flips the adjective's polarity: "the plot was not boring" is positive.
-      return `${d.pick(REVIEW_ASPECTS)} ${d.pick(['was', 'is'])} not ${adjective((1 - p) as Polarity)}`;
+      const a = d.pick(REVIEW_ASPECTS);
+      return `${a} ${d.pick(isPlural(a) ? ['were', 'are'] : ['was', 'is'])} not ${adjective((1 - p) as Polarity)}`;
+    }
     case 3:
       return `${d.pick(REVIEW_VERBS[p])} ${d.pick(REVIEW_ASPECTS)}`;
     case 4: {

@@ -1,0 +1,95 @@
+// Training text in the study's prompt formats: an instruction from the project's pools, k demonstrations, the example answered.
+import { IclitError } from '../../util/errors.js';
+import { SENTIMENT_INSTRUCTIONS, TRANSLATION_INSTRUCTIONS } from '../instructions.js';
+import { answerOf, iclPrompt, SENTIMENT_SPEC, TRANSLATION_SPEC, type TaskSpec } from '../prompts.js';
+import type { SentimentExample, Task, TranslationExample } from '../types.js';
+import { makeDraw, type Draw } from './random.js';
+
+export interface TrainingTextOptions {
+  /** Largest number of demonstrations before the answered example (k is drawn from 0..maxShots). Default 5. */
+  maxShots?: number;
+  /** Share of texts without the instruction line (the SL format). Default 0.15. */
+  noInstruction?: number;
+  /** Share of sentiment texts whose demonstrations are translation pairs (the cross-task format). Default 0.05. */
+  crossTask?: number;
+  /** Instruction pools (default: the project's own). */
+  sentimentInstructions?: readonly string[];
+  translationInstructions?: readonly string[];
+}
+
+/** One training text and what it holds. */
+export interface TrainingText {
+  task: Task;
+  shots: number;
+  withInstruction: boolean;
+  text: string;
+}
+
+/** The full text of an answered prompt: the ICL prompt, a space, the answer (as a demonstration holds it). */
+function answered<E>(spec: TaskSpec<E>, instruction: string, demos: readonly E[], example: E, withInstruction: boolean): string {
+  return `${iclPrompt(spec, instruction, demos, example, { withInstruction }).text} ${answerOf(spec, example)}`;
+}
+
+function pickDistinct<T>(d: Draw, items: readonly T[], k: number, avoid: number): T[] {
+  if (items.length < k + 1) throw new IclitError(`need at least ${k + 1} examples to draw ${k} demonstrations, have ${items.length}`);
+  const chosen = new Set<number>([avoid]);
+  const out: T[] = [];
+  while (out.length < k) {
+    const i = Math.floor(d.next() * items.length);
+    if (chosen.has(i)) continue;
+    chosen.add(i);
+    out.push(items[i]);
+  }
+  return out;
+}
+
+/**
+ * `n` training texts, half sentiment and half translation, alternating, each an answered prompt built with src/data's
+ * templates: instruction (from the pools; left out for a share of texts) + k demonstrations (k uniform in
+ * 0..maxShots, drawn from the same examples) + the example with its answer. Deterministic from `seed`.
+ */
+export function generateTrainingTexts(
+  n: number,
+  seed: number,
+  sentiment: readonly SentimentExample[],
+  translation: readonly TranslationExample[],
+  opts: TrainingTextOptions = {},
+): TrainingText[] {
+  const maxShots = opts.maxShots ?? 5;
+  const noInstruction = opts.noInstruction ?? 0.15;
+  const crossTask = opts.crossTask ?? 0.05;
+  const sPool = opts.sentimentInstructions ?? SENTIMENT_INSTRUCTIONS;
+  const tPool = opts.translationInstructions ?? TRANSLATION_INSTRUCTIONS;
+  if (!Number.isInteger(maxShots) || maxShots < 0) throw new IclitError(`maxShots must be a non-negative integer, got ${maxShots}`);
+  if (sentiment.length === 0 || translation.length === 0) throw new IclitError('training texts need both sentiment and translation examples');
+  const d = makeDraw(seed);
+  const out: TrainingText[] = [];
+  for (let i = 0; i < n; i++) {
+    const withInstruction = !d.chance(noInstruction);
+    const shots = d.int(0, maxShots);
+    if (i % 2 === 0) {
+      const at = Math.floor(d.next() * sentiment.length);
+      const cross = shots > 0 && d.chance(crossTask);
+      const instruction = d.pick(sPool);
+      // The cross-task format: translation pairs as demonstrations before a sentiment example (what cross-task measures).
+      const text = cross
+        ? crossTaskText(instruction, pickDistinct(d, translation, shots, -1), sentiment[at], withInstruction)
+        : answered(SENTIMENT_SPEC, instruction, pickDistinct(d, sentiment, shots, at), sentiment[at], withInstruction);
+      out.push({ task: 'sentiment', shots, withInstruction, text });
+    } else {
+      const at = Math.floor(d.next() * translation.length);
+      const text = answered(TRANSLATION_SPEC, d.pick(tPool), pickDistinct(d, translation, shots, at), translation[at], withInstruction);
+      out.push({ task: 'translation', shots, withInstruction, text });
+    }
+  }
+  return out;
+}
+
+/** Translation demonstrations, then a sentiment inference example with its label (the cross-task prompt, answered). */
+function crossTaskText(instruction: string, demos: readonly TranslationExample[], example: SentimentExample, withInstruction: boolean): string {
+  const icl = iclPrompt(TRANSLATION_SPEC, instruction, demos, { source: '', target: '' }, { withInstruction });
+  const demoPart = icl.text.slice(0, icl.parts[icl.parts.length - 1].start);
+  const anchor = iclPrompt(SENTIMENT_SPEC, instruction, [], example, { withInstruction });
+  const inference = anchor.text.slice(anchor.parts[anchor.parts.length - 1].start);
+  return `${demoPart}${inference} ${answerOf(SENTIMENT_SPEC, example)}`;
+}
