@@ -116,3 +116,17 @@ test('bad config and bad batches throw IclitError naming the problem', () => {
   assert.throws(() => model.encode({ inputIds: [[1]] }, [5]), /hidden state index 5 is out of range/);
   model.dispose();
 });
+
+test('bfloat16 compute stays within bfloat16 tolerance of float32', () => {
+  const dir = writeRandomEncoderCheckpoint(mkdtempSync(join(tmpdir(), 'iclit-bert-')), tinyEncoderConfig(), { seed: 8, std: 0.15 });
+  const batch = { inputIds: [[1, 5, 9, 40, 3, 0], [1, 7, 3, 0, 0, 0]], attentionMask: [[1, 1, 1, 1, 1, 0], [1, 1, 1, 0, 0, 0]] };
+  const f32 = BertModel.load(dir);
+  const bf16 = BertModel.load(dir, { dtype: 'bfloat16' });
+  const a = f32.encode(batch).lastHiddenState.toFloat32Array();
+  const b = bf16.encode(batch).lastHiddenState;
+  assert.equal(b.dtype, 'float32');
+  // LayerNormed states are O(1); bf16 keeps 8 mantissa bits, over two layers a few 1e-2.
+  assertClose(b.toFloat32Array(), a, 0.1, 0.05, 'bf16 vs f32');
+  f32.dispose();
+  bf16.dispose();
+});
