@@ -7,6 +7,7 @@ import {
   expectedConditions,
   groupBy,
   hasSimilarity,
+  isEmptyUnit,
   labelsOf,
   lastLayerOf,
   layersOf,
@@ -131,10 +132,12 @@ export function similarityBoxes(runs: readonly ReportRun[], experiment: string):
   for (const run of runs) {
     const recs = recordsOf(run, experiment);
     const byCond = groupBy(recs, (r) => r.condition);
-    const missing = expectedConditions(experiment).filter((c) => !byCond.has(c));
+    const missing = expectedConditions(experiment, recs).filter((c) => !byCond.has(c));
     if (recs.length > 0 && missing.length) notes.push(`${runPrefix(runs, run)}missing condition(s): ${missing.join(', ')}`);
-    for (const c of orderConditions(experiment, byCond.keys())) {
+    for (const c of orderConditions(experiment, byCond.keys(), recs)) {
       const g = byCond.get(c) ?? [];
+      const empties = g.filter(isEmptyUnit).length;
+      if (empties > 0) notes.push(`${runPrefix(runs, run)}${c}: ${empties} repeat(s) had no demonstration candidates (similarities NaN)`);
       const layer = lastLayerOf(g);
       if (layer === null) continue;
       layersUsed.add(layer);
@@ -183,8 +186,9 @@ export function binLines(runs: readonly ReportRun[], experiment = 'demo-similari
     const recs = recordsOf(run, experiment).filter((r) => numberFrom(r, 'bin', 'bin') !== null);
     const byBin = groupBy(recs, (r) => String(numberFrom(r, 'bin', 'bin')));
     const present = [...byBin.keys()].map(Number);
-    const missing = Array.from({ length: 10 }, (_, i) => i).filter((b) => !present.includes(b));
-    if (missing.length && missing.length < 10) notes.push(`${runPrefix(runs, run)}no records for bin(s) ${missing.join(', ')}`);
+    const nBins = Math.max(10, ...present.map((b) => b + 1));
+    const missing = Array.from({ length: nBins }, (_, i) => i).filter((b) => !present.includes(b));
+    if (missing.length && present.length > 0) notes.push(`${runPrefix(runs, run)}no records for bin(s) ${missing.join(', ')}`);
     for (const [bin, g] of byBin) {
       const layer = lastLayerOf(g);
       if (layer === null) continue;
@@ -205,7 +209,7 @@ export function binLines(runs: readonly ReportRun[], experiment = 'demo-similari
     height: 260,
     mark: { type: 'line', point: true },
     encoding: {
-      x: { field: 'bin', type: 'quantitative', title: 'demonstration-similarity bin (0 = least similar)', scale: { domain: [0, 9] }, axis: { tickMinStep: 1 } },
+      x: { field: 'bin', type: 'quantitative', title: 'demonstration-similarity bin (0 = least similar)', axis: { tickMinStep: 1 } },
       y: { field: 'mean', type: 'quantitative', title: `mean ${SIM_AXIS}`, scale: { zero: false } },
       color: { field: 'pair', type: 'nominal', title: 'similarity', sort: PAIRS.map((k) => PAIR_LABEL[k]) },
       tooltip: [{ field: 'bin' }, { field: 'pair' }, { field: 'mean', format: '.3f' }, { field: 'n' }],

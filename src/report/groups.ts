@@ -1,5 +1,6 @@
 // Pure helpers that slice RepeatRecords: presets' expected conditions, ordering, values at a layer, label settings.
 import type { RepeatRecord } from '../experiments/record.js';
+import { PRESET_NAMES, STUDY_DEFAULTS, findPreset } from '../experiments/conditions.js';
 import type { PairKey } from './types.js';
 
 export const PAIRS: readonly PairKey[] = ['simAnchorIcl', 'simAnchorIt', 'simIclIt'];
@@ -14,18 +15,21 @@ export const PAIR_LABEL: Record<PairKey, string> = {
 /** The order sections appear in: the study's presets first, then anything else alphabetically. */
 export const PRESET_ORDER = ['convergence', 'wrong-label', 'cross-task', 'demo-similarity', 'shots', 'layers', 'sl', 'translation', 'accuracy', 'token-loss'];
 
-/** Conditions a preset always defines (so the report can say which are missing); [] where they depend on the config. */
-export function expectedConditions(experiment: string): string[] {
-  switch (experiment) {
-    case 'demo-similarity':
-      return Array.from({ length: 10 }, (_, i) => `bin=${i}`);
-    case 'shots':
-      return ['k=1', 'k=2', 'k=5', 'k=10'];
-    case 'wrong-label':
-      return ['correct-labels', 'wrong-labels'];
-    default:
-      return [];
+/**
+ * Conditions the study's preset `experiment` defines with its default options (src/experiments/conditions.ts), so
+ * the report can say which are missing; demo-similarity gets as many bins as the records show (at least the
+ * default). [] for names that are not presets (e.g. a YAML config's own experiment).
+ */
+export function expectedConditions(experiment: string, records: readonly RepeatRecord[] = []): string[] {
+  if (!PRESET_NAMES.includes(experiment)) return [];
+  let bins: number = STUDY_DEFAULTS.bins;
+  for (const r of records) {
+    const b = r.extra?.bin;
+    if (typeof b === 'number' && Number.isInteger(b) && b + 1 > bins) bins = b + 1;
   }
+  return findPreset(experiment)
+    .conditions({ shots: STUDY_DEFAULTS.shots, epochs: STUDY_DEFAULTS.epochs, bins })
+    .map((c) => c.name);
 }
 
 /** Compares names with embedded numbers numerically ('k=2' < 'k=10', 'bin=9' < 'bin=10'). */
@@ -41,9 +45,9 @@ export function orderExperiments(names: Iterable<string>): string[] {
 }
 
 /** A preset's conditions in its own order, then any others naturally sorted. */
-export function orderConditions(experiment: string, names: Iterable<string>): string[] {
+export function orderConditions(experiment: string, names: Iterable<string>, records: readonly RepeatRecord[] = []): string[] {
   const set = [...new Set(names)];
-  const expected = expectedConditions(experiment).filter((c) => set.includes(c));
+  const expected = expectedConditions(experiment, records).filter((c) => set.includes(c));
   const other = set.filter((c) => !expected.includes(c)).sort(naturalCompare);
   return [...expected, ...other];
 }
@@ -82,13 +86,24 @@ export function valueAt(r: RepeatRecord, key: PairKey, layer: number): number {
   return typeof v === 'number' ? v : NaN;
 }
 
-/** 'right' | 'wrong' from extra.labels, else from the condition name ('correct-labels' → right), else null. */
+const WRONG = /^(wrong|flipped|incorrect|random)$/i;
+const RIGHT = /^(right|correct|gold|true)$/i;
+
+/**
+ * 'right' | 'wrong' (flipped labels count as wrong) from extra.labels, else from the condition name
+ * ('flipped-labels' → wrong, 'right-labels' → right); another extra.labels value as is; else null.
+ */
 export function labelsOf(r: RepeatRecord): string | null {
   const l = r.extra?.labels;
-  if (typeof l === 'string' && l !== '') return l === 'correct' ? 'right' : l;
-  if (/wrong/i.test(r.condition)) return 'wrong';
+  if (typeof l === 'string' && l !== '') return WRONG.test(l) ? 'wrong' : RIGHT.test(l) ? 'right' : l;
+  if (/wrong|flipped/i.test(r.condition)) return 'wrong';
   if (/correct|right/i.test(r.condition)) return 'right';
   return null;
+}
+
+/** Records the runner marked empty (no demonstration candidates, e.g. an empty similarity bin): similarities are NaN. */
+export function isEmptyUnit(r: RepeatRecord): boolean {
+  return r.extra?.empty === true;
 }
 
 /** A number from `extra[key]`, else the integer after `prefix=` in the condition ('k=5' → 5), else null. */

@@ -45,8 +45,8 @@ type ReadonlyRunLike = Pick<ReportRun, 'label' | 'meta'> & { records: readonly R
 
 export function summarizeExperiment(experiment: string, records: readonly RepeatRecord[]): ExperimentSummary {
   const byCondition = groupBy(records, (r) => r.condition);
-  const conditions = orderConditions(experiment, byCondition.keys()).map((c) => summarizeCondition(c, byCondition.get(c) ?? []));
-  const missingConditions = expectedConditions(experiment).filter((c) => !byCondition.has(c));
+  const conditions = orderConditions(experiment, byCondition.keys(), records).map((c) => summarizeCondition(c, byCondition.get(c) ?? []));
+  const missingConditions = expectedConditions(experiment, records).filter((c) => !byCondition.has(c));
   const withLoss = records.filter((r) => r.lossDecrease !== undefined);
   const tests: TestSummary[] = [];
   if (withLoss.length > 0) {

@@ -43,7 +43,7 @@ export function makeRecord(p: Partial<RepeatRecord> & { experiment: string; cond
   };
 }
 
-/** Records for every preset with the study's qualitative shape: s(ICL,IT) above both anchor similarities. */
+/** Records for every preset (condition names and extra keys as src/experiments writes them) with the study's qualitative shape: s(ICL,IT) above both anchor similarities. */
 export function syntheticRecords(opts: SyntheticOptions = {}): RepeatRecord[] {
   const model = opts.model ?? 'tiny-llama';
   const rand = seededRandom(opts.seed ?? 1);
@@ -61,12 +61,15 @@ export function syntheticRecords(opts: SyntheticOptions = {}): RepeatRecord[] {
   const add = (experiment: string, condition: string, repeat: number, extra: RepeatRecord['extra'], more: Partial<RepeatRecord> = {}) =>
     out.push(makeRecord({ experiment, condition, repeat, model, seed: 1000 + repeat, layers: [nLayers], ...sims(0.8), extra, tuneLoss: 0.3 + noise(0.1), ...more }));
   for (let rep = 0; rep < repeats; rep++) {
-    if (want.has('convergence')) add('convergence', 'default', rep, {});
+    if (want.has('convergence')) add('convergence', 'right-labels', rep, { labels: 'right' });
     if (want.has('wrong-label')) {
-      add('wrong-label', 'correct-labels', rep, { labels: 'right' });
-      add('wrong-label', 'wrong-labels', rep, { labels: 'wrong' }, sims(0.7));
+      add('wrong-label', 'right-labels', rep, { labels: 'right' });
+      add('wrong-label', 'flipped-labels', rep, { labels: 'flipped' }, sims(0.7));
     }
-    if (want.has('cross-task')) add('cross-task', 'sst2->wmt16', rep, {});
+    if (want.has('cross-task')) {
+      add('cross-task', 'same-task', rep, {});
+      add('cross-task', 'translation-demos', rep, { demoTask: 'translation' }, sims(0.7));
+    }
     if (want.has('demo-similarity'))
       for (let b = 0; b < 10; b++) add('demo-similarity', `bin=${b}`, rep, { bin: b, similarity: 0.1 * b + 0.05 }, sims(0.6 + 0.03 * b));
     if (want.has('shots'))
@@ -74,23 +77,26 @@ export function syntheticRecords(opts: SyntheticOptions = {}): RepeatRecord[] {
     if (want.has('layers')) {
       const layers = Array.from({ length: nLayers + 1 }, (_, i) => i);
       const f = (base: number, i: number) => clamp(1 - (1 - base) * (i / nLayers) + noise(0.05));
-      add('layers', 'default', rep, {}, {
+      add('layers', 'all-layers', rep, {}, {
         layers,
         simAnchorIcl: layers.map((i) => f(0.55, i)),
         simAnchorIt: layers.map((i) => f(0.65, i)),
         simIclIt: layers.map((i) => f(0.8, i)),
       });
     }
-    if (want.has('sl')) add('sl', 'default', rep, {});
-    if (want.has('translation')) add('translation', 'en-de', rep, {});
+    if (want.has('sl')) {
+      add('sl', 'it', rep, { withInstruction: true });
+      add('sl', 'sl', rep, { withInstruction: false }, sims(0.75));
+    }
+    if (want.has('translation')) add('translation', 'translation', rep, {});
     if (want.has('accuracy'))
-      for (const labels of ['right', 'wrong']) {
+      for (const labels of ['right', 'flipped']) {
         const p = labels === 'right' ? 0.85 : 0.55;
         add('accuracy', `${labels}-labels`, rep, { labels }, {
           correct: { zeroShot: rand() < 0.6 ? 1 : 0, icl: rand() < p ? 1 : 0, it: rand() < p + 0.05 ? 1 : 0 },
         });
       }
-    if (want.has('token-loss')) add('token-loss', 'default', rep, {}, { lossDecrease: { instruction: 0.05 + noise(0.05), example: 0.4 + noise(0.15) } });
+    if (want.has('token-loss')) add('token-loss', 'right-labels', rep, { labels: 'right' }, { lossDecrease: { instruction: 0.05 + noise(0.05), example: 0.4 + noise(0.15) } });
   }
   return out;
 }

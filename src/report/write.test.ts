@@ -38,7 +38,7 @@ test('writeReport writes html, md, summary.json and every figure as svg+png; htm
   const links = [...md.matchAll(/\]\((figures\/[^)]+\.png)\)/g)].map((m) => m[1]);
   assert.equal(links.length, w.figureFiles.length / 2);
   for (const l of links) assert.ok(existsSync(join(dir, l)), l);
-  assert.match(md, /\| llama-a \| default \| 5 \|/);
+  assert.match(md, /\| llama-a \| right-labels \| 5 \|/);
   // llama-b has no 'layers' experiment: the layers table says so in place.
   assert.match(md, /\| llama-b \| no data: this run has no records of this experiment/);
   const json = readFileSync(w.summaryJson, 'utf8');
