@@ -4,7 +4,7 @@ import { basename, resolve } from 'node:path';
 import { list, num, oneOf, str, type Command } from '../args.js';
 import { applyThreads, progress } from '../common.js';
 import { UsageError, IclitError } from '../../util/errors.js';
-import { defaultInstructionPool, loadDataset, loadInstructionPool } from '../../data/index.js';
+import { defaultInstructionPool, findTextPair, loadDataset, loadInstructionPool } from '../../data/index.js';
 import type { Dataset } from '../../data/types.js';
 import {
   LlamaStudyBackend, PRESET_NAMES, findPreset, loadSettingsFile, mergeSettings, parseLayerList, resolveConditions, runStudy,
@@ -147,8 +147,15 @@ export const run: Command = {
       batch: s.batch,
     };
     const labels = modelLabels(s.models);
-    const dataEntries = [{ role: 'data', path: s.data }];
-    if (demoData) dataEntries.push({ role: 'demo-data', path: s.demoData! });
+    const dataEntries: { role: string; path: string }[] = [];
+    // A text pair named by its prefix (newstest2016 → .en + .cs) is fingerprinted file by file.
+    const addData = (role: string, path: string): void => {
+      const pair = existsSync(path) ? undefined : findTextPair(path);
+      if (pair) dataEntries.push({ role: `${role}.en`, path: pair.en }, { role: `${role}.cs`, path: pair.cs });
+      else dataEntries.push({ role, path });
+    };
+    addData('data', s.data);
+    if (demoData) addData('demo-data', s.demoData!);
     if (s.instructions) dataEntries.push({ role: 'instructions', path: s.instructions });
     if (preset.needs.includes('encoder')) dataEntries.push({ role: 'encoder', path: s.encoder! });
     const manifest = buildManifest({
