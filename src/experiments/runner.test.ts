@@ -175,6 +175,16 @@ test('resume: a crash after the first saved repeat, then a second run computes o
   runStudy(plan, backend, partial);
   assert.deepEqual(partial.saves.map((g) => g.map((x) => `${x.repeat}/${x.condition}`)), [['2/flipped-labels']]);
   assert.deepEqual(stable(partial.all), stable(whole.all));
+
+  // demo-similarity resumed for one bin draws from the same bins as the full repeat
+  const sim = planFor(findPreset('demo-similarity'), { repeats: 1, batch: 1 });
+  const full = memorySink();
+  runStudy(sim, backend, full);
+  const one = full.all.find((x) => x.extra.empty === false)!;
+  const again = memorySink(full.all.filter((x) => x !== one));
+  runStudy(sim, backend, again);
+  assert.deepEqual(again.saves.map((g) => g.map((x) => x.condition)), [[one.condition]]);
+  assert.deepEqual(stable(again.all), stable(full.all));
 });
 
 test('batched adapters: tuning two repeats together equals tuning each alone (no dropout)', () => {

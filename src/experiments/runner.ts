@@ -261,7 +261,7 @@ export function runStudy(plan: StudyPlan, backend: StudyBackend, sink: StudySink
     const items = new Map<string, Tokenized[]>();
     const anchorIds = new Map<number, number[]>();
     for (const r of repeats) {
-      for (const unit of repeatUnits(todo.get(r)!, plan.materials, plan.seed, r, pool)) {
+      for (const unit of repeatUnits(todo.get(r)!, plan.materials, plan.seed, r, pool, plan.conditions)) {
         const tok: Tokenized = { unit, anchor: backend.encode(unit.anchor.text), icl: unit.empty ? [] : backend.encode(unit.icl.text), tuning: unit.tuning.map((p) => backend.encode(p.text)) };
         anchorIds.set(r, tok.anchor);
         const list = items.get(unit.condition.name) ?? [];

@@ -117,12 +117,15 @@ function buildPrompts(c: Condition, instruction: string, demos: AnyExample[], in
 /**
  * The units of repeat `repeat` for `conditions`. One draw per repeat: the instruction and the inference example
  * come from drawRepeat(seed) and are shared by every condition; same-task demonstrations are the first k of one
- * draw of max k (so k = 5 is a prefix of k = 10, and flipped labels flip the same demonstrations).
+ * draw of max k (so k = 5 is a prefix of k = 10, and flipped labels flip the same demonstrations). `all`: every
+ * condition of the experiment when `conditions` is only the part still to compute.
  */
-export function repeatUnits(conditions: Condition[], m: StudyMaterials, runSeed: number, repeat: number, pool?: CandidatePool): Unit[] {
+export function repeatUnits(conditions: Condition[], m: StudyMaterials, runSeed: number, repeat: number, pool?: CandidatePool, all: Condition[] = conditions): Unit[] {
   const seed = repeatSeed(runSeed, repeat);
   const data = m.data;
-  const sameTask = conditions.filter((c) => c.demoTask === data.task && c.bin === undefined);
+  // The draw (max k, number of bins) follows every condition of the experiment (`all`), so a repeat resumed for
+  // some of its conditions draws exactly what the full repeat drew.
+  const sameTask = all.filter((c) => c.demoTask === data.task && c.bin === undefined);
   const maxK = Math.max(0, ...sameTask.map((c) => c.shots));
   const draw = drawRepeat(m.instructions, data.examples as readonly AnyExample[], { k: maxK, seed });
   const instruction = m.instructions[draw.instructionIndex];
@@ -138,8 +141,9 @@ export function repeatUnits(conditions: Condition[], m: StudyMaterials, runSeed:
     const v = m.embedder.embed([exampleText(data, draw.inferenceIndex)])[0];
     simsToInference = pool.vectors.map((u) => cosine(u, v));
     const self = pool.indices.indexOf(draw.inferenceIndex);
-    const nBins = Math.max(...binned.map((c) => c.bin as number)) + 1;
-    const ks = new Set(binned.map((c) => c.shots));
+    const allBinned = all.filter((c) => c.bin !== undefined);
+    const nBins = Math.max(...allBinned.map((c) => c.bin as number)) + 1;
+    const ks = new Set(allBinned.map((c) => c.shots));
     if (ks.size !== 1) throw new IclitError('demo-similarity conditions must share one k');
     bins = pickPerBin(simsToInference, { k: [...ks][0], seed: deriveSeed(seed, 'bins'), nBins, excludeIndex: self >= 0 ? self : undefined });
   }
