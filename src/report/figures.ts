@@ -4,6 +4,7 @@ import { dist } from './numbers.js';
 import {
   PAIRS,
   PAIR_LABEL,
+  PRESET_ORDER,
   expectedConditions,
   groupBy,
   hasSimilarity,
@@ -430,22 +431,37 @@ export function experimentsOf(runs: readonly ReportRun[]): string[] {
 }
 
 /**
- * Every figure for one experiment: the box plots always, plus the preset's own figure (by name) and any figure
- * its records carry data for (accuracy values, loss values, several layers).
+ * Every figure for one experiment: the box plots (when it has similarities, or always for a preset without a figure
+ * of its own), plus the preset's own figure by name. An experiment that is not one of the study's presets also gets
+ * the figures its records carry data for (bins, several shot counts, several layers, accuracy, loss values). Every
+ * record of every preset carries shots, labels and (by default) all layers, so those alone do not add figures.
  */
 export function figuresFor(runs: readonly ReportRun[], experiment: string): Figure[] {
   const recs = runs.flatMap((r) => recordsOf(r, experiment));
+  const own = OWN_FIGURE[experiment];
+  const custom = !(experiment in OWN_FIGURE) && !PRESET_ORDER.includes(experiment);
   const out: Figure[] = [];
-  const sims = recs.some(hasSimilarity);
-  const special = ['demo-similarity', 'shots', 'layers', 'accuracy', 'token-loss'].includes(experiment);
-  if (sims || !special) out.push(similarityBoxes(runs, experiment));
-  if (experiment === 'demo-similarity' || recs.some((r) => typeof r.extra?.bin === 'number')) out.push(binLines(runs, experiment));
-  if (experiment === 'shots' || recs.some((r) => typeof r.extra?.shots === 'number')) out.push(shotsLine(runs, experiment));
-  if (experiment === 'layers' || recs.some((r) => r.layers.length > 1)) out.push(layerLines(runs, experiment));
-  if (experiment === 'accuracy' || recs.some((r) => r.correct !== undefined && labelsOf(r) !== null)) out.push(accuracyBars(runs, experiment));
-  if (experiment === 'token-loss' || recs.some((r) => r.lossDecrease !== undefined)) out.push(tokenLossBoxes(runs, experiment));
+  if (recs.some(hasSimilarity) || own === undefined) out.push(similarityBoxes(runs, experiment));
+  const wants = (kind: FigureKind, hasData: boolean) => own === kind || (custom && hasData);
+  if (wants('bins', recs.some((r) => typeof r.extra?.bin === 'number'))) out.push(binLines(runs, experiment));
+  if (wants('shots', new Set(recs.map((r) => numberFrom(r, 'shots', 'k'))).size > 1)) out.push(shotsLine(runs, experiment));
+  if (wants('layers', recs.some((r) => r.layers.length > 1))) out.push(layerLines(runs, experiment));
+  if (wants('accuracy', recs.some((r) => r.correct !== undefined && labelsOf(r) !== null))) out.push(accuracyBars(runs, experiment));
+  if (wants('token-loss', recs.some((r) => r.lossDecrease !== undefined))) out.push(tokenLossBoxes(runs, experiment));
+  // A preset that measured accuracy or loss values anyway (e.g. a config asking for them) gets those figures too.
+  if (!custom && own !== 'accuracy' && recs.some((r) => r.correct !== undefined && labelsOf(r) !== null)) out.push(accuracyBars(runs, experiment));
+  if (!custom && own !== 'token-loss' && recs.some((r) => r.lossDecrease !== undefined)) out.push(tokenLossBoxes(runs, experiment));
   return out;
 }
+
+/** The study presets' own figure (besides the box plots). */
+const OWN_FIGURE: Record<string, FigureKind | undefined> = {
+  'demo-similarity': 'bins',
+  shots: 'shots',
+  layers: 'layers',
+  accuracy: 'accuracy',
+  'token-loss': 'token-loss',
+};
 
 /** All figures of a report, grouped by experiment in report order. */
 export function allFigures(runs: readonly ReportRun[]): { experiment: string; figures: Figure[] }[] {

@@ -21,3 +21,4 @@ export { renderSvg, svgToPng, fontFiles } from './render.js';
 export { renderHtml, renderMarkdown, type RenderedFigure, type DocumentInput } from './document.js';
 export { writeReport, toJson, type WrittenReport, type WriteReportOptions } from './write.js';
 export { syntheticRecords, makeRecord, seededRandom, ALL_PRESETS } from './synthetic.js';
+export { runsByModel, splitByModel, mergeMeta, distinctLabels } from './runs.js';

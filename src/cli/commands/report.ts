@@ -4,9 +4,18 @@ import type { Command } from '../args.js';
 import { required } from '../args.js';
 import { UsageError } from '../../util/errors.js';
 import { ResultsStore, type Manifest } from '../../results/index.js';
-import { writeReport, toJson, type ReportRun } from '../../report/index.js';
+import { runsByModel, writeReport, toJson, type ReportRun } from '../../report/index.js';
 
 type Meta = ReportRun['meta'];
+
+/** A config list item in one short line: a named object (a condition) as 'name (key=value, …)' with its scalar settings. */
+function itemText(x: unknown): string {
+  if (x === null || typeof x !== 'object' || Array.isArray(x)) return JSON.stringify(x);
+  const o = x as Record<string, unknown>;
+  const scalars = Object.entries(o).filter(([k, v]) => k !== 'name' && v !== null && typeof v !== 'object');
+  const text = scalars.map(([k, v]) => `${k}=${String(v)}`).join(', ');
+  return typeof o.name === 'string' ? `${o.name}${text ? ` (${text})` : ''}` : `{${text}}`;
+}
 
 /** Top-level and one-level-nested scalar config values as 'config.a.b' entries (what settings produced the run). */
 function flattenConfig(config: unknown, meta: Meta, prefix = 'config', depth = 0): void {
@@ -15,7 +24,7 @@ function flattenConfig(config: unknown, meta: Meta, prefix = 'config', depth = 0
     return;
   }
   if (Array.isArray(config)) {
-    meta[prefix] = config.every((x) => x === null || typeof x !== 'object') ? config.join(', ') : JSON.stringify(config);
+    meta[prefix] = config.every((x) => x === null || typeof x !== 'object') ? config.join(', ') : config.map(itemText).join('; ');
     return;
   }
   for (const [k, v] of Object.entries(config)) {
@@ -50,25 +59,11 @@ export function readRun(dir: string): ReportRun {
     const manifest = store.manifest();
     const records = store.records();
     const models = manifest?.models.map((x) => x.label) ?? [...new Set(records.map((r) => r.model))];
-    const label = models.length ? models.join('+') : basename(resolve(dir));
+    const label = models.length === 1 ? models[0] : basename(resolve(dir));
     return { label, meta: metaOf(dir, manifest), records };
   } finally {
     store.close();
   }
-}
-
-/** Distinct labels: a repeated label gets its folder name, then a counter. */
-export function distinctLabels(runs: ReportRun[], dirs: string[]): ReportRun[] {
-  const seen = new Set<string>();
-  return runs.map((r, i) => {
-    let label = r.label;
-    if (runs.filter((x) => x.label === label).length > 1) label = `${label} (${basename(resolve(dirs[i]))})`;
-    let k = 2;
-    const base = label;
-    while (seen.has(label)) label = `${base} #${k++}`;
-    seen.add(label);
-    return { ...r, label };
-  });
 }
 
 export const report: Command = {
@@ -82,7 +77,8 @@ export const report: Command = {
   async run(flags, positionals) {
     if (positionals.length === 0) throw new UsageError('expected at least one RESULTS_DIR (see iclit report --help)');
     const out = required(flags, 'out');
-    const runs = distinctLabels(positionals.map(readRun), positionals);
+    // One run per model: a model's per-preset folders merge, a two-model folder splits (runs side by side).
+    const runs = runsByModel(positionals.map(readRun));
     const written = await writeReport(runs, out);
     if (flags.json === true) {
       process.stdout.write(
