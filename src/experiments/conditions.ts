@@ -45,6 +45,8 @@ export interface Preset {
   /** Whether --shots / --epochs may override the preset's own values. */
   fixedShots?: boolean;
   fixedEpochs?: boolean;
+  /** Measures every hidden state whatever `layers` asks (the layers preset). */
+  allLayers?: boolean;
 }
 
 export interface PresetOptions {
@@ -123,6 +125,7 @@ export const PRESETS: readonly Preset[] = [
     summary: 'anchor vs ICL vs IT at every layer',
     task: 'sentiment',
     needs: [],
+    allLayers: true,
     conditions: (o) => [base('sentiment', o, { name: 'all-layers' })],
   },
   {

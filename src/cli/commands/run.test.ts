@@ -137,6 +137,7 @@ test('iclit run: two models, a YAML config, and errors that name the key or flag
     [['run', 'convergence', '--model', tiny.model, '--data', tiny.sst2, '--repeats', '0', '--out', join(root, 'x')], /--repeats must be at least 1/, 2],
     [['run', 'translation', '--model', tiny.model, '--data', tiny.sst2, '--out', join(root, 'x')], /holds sentiment data .* translation data was asked for/, 1],
     [['run', 'shots', '--model', tiny.model, '--data', tiny.sst2, '--shots', '3', '--out', join(root, 'x')], /sets its own shots/, 2],
+    [['run', 'layers', '--model', tiny.model, '--data', tiny.sst2, '--layers', '0,1', '--out', join(root, 'x')], /measures every layer/, 2],
   ];
   for (const [argv, re, code] of cases) {
     const r = await run(argv);

@@ -130,6 +130,7 @@ export const run: Command = {
     if (preset.needs.includes('demoData') && !s.demoData) throw new UsageError(`preset ${preset.name} needs --demo-data (EN→CS translation pairs)`);
     if (preset.needs.includes('encoder') && !s.encoder) throw new UsageError(`preset ${preset.name} needs --encoder (a sentence-transformers folder)`);
     for (const m of s.models) if (!existsSync(m)) throw new IclitError(`model folder ${m} does not exist`);
+    if (preset.allLayers && s.layers !== 'all') throw new UsageError(`preset ${preset.name} measures every layer; drop --layers (or the config's layers)`);
     const conditions = resolveConditions(preset, { shots: s.shots, epochs: s.epochs, bins: s.bins });
 
     const data = await loadDataset(s.data, preset.task);
