@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeTinyStudy } from '../experiments/testing.js';
 import { ResultsStore, buildManifest } from '../results/index.js';
 import { repoRoot } from '../util/paths.js';
 import { groupBy } from './groups.js';
@@ -64,4 +65,27 @@ test('iclit report: usage errors and a missing folder are one line with exit cod
   const missing = iclit(['report', join(root, 'nope'), '--out', join(root, 'r')]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /^iclit: results folder .*nope does not exist\n$/);
+});
+
+test('iclit run (tiny random LLaMA) → iclit report: real records of two presets give one run with their figures', { timeout: 300_000 }, (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'iclit-report-e2e-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const study = writeTinyStudy(root);
+  for (const preset of ['accuracy', 'layers']) {
+    const r = iclit(['run', preset, '--model', study.model, '--data', study.sst2, '--repeats', '2', '--epochs', '1', '--out', join(root, `res-${preset}`)]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const j = iclit(['report', join(root, 'res-accuracy'), join(root, 'res-layers'), '--out', join(root, 'report'), '--json']);
+  assert.equal(j.code, 0, j.stderr);
+  const parsed = JSON.parse(j.stdout) as {
+    emptyFigures: string[];
+    summary: { runs: { label: string; experiments: { experiment: string; accuracy: { byLabels: { labels: string; n: number }[] } | null; conditions: { condition: string; n: number; layers: unknown[] }[] }[] }[] };
+  };
+  assert.deepEqual(parsed.summary.runs.map((r) => r.label), ['tiny-llama']);
+  const exps = parsed.summary.runs[0].experiments;
+  assert.deepEqual(exps.map((e) => e.experiment), ['layers', 'accuracy']);
+  assert.deepEqual(exps[1].accuracy?.byLabels.map((g) => [g.labels, g.n]), [['right', 2], ['wrong', 2]]);
+  assert.ok(exps[0].conditions[0].layers.length > 1);
+  assert.deepEqual(parsed.emptyFigures, []);
+  for (const f of ['layers-layers', 'accuracy-accuracy', 'accuracy-boxes']) assert.ok(existsSync(join(root, 'report', 'figures', `${f}.png`)), f);
 });
