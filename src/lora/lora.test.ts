@@ -9,7 +9,7 @@ import { LlamaModel } from '../models/index.js';
 import { noGrad, tensor, tidy, randn, manualSeed } from '../torch/index.js';
 import { assertClose, maxAbsDiff } from '../util/testing.js';
 import { IclitError } from '../util/errors.js';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, adapterWeights, applyLora, loadAdapter, loraLayers, peftKey, removeLora, saveAdapter, setAdapterWeights, type LoraConfig } from './index.js';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, adapterWeights, applyLora, loadAdapter, loraLayers, peftKey, removeLora, saveAdapter, setAdapterWeights, useAdapter, type LoraConfig } from './index.js';
 
 const config: LoraConfig = { r: 4, alpha: 8, dropout: 0, targets: ['q_proj', 'v_proj'] };
 const ids = [1, 5, 9, 40, 3, 77, 12, 8];
@@ -67,6 +67,12 @@ test('batched adapters: row b of a batch uses adapter b only, exactly as that ad
     assertClose(last(model, [batch[b]]), together.slice(b * C, (b + 1) * C), 1e-5, 0, `adapter ${b}`);
     removeLora(model);
   }
+  // useAdapter: the whole batch through one adapter of the set.
+  const again = applyLora(model, { ...config, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] }, { adapters: 3 });
+  for (let b = 0; b < 3; b++) setAdapterWeights(again, singles[b], b);
+  useAdapter(again, 2);
+  assertClose(last(model, [batch[2]]), together.slice(2 * C, 3 * C), 1e-5, 0, 'useAdapter(2)');
+  assert.throws(() => useAdapter(again, 3), /out of range/);
   model.dispose();
 });
 

@@ -44,6 +44,8 @@ export class LoraLinear implements LinearLike {
   training = false;
   /** When false the layer is the base layer (used to compare base vs tuned without unloading). */
   enabled = true;
+  /** When set, every row uses this one adapter of the set instead of row group b → adapter b. */
+  only: number | null = null;
 
   constructor(
     readonly base: LinearLike,
@@ -70,8 +72,9 @@ export class LoraLinear implements LinearLike {
       const N = this.adapters;
       const h = dropout(x.as(this.A.dtype), this.dropoutP, this.training); // [..., in]
       let delta: Tensor;
-      if (N === 1) {
-        delta = linear(linear(h, this.A.select(0, 0)), this.B.select(0, 0)); // [..., out]
+      if (N === 1 || this.only !== null) {
+        const b = this.only ?? 0;
+        delta = linear(linear(h, this.A.select(0, b)), this.B.select(0, b)); // [..., out]
       } else {
         const shape = x.shape;
         const rows = shape[0];
@@ -178,6 +181,12 @@ export function setLoraTraining(lora: LoraAdapters, on: boolean): void {
 /** Switches every LoRA layer off (base model) or back on. */
 export function setLoraEnabled(lora: LoraAdapters, on: boolean): void {
   for (const l of lora.layers.values()) l.enabled = on;
+}
+
+/** Makes every row use adapter `index` of a batched set (null: row group b uses adapter b again). */
+export function useAdapter(lora: LoraAdapters, index: number | null): void {
+  if (index !== null && (!Number.isInteger(index) || index < 0 || index >= lora.count)) throw new IclitError(`adapter index ${index} is out of range (0..${lora.count - 1})`);
+  for (const l of lora.layers.values()) l.only = index;
 }
 
 /**

@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tinyConfig, writeRandomCheckpoint } from '../io/index.js';
 import { LlamaModel } from '../models/index.js';
-import { applyLora, adapterWeights, removeLora, setAdapterWeights, type LoraConfig } from '../lora/index.js';
+import { applyLora, adapterWeights, removeLora, setAdapterWeights, setLoraEnabled, type LoraConfig } from '../lora/index.js';
 import { tensor, tidy, type Tensor } from '../torch/index.js';
 import { IclitError } from '../util/errors.js';
 import { assertClose } from '../util/testing.js';
-import { adamw, constantSchedule, linearWithWarmup, makeSchedule, paramCount, perTokenLoss, saveTrainedModel, sgd, train, trainLora, trainableModel } from './index.js';
+import { adamw, constantSchedule, linearWithWarmup, lossDifference, makeSchedule, meanLoss, paramCount, perTokenLoss, saveTrainedModel, sgd, train, trainLora, trainableModel } from './index.js';
 
 test('AdamW: two steps equal a hand computation of torch.optim.AdamW', () => {
   const lr = 0.1, wd = 0.5, b1 = 0.9, b2 = 0.999, eps = 1e-8;
@@ -118,6 +118,13 @@ test('training lowers the loss; a NaN loss stops with a clear error', () => {
   assert.equal(steps.length, 10);
   assert.ok(steps.every((x) => x > 0));
   assert.ok(r.losses[9][0] < r.losses[0][0] - 0.05, `loss ${r.losses[0][0]} → ${r.losses[9][0]}`);
+  // Dropout is off again after training: two evaluations agree exactly, and differ from the base model.
+  const tuned = perTokenLoss(model, ids);
+  assert.deepEqual(perTokenLoss(model, ids), tuned);
+  setLoraEnabled(lora, false);
+  const base = perTokenLoss(model, ids);
+  setLoraEnabled(lora, true);
+  assert.ok(meanLoss(lossDifference(base, tuned)) < -0.05, 'the tuned model predicts the training text better');
   // Poison one adapter weight: the first loss is NaN.
   const w = adapterWeights(lora, 0);
   const key = [...w.keys()][0];
@@ -142,5 +149,15 @@ test('full-parameter training: every weight is a leaf, the loss falls, the saved
   const reloaded = LlamaModel.load(out);
   assertClose(perTokenLoss(reloaded, ids), perTokenLoss(model, ids), 1e-5, 0, 'reloaded per-token loss');
   reloaded.dispose();
+  model.dispose();
+});
+
+test('mixed precision: a bfloat16 model trains float32 LoRA parameters and optimiser state', () => {
+  const model = LlamaModel.load(checkpoint(), { dtype: 'bfloat16' });
+  const lora = applyLora(model, lcfg, { adapters: 2, seed: 3 });
+  const ids = [1, 5, 9, 40, 3, 77, 12, 8, 30, 31];
+  const r = trainLora(model, lora, [[{ ids }], [{ ids: ids.slice(2) }]], { epochs: 8, lr: 1e-2 });
+  for (const p of lora.params.values()) assert.equal(p.dtype, 'float32');
+  for (const g of [0, 1]) assert.ok(r.losses[7][g] < r.losses[0][g] - 0.05, `group ${g}: ${r.losses[0][g]} → ${r.losses[7][g]}`);
   model.dispose();
 });
