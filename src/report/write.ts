@@ -33,6 +33,15 @@ export function toJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n';
 }
 
+/** writeFileSync with a one-line IclitError naming the file. */
+function writeOut(path: string, data: string | Buffer): void {
+  try {
+    writeFileSync(path, data);
+  } catch (e) {
+    throw new IclitError(`cannot write ${path}: ${(e as Error).message}`);
+  }
+}
+
 export async function writeReport(runs: readonly ReportRun[], outDir: string, opts: WriteReportOptions = {}): Promise<WrittenReport> {
   const dir = resolve(outDir);
   const figDir = join(dir, 'figures');
@@ -57,8 +66,8 @@ export async function writeReport(runs: readonly ReportRun[], outDir: string, op
       const svg = await renderSvg(figure.spec, figure.id);
       const svgFile = `figures/${figure.id}.svg`;
       const pngFile = `figures/${figure.id}.png`;
-      writeFileSync(join(dir, svgFile), svg);
-      writeFileSync(join(dir, pngFile), svgToPng(svg, opts.pngScale ?? 2));
+      writeOut(join(dir, svgFile), svg);
+      writeOut(join(dir, pngFile), svgToPng(svg, opts.pngScale ?? 2));
       figureFiles.push(join(dir, svgFile), join(dir, pngFile));
       if (figure.noData) emptyFigures.push(figure.id);
       out.push({ figure, svg, svgFile, pngFile });
@@ -69,8 +78,8 @@ export async function writeReport(runs: readonly ReportRun[], outDir: string, op
   const html = join(dir, 'report.html');
   const markdown = join(dir, 'report.md');
   const summaryJson = join(dir, 'summary.json');
-  writeFileSync(summaryJson, toJson(summary));
-  writeFileSync(html, renderHtml(doc));
-  writeFileSync(markdown, renderMarkdown(doc));
+  writeOut(summaryJson, toJson(summary));
+  writeOut(html, renderHtml(doc));
+  writeOut(markdown, renderMarkdown(doc));
   return { outDir: dir, html, markdown, summaryJson, figureFiles, summary, emptyFigures };
 }
