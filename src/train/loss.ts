@@ -1,6 +1,7 @@
 // Next-token cross-entropy: per-token losses, and the training loss summed over sequence groups (one per adapter).
 import { crossEntropy, noGrad, tensor, tidy, type Tensor } from '../torch/index.js';
 import type { LlamaModel } from '../models/index.js';
+import { setLoraEnabled, type LoraAdapters } from '../lora/index.js';
 import { IclitError } from '../util/errors.js';
 
 /** One training sequence: token ids and, optionally, which tokens count as targets (1) or not (0), same length. */
@@ -102,4 +103,17 @@ export function meanLoss(perToken: number[], mask?: number[]): number {
 export function lossDifference(base: number[], tuned: number[]): number[] {
   if (base.length !== tuned.length) throw new IclitError(`per-token losses differ in length (${base.length} vs ${tuned.length})`);
   return tuned.map((v, i) => v - base[i]);
+}
+
+/** Per-token loss of `ids` under the base model (LoRA switched off) and the tuned model, and tuned − base. */
+export function compareLoss(model: LlamaModel, lora: LoraAdapters, ids: number[]): { base: number[]; tuned: number[]; difference: number[] } {
+  setLoraEnabled(lora, false);
+  let base: number[];
+  try {
+    base = perTokenLoss(model, ids);
+  } finally {
+    setLoraEnabled(lora, true);
+  }
+  const tuned = perTokenLoss(model, ids);
+  return { base, tuned, difference: lossDifference(base, tuned) };
 }

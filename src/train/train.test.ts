@@ -10,7 +10,7 @@ import { applyLora, adapterWeights, removeLora, setAdapterWeights, setLoraEnable
 import { tensor, tidy, type Tensor } from '../torch/index.js';
 import { IclitError } from '../util/errors.js';
 import { assertClose } from '../util/testing.js';
-import { adamw, constantSchedule, linearWithWarmup, lossDifference, makeSchedule, meanLoss, paramCount, perTokenLoss, saveTrainedModel, sgd, train, trainLora, trainableModel } from './index.js';
+import { adamw, compareLoss, constantSchedule, linearWithWarmup, lossDifference, makeSchedule, meanLoss, paramCount, perTokenLoss, saveTrainedModel, sgd, train, trainLora, trainableModel } from './index.js';
 
 test('AdamW: two steps equal a hand computation of torch.optim.AdamW', () => {
   const lr = 0.1, wd = 0.5, b1 = 0.9, b2 = 0.999, eps = 1e-8;
@@ -125,6 +125,8 @@ test('training lowers the loss; a NaN loss stops with a clear error', () => {
   const base = perTokenLoss(model, ids);
   setLoraEnabled(lora, true);
   assert.ok(meanLoss(lossDifference(base, tuned)) < -0.05, 'the tuned model predicts the training text better');
+  const cmp = compareLoss(model, lora, ids);
+  assert.deepEqual(cmp, { base, tuned, difference: lossDifference(base, tuned) });
   // Poison one adapter weight: the first loss is NaN.
   const w = adapterWeights(lora, 0);
   const key = [...w.keys()][0];
