@@ -70,3 +70,10 @@ test('writeReport rejects two runs with one label', async (t) => {
   const r = runs();
   await assert.rejects(writeReport([r[0], { ...r[1], label: 'llama-a' }], dir), (e: unknown) => e instanceof IclitError && /two runs share the label 'llama-a'/.test(e.message));
 });
+
+test('writeReport keeps figure files distinct when experiment names collide after making them file-safe', async (t) => {
+  const dir = tmp(t);
+  const recs = [makeRecord({ experiment: 'my exp', condition: 'c', repeat: 0 }), makeRecord({ experiment: 'my/exp', condition: 'c', repeat: 0 })];
+  const w = await writeReport([{ label: 'x', meta: {}, records: recs }], dir);
+  assert.deepEqual(w.figureFiles.filter((f) => f.endsWith('.svg')).map((f) => f.slice(dir.length + 1)).sort(), ['figures/my_exp-boxes-2.svg', 'figures/my_exp-boxes.svg']);
+});

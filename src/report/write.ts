@@ -60,9 +60,15 @@ export async function writeReport(runs: readonly ReportRun[], outDir: string, op
   const figureFiles: string[] = [];
   const emptyFigures: string[] = [];
   const rendered: { experiment: string; figures: RenderedFigure[] }[] = [];
+  const ids = new Set<string>();
   for (const g of groups) {
     const out: RenderedFigure[] = [];
-    for (const figure of g.figures) {
+    for (const f of g.figures) {
+      // Experiment names that differ only in punctuation map to one file-safe id: keep file names distinct.
+      let id = f.id;
+      for (let k = 2; ids.has(id); k++) id = `${f.id}-${k}`;
+      ids.add(id);
+      const figure = id === f.id ? f : { ...f, id };
       const svg = await renderSvg(figure.spec, figure.id);
       const svgFile = `figures/${figure.id}.svg`;
       const pngFile = `figures/${figure.id}.png`;
