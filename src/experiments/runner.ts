@@ -56,6 +56,12 @@ export interface RunOptions {
   onProgress?: (e: ProgressEvent) => void;
   /** Recompute units even when the sink has them (used with --force). */
   recompute?: boolean;
+  /**
+   * Only this worker's share of the repeats: chunk c (repeats c·batch … c·batch+batch−1) belongs to worker
+   * c mod count. Workers launched by a job engine (Slurm arrays, GNU parallel, …) write separate folders that
+   * `iclit merge` combines; the records equal those of a single run.
+   */
+  shard?: { index: number; count: number };
 }
 
 export interface RunSummary {
@@ -233,7 +239,12 @@ export function runStudy(plan: StudyPlan, backend: StudyBackend, sink: StudySink
   const model = backend.label;
   const todo = new Map<number, Condition[]>();
   let skipped = 0;
+  const shard = opts.shard;
+  if (shard && !(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 0 && shard.index < shard.count)) {
+    throw new IclitError(`shard ${shard.index}/${shard.count} is invalid (want 0 ≤ index < count)`);
+  }
   for (let r = 0; r < plan.repeats; r++) {
+    if (shard && Math.floor(r / plan.batch) % shard.count !== shard.index) continue;
     const missing = plan.conditions.filter((c) => opts.recompute || !sink.isDone({ experiment: plan.experiment, condition: c.name, repeat: r, model }));
     if (missing.length > 0) todo.set(r, missing);
     else skipped++;

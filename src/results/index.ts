@@ -9,3 +9,4 @@ export {
   type Cell, type ExportColumn, type ExportFormat, type ExportTable,
 } from './export.js';
 export { decodeJson, encodeJson } from './codec.js';
+export { mergeResults, type MergeSummary } from './merge.js';

@@ -91,12 +91,20 @@ function manifestConfig(s: RunSettings, plan: Omit<StudyPlan, 'materials'>, inst
   };
 }
 
+/** `--shard I/N` → {index, count}. */
+function parseShard(spec: string | undefined): { index: number; count: number } | undefined {
+  if (spec === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(spec);
+  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard must be I/N with 0 ≤ I < N, got '${spec}'`);
+  return { index: Number(m[1]), count: Number(m[2]) };
+}
+
 export const run: Command = {
   name: 'run',
   summary: 'run a study preset (or a YAML config) and store every repeat in a results folder (resumable)',
   usage:
     'run <preset|config.yaml> --model DIR [--model DIR2] --data PATH [--demo-data PATH] [--encoder DIR] [--instructions FILE] ' +
-    '[--repeats 30] [--seed N] [--dtype float32|bfloat16] [--epochs N] [--shots K] [--force] --out RESULTS_DIR',
+    '[--repeats 30] [--seed N] [--dtype float32|bfloat16] [--epochs N] [--shots K] [--shard I/N] [--force] --out RESULTS_DIR',
   flags: {
     model: { type: 'string', multiple: true, value: 'DIR', description: 'model folder (config.json, safetensors, tokenizer.json); repeat to compare models' },
     data: { type: 'string', value: 'PATH', description: 'data of the preset\'s task (SST-2 for sentiment presets, WMT16 EN–CS for translation)' },
@@ -114,6 +122,7 @@ export const run: Command = {
     lr: { type: 'string', value: 'LR', description: 'AdamW learning rate (default 1e-4)' },
     'lora-targets': { type: 'string', value: 'q_proj,v_proj', description: 'modules LoRA wraps' },
     threads: { type: 'string', value: 'N', description: 'CPU threads for libtorch (default: all cores)' },
+    shard: { type: 'string', value: 'I/N', description: 'compute only worker I of N (0-based) of the repeats; combine the folders with iclit merge' },
     force: { type: 'boolean', description: 'replace a results folder\'s manifest when the setup differs (and recompute)' },
     out: { type: 'string', short: 'o', value: 'RESULTS_DIR', description: 'results folder (created; re-running resumes it)' },
   },
@@ -131,6 +140,7 @@ export const run: Command = {
     if (preset.needs.includes('encoder') && !s.encoder) throw new UsageError(`preset ${preset.name} needs --encoder (a sentence-transformers folder)`);
     for (const m of s.models) if (!existsSync(m)) throw new IclitError(`model folder ${m} does not exist`);
     if (preset.allLayers && s.layers !== 'all') throw new UsageError(`preset ${preset.name} measures every layer; drop --layers (or the config's layers)`);
+    const shard = parseShard(str(flags, 'shard'));
     const conditions = resolveConditions(preset, { shots: s.shots, epochs: s.epochs, bins: s.bins });
 
     const data = await loadDataset(s.data, preset.task);
@@ -188,6 +198,7 @@ export const run: Command = {
         try {
           const summary = runStudy(plan, backend, store.sink(), {
             recompute: action === 'replace',
+            shard,
             onProgress: (e) => progress(progressLine(e, i, s.models.length)),
           });
           computed += summary.computed;
