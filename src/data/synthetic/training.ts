@@ -12,6 +12,8 @@ export interface TrainingTextOptions {
   noInstruction?: number;
   /** Share of sentiment texts whose demonstrations are translation pairs (the cross-task format). Default 0.05. */
   crossTask?: number;
+  /** Share of texts that are sentiment texts (the rest are translation). Default 0.5. */
+  sentimentShare?: number;
   /** Instruction pools (default: the project's own). */
   sentimentInstructions?: readonly string[];
   translationInstructions?: readonly string[];
@@ -44,7 +46,7 @@ function pickDistinct<T>(d: Draw, items: readonly T[], k: number, avoid: number)
 }
 
 /**
- * `n` training texts, half sentiment and half translation, alternating, each an answered prompt built with src/data's
+ * `n` training texts, sentiment (share `sentimentShare`, spread evenly) and translation, each an answered prompt built with src/data's
  * templates: instruction (from the pools; left out for a share of texts) + k demonstrations (k uniform in
  * 0..maxShots, drawn from the same examples) + the example with its answer. Deterministic from `seed`.
  */
@@ -58,6 +60,7 @@ export function generateTrainingTexts(
   const maxShots = opts.maxShots ?? 5;
   const noInstruction = opts.noInstruction ?? 0.15;
   const crossTask = opts.crossTask ?? 0.05;
+  const sentimentShare = opts.sentimentShare ?? 0.5;
   const sPool = opts.sentimentInstructions ?? SENTIMENT_INSTRUCTIONS;
   const tPool = opts.translationInstructions ?? TRANSLATION_INSTRUCTIONS;
   if (!Number.isInteger(maxShots) || maxShots < 0) throw new IclitError(`maxShots must be a non-negative integer, got ${maxShots}`);
@@ -67,7 +70,7 @@ export function generateTrainingTexts(
   for (let i = 0; i < n; i++) {
     const withInstruction = !d.chance(noInstruction);
     const shots = d.int(0, maxShots);
-    if (i % 2 === 0) {
+    if (Math.floor((i + 1) * sentimentShare) > Math.floor(i * sentimentShare)) {
       const at = Math.floor(d.next() * sentiment.length);
       const cross = shots > 0 && d.chance(crossTask);
       const instruction = d.pick(sPool);
@@ -92,4 +95,17 @@ function crossTaskText(instruction: string, demos: readonly TranslationExample[]
   const anchor = iclPrompt(SENTIMENT_SPEC, instruction, [], example, { withInstruction });
   const inference = anchor.text.slice(anchor.parts[anchor.parts.length - 1].start);
   return `${demoPart}${inference} ${answerOf(SENTIMENT_SPEC, example)}`;
+}
+
+/**
+ * [start, end) spans of the answers in a training text: every label word after "Sentiment:" and every Czech
+ * sentence after "Czech:", each with the space before it (so that a BPE boundary falls at the span's start).
+ */
+export function answerSpans(text: string): { start: number; end: number }[] {
+  const out: { start: number; end: number }[] = [];
+  for (const m of text.matchAll(/(?:^|\n)(?:Sentiment|Czech):( [^\n]+)/g)) {
+    const end = m.index + m[0].length;
+    out.push({ start: end - m[1].length, end });
+  }
+  return out;
 }
