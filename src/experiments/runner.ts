@@ -2,6 +2,7 @@
 import { deriveSeed } from '../data/sampling.js';
 import { SENTIMENT_LABEL_WORDS, type Prompt } from '../data/prompts.js';
 import { IclitError } from '../util/errors.js';
+import { cosine } from '../util/vector.js';
 import type { StudyBackend, TuneSettings } from './backend.js';
 import type { Condition } from './conditions.js';
 import type { RepeatRecord } from './record.js';
@@ -79,20 +80,7 @@ export function resolveLayers(layers: number[] | 'all', numHiddenStates: number)
   return [...layers];
 }
 
-/** Cosine of two vectors in double precision; NaN when either is all zeros. */
-export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new IclitError(`cosine: vectors differ in length (${a.length} vs ${b.length})`);
-  let dot = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  if (aa === 0 || bb === 0) return NaN;
-  return Math.max(-1, Math.min(1, dot / (Math.sqrt(aa) * Math.sqrt(bb))));
-}
+export { cosine };
 
 function commonPrefix(a: readonly number[], b: readonly number[]): number {
   let i = 0;

@@ -7,6 +7,7 @@ import { seededRandom } from '../util/random.js';
 import { IclitError } from '../util/errors.js';
 import type { SentenceEmbedder } from './backend.js';
 import type { Condition } from './conditions.js';
+import { cosine } from '../util/vector.js';
 
 /** What the conditions draw from. */
 export interface StudyMaterials {
@@ -60,17 +61,6 @@ function exampleText(d: Dataset, i: number): string {
   return d.task === 'sentiment' ? d.examples[i].text : d.examples[i].source;
 }
 
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return aa === 0 || bb === 0 ? NaN : dot / Math.sqrt(aa * bb);
-}
 
 /** The parts of `b` appended after `a` (offsets shifted), for prompts built from pieces of two tasks. */
 function concatPrompts(...ps: Prompt[]): Prompt {

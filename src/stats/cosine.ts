@@ -1,6 +1,7 @@
 // Cosine similarity of two number vectors (hidden states compared on the CPU side, in double precision).
 import { IclitError } from '../util/errors.js';
 import { checkFinite } from './validate.js';
+import { cosine } from '../util/vector.js';
 
 /**
  * cos(a, b) = a·b / (‖a‖ ‖b‖), accumulated in double precision.
@@ -14,15 +15,5 @@ export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): nu
   if (a.length === 0) throw new IclitError('cosineSimilarity: vectors are empty');
   checkFinite(a, 'cosineSimilarity: a');
   checkFinite(b, 'cosineSimilarity: b');
-  let dot = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  if (aa === 0 || bb === 0) return NaN;
-  const c = dot / (Math.sqrt(aa) * Math.sqrt(bb));
-  return Math.max(-1, Math.min(1, c)); // rounding can push |c| a hair above 1
+  return cosine(a, b);
 }
