@@ -43,7 +43,8 @@ test('every figure of a full synthetic run renders with data, titles and axis ti
 
 test('two runs side by side: one panel per run, a run without data gets a "no data" panel', async () => {
   const a = run(syntheticRecords({ seed: 1, repeats: 4, model: 'a' }), 'model-a');
-  const b = run(syntheticRecords({ seed: 2, repeats: 4, model: 'b', experiments: ['convergence'] }), 'model-b');
+  const b_ = () => run(syntheticRecords({ seed: 2, repeats: 4, model: 'b', experiments: ['convergence'] }), 'model-b');
+  const b = b_();
   const f = similarityBoxes([a, b], 'shots');
   assert.equal(f.noData, null);
   const panels = (f.spec.hconcat as object[]) ?? [];
@@ -51,6 +52,12 @@ test('two runs side by side: one panel per run, a run without data gets a "no da
   const svg = await assertRenders(f);
   assert.match(svg, /model-a/);
   assert.match(svg, /no data: model-b has no/);
+  // The shared y scale takes the first panel's height: a "no data" panel must not shrink the data panel.
+  const flipped = similarityBoxes([b_(), a], 'shots');
+  const svg2 = await renderSvg(flipped.spec, flipped.id);
+  const alone = await renderSvg(similarityBoxes([a], 'shots').spec);
+  const height = (x: string) => Number(/height="(\d+)"/.exec(x)![1]);
+  assert.ok(height(svg2) >= height(alone), `data panel squeezed by the no-data panel: ${height(svg2)} < ${height(alone)}`);
 });
 
 test('no records → every builder returns a "no data" figure that still renders its message', async () => {

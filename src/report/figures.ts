@@ -100,7 +100,8 @@ function byRun<T extends { run: string }>(spec: VegaLiteSpec, rows: T[], runs: r
     const mine = rows.filter((r) => r.run === run.label);
     if (mine.length === 0) {
       const { config: _c, $schema: _s, ...empty } = noDataSpec(run.label, `no data: ${run.label} has no ${what}`);
-      return { ...empty, width: 260, height: 60 };
+      // Same height as the data panels: the shared y scale takes its range from the first panel.
+      return { ...empty, width: 260, height: typeof inner.height === 'number' ? inner.height : 240 };
     }
     return { title: { text: run.label, anchor: 'middle', fontSize: 12 }, data: { values: mine }, ...inner };
   });
