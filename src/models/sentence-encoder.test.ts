@@ -232,3 +232,17 @@ test('real all-MiniLM-L6-v2 tokenizer: texts are truncated to max_seq_length wit
   assert.equal(noSbert.maxSeqLength, 512);
   noSbert.dispose();
 });
+
+test('texts without the shared tokenizers: do_lower_case is applied, a text with no tokens is a clear error', async () => {
+  const dir = randomFolder({ doLowerCase: true, maxSeqLength: 4 });
+  // A word-level tokenizer without special tokens, written beside the encoder.
+  const vocab = { '[UNK]': 0, '[PAD]': 1, a: 2, b: 3, c: 4 };
+  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify({ version: '1.0', model: { type: 'WordLevel', vocab, unk_token: '[UNK]' }, pre_tokenizer: { type: 'Whitespace' } }));
+  const enc = await SentenceEncoder.load(dir);
+  assert.deepEqual(enc.tokenize(['A b', 'a B c a b']), [[2, 3], [2, 3, 4, 2]], 'lower-cased, truncated to max_seq_length 4');
+  const [upper] = enc.embed(['A B']);
+  const [lower] = enc.embed({ inputIds: [[2, 3]] });
+  assert.ok(maxAbsDiff(upper, lower) < 1e-6);
+  assert.throws(() => enc.embed(['a', '   ']), /text 1 \(" {3}"\) gives no tokens with the tokenizer of/);
+  enc.dispose();
+});

@@ -260,7 +260,10 @@ export class SentenceEncoder {
   tokenize(texts: readonly string[]): number[][] {
     if (!this.tokenizer) throw new IclitError(`${this.modules.transformerDir} has no tokenizer.json: pass token ids instead of texts (or a tokenizer folder)`);
     const input = this.doLowerCase ? texts.map((t) => t.toLowerCase()) : texts;
-    return this.tokenizer.encodeBatch(input, { maxLength: this.maxSeqLength, padding: false }).inputIds;
+    const rows = this.tokenizer.encodeBatch(input, { maxLength: this.maxSeqLength, padding: false }).inputIds;
+    const empty = rows.findIndex((r) => r.length === 0);
+    if (empty >= 0) throw new IclitError(`text ${empty} (${JSON.stringify(texts[empty].slice(0, 40))}) gives no tokens with the tokenizer of ${this.tokenizer.source}`);
+    return rows;
   }
 
   /** One padded batch → pooled (normalised) embeddings [B, D] float32. */
