@@ -161,7 +161,7 @@ export function renderHtml(input: DocumentInput): string {
   parts.push(
     `<p>Generated ${escapeHtml(input.generatedAt)} by iclit ${escapeHtml(input.iclitVersion)} from ${summary.runs.length} run(s): ${escapeHtml(labels || '–')}. ` +
       `Similarities are cosine similarities of hidden states (anchor = query alone, ICL = query after demonstrations, IT = query through the instruction-tuned model). ` +
-      `Tests are Wilcoxon signed-rank tests on per-repeat paired differences; the numbers are also in <code>summary.json</code>.</p>`,
+      `Tests are Wilcoxon signed-rank tests on per-repeat paired differences (similarity and accuracy tests one-tailed, the token-loss test two-sided); the numbers are also in <code>summary.json</code>.</p>`,
   );
   parts.push(`<h2 id="provenance">What produced this report</h2>`);
   parts.push(summary.runs.length ? htmlTable(metaTable(summary)) : `<p class="nodata">no data: no results folders were given</p>`);
@@ -197,7 +197,7 @@ export function renderMarkdown(input: DocumentInput): string {
   const out: string[] = [];
   out.push(`# iclit report`, '');
   out.push(`Generated ${input.generatedAt} by iclit ${input.iclitVersion} from ${summary.runs.length} run(s): ${labels || '–'}.`);
-  out.push(`Cells "median / mean / IQR" are cosine similarities at the last measured layer; tests are one-tailed Wilcoxon signed-rank tests on paired per-repeat differences. Full numbers: \`summary.json\`.`, '');
+  out.push(`Cells "median / mean / IQR" are cosine similarities at the last measured layer; tests are Wilcoxon signed-rank tests on paired per-repeat differences (similarity and accuracy tests one-tailed, the token-loss test two-sided). Full numbers: \`summary.json\`.`, '');
   out.push(`## What produced this report`, '');
   out.push(summary.runs.length ? mdTable(metaTable(summary)) : '**no data: no results folders were given**', '');
   if (summary.runs.reduce((s, r) => s + r.nRecords, 0) === 0) out.push('**no data: the results hold no finished repeats, so there are no tables or figures.**', '');
