@@ -177,17 +177,20 @@ export class SentenceEncoder {
   readonly batchSize: number;
   /** Forward passes run so far (tests use it to see whether the model ran). */
   forwardCalls = 0;
+  readonly #tokenizerDir: string | undefined;
   #fingerprint: string | undefined;
 
   private constructor(
     readonly dir: string,
     readonly model: BertModel,
     readonly tokenizer: Tokenizer | undefined,
+    tokenizerDir: string | undefined,
     modules: SentenceModules,
     pooling: PoolingConfig,
     sbert: { maxSeqLength?: number; doLowerCase: boolean },
     batchSize: number,
   ) {
+    this.#tokenizerDir = tokenizerDir;
     this.modules = modules;
     this.pooling = pooling;
     const c = model.config;
@@ -224,12 +227,8 @@ export class SentenceEncoder {
       model.dispose();
       throw new IclitError(`the tokenizer in ${tokDir} has ${tokenizer.vocabSize} ids but the encoder's vocab_size is ${model.config.vocabSize}`);
     }
-    const enc = new SentenceEncoder(dir, model, tokenizer, modules, pooling, sbert, batchSize);
-    enc.#tokenizerDir = tokenizer ? tokDir : undefined;
-    return enc;
+    return new SentenceEncoder(dir, model, tokenizer, tokenizer ? tokDir : undefined, modules, pooling, sbert, batchSize);
   }
-
-  #tokenizerDir: string | undefined;
 
   /** Length of each embedding: hidden size × pooling modes. */
   get dimension(): number {
