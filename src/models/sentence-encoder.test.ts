@@ -1,7 +1,7 @@
 // Sentence encoder: tiny-bert fixture embeddings, pooling/normalise vs a float64 reference, batching order, truncation, bad inputs, the embedding cache.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SafetensorsFile } from '../io/index.js';
@@ -245,4 +245,19 @@ test('texts without the shared tokenizers: do_lower_case is applied, a text with
   assert.ok(maxAbsDiff(upper, lower) < 1e-6);
   assert.throws(() => enc.embed(['a', '   ']), /text 1 \(" {3}"\) gives no tokens with the tokenizer of/);
   enc.dispose();
+});
+
+test('fingerprint: a copied encoder folder keeps it; changed weights or pooling change it', async () => {
+  const dir = randomFolder();
+  const copy = join(tmp(), 'moved');
+  cpSync(dir, copy, { recursive: true });
+  const [a, b] = [await SentenceEncoder.load(dir), await SentenceEncoder.load(copy)];
+  assert.equal(a.fingerprint, b.fingerprint);
+  assert.match(a.fingerprint, /^[0-9a-f]{64}$/);
+  b.dispose();
+  writeFileSync(join(copy, '1_Pooling', 'config.json'), JSON.stringify({ word_embedding_dimension: 32, pooling_mode_cls_token: true }));
+  const c = await SentenceEncoder.load(copy);
+  assert.notEqual(c.fingerprint, a.fingerprint);
+  c.dispose();
+  a.dispose();
 });

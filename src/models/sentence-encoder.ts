@@ -150,8 +150,9 @@ function hashFiles(paths: string[], extra: string): string {
   const h = createHash('sha256');
   h.update(extra);
   const buf = Buffer.alloc(1 << 22);
-  for (const p of paths) {
-    h.update(`\0${p.split('/').slice(-2).join('/')}\0`);
+  // Files are told apart by their position in `paths`, not their folder: a moved or copied encoder keeps its fingerprint.
+  for (const [i, p] of paths.entries()) {
+    h.update(`\0file ${i}\0`);
     if (!existsSync(p)) {
       h.update('<absent>');
       continue;
