@@ -1,7 +1,8 @@
 // Hugging Face config.json of BERT encoders (typed, validated), the encoder's HF weight names and shapes, and seeded random BERT checkpoints.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IclitError } from '../util/errors.js';
+import { readJsonObject } from './json-file.js';
 import { seededRandom } from '../util/random.js';
 import { writeSafetensors, type TensorBytes } from './safetensors.js';
 
@@ -35,19 +36,7 @@ const ACTIVATIONS: Record<string, EncoderActivation> = { gelu: 'gelu', gelu_new:
 /** Reads and validates `dir/config.json` of a BERT encoder. */
 export function readEncoderConfig(dir: string): EncoderConfig {
   const path = join(dir, 'config.json');
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new IclitError(`${path} not found (is ${dir} a Hugging Face encoder folder?)`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new IclitError(`${path} is not valid JSON: ${(e as Error).message}`);
-  }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new IclitError(`${path} is not a JSON object`);
+  const raw = readJsonObject(path, `is ${dir} a Hugging Face encoder folder?`);
   return parseEncoderConfig(raw as Raw, path);
 }
 

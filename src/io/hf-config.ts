@@ -1,7 +1,7 @@
 // Hugging Face config.json for LLaMA-family decoders, normalised into one typed config with explicit properties.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IclitError } from '../util/errors.js';
+import { readJsonObject } from './json-file.js';
 
 export type RopeScaling =
   | { type: 'linear'; factor: number }
@@ -51,19 +51,7 @@ export const SUPPORTED_MODEL_TYPES = Object.keys(FAMILIES);
 /** Reads and validates `dir/config.json`. */
 export function readDecoderConfig(dir: string): DecoderConfig {
   const path = join(dir, 'config.json');
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new IclitError(`${path} not found (is ${dir} a Hugging Face model folder?)`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new IclitError(`${path} is not valid JSON: ${(e as Error).message}`);
-  }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new IclitError(`${path} is not a JSON object`);
+  const raw = readJsonObject(path, `is ${dir} a Hugging Face model folder?`);
   return parseDecoderConfig(raw as Raw, path);
 }
 

@@ -6,35 +6,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
-import { main } from '../main.js';
 import { ResultsStore, exportRecords } from '../../results/index.js';
 import { sampleGroups, sampleRecord } from '../../results/testing.js';
 import { repoRoot } from '../../util/paths.js';
+import { runCli } from '../testing.js';
 
-type Write = typeof process.stdout.write;
-
-/** Runs main(argv) with stdout and stderr captured (the write callback is honoured). */
-async function run(argv: string[]): Promise<{ code: number; out: Buffer; err: string }> {
-  const out: Buffer[] = [];
-  const err: string[] = [];
-  const ow = process.stdout.write;
-  const ew = process.stderr.write;
-  const fake = (sink: (c: Buffer) => void): Write => ((chunk: string | Uint8Array, enc?: unknown, cb?: unknown) => {
-    sink(Buffer.from(chunk as string));
-    const done = typeof enc === 'function' ? enc : cb;
-    if (typeof done === 'function') done();
-    return true;
-  }) as Write;
-  process.stdout.write = fake((c) => out.push(c));
-  process.stderr.write = fake((c) => err.push(c.toString()));
-  try {
-    const code = await main(argv);
-    return { code, out: Buffer.concat(out), err: err.join('') };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-}
+const run = runCli;
 
 function makeResults(root: string): string {
   const dir = join(root, 'run');

@@ -6,36 +6,17 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { main } from '../main.js';
+import { runCli } from '../testing.js';
 import { DB_FILE, MANIFEST_FILE, ResultsStore } from '../../results/index.js';
 import { writeRandomCheckpoint, tinyConfig } from '../../io/index.js';
 import { writeTinyStudy } from '../../experiments/testing.js';
 import type { RepeatRecord } from '../../experiments/record.js';
 import { missingShared, repoRoot, sharedPath } from '../../util/testing.js';
 
-type Write = typeof process.stderr.write;
-
-/** main(argv) with stdout/stderr captured. */
+/** main(argv) with stdout/stderr captured as text. */
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const ow = process.stdout.write;
-  const ew = process.stderr.write;
-  const fake = (sink: string[]): Write => ((chunk: string | Uint8Array, enc?: unknown, cb?: unknown) => {
-    sink.push(Buffer.from(chunk as string).toString());
-    const done = typeof enc === 'function' ? enc : cb;
-    if (typeof done === 'function') done();
-    return true;
-  }) as Write;
-  process.stdout.write = fake(out);
-  process.stderr.write = fake(err);
-  try {
-    const code = await main(argv);
-    return { code, out: out.join(''), err: err.join('') };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
+  const r = await runCli(argv);
+  return { ...r, out: r.out.toString() };
 }
 
 const root = mkdtempSync(join(tmpdir(), 'iclit-run-'));
