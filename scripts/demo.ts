@@ -1,6 +1,6 @@
 // `npm run demo`: the whole study offline on models/iclit-demo — generated data, every preset via `iclit run`, then `iclit report`.
 /*
- * Usage: node dist/scripts/demo.js [--out out/demo] [--model models/iclit-demo] [--repeats 6] [--jobs 2]
+ * Usage: node dist/scripts/demo.js [--out out/demo] [--model models/iclit-demo] [--repeats 12] [--jobs 2]
  *                                  [--presets convergence,wrong-label,...] [--lr 1e-3]
  * Writes into --out: data/ (the generated held-out data sets as SST-2 TSV and an X.en + X.cs pair),
  * encoder-bag-of-embeddings/ (the sentence encoder of demo-similarity, see below), results/<preset>/ (one results
@@ -52,7 +52,7 @@ export interface DemoSettings {
 
 function parseArgs(argv: string[]): DemoSettings {
   const s: DemoSettings = {
-    out: 'out/demo', model: join(repoRoot, 'models', 'iclit-demo'), repeats: 6, jobs: Math.max(1, Math.min(2, availableParallelism())),
+    out: 'out/demo', model: join(repoRoot, 'models', 'iclit-demo'), repeats: 12, jobs: Math.max(1, Math.min(2, availableParallelism())),
     presets: [...DEMO_PRESETS], lr: 1e-3, bins: 5, seed: 0,
   };
   const num = (flag: string, v: string | undefined): number => {
