@@ -1,14 +1,17 @@
 // The only C++ in iclit: a thin Node-API binding exposing libtorch tensors, ops, autograd and memory-mapped storage.
 #include <napi.h>
+#include <c10/core/CPUAllocator.h>
 #include <torch/torch.h>
 
 #include <fcntl.h>
-#include <malloc.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -109,6 +112,98 @@ class MappedFile : public Napi::ObjectWrap<MappedFile> {
   }
 };
 Napi::FunctionReference MappedFile::ctor;
+
+
+// ---------- tensor memory ----------
+
+// Tensor buffers are kept for reuse by size instead of going back to malloc. Two reasons: a forward pass allocates
+// the same sizes again and again, and a fresh buffer costs a page fault per 4 KiB (about a quarter of a float32
+// matmul's time here); and buffers freed into glibc's heap get pinned by the small native objects that live until
+// the JS garbage collector runs, so RSS would grow without bound in a training loop. Small buffers (< 4 KiB) go to
+// malloc as usual. The cache is bounded (ICLIT_CPU_CACHE_MB, default 2048); beyond it buffers are really freed.
+class CachingCpuAllocator final : public c10::Allocator {
+ public:
+  static constexpr size_t kSmall = 4096;
+
+  explicit CachingCpuAllocator(size_t limit) : limit_(limit) {}
+
+  static size_t Bucket(size_t n) {
+    const size_t step = n >= (1 << 20) ? (64 << 10) : 4096;  // coarser steps for big buffers
+    return (n + step - 1) / step * step;
+  }
+
+  c10::DataPtr allocate(size_t n) const override {
+    const size_t size = n < kSmall ? n : Bucket(n);
+    void* p = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (size >= kSmall) {
+        auto it = free_.find(size);
+        if (it != free_.end() && !it->second.empty()) {
+          p = it->second.back();
+          it->second.pop_back();
+          cached_ -= size;
+        }
+      }
+      if (!p) {
+        // data == context, as libtorch's raw_allocate requires; the size is looked up on free.
+        if (posix_memalign(&p, 64, size > 0 ? size : 1) != 0 || !p) throw std::bad_alloc();
+      }
+      live_[p] = size;
+    }
+    return {p, p, &Delete, c10::Device(c10::DeviceType::CPU)};
+  }
+
+  c10::DeleterFnPtr raw_deleter() const override { return &Delete; }
+
+  /** Frees every cached buffer. */
+  void Trim() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& entry : free_)
+      for (void* p : entry.second) free(p);
+    free_.clear();
+    cached_ = 0;
+  }
+  size_t Cached() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return cached_;
+  }
+
+  static void Delete(void* p);
+
+  void Release(void* p) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = live_.find(p);
+    const size_t size = it == live_.end() ? 0 : it->second;
+    if (it != live_.end()) live_.erase(it);
+    if (size >= kSmall && cached_ + size <= limit_) {
+      free_[size].push_back(p);
+      cached_ += size;
+      return;
+    }
+    free(p);
+  }
+
+ private:
+  size_t limit_;
+  mutable std::mutex mu_;
+  mutable std::unordered_map<void*, size_t> live_;
+  mutable std::unordered_map<size_t, std::vector<void*>> free_;
+  mutable size_t cached_ = 0;
+};
+
+CachingCpuAllocator* TensorAllocator() {
+  static CachingCpuAllocator* alloc = [] {
+    const char* mb = getenv("ICLIT_CPU_CACHE_MB");
+    size_t limit = (mb ? static_cast<size_t>(atoll(mb)) : 2048) << 20;
+    return new CachingCpuAllocator(limit);  // never destroyed: tensors may outlive module teardown
+  }();
+  return alloc;
+}
+
+void CachingCpuAllocator::Delete(void* p) {
+  if (p) TensorAllocator()->Release(p);
+}
 
 // ---------- the tensor handle ----------
 
@@ -443,6 +538,11 @@ void RegisterOps(Registry& r) {
     return i.Env().Undefined();
   });
   r.add("version", [](const Napi::CallbackInfo& i) { return Napi::String::New(i.Env(), TORCH_VERSION); });
+  r.add("trimTensorCache", [](const Napi::CallbackInfo& i) {
+    TensorAllocator()->Trim();
+    return i.Env().Undefined();
+  });
+  r.add("tensorCacheBytes", [](const Napi::CallbackInfo& i) { return Napi::Number::New(i.Env(), static_cast<double>(TensorAllocator()->Cached())); });
   r.add("parallelInfo", [](const Napi::CallbackInfo& i) { return Napi::String::New(i.Env(), at::get_parallel_info()); });
 }
 
@@ -462,10 +562,7 @@ void Tensor::Init(Napi::Env env, Napi::Object exports) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  // Tensor buffers must not share the heap with the small native objects that live until the JS garbage
-  // collector runs (ObjectWrap instances, references): interleaved, they pin freed buffers and RSS grows without
-  // bound in a training loop. Buffers of 16 KiB and more are therefore mmapped and returned to the OS on free.
-  mallopt(M_MMAP_THRESHOLD, 16 * 1024);
+  c10::SetCPUAllocator(TensorAllocator(), /*priority=*/10);
   Tensor::Init(env, exports);
   MappedFile::Init(env, exports);
   Registry r{env, exports};
