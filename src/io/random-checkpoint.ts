@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tensor, tidy, type DType } from '../torch/index.js';
 import { parseDecoderConfig, toHfConfig, type DecoderConfig } from './hf-config.js';
-import { writeSafetensors, type TensorBytes } from './safetensors.js';
+import { writeSafetensorsStreaming } from './safetensors.js';
 import { decoderWeightShapes } from './weight-names.js';
 
 // splitmix32: a tiny seeded generator so checkpoints are identical on every machine.
@@ -54,27 +54,24 @@ export function writeRandomCheckpoint(dir: string, config: DecoderConfig, opts: 
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'config.json'), JSON.stringify(toHfConfig(config, { torch_dtype: dtype }), null, 2));
   const next = generator(seed);
-  const tensors = new Map<string, TensorBytes>();
-  for (const [name, shape] of decoderWeightShapes(config)) {
+  const shapes = decoderWeightShapes(config);
+  const draw = (name: string): ArrayBufferView => {
+    const shape = shapes.get(name)!;
     const n = shape.reduce((a, b) => a * b, 1);
     // Norm weights near 1 (not exactly 1) so that tests notice a missing or misplaced norm.
-    const values = name.endsWith('layernorm.weight') || name.endsWith('norm.weight') ? normals(n, 0.1, 1, next) : normals(n, name.endsWith('.bias') ? 0.1 : std, 0, next);
-    const data = dtype === 'float32' ? values : tidy(() => tensor(values, shape).as(dtype).toBuffer());
-    tensors.set(name, { dtype, shape, data });
-  }
-  const names = [...tensors.keys()];
-  if (shards <= 1) {
-    writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
-    return dir;
-  }
+    const values = name.endsWith('norm.weight') ? normals(n, 0.1, 1, next) : normals(n, name.endsWith('.bias') ? 0.1 : std, 0, next);
+    return dtype === 'float32' ? values : tidy(() => tensor(values, shape).as(dtype).toBuffer());
+  };
+  const names = [...shapes.keys()];
+  const per = Math.ceil(names.length / Math.max(1, shards));
+  const files = shards <= 1 ? [names] : Array.from({ length: shards }, (_, s) => names.slice(s * per, (s + 1) * per));
   const weightMap: Record<string, string> = {};
-  const per = Math.ceil(names.length / shards);
-  for (let s = 0; s < shards; s++) {
-    const file = `model-${String(s + 1).padStart(5, '0')}-of-${String(shards).padStart(5, '0')}.safetensors`;
-    const part = new Map(names.slice(s * per, (s + 1) * per).map((n) => [n, tensors.get(n)!]));
-    for (const n of part.keys()) weightMap[n] = file;
-    writeSafetensors(join(dir, file), part, { format: 'pt' });
-  }
-  writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }, null, 2));
+  files.forEach((part, s) => {
+    const file = shards <= 1 ? 'model.safetensors' : `model-${String(s + 1).padStart(5, '0')}-of-${String(shards).padStart(5, '0')}.safetensors`;
+    // Written in HF order, each tensor drawn just before it is written: the values never depend on the sharding.
+    writeSafetensorsStreaming(join(dir, file), part.map((name) => ({ name, dtype, shape: shapes.get(name)! })), draw, { format: 'pt' }, true);
+    for (const n of part) weightMap[n] = file;
+  });
+  if (shards > 1) writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }, null, 2));
   return dir;
 }

@@ -1,5 +1,5 @@
 // The safetensors format: header parsing with validation, zero-copy memory-mapped reads, and writing.
-import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { MappedFile, elementBytes, type DType, type Tensor } from '../torch/index.js';
 import { IclitError } from '../util/errors.js';
 
@@ -141,30 +141,78 @@ export function tensorBytes(t: Tensor): TensorBytes {
   return { dtype: t.dtype, shape: t.shape, data: t.toBuffer() };
 }
 
-/** Serialises tensors to the safetensors layout (names sorted, 8-byte aligned header). */
-export function encodeSafetensors(tensors: Record<string, TensorBytes> | Map<string, TensorBytes>, metadata?: Record<string, string>): Uint8Array[] {
-  const entries = (tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+/** Name, dtype and shape of a tensor to be written (its bytes come later). */
+export interface TensorSpec {
+  name: string;
+  dtype: DType;
+  shape: readonly number[];
+}
+
+function byteSize(t: { dtype: DType; shape: readonly number[] }): number {
+  return t.shape.reduce((a, b) => a * b, 1) * elementBytes(t.dtype);
+}
+
+/**
+ * The 8-byte length + JSON header (data 8-byte aligned) and the order the data must follow: sorted by name, as
+ * the reference writer does, unless `keepOrder` (readers locate tensors by their offsets, so any order is valid).
+ */
+export function safetensorsHeader(specs: TensorSpec[], metadata?: Record<string, string>, keepOrder = false): { header: Uint8Array[]; order: TensorSpec[] } {
+  const order = keepOrder ? [...specs] : [...specs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
   let offset = 0;
-  for (const [name, t] of entries) {
-    const numel = t.shape.reduce((a, b) => a * b, 1);
-    const n = numel * elementBytes(t.dtype);
-    if (t.data.byteLength !== n) throw new IclitError(`tensor '${name}': ${t.data.byteLength} bytes given for shape [${t.shape.join(', ')}] ${t.dtype} (needs ${n})`);
-    header[name] = { dtype: CODES[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + n] };
+  for (const t of order) {
+    const n = byteSize(t);
+    header[t.name] = { dtype: CODES[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + n] };
     offset += n;
   }
   let json = JSON.stringify(header);
   json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  const parts: Uint8Array[] = [len, Buffer.from(json, 'utf8')];
-  for (const [, t] of entries) parts.push(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-  return parts;
+  return { header: [len, Buffer.from(json, 'utf8')], order };
+}
+
+function checkBytes(name: string, t: TensorBytes): void {
+  const n = byteSize(t);
+  if (t.data.byteLength !== n) throw new IclitError(`tensor '${name}': ${t.data.byteLength} bytes given for shape [${t.shape.join(', ')}] ${t.dtype} (needs ${n})`);
+}
+
+function entriesOf(tensors: Record<string, TensorBytes> | Map<string, TensorBytes>): Map<string, TensorBytes> {
+  const m = tensors instanceof Map ? tensors : new Map(Object.entries(tensors));
+  for (const [name, t] of m) checkBytes(name, t);
+  return m;
+}
+
+/** Serialises tensors to the safetensors layout (names sorted, 8-byte aligned header). */
+export function encodeSafetensors(tensors: Record<string, TensorBytes> | Map<string, TensorBytes>, metadata?: Record<string, string>): Uint8Array[] {
+  const m = entriesOf(tensors);
+  const { header, order } = safetensorsHeader([...m].map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape })), metadata);
+  return [...header, ...order.map(({ name }) => { const d = m.get(name)!.data; return new Uint8Array(d.buffer, d.byteOffset, d.byteLength); })];
 }
 
 /** Writes a .safetensors file. */
 export function writeSafetensors(path: string, tensors: Record<string, TensorBytes> | Map<string, TensorBytes>, metadata?: Record<string, string>): void {
-  const parts = encodeSafetensors(tensors, metadata);
-  writeFileSync(path, Buffer.concat(parts));
+  const m = entriesOf(tensors);
+  writeSafetensorsStreaming(path, [...m].map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape })), (name) => m.get(name)!.data, metadata);
+}
+
+/**
+ * Writes a .safetensors file whose tensors are produced one at a time, in file order (sorted by name, or the order
+ * of `specs` with `keepOrder`), so that a checkpoint larger than memory (or than one Buffer) can be written.
+ */
+export function writeSafetensorsStreaming(path: string, specs: TensorSpec[], produce: (name: string) => ArrayBufferView, metadata?: Record<string, string>, keepOrder = false): void {
+  const { header, order } = safetensorsHeader(specs, metadata, keepOrder);
+  const fd = openSync(path, 'w');
+  try {
+    for (const part of header) writeSync(fd, part);
+    for (const spec of order) {
+      const data = produce(spec.name);
+      checkBytes(spec.name, { ...spec, data });
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      for (let off = 0; off < bytes.byteLength; off += 1 << 30) writeSync(fd, bytes.subarray(off, Math.min(bytes.byteLength, off + (1 << 30))));
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -52,6 +52,9 @@ test('iclit report: two results folders side by side; prints the report path; --
   assert.equal(parsed.summary.runs[0].label, 'llama-a');
   assert.equal(parsed.summary.runs[0].nRecords, 4 * 5);
   assert.equal(parsed.summary.runs[0].meta.wallSeconds, 12.5);
+  const noted = iclit(['report', a, '--out', join(root, 'r3'), '--note', 'model: a test model', '--note', 'data: made up']);
+  assert.equal(noted.code, 0, noted.stderr);
+  assert.ok(readFileSync(join(root, 'r3', 'report.md'), 'utf8').includes('model: a test model · data: made up'));
 });
 
 test('iclit report: usage errors and a missing folder are one line with exit codes 2 and 1', (t) => {

@@ -10,7 +10,7 @@ import { applyThreads, computeDtype, modelFlags, parseLayers, readTokens, tokenF
 
 export const activations: Command = {
   name: 'activations',
-  summary: 'Capture hidden states (HF output_hidden_states convention) of a model for one input',
+  summary: 'capture hidden states (HF output_hidden_states convention) of a model for one input',
   usage: 'activations --model DIR (--text STR | --ids 1,2,3) [--layers all|0,3,-1] [--positions last|all] [--adapter DIR] [--dtype float32|bfloat16] --out FILE.safetensors',
   flags: {
     ...modelFlags,

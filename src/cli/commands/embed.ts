@@ -30,7 +30,7 @@ function readTextFile(path: string): string[] {
 
 export const embed: Command = {
   name: 'embed',
-  summary: 'Sentence embeddings from a sentence-transformers BERT folder (mean/CLS/max pooling, normalised as its modules say)',
+  summary: 'sentence embeddings from a sentence-transformers BERT folder (mean/CLS/max pooling, normalised as its modules say)',
   usage: 'embed --encoder DIR (--text STR … | --file FILE.txt | --ids-json FILE) [--out FILE.safetensors | --json] [--batch-size N]',
   flags: {
     encoder: { type: 'string', value: 'DIR', description: 'sentence-transformers folder (modules.json, 1_Pooling/, config.json, model.safetensors)' },

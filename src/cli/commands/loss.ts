@@ -8,7 +8,7 @@ import { applyThreads, computeDtype, modelFlags, readTokens, tokenFlags } from '
 
 export const loss: Command = {
   name: 'loss',
-  summary: 'Per-token cross-entropy of an input under the base model and (with --adapter) a LoRA-tuned one',
+  summary: 'per-token cross-entropy of an input under the base model and (with --adapter) a LoRA-tuned one',
   usage: 'loss --model DIR [--adapter DIR] (--text STR | --ids 1,2,3) [--dtype float32|bfloat16] [--json]',
   flags: {
     ...modelFlags,

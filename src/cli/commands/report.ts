@@ -69,8 +69,9 @@ export function readRun(dir: string): ReportRun {
 export const report: Command = {
   name: 'report',
   summary: 'write report.html, report.md, summary.json and figures from one or more results folders (side by side)',
-  usage: 'report RESULTS_DIR [RESULTS_DIR2 ...] --out REPORT_DIR [--json]',
+  usage: 'report RESULTS_DIR [RESULTS_DIR2 ...] --out REPORT_DIR [--note TEXT ...] [--json]',
   flags: {
+    note: { type: 'string', multiple: true, value: 'TEXT', description: 'a line the report states under "What produced this report" (repeatable)' },
     out: { type: 'string', short: 'o', value: 'DIR', description: 'folder to write the report into (created if missing)' },
     json: { type: 'boolean', description: 'print a JSON summary (paths and summary.json content) instead of the report path' },
   },
@@ -78,7 +79,8 @@ export const report: Command = {
     if (positionals.length === 0) throw new UsageError('expected at least one RESULTS_DIR (see iclit report --help)');
     const out = required(flags, 'out');
     // One run per model: a model's per-preset folders merge, a two-model folder splits (runs side by side).
-    const runs = runsByModel(positionals.map(readRun));
+    const notes = (flags.note as string[] | undefined) ?? [];
+    const runs = runsByModel(positionals.map(readRun)).map((r) => (notes.length ? { ...r, meta: { notes: notes.join(' · '), ...r.meta } } : r));
     const written = await writeReport(runs, out);
     if (flags.json === true) {
       process.stdout.write(

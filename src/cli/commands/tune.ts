@@ -56,7 +56,7 @@ export async function readTrainingJsonl(path: string, tokenizerDir: string): Pro
 
 export const tune: Command = {
   name: 'tune',
-  summary: 'LoRA fine-tuning (PEFT conventions, AdamW) on a JSONL file; writes a PEFT adapter folder',
+  summary: 'LoRA-tune a model (PEFT conventions, AdamW) on a JSONL file; writes a PEFT adapter folder',
   usage:
     'tune --model DIR --data FILE.jsonl --out ADAPTER_DIR [--init-adapter DIR] [--targets q_proj,v_proj] [--r 8] [--alpha 32] [--dropout 0.05] [--lr 1e-4] [--lr-schedule constant|linear] [--warmup-steps 0] [--epochs 10] [--batch-size 1] [--weight-decay 0] [--dtype float32|bfloat16] [--seed N]',
   flags: {
