@@ -2,6 +2,7 @@
 #include <napi.h>
 #include <c10/core/CPUAllocator.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -121,6 +123,14 @@ Napi::FunctionReference MappedFile::ctor;
 // matmul's time here); and buffers freed into glibc's heap get pinned by the small native objects that live until
 // the JS garbage collector runs, so RSS would grow without bound in a training loop. Small buffers (< 4 KiB) go to
 // malloc as usual. The cache is bounded (ICLIT_CPU_CACHE_MB, default 2048); beyond it buffers are really freed.
+// libtorch 2.3 made Allocator::allocate non-const and added copy_data; support both sides.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
+#define ICLIT_ALLOCATE_CONST
+#define ICLIT_ALLOCATOR_COPY_DATA 1
+#else
+#define ICLIT_ALLOCATE_CONST const
+#endif
+
 class CachingCpuAllocator final : public c10::Allocator {
  public:
   static constexpr size_t kSmall = 4096;
@@ -132,7 +142,7 @@ class CachingCpuAllocator final : public c10::Allocator {
     return (n + step - 1) / step * step;
   }
 
-  c10::DataPtr allocate(size_t n) const override {
+  c10::DataPtr allocate(size_t n) ICLIT_ALLOCATE_CONST override {
     const size_t size = n < kSmall ? n : Bucket(n);
     void* p = nullptr;
     {
@@ -155,6 +165,9 @@ class CachingCpuAllocator final : public c10::Allocator {
   }
 
   c10::DeleterFnPtr raw_deleter() const override { return &Delete; }
+#ifdef ICLIT_ALLOCATOR_COPY_DATA
+  void copy_data(void* dest, const void* src, std::size_t count) const override { std::memcpy(dest, src, count); }
+#endif
 
   /** Frees every cached buffer. */
   void Trim() const {
