@@ -69,12 +69,18 @@ with torch.no_grad():
 print(json.dumps(out))
 `;
 
-export async function benchForward(): Promise<BenchResult[]> {
+/** Uses every core and writes the random 135M checkpoint the model benchmarks share; returns its folder and the thread count. */
+export function prepareSmolLM2(prefix: string): { dir: string; threads: number } {
   const threads = availableParallelism();
   setNumThreads(threads);
-  const dir = mkdtempSync(join(tmpdir(), 'iclit-bench-fwd-'));
+  const dir = mkdtempSync(join(tmpdir(), `iclit-bench-${prefix}-`));
   process.stderr.write('bench: writing a random SmolLM2-135M-shaped checkpoint…\n');
   writeRandomCheckpoint(dir, SMOLLM2_135M, { seed: 1 });
+  return { dir, threads };
+}
+
+export async function benchForward(): Promise<BenchResult[]> {
+  const { dir, threads } = prepareSmolLM2('fwd');
   const results: BenchResult[] = [];
   const ours: Record<string, number> = {};
   for (const dtype of ['float32', 'bfloat16'] as const) {

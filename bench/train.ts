@@ -1,14 +1,10 @@
 // LoRA tuning of 30 repeats (one ~64-token demonstration each, 1 epoch) on a SmolLM2-135M-shaped checkpoint: sequential vs batched, against plain PyTorch.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { writeRandomCheckpoint } from '../src/io/index.js';
+import { rmSync } from 'node:fs';
 import { LlamaModel } from '../src/models/index.js';
 import { applyLora, removeLora, type LoraConfig } from '../src/lora/index.js';
-import { setNumThreads } from '../src/torch/index.js';
 import { trainLora, type TrainExample } from '../src/train/index.js';
 import { seededRandom } from '../src/util/random.js';
-import { SMOLLM2_135M } from './forward.js';
+import { SMOLLM2_135M, prepareSmolLM2 } from './forward.js';
 import { PY_LOAD_SAFETENSORS, runPython } from './pytorch.js';
 import type { BenchResult } from './types.js';
 
@@ -108,11 +104,7 @@ print(json.dumps(out))
 `;
 
 export async function benchTrain(): Promise<BenchResult[]> {
-  const threads = availableParallelism();
-  setNumThreads(threads);
-  const dir = mkdtempSync(join(tmpdir(), 'iclit-bench-train-'));
-  process.stderr.write('bench: writing a random SmolLM2-135M-shaped checkpoint…\n');
-  writeRandomCheckpoint(dir, SMOLLM2_135M, { seed: 1 });
+  const { dir, threads } = prepareSmolLM2('train');
   const demos = demonstrations();
   const data: TrainExample[][] = demos.map((ids) => [{ ids }]);
   const opts = { epochs: 1, batchSize: 1, lr: LR, seed: 0 };
