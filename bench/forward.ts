@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { tinyConfig, writeRandomCheckpoint } from '../src/io/index.js';
 import { LlamaModel } from '../src/models/index.js';
 import { noGrad, setNumThreads, tidy } from '../src/torch/index.js';
-import { PY_LOAD_SAFETENSORS, runPython } from './pytorch.js';
+import { PY_LLAMA_COMMON, PY_LOAD_SAFETENSORS, runPython } from './pytorch.js';
 import type { BenchResult } from './types.js';
 
 export const SMOLLM2_135M = tinyConfig({
@@ -19,15 +19,6 @@ const ITERS: Record<number, number> = { 64: 10, 512: 3 };
 const PY_FORWARD = `
 import json, math, sys, time, torch
 torch.set_num_threads(THREADS)
-W = load_safetensors(DIR + '/model.safetensors')
-C = json.load(open(DIR + '/config.json'))
-H, KV, D, L = C['num_attention_heads'], C['num_key_value_heads'], C['head_dim'], C['num_hidden_layers']
-def rms(x, w):
-    x32 = x.float()
-    return w * (x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + C['rms_norm_eps'])).to(x.dtype)
-def rot(x):
-    d = x.shape[-1] // 2
-    return torch.cat([-x[..., d:], x[..., :d]], -1)
 def forward(ids, dt, Wd):
     B, T = ids.shape
     inv = 1.0 / (C['rope_theta'] ** (torch.arange(0, D, 2).float() / D))
@@ -97,7 +88,7 @@ export async function benchForward(): Promise<BenchResult[]> {
     model.dispose();
   }
   process.stderr.write('bench: the same forward in plain PyTorch…\n');
-  const code = PY_LOAD_SAFETENSORS + PY_FORWARD.replace('THREADS', String(threads)).replace(/DIR/g, JSON.stringify(dir)).replace(/LENGTHS/g, JSON.stringify(LENGTHS)).replace(/ITERS/g, JSON.stringify(Object.fromEntries(Object.entries(ITERS).map(([k, v]) => [k, v]))));
+  const code = PY_LOAD_SAFETENSORS + PY_LLAMA_COMMON.replace(/DIR/g, JSON.stringify(dir)) + PY_FORWARD.replace('THREADS', String(threads)).replace(/DIR/g, JSON.stringify(dir)).replace(/LENGTHS/g, JSON.stringify(LENGTHS)).replace(/ITERS/g, JSON.stringify(Object.fromEntries(Object.entries(ITERS).map(([k, v]) => [k, v]))));
   const py = runPython<Record<string, number>>(code);
   for (const key of Object.keys(ours)) results.push({ name: `forward ${key.replace('/', ', T=')} (135M)`, unit: 'tokens/s', iclit: ours[key], pytorch: py?.[key] });
   rmSync(dir, { recursive: true, force: true });

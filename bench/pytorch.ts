@@ -50,3 +50,20 @@ export function runPython<T>(code: string, timeoutMs = 600_000): T | undefined {
   const lines = r.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]) as T;
 }
+
+/**
+ * What both LLaMA benchmarks need in Python: the weights W and config C of the checkpoint in DIR (replace DIR with
+ * a quoted path), head sizes, HF's RMSNorm and rotate_half. Appended after PY_LOAD_SAFETENSORS.
+ */
+export const PY_LLAMA_COMMON = `
+import json
+W = load_safetensors(DIR + '/model.safetensors')
+C = json.load(open(DIR + '/config.json'))
+H, KV, D, L = C['num_attention_heads'], C['num_key_value_heads'], C['head_dim'], C['num_hidden_layers']
+def rms(x, w):
+    x32 = x.float()
+    return w * (x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + C['rms_norm_eps'])).to(x.dtype)
+def rot(x):
+    d = x.shape[-1] // 2
+    return torch.cat([-x[..., d:], x[..., :d]], -1)
+`;

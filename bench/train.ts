@@ -5,7 +5,7 @@ import { applyLora, removeLora, type LoraConfig } from '../src/lora/index.js';
 import { trainLora, type TrainExample } from '../src/train/index.js';
 import { seededRandom } from '../src/util/random.js';
 import { SMOLLM2_135M, prepareSmolLM2 } from './forward.js';
-import { PY_LOAD_SAFETENSORS, runPython } from './pytorch.js';
+import { PY_LLAMA_COMMON, PY_LOAD_SAFETENSORS, runPython } from './pytorch.js';
 import type { BenchResult } from './types.js';
 
 const REPEATS = Number(process.env.ICLIT_BENCH_REPEATS ?? 30);
@@ -26,18 +26,9 @@ import json, math, time, torch
 import torch.nn.functional as F
 torch.set_num_threads(THREADS)
 torch.manual_seed(0)
-W = load_safetensors(DIR + '/model.safetensors')
-C = json.load(open(DIR + '/config.json'))
-H, KV, D, L = C['num_attention_heads'], C['num_key_value_heads'], C['head_dim'], C['num_hidden_layers']
 R, ALPHA, P = LORA_R, LORA_ALPHA, LORA_P
 S = ALPHA / R
 DEMOS = DEMOS_JSON
-def rms(x, w):
-    x32 = x.float()
-    return w * (x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + C['rms_norm_eps'])).to(x.dtype)
-def rot(x):
-    d = x.shape[-1] // 2
-    return torch.cat([-x[..., d:], x[..., :d]], -1)
 def lora(h, w, A, B):
     base = F.linear(h, w)
     x = F.dropout(h, P, True)
@@ -135,8 +126,8 @@ export async function benchTrain(): Promise<BenchResult[]> {
   process.stderr.write('bench: the same LoRA steps in plain PyTorch…\n');
   const code =
     PY_LOAD_SAFETENSORS +
+    PY_LLAMA_COMMON.replace(/DIR/g, JSON.stringify(dir)) +
     PY_TRAIN.replace('THREADS', String(threads))
-      .replace(/DIR/g, JSON.stringify(dir))
       .replace('LORA_R', String(LORA.r))
       .replace('LORA_ALPHA', String(LORA.alpha))
       .replace('LORA_P', String(LORA.dropout))

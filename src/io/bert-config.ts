@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IclitError } from '../util/errors.js';
-import { readJsonObject } from './json-file.js';
+import { configFields, readJsonObject } from './json-file.js';
 import { seededRandom } from '../util/random.js';
 import { writeSafetensors, type TensorBytes } from './safetensors.js';
 
@@ -46,19 +46,11 @@ export function parseEncoderConfig(c: Raw, source = 'config.json'): EncoderConfi
   if (!SUPPORTED_ENCODER_TYPES.includes(modelType)) {
     throw new IclitError(`${source}: model_type "${modelType}" is not a supported encoder (supported: ${SUPPORTED_ENCODER_TYPES.join(', ')})`);
   }
-  const int = (key: string, fallback?: number, min = 1): number => {
-    const v = c[key] ?? fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-      const what = min === 0 ? 'a non-negative integer' : 'a positive integer';
-      throw new IclitError(`${source}: "${key}" must be ${what}${v === undefined ? ' (missing)' : `, got ${JSON.stringify(v)}`}`);
-    }
-    return v;
-  };
+  const { int, real } = configFields(c, source);
   const hiddenSize = int('hidden_size');
   const numHeads = int('num_attention_heads');
   if (hiddenSize % numHeads !== 0) throw new IclitError(`${source}: hidden_size (${hiddenSize}) is not divisible by num_attention_heads (${numHeads})`);
-  const eps = c.layer_norm_eps ?? 1e-12;
-  if (typeof eps !== 'number' || !Number.isFinite(eps) || eps <= 0) throw new IclitError(`${source}: "layer_norm_eps" must be a positive number, got ${JSON.stringify(eps)}`);
+  const eps = real('layer_norm_eps', 1e-12);
   const act = c.hidden_act ?? 'gelu';
   const hiddenAct = typeof act === 'string' ? ACTIVATIONS[act] : undefined;
   if (!hiddenAct) throw new IclitError(`${source}: hidden_act ${JSON.stringify(act)} is not supported (supported: ${Object.keys(ACTIVATIONS).join(', ')})`);

@@ -1,7 +1,7 @@
 // Hugging Face config.json for LLaMA-family decoders, normalised into one typed config with explicit properties.
 import { join } from 'node:path';
 import { IclitError } from '../util/errors.js';
-import { readJsonObject } from './json-file.js';
+import { configFields, readJsonObject } from './json-file.js';
 
 export type RopeScaling =
   | { type: 'linear'; factor: number }
@@ -60,18 +60,7 @@ export function parseDecoderConfig(c: Raw, source = 'config.json'): DecoderConfi
   if (typeof modelType !== 'string') throw new IclitError(`${source}: missing "model_type"`);
   const family = FAMILIES[modelType];
   if (!family) throw new IclitError(`${source}: model_type "${modelType}" is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);
-  const int = (key: string, fallback?: number): number => {
-    const v = c[key] ?? fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
-      throw new IclitError(`${source}: "${key}" must be a positive integer${v === undefined ? ' (missing)' : `, got ${JSON.stringify(v)}`}`);
-    }
-    return v;
-  };
-  const real = (key: string, fallback: number): number => {
-    const v = c[key] ?? fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new IclitError(`${source}: "${key}" must be a positive number, got ${JSON.stringify(v)}`);
-    return v;
-  };
+  const { int, real } = configFields(c, source);
   const hiddenSize = int('hidden_size');
   const numHeads = int('num_attention_heads');
   const numKvHeads = int('num_key_value_heads', numHeads);

@@ -1,4 +1,4 @@
-// Reading the JSON files of a model folder (config.json, index files) with errors that name the file.
+// Reading the JSON files of a model folder (config.json, index files) and their fields, with errors that name the file and key.
 import { readFileSync } from 'node:fs';
 import { IclitError } from '../util/errors.js';
 
@@ -18,4 +18,25 @@ export function readJsonObject(path: string, missing?: string): Record<string, u
   }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new IclitError(`${path} is not a JSON object`);
   return raw as Record<string, unknown>;
+}
+
+/** Typed readers of a config object's fields; each error names `source` and the key. */
+export function configFields(c: Record<string, unknown>, source: string) {
+  return {
+    /** An integer ≥ `min` (default 1); `fallback` when the key is absent. */
+    int(key: string, fallback?: number, min = 1): number {
+      const v = c[key] ?? fallback;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+        const what = min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer of at least ${min}`;
+        throw new IclitError(`${source}: "${key}" must be ${what}${v === undefined ? ' (missing)' : `, got ${JSON.stringify(v)}`}`);
+      }
+      return v;
+    },
+    /** A finite positive number; `fallback` when the key is absent. */
+    real(key: string, fallback: number): number {
+      const v = c[key] ?? fallback;
+      if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new IclitError(`${source}: "${key}" must be a positive number, got ${JSON.stringify(v)}`);
+      return v;
+    },
+  };
 }
