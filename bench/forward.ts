@@ -4,7 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tinyConfig, writeRandomCheckpoint } from '../src/io/index.js';
 import { LlamaModel } from '../src/models/index.js';
-import { noGrad, setNumThreads, tidy } from '../src/torch/index.js';
+import { noGrad, randn, setNumThreads, tidy } from '../src/torch/index.js';
 import { PY_LLAMA_COMMON, PY_LOAD_SAFETENSORS, runPython } from './pytorch.js';
 import type { BenchResult } from './types.js';
 
@@ -70,6 +70,26 @@ export function prepareSmolLM2(prefix: string): { dir: string; threads: number }
   return { dir, threads };
 }
 
+/** Per-op overhead: a small elementwise op (64×64 add) in a tidy scope, against the same op in PyTorch. */
+export function benchSmallOp(): BenchResult {
+  const n = 20000;
+  const x = randn([64, 64]);
+  for (let i = 0; i < 1000; i++) tidy(() => void x.add(1));
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) tidy(() => void x.add(1));
+  const ours = n / ((performance.now() - t0) / 1000);
+  x.dispose();
+  const py = runPython<{ opsPerSecond: number }>(`
+import json, time, torch
+x = torch.randn(64, 64)
+for _ in range(1000): x + 1
+t = time.perf_counter()
+for _ in range(${n}): x + 1
+print(json.dumps({'opsPerSecond': ${n} / (time.perf_counter() - t)}))
+`);
+  return { name: 'small op (64×64 add), per-op overhead', unit: 'ops/s', iclit: ours, pytorch: py?.opsPerSecond };
+}
+
 export async function benchForward(): Promise<BenchResult[]> {
   const { dir, threads } = prepareSmolLM2('fwd');
   const results: BenchResult[] = [];
@@ -92,5 +112,6 @@ export async function benchForward(): Promise<BenchResult[]> {
   const py = runPython<Record<string, number>>(code);
   for (const key of Object.keys(ours)) results.push({ name: `forward ${key.replace('/', ', T=')} (135M)`, unit: 'tokens/s', iclit: ours[key], pytorch: py?.[key] });
   rmSync(dir, { recursive: true, force: true });
+  results.push(benchSmallOp());
   return results;
 }
