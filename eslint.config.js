@@ -3,9 +3,11 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { dirname, resolve, relative, sep } from 'node:path';
 
-// Lower layers never import higher ones; a folder may import its own layer and those below.
+// Lower layers never import higher ones; a folder may import its own layer and those below. Pure statistics
+// (numbers in, numbers out) sit at the bottom beside util so that any layer may use them.
 const LAYERS = {
   util: 0,
+  stats: 0,
   torch: 1,
   io: 2,
   tokenizers: 2,
@@ -15,7 +17,6 @@ const LAYERS = {
   data: 6,
   experiments: 7,
   results: 8,
-  stats: 9,
   report: 10,
   cli: 11,
 };

@@ -2,7 +2,7 @@
 import { deriveSeed } from '../data/sampling.js';
 import { SENTIMENT_LABEL_WORDS, type Prompt } from '../data/prompts.js';
 import { IclitError } from '../util/errors.js';
-import { cosine } from '../util/vector.js';
+import { cosine } from '../stats/index.js';
 import type { StudyBackend, TuneSettings } from './backend.js';
 import type { Condition } from './conditions.js';
 import type { RepeatRecord } from './record.js';

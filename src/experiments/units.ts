@@ -7,7 +7,7 @@ import { seededRandom } from '../util/random.js';
 import { IclitError } from '../util/errors.js';
 import type { SentenceEmbedder } from './backend.js';
 import type { Condition } from './conditions.js';
-import { cosine } from '../util/vector.js';
+import { cosine } from '../stats/index.js';
 
 /** What the conditions draw from. */
 export interface StudyMaterials {

@@ -96,7 +96,9 @@ test('saveAdapter → loadAdapter gives identical hidden states; one adapter of 
   assert.equal(loaded.count, 1);
   assert.deepEqual(loaded.params.get(peftKey('model.layers.1.self_attn.q_proj', 'A'))!.shape, [1, 4, 32]);
   const got = noGrad(() => model.forward([ids], { hiddenStates: [0, 1, 2], positions: 'all' }).hidden);
-  for (let i = 0; i <= 2; i++) assert.equal(maxAbsDiff(tidy(() => got.get(i)!.select(0, 0).toFloat32Array()), want1[i]), 0, `hidden ${i}`);
+  // The saved adapter runs alone (one matmul) where it ran as one of a batched set (bmm): same weights, so the
+  // states agree to float32 rounding of a different summation order.
+  for (let i = 0; i <= 2; i++) assert.ok(maxAbsDiff(tidy(() => got.get(i)!.select(0, 0).toFloat32Array()), want1[i]) <= 1e-6, `hidden ${i}`);
   model.dispose();
 });
 

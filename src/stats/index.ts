@@ -1,5 +1,5 @@
 // Public API of src/stats: pure statistics on plain numbers (cosine, Wilcoxon, percentiles, box stats, correlations, bootstrap, describe).
-export { cosineSimilarity } from './cosine.js';
+export { cosine, cosineSimilarity } from './cosine.js';
 export {
   wilcoxon,
   wilcoxonPaired,
