@@ -17,6 +17,7 @@ const LAYERS = {
   data: 6,
   experiments: 7,
   results: 8,
+  study: 9,
   report: 10,
   cli: 11,
 };

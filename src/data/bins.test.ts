@@ -52,3 +52,16 @@ test('pickPerBin: excluded candidates are never picked; NaN is an error naming t
   const clamped = pickPerBin(new Float32Array([-0.3, 1.2]), { k: 1, seed: 2 });
   assert.deepEqual([clamped[0].picked, clamped[9].picked], [[0], [1]]);
 });
+
+test('pickPerBin with quantile edges: equal candidate counts in similarity order, edges the bin extremes', () => {
+  // 10 candidates, similarities crowded near 0.8 (equal-width bins would leave most bins empty)
+  const sims = [0.81, 0.8, 0.83, 0.79, 0.85, 0.82, 0.84, 0.78, 0.86, 0.2];
+  const out = pickPerBin(sims, { k: 1, seed: 3, nBins: 5, edges: 'quantile', excludeIndex: 9 });
+  // 9 candidates over 5 bins: ranks [0,1) [1,3) [3,5) [5,7) [7,9)
+  assert.deepEqual(out.map((r) => r.available), [1, 2, 2, 2, 2]);
+  assert.deepEqual(out.map((r) => [r.lo, r.hi]), [[0.78, 0.78], [0.79, 0.8], [0.81, 0.82], [0.83, 0.84], [0.85, 0.86]]);
+  for (const r of out) for (const i of r.picked) assert.ok(sims[i] >= r.lo && sims[i] <= r.hi);
+  assert.ok(out.every((r) => !r.missing) && out.flatMap((r) => r.picked).every((i) => i !== 9));
+  const equal = pickPerBin(sims, { k: 1, seed: 3, nBins: 5, excludeIndex: 9 });
+  assert.deepEqual(equal.map((r) => r.available), [0, 0, 0, 2, 7]);
+});

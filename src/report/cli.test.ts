@@ -23,8 +23,9 @@ function resultsFolder(root: string, name: string, model: string, seed: number, 
   writeFileSync(modelDir, 'not really weights');
   const store = ResultsStore.open(dir, { create: true });
   try {
-    store.beginRun(buildManifest({ config: { experiments: ['convergence', 'shots'], repeats: 4, tune: { epochs: 10, lr: 0.001 } }, models: [{ label: model, path: modelDir }], data: [{ role: 'train', path: join(root, 'train.tsv') }], seed }));
-    const recs = syntheticRecords({ model, seed, repeats: 4, experiments: ['convergence', 'shots'] });
+    const manifest = buildManifest({ config: { experiments: ['convergence', 'shots'], repeats: 4, tune: { epochs: 10, lr: 0.001 } }, models: [{ label: model, path: modelDir }], data: [{ role: 'train', path: join(root, 'train.tsv') }], seed });
+    store.beginRun(manifest);
+    const recs = syntheticRecords({ model, seed, repeats: 4, experiments: ['convergence', 'shots'] }).map((r) => ({ ...r, configHash: manifest.configHash }));
     for (const g of groupBy(recs, (r) => String(r.repeat)).values()) store.saveRecords(g);
     if (finished) store.markFinished(12.5);
   } finally {
@@ -75,7 +76,7 @@ test('iclit run (tiny random LLaMA) → iclit report: real records of two preset
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const study = writeTinyStudy(root);
   for (const preset of ['accuracy', 'layers']) {
-    const r = iclit(['run', preset, '--model', study.model, '--data', study.sst2, '--repeats', '2', '--epochs', '1', '--out', join(root, `res-${preset}`)]);
+    const r = iclit(['run', preset, '--model', study.model, '--data', study.sst2, '--repeats', '2', '--epochs', '1', '--eval-examples', '10', '--out', join(root, `res-${preset}`)]);
     assert.equal(r.code, 0, r.stderr);
   }
   const j = iclit(['report', join(root, 'res-accuracy'), join(root, 'res-layers'), '--out', join(root, 'report'), '--json']);

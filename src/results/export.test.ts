@@ -37,7 +37,7 @@ function records() {
     sampleRecord({ prompts: { anchor: nasty, icl: 'plain', tuning: ['a,b', 'c\n"d"'] } }),
     sampleRecord({
       condition: 'k=5', repeat: 1, layers: [0, 1, 2, 4, 6], simAnchorIcl: [1, 2, 3, 4, 5], simAnchorIt: [NaN, 0, 0, 0, -1], simIclIt: [0, 0, 0, 0, Infinity],
-      correct: undefined, lossDecrease: undefined, tuneLoss: undefined, extra: { shots: 5, labels: 7, note: 'x' },
+      simUpdate: [0, 0, 0, 0, 0], accuracy: undefined, lossDecrease: undefined, tuneLoss: undefined, extra: { shots: 5, labels: 7, note: 'x' },
     }),
   ];
 }
@@ -46,9 +46,9 @@ test('exportTable: one row per record, sim columns for every measured layer plus
   const t = exportTable(records());
   const names = t.columns.map((c) => c.name);
   assert.deepEqual(names.slice(0, 5), ['experiment', 'condition', 'model', 'repeat', 'seed']);
-  for (const l of [0, 1, 2, 4, 6]) for (const p of ['sim_anchor_icl', 'sim_anchor_it', 'sim_icl_it']) assert.ok(names.includes(`${p}_${l}`), `${p}_${l}`);
+  for (const l of [0, 1, 2, 4, 6]) for (const p of ['sim_anchor_icl', 'sim_anchor_it', 'sim_icl_it', 'sim_update']) assert.ok(names.includes(`${p}_${l}`), `${p}_${l}`);
   assert.ok(!names.includes('sim_anchor_icl_3'));
-  for (const n of ['sim_anchor_icl_last', 'sim_anchor_it_last', 'sim_icl_it_last', 'correct_zero_shot', 'correct_icl', 'correct_it',
+  for (const n of ['sim_anchor_icl_last', 'sim_anchor_it_last', 'sim_icl_it_last', 'sim_update_last', 'accuracy_zero_shot', 'accuracy_icl', 'accuracy_it', 'accuracy_n', 'config_hash', 'states', 'adapter',
     'loss_decrease_instruction', 'loss_decrease_example', 'tune_loss', 'prompt_anchor', 'prompt_icl', 'prompt_tuning',
     'tokens_anchor', 'tokens_icl', 'tokens_tuning', 'millis', 'extra_shots', 'extra_labels', 'extra_flipped', 'extra_bin', 'extra_note']) {
     assert.ok(names.includes(n), n);
@@ -59,8 +59,9 @@ test('exportTable: one row per record, sim columns for every measured layer plus
   assert.deepEqual([a.sim_anchor_icl_0, a.sim_anchor_icl_1, a.sim_anchor_icl_2, a.sim_anchor_icl_4, a.sim_anchor_icl_6], [0.5, null, 0.25, NaN, null]);
   assert.deepEqual([a.sim_anchor_icl_last, a.sim_anchor_it_last, a.sim_icl_it_last], [NaN, 1, 0.30000000000000004]);
   assert.deepEqual([b.sim_anchor_icl_last, b.sim_anchor_it_last, b.sim_icl_it_last], [5, -1, Infinity]);
-  assert.deepEqual([a.correct_zero_shot, a.correct_icl, a.correct_it, a.loss_decrease_example, a.tune_loss], [0, 1, 1, -0.125, 0.693]);
-  assert.deepEqual([b.correct_zero_shot, b.loss_decrease_instruction, b.tune_loss], [null, null, null]);
+  assert.deepEqual([a.accuracy_zero_shot, a.accuracy_icl, a.accuracy_it, a.accuracy_n, a.loss_decrease_example, a.tune_loss], [0.5, 0.75, 1, 4, -0.125, 0.693]);
+  assert.deepEqual([b.accuracy_zero_shot, b.accuracy_n, b.loss_decrease_instruction, b.tune_loss], [null, null, null, null]);
+  assert.deepEqual([a.sim_update_0, a.sim_update_2, a.sim_update_last, a.states, a.adapter], [NaN, 0.5, -0.25, null, null]);
   assert.equal(a.prompt_tuning, JSON.stringify(['a,b', 'c\n"d"']));
   assert.deepEqual(JSON.parse(String(a.tokens_tuning)), [7, 3]);
   assert.deepEqual([a.extra_shots, a.extra_labels, a.extra_flipped, a.extra_bin, a.extra_note], [1, 'positive,negative', false, null, null]);
@@ -87,7 +88,7 @@ test('CSV: RFC 4180 quoting survives commas, quotes and newlines in prompts; NaN
   assert.equal(get(1, 'extra_labels'), 'positive,negative');
   assert.equal(get(2, 'extra_labels'), '7');
   assert.equal(get(1, 'extra_flipped'), 'false');
-  assert.equal(get(2, 'correct_icl'), '');
+  assert.equal(get(2, 'accuracy_icl'), '');
   assert.equal(get(1, 'seed'), '1000');
   assert.equal(csvField(' x'), '" x"');
   assert.equal(csvField('plain'), 'plain');

@@ -46,9 +46,10 @@ export function exportTable(records: RepeatRecord[]): ExportTable {
     { name: 'model', type: 'STRING' },
     { name: 'repeat', type: 'INT32' },
     { name: 'seed', type: 'INT64' },
-    { name: 'correct_zero_shot', type: 'DOUBLE' },
-    { name: 'correct_icl', type: 'DOUBLE' },
-    { name: 'correct_it', type: 'DOUBLE' },
+    { name: 'accuracy_zero_shot', type: 'DOUBLE' },
+    { name: 'accuracy_icl', type: 'DOUBLE' },
+    { name: 'accuracy_it', type: 'DOUBLE' },
+    { name: 'accuracy_n', type: 'INT32' },
     { name: 'loss_decrease_instruction', type: 'DOUBLE' },
     { name: 'loss_decrease_example', type: 'DOUBLE' },
     { name: 'tune_loss', type: 'DOUBLE' },
@@ -57,6 +58,7 @@ export function exportTable(records: RepeatRecord[]): ExportTable {
     ['sim_anchor_icl', 'simAnchorIcl'],
     ['sim_anchor_it', 'simAnchorIt'],
     ['sim_icl_it', 'simIclIt'],
+    ['sim_update', 'simUpdate'],
   ] as const;
   for (const [prefix] of sims) for (const l of layers) columns.push({ name: `${prefix}_${l}`, type: 'DOUBLE' });
   for (const [prefix] of sims) columns.push({ name: `${prefix}_last`, type: 'DOUBLE' });
@@ -69,6 +71,9 @@ export function exportTable(records: RepeatRecord[]): ExportTable {
     { name: 'tokens_icl', type: 'INT32' },
     { name: 'tokens_tuning', type: 'STRING' },
     { name: 'millis', type: 'DOUBLE' },
+    { name: 'config_hash', type: 'STRING' },
+    { name: 'states', type: 'STRING' },
+    { name: 'adapter', type: 'STRING' },
   );
   for (const k of extras) columns.push({ name: `extra_${k}`, type: extraType(records, k) });
 
@@ -79,9 +84,10 @@ export function exportTable(records: RepeatRecord[]): ExportTable {
       model: r.model,
       repeat: r.repeat,
       seed: r.seed,
-      correct_zero_shot: r.correct?.zeroShot ?? null,
-      correct_icl: r.correct?.icl ?? null,
-      correct_it: r.correct?.it ?? null,
+      accuracy_zero_shot: r.accuracy?.zeroShot ?? null,
+      accuracy_icl: r.accuracy?.icl ?? null,
+      accuracy_it: r.accuracy?.it ?? null,
+      accuracy_n: r.accuracy?.n ?? null,
       loss_decrease_instruction: r.lossDecrease?.instruction ?? null,
       loss_decrease_example: r.lossDecrease?.example ?? null,
       tune_loss: r.tuneLoss ?? null,
@@ -103,6 +109,9 @@ export function exportTable(records: RepeatRecord[]): ExportTable {
     row.tokens_icl = r.tokenCounts.icl;
     row.tokens_tuning = JSON.stringify(r.tokenCounts.tuning);
     row.millis = r.millis;
+    row.config_hash = r.configHash;
+    row.states = r.states ?? null;
+    row.adapter = r.adapter ?? null;
     for (const k of extras) {
       const v = r.extra?.[k];
       row[`extra_${k}`] = v === undefined ? null : v;

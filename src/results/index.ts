@@ -1,5 +1,7 @@
 // Public face of src/results: the results database, the run manifest and record exports.
-export { ResultsStore, unitKey, DB_FILE, MANIFEST_FILE, type UnitKey, type RunSink, type RecordFilter } from './store.js';
+export { ResultsStore, unitKey, DB_FILE, MANIFEST_FILE, SUPERSEDED_DIR, type UnitKey, type RecordFilter, type DamagedRecord, type SinkOptions } from './store.js';
+export * from './artifacts.js';
+export { EmbeddingCache, embeddingKey } from './embedding-cache.js';
 export {
   buildManifest, canonicalJson, checkManifest, configHash, fingerprintPath, manifestDifferences, sha256Hex,
   type JsonValue, type Manifest, type ManifestAction, type ManifestData, type ManifestInput, type ManifestModel,
