@@ -1,7 +1,8 @@
 // Public API of src/data: readers, prompt templates, instruction pools, seeded sampling, similarity bins.
 export type { Task, SentimentExample, TranslationExample, Dataset, SentimentDataset, TranslationDataset, DataFormat } from './types.js';
 export { TASKS } from './types.js';
-export { loadDataset, detectFormat, readSst2, readWmt16 } from './load.js';
+export { loadDataset, detectFormat, readSst2, readWmt16, rowPlace } from './load.js';
+export { readTextFile, invalidUtf8At } from './text.js';
 export { parseSst2Tsv, parseSentimentJson, sentimentFromRecord } from './sst2.js';
 export { parseTextPair, parseTranslationJson, translationFromRecord, findTextPair } from './wmt16.js';
 export { readParquet, parquetColumns, type ParquetTable } from './parquet.js';

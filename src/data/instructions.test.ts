@@ -35,7 +35,9 @@ test('parseInstructionPool: trims, skips blank lines and # comments, rejects rep
   const f = join(dir, 'pool.txt');
   writeFileSync(f, 'Classify it.\nJudge it.\n');
   assert.deepEqual(loadInstructionPool(f), ['Classify it.', 'Judge it.']);
-  assert.throws(() => loadInstructionPool(join(dir, 'absent.txt')), (e: unknown) => e instanceof IclitError && /absent\.txt: cannot read.*ENOENT/.test(e.message));
+  assert.throws(() => loadInstructionPool(join(dir, 'absent.txt')), (e: unknown) => e instanceof IclitError && /instruction pool .*absent\.txt does not exist/.test(e.message));
+  writeFileSync(f, Buffer.from([0x41, 0x0a, 0x42, 0xff, 0x0a]));
+  assert.throws(() => loadInstructionPool(f), /pool\.txt:2: not valid UTF-8/, 'never silently replaced by U+FFFD');
 });
 
 test('fixture: the study\'s pools load (26 sentiment, 30 translation) and differ from ours', (t) => {

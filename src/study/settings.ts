@@ -1,8 +1,8 @@
 // A study's settings, defined once: each setting's YAML key, command-line flag, type, default and where the default comes from.
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_METHODS, METHOD_CHOICES, STUDY_DEFAULTS, type Methods } from '../experiments/index.js';
+import { readTextFile } from '../data/index.js';
 import { KNOWN_TARGETS } from '../lora/index.js';
 import { parseHiddenStates, type HiddenStateSpec } from '../models/index.js';
 import { IclitError, UsageError } from '../util/errors.js';
@@ -227,12 +227,7 @@ function fromFlags(flags: Record<string, unknown>, cwd: string): PartialSettings
 
 /** Reads and validates a YAML config file. */
 export function loadSettingsFile(file: string): PartialSettings {
-  let content: string;
-  try {
-    content = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new IclitError(`${file}: cannot read the config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const content = readTextFile(file, 'config file');
   let raw: unknown;
   try {
     raw = parseYaml(content);
@@ -246,9 +241,9 @@ export function loadSettingsFile(file: string): PartialSettings {
 export function mergeSettings(file: PartialSettings, flags: PartialSettings): RunSettings {
   const pick = <K extends keyof PartialSettings>(k: K): PartialSettings[K] => (flags[k] !== undefined ? flags[k] : file[k]);
   const preset = pick('preset');
-  if (!preset) throw new IclitError('no preset given (a preset name, or a config file with a `preset` key)');
+  if (!preset) throw new UsageError('no preset given (a preset name, or a config file with a `preset` key)');
   const models = pick('models') ?? [];
-  if (models.length === 0) throw new IclitError('no model given (--model DIR, or `models` in the config)');
+  if (models.length === 0) throw new UsageError('no model given (--model DIR, or `models` in the config)');
   const fm = file.methods ?? {};
   const gm = flags.methods ?? {};
   return {

@@ -130,8 +130,8 @@ test('a start that fails validation writes nothing; the corrected command then s
   const cases: [PartialSettings, RegExp][] = [
     [{ layers: [99] }, /hidden state 99 is out of range for a model with 3 hidden states/],
     [{ shots: 45 }, /cannot draw k=45 demonstrations from 39 candidates/],
-    [{ models: [tiny.sst2] }, /is a file; give the model's folder/],
-    [{ data: root }, /data file .* is a folder, not a file/],
+    [{ models: [tiny.sst2] }, /sst2\.tsv is a file, not a model folder/],
+    [{ data: root }, /is a folder, not a data file/],
     [{ methods: { templates: { sentiment: '{instruction}\nReview: {review}\nSentiment: {label}' } } }, /slot \{review\} has no value/],
   ];
   for (const [over, re] of cases) {

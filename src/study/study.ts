@@ -17,7 +17,7 @@
  *   8. run        runPlan (src/experiments/runner.ts) into the folder's sink: every unfinished repeat
  *   9. finish     the manifest marked finished with the wall time
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { defaultInstructionPool, findTextPair, loadDataset, loadInstructionPool } from '../data/index.js';
 import type { Dataset } from '../data/types.js';
@@ -31,6 +31,7 @@ import { EmbeddingCache, ResultsStore, buildManifest, sha256Hex, type JsonValue,
 import { Tokenizer } from '../tokenizers/index.js';
 import { deviceInfo, nativeBf16, resolveDevice } from '../torch/index.js';
 import { IclitError, UsageError } from '../util/errors.js';
+import { checkInputDir } from '../util/fs.js';
 import type { RunSettings } from './settings.js';
 
 export interface OpenOptions {
@@ -84,17 +85,11 @@ function presetPhase(s: RunSettings): { preset: Preset; conditions: Condition[] 
   return { preset, conditions: resolveConditions(preset, { shots: s.shots, epochs: s.epochs, bins: s.bins }) };
 }
 
-function isFile(path: string, what: string): void {
-  if (existsSync(path) && statSync(path).isDirectory()) throw new IclitError(`${what} ${path} is a folder, not a file`);
-}
-
 /** Phase 2: the data sets and the instruction pool, checked by drawing repeat 0 of every condition but the bins. */
 async function dataPhase(s: RunSettings, preset: Preset, conditions: Condition[]): Promise<{ data: Dataset; demoData?: Dataset; instructions: readonly string[] }> {
-  isFile(s.data!, 'data file');
   const data = await loadDataset(s.data!, preset.task);
   let demoData: Dataset | undefined;
   if (preset.needs.includes('demoData')) {
-    isFile(s.demoData!, 'demo data file');
     demoData = await loadDataset(s.demoData!, 'translation');
   }
   const instructions = s.instructions ? loadInstructionPool(s.instructions) : defaultInstructionPool(preset.task);
@@ -106,8 +101,7 @@ async function dataPhase(s: RunSettings, preset: Preset, conditions: Condition[]
 
 /** Phase 3: a model folder inspected without loading its weights; returns its number of hidden states. */
 async function inspectModel(dir: string): Promise<number> {
-  if (!existsSync(dir)) throw new IclitError(`model folder ${dir} does not exist`);
-  if (!statSync(dir).isDirectory()) throw new IclitError(`model ${dir} is a file; give the model's folder (config.json, *.safetensors, tokenizer.json)`);
+  checkInputDir(dir, 'model folder');
   const config = readDecoderConfig(dir);
   CheckpointWeights.open(dir).close();
   if (!existsSync(resolve(dir, 'tokenizer.json'))) throw new IclitError(`${dir} has no tokenizer.json (the study tokenizes with the model folder's own tokenizer)`);
@@ -144,7 +138,10 @@ export async function openStudy(s: RunSettings, out: string, opts: OpenOptions =
   // 3. models
   const labels = modelLabels(s.models);
   for (const dir of s.models) resolveHiddenStates(s.layers, await inspectModel(dir));
-  if (s.encoder) readSentenceModules(s.encoder);
+  if (s.encoder) {
+    checkInputDir(s.encoder, 'encoder folder');
+    readSentenceModules(s.encoder);
+  }
   // 4. compute
   const dev = resolveDevice(s.device);
   const dtype = s.dtype === 'auto' ? (nativeBf16(dev.device) ? 'bfloat16' : 'float32') : s.dtype;
