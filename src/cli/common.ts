@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { setNumThreads } from '../torch/index.js';
 import { Tokenizer } from '../tokenizers/index.js';
 import { UsageError, IclitError } from '../util/errors.js';
-import { num, oneOf, str, type FlagSpec } from './args.js';
+import { checkInputDir } from '../util/fs.js';
+import { num, oneOf, required, str, type FlagSpec } from './args.js';
 
 export const threadFlags: Record<string, FlagSpec> = {
   threads: { type: 'string', value: 'N', description: 'CPU threads for libtorch (default: all cores)' },
@@ -22,6 +23,18 @@ export const tokenFlags: Record<string, FlagSpec> = {
   ids: { type: 'string', value: '1,2,3', description: 'input token ids (no tokenizer needed)' },
 };
 
+/**
+ * A folder named by flag `name` (required unless `optional`), checked to exist and be a folder: every command
+ * says "<what> PATH does not exist" and "PATH is a file, not a <what>" alike (what: 'model folder', …).
+ */
+export function folderFlag(flags: Record<string, unknown>, name: string, what: string): string;
+export function folderFlag(flags: Record<string, unknown>, name: string, what: string, optional: true): string | undefined;
+export function folderFlag(flags: Record<string, unknown>, name: string, what: string, optional = false): string | undefined {
+  const dir = optional ? str(flags, name) : required(flags, name);
+  if (dir !== undefined) checkInputDir(dir, what);
+  return dir;
+}
+
 export function computeDtype(flags: Record<string, unknown>): 'float32' | 'bfloat16' {
   return oneOf(flags, 'dtype', ['float32', 'bfloat16'] as const) ?? 'float32';
 }
@@ -31,19 +44,25 @@ export function applyThreads(flags: Record<string, unknown>): void {
   setNumThreads(n ?? availableParallelism());
 }
 
-/** Token ids from --ids or --text (exactly one of them). */
-export async function readTokens(flags: Record<string, unknown>, tokenizerDir: string): Promise<{ ids: number[]; tokenizer?: Tokenizer }> {
+/** The input of --text or --ids (exactly one of them), checked as a usage error before anything is loaded. */
+export type TokenInput = { text: string } | { ids: number[] };
+
+export function tokenInput(flags: Record<string, unknown>): TokenInput {
   const text = str(flags, 'text');
   const ids = str(flags, 'ids');
   if ((text === undefined) === (ids === undefined)) throw new UsageError('give exactly one of --text or --ids');
-  if (ids !== undefined) {
-    const parsed = ids.split(',').map((s) => s.trim());
-    if (parsed.some((s) => !/^\d+$/.test(s))) throw new UsageError(`--ids must be comma-separated non-negative integers, got '${ids}'`);
-    return { ids: parsed.map(Number) };
-  }
+  if (text !== undefined) return { text };
+  const parsed = ids!.split(',').map((s) => s.trim());
+  if (parsed.some((s) => !/^\d+$/.test(s))) throw new UsageError(`--ids must be comma-separated non-negative integers, got '${ids}'`);
+  return { ids: parsed.map(Number) };
+}
+
+/** Token ids of a TokenInput (text through the tokenizer in `tokenizerDir`, BOS as its config says). */
+export async function readTokens(input: TokenInput, tokenizerDir: string): Promise<{ ids: number[]; tokenizer?: Tokenizer }> {
+  if ('ids' in input) return { ids: input.ids };
   if (!existsSync(join(tokenizerDir, 'tokenizer.json'))) throw new IclitError(`${tokenizerDir} has no tokenizer.json (use --ids to pass token ids directly)`);
   const tokenizer = await Tokenizer.load(tokenizerDir);
-  return { ids: tokenizer.encode(text!), tokenizer };
+  return { ids: tokenizer.encode(input.text), tokenizer };
 }
 
 /** Runs a parse of a flag's value; an input error there is the user's usage error (exit 2). */

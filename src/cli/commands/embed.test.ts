@@ -71,7 +71,7 @@ test('embed --ids-json skips the tokenizer; bad input gives one line and a non-z
     [['--encoder', enc, '--ids-json', ids, '--batch-size', '0'], /--batch-size must be at least 1/, 2],
     [['--encoder', enc, '--text', 'hello'], /has no tokenizer.json: pass token ids/, 1],
     [['--encoder', enc, '--ids-json', bad], /input_ids\[0\]\[2\] is 500/, 1],
-    [['--encoder', enc, '--ids-json', join(tmp(), 'none.json')], /--ids-json .*: no such file/, 1],
+    [['--encoder', enc, '--ids-json', join(tmp(), 'none.json')], /ids file .*none\.json does not exist/, 1],
     [['--encoder', noPool, '--ids-json', ids], /modules.json not found/, 1],
   ];
   for (const [args, re, code] of cases) {

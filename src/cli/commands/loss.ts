@@ -3,13 +3,14 @@ import { LlamaModel } from '../../models/index.js';
 import { loadAdapter } from '../../lora/index.js';
 import { lossDecrease, meanLoss, perTokenLoss } from '../../train/index.js';
 import { UsageError } from '../../util/errors.js';
-import { required, str, type Command } from '../args.js';
-import { applyThreads, computeDtype, modelFlags, readTokens, tokenFlags } from '../common.js';
+import type { Command } from '../args.js';
+import { applyThreads, computeDtype, folderFlag, modelFlags, readTokens, tokenFlags, tokenInput } from '../common.js';
 
 export const loss: Command = {
   name: 'loss',
   summary: 'per-token cross-entropy of an input under the base model and (with --adapter) a LoRA-tuned one',
   usage: 'loss --model DIR [--adapter DIR] (--text STR | --ids 1,2,3) [--dtype float32|bfloat16] [--json]',
+  maxPositionals: 0,
   flags: {
     ...modelFlags,
     ...tokenFlags,
@@ -17,11 +18,12 @@ export const loss: Command = {
     json: { type: 'boolean', description: 'print JSON instead of a table' },
   },
   async run(flags) {
-    const modelDir = required(flags, 'model');
-    const adapter = str(flags, 'adapter');
     const dtype = computeDtype(flags);
+    const input = tokenInput(flags);
     applyThreads(flags);
-    const { ids, tokenizer } = await readTokens(flags, modelDir);
+    const modelDir = folderFlag(flags, 'model', 'model folder');
+    const adapter = folderFlag(flags, 'adapter', 'adapter folder', true);
+    const { ids, tokenizer } = await readTokens(input, modelDir);
     if (ids.length < 2) throw new UsageError(`the input has ${ids.length} token; the loss needs at least 2`);
     const model = LlamaModel.load(modelDir, { dtype });
     const base = perTokenLoss(model, ids);

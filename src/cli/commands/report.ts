@@ -3,6 +3,7 @@ import { basename, resolve } from 'node:path';
 import type { Command } from '../args.js';
 import { required } from '../args.js';
 import { UsageError } from '../../util/errors.js';
+import { checkOutputDir } from '../../util/fs.js';
 import { ResultsStore, type Manifest } from '../../results/index.js';
 import { runsByModel, writeReport, toJson, type ReportRun } from '../../report/index.js';
 
@@ -78,6 +79,7 @@ export const report: Command = {
   async run(flags, positionals) {
     if (positionals.length === 0) throw new UsageError('expected at least one RESULTS_DIR (see iclit report --help)');
     const out = required(flags, 'out');
+    checkOutputDir(out, 'report folder');
     // One run per model: a model's per-preset folders merge, a two-model folder splits (runs side by side).
     const notes = (flags.note as string[] | undefined) ?? [];
     const runs = runsByModel(positionals.map(readRun)).map((r) => (notes.length ? { ...r, meta: { notes: notes.join(' · '), ...r.meta } } : r));
