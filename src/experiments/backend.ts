@@ -64,6 +64,8 @@ export interface StudyBackend {
   readonly label: string;
   /** Number of HF hidden states (n_layers + 1). */
   readonly numHiddenStates: number;
+  /** Longest sequence the model reads (config max_position_embeddings): longer prompts are refused naming their rows. */
+  readonly maxPositions: number;
   /** Token ids of `text` (BOS as the tokenizer's config says). */
   encode(text: string): number[];
   /** Base-model hidden states at each prompt's last token: [prompt][layer] (layers in the given order). */

@@ -185,6 +185,10 @@ export class LlamaStudyBackend implements StudyBackend {
     return this.model.numHiddenStates;
   }
 
+  get maxPositions(): number {
+    return this.model.config.maxPositionEmbeddings;
+  }
+
   encode(text: string): number[] {
     return this.tokenizer.encode(text);
   }

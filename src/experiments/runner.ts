@@ -14,7 +14,7 @@
  *   7. save       each repeat's units — records, hidden states, adapters — in one sink call
  *   8. release    cached tensor memory goes back, so a long study's memory stays flat
  */
-import { deriveSeed } from '../data/index.js';
+import { deriveSeed, rowPlace } from '../data/index.js';
 import { resolveHiddenStates, type HiddenStateSpec } from '../models/index.js';
 import { IclitError } from '../util/errors.js';
 import type { RecordSink, StudyBackend, TuneSettings, TuneText, UnitResult } from './backend.js';
@@ -85,14 +85,26 @@ interface Tokenized {
   tuning: TuneText[];
 }
 
+/** Refuses a prompt longer than the model's positions, naming the data rows it holds (file:line). */
+function checkLength(plan: StudyPlan, backend: StudyBackend, unit: Unit, prompt: 'anchor' | 'ICL' | 'tuning', ids: number[]): number[] {
+  if (ids.length <= backend.maxPositions) return ids;
+  const { data, demoData } = plan.materials;
+  const demoSet = unit.condition.demoTask === data.task ? data : (demoData ?? data);
+  const rows = prompt === 'tuning' ? [] : [`${rowPlace(data, Number(unit.extra.inferenceIndex))} (inference example)`];
+  const demos = String(unit.extra.demoIndices ?? '').split(',').filter(Boolean).map(Number);
+  if (prompt !== 'anchor') rows.push(...demos.map((i) => `${rowPlace(demoSet, i)} (demonstration)`));
+  throw new IclitError(`the ${prompt} prompt of ${unit.condition.name}, repeat ${unit.repeat}, is ${ids.length} tokens, longer than the model's max_position_embeddings ${backend.maxPositions}; it holds ${rows.join(', ')}`);
+}
+
 function tokenize(plan: StudyPlan, backend: StudyBackend, unit: Unit): Tokenized {
+  const encode = (text: string, prompt: 'anchor' | 'ICL' | 'tuning'): number[] => checkLength(plan, backend, unit, prompt, backend.encode(text));
   const tuning = unit.tuning.map((p): TuneText => {
-    const ids = backend.encode(p.text);
+    const ids = encode(p.text, 'tuning');
     if (plan.methods.tuneLoss === 'all') return { ids };
     const from = answerStart(backend, p, ids);
     return { ids, lossMask: ids.map((_, t) => (t >= from ? 1 : 0)) };
   });
-  return { unit, anchor: backend.encode(unit.anchor.text), icl: unit.empty ? [] : backend.encode(unit.icl.text), tuning };
+  return { unit, anchor: encode(unit.anchor.text, 'anchor'), icl: unit.empty ? [] : encode(unit.icl.text, 'ICL'), tuning };
 }
 
 /** Steps 4–6 for one condition over a chunk of repeats: ICL, IT and the measures; one result per unit. */
