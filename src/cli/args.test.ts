@@ -36,6 +36,8 @@ test('parseArgs errors become one usage line naming the flag', () => {
   const cases: [string[], RegExp][] = [
     [['--layers', '-x'], /^--layers needs a value \(for a value that starts with '-', write --layers=VALUE\) \(see iclit demo --help\)$/],
     [['--layers'], /^--layers needs a value/],
+    [['-o'], /^--out needs a value \(for a value that starts with '-', write --out=VALUE\)/],
+    [['--out'], /^--out needs a value/],
     [['--layers', '--force'], /^--layers needs a value/],
     [['--bogus'], /^Unknown option '--bogus' \(see iclit demo --help\)$/],
     [['--force=1'], /^Option '--force' does not take an argument/],

@@ -64,7 +64,7 @@ export function joinNegativeValues(cmd: Command, argv: string[]): string[] {
 /** parseArgs' message as one line naming the flag (its own text spans three lines for a missing value). */
 function parseArgsMessage(e: Error): string {
   const m = e.message;
-  const flag = /^Option '(-[^' ]+)/.exec(m)?.[1];
+  const flag = /^Option '(?:-\w, )?(-[^' ]+)/.exec(m)?.[1]; // also "Option '-o, --out <value>' argument missing"
   if (flag && /argument is ambiguous|argument missing/.test(m)) return `${flag} needs a value (for a value that starts with '-', write ${flag}=VALUE)`;
   return m.split('\n')[0].replace(/\. To specify a positional.*$/s, '');
 }
