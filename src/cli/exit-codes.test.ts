@@ -89,7 +89,7 @@ function cases(): Record<string, Case[]> {
       input(['run', 'convergence', '--model', p('none'), '--data', tiny.sst2, '--out', p('o')], /^model folder .*none does not exist$/),
       input(['run', 'convergence', '--model', broken, '--data', tiny.sst2, '--out', p('o')], /model\.safetensors is not a valid safetensors file/),
       input(['run', 'convergence', ...model, '--data', folder, '--out', p('o')], /afolder is a folder, not a data file$/),
-      input(['run', 'convergence', ...model, '--data', p('none.tsv'), '--out', p('o')], /^data file .*none\.tsv does not exist/),
+      input(['run', 'convergence', ...model, '--data', p('none.tsv'), '--out', p('o')], /^data file .*none\.tsv does not exist$/),
       input(['run', 'convergence', ...model, '--data', p('latin1.tsv'), '--out', p('o')], /latin1\.tsv:3: not valid UTF-8/),
       input(run('--instructions', p('latin1.tsv'), '--out', p('o')), /latin1\.tsv:3: not valid UTF-8/),
       input(run('--layers', '99', '--out', p('o')), /hidden state 99 is out of range/),

@@ -75,7 +75,7 @@ test('WMT text pair: found from either file or the prefix; counts must match', a
   write('gap.en', 'a\n\nc\n');
   write('gap.cs', 'a\nb\nc\n');
   await rejects(readWmt16(join(dir, 'gap')), /gap\.en:2:/, /blank line/);
-  await rejects(loadDataset(join(dir, 'nothing-here')), /data file .*nothing-here does not exist/);
+  await rejects(loadDataset(join(dir, 'nothing-here')), /data file .*nothing-here does not exist \(nor a pair .*nothing-here\.en \+ .*nothing-here\.cs\)$/);
   await rejects(readSst2(write('header-only.tsv', 'sentence\tlabel\n')), /header-only\.tsv: no rows/);
 });
 

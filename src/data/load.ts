@@ -28,7 +28,8 @@ export function detectFormat(path: string): DataFormat {
   if (!existsSync(path) || !statSync(path).isFile()) {
     if (findTextPair(path)) return 'text-pair';
     if (existsSync(path)) throw new IclitError(`${path} is a folder, not a data file`);
-    throw new IclitError(`data file ${path} does not exist (nor a pair ${path}.en + ${path}.cs)`);
+    const pairHint = /\.(tsv|jsonl|ndjson|json|parquet|en|cs)$/i.test(path) ? '' : ` (nor a pair ${path}.en + ${path}.cs)`;
+    throw new IclitError(`data file ${path} does not exist${pairHint}`);
   }
   const ext = extname(path).toLowerCase();
   const head = readHead(path, 4096);
