@@ -92,8 +92,8 @@ test('every preset runs end to end with repeats=2: one save per repeat, all laye
     }
     assert.deepEqual(events, [0, 1, 2], `${p.name}: progress events`);
     if (p.name === 'accuracy') {
-      for (const x of sink.all) for (const k of ['zeroShot', 'icl', 'it'] as const) assert.ok(x.correct![k] === 0 || x.correct![k] === 1);
-    } else assert.ok(sink.all.every((x) => x.correct === undefined));
+      for (const x of sink.all) for (const k of ['zeroShot', 'icl', 'it'] as const) assert.ok(x.accuracy![k] === 0 || x.accuracy![k] === 1);
+    } else assert.ok(sink.all.every((x) => x.accuracy === undefined));
     if (p.name === 'token-loss') for (const x of sink.all) assert.ok(Number.isFinite(x.lossDecrease!.instruction) && Number.isFinite(x.lossDecrease!.example));
     if (p.name === 'demo-similarity') {
       assert.equal(plan.conditions.length, 10);

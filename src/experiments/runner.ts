@@ -2,7 +2,7 @@
 import { deriveSeed } from '../data/sampling.js';
 import { SENTIMENT_LABEL_WORDS, type Prompt } from '../data/prompts.js';
 import { IclitError } from '../util/errors.js';
-import { cosine } from '../stats/index.js';
+import { cosine, updateCosine } from '../stats/index.js';
 import type { StudyBackend, TuneSettings } from './backend.js';
 import type { Condition } from './conditions.js';
 import type { RepeatRecord } from './record.js';
@@ -22,6 +22,8 @@ export interface StudyPlan {
   /** Repeats of one condition tuned together as one batch of adapters (chunks are aligned to multiples of it). */
   batch: number;
   materials: StudyMaterials;
+  /** The manifest's configHash, stamped on every record ('' when the caller keeps no manifest). */
+  configHash?: string;
 }
 
 /** The unit of resume: one repeat of one condition on one model. */
@@ -149,10 +151,12 @@ function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], 
     simAnchorIcl: nan,
     simAnchorIt: nan,
     simIclIt: nan,
+    simUpdate: nan,
     prompts: { anchor: x.unit.anchor.text, icl: x.unit.icl.text, tuning: x.unit.tuning.map((p) => p.text) },
     tokenCounts: { anchor: x.anchor.length, icl: x.icl.length, tuning: x.tuning.map((t) => t.length) },
     millis: 0,
     extra: x.unit.extra,
+    configHash: plan.configHash ?? '',
     ...over,
   });
   for (const x of items.filter((y) => y.unit.empty)) out.push(recordOf(x, {}));
@@ -189,6 +193,7 @@ function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], 
         simAnchorIcl: layers.map((_, l) => cosine(a[l], i[l])),
         simAnchorIt: layers.map((_, l) => cosine(a[l], t[l])),
         simIclIt: layers.map((_, l) => cosine(i[l], t[l])),
+        simUpdate: layers.map((_, l) => updateCosine(a[l], i[l], t[l])),
         tuneLoss: tuned.tuneLoss[n],
       });
       if (accuracy) {
@@ -200,7 +205,8 @@ function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], 
           zs = backend.lastLogits([x.anchor], [labelTokens[n].anchor])[0];
           anchorLogits.set(x.unit.repeat, zs);
         }
-        rec.correct = { zeroShot: right(zs), icl: right(iclLogits[n]), it: right(tuned.logits![n]) };
+        // One evaluation example (the inference example B) per repeat until the evaluation set lands (issue 12.4).
+        rec.accuracy = { zeroShot: right(zs), icl: right(iclLogits[n]), it: right(tuned.logits![n]), n: 1 };
         rec.extra = { ...rec.extra, labelTokens: labelTokens[n].anchor.join(',') };
       }
       if (c.measures.tokenLoss) {

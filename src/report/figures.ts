@@ -447,10 +447,10 @@ export function figuresFor(runs: readonly ReportRun[], experiment: string): Figu
   if (wants('bins', recs.some((r) => typeof r.extra?.bin === 'number'))) out.push(binLines(runs, experiment));
   if (wants('shots', new Set(recs.map((r) => numberFrom(r, 'shots', 'k'))).size > 1)) out.push(shotsLine(runs, experiment));
   if (wants('layers', recs.some((r) => r.layers.length > 1))) out.push(layerLines(runs, experiment));
-  if (wants('accuracy', recs.some((r) => r.correct !== undefined && labelsOf(r) !== null))) out.push(accuracyBars(runs, experiment));
+  if (wants('accuracy', recs.some((r) => r.accuracy !== undefined && labelsOf(r) !== null))) out.push(accuracyBars(runs, experiment));
   if (wants('token-loss', recs.some((r) => r.lossDecrease !== undefined))) out.push(tokenLossBoxes(runs, experiment));
   // A preset that measured accuracy or loss values anyway (e.g. a config asking for them) gets those figures too.
-  if (!custom && own !== 'accuracy' && recs.some((r) => r.correct !== undefined && labelsOf(r) !== null)) out.push(accuracyBars(runs, experiment));
+  if (!custom && own !== 'accuracy' && recs.some((r) => r.accuracy !== undefined && labelsOf(r) !== null)) out.push(accuracyBars(runs, experiment));
   if (!custom && own !== 'token-loss' && recs.some((r) => r.lossDecrease !== undefined)) out.push(tokenLossBoxes(runs, experiment));
   return out;
 }

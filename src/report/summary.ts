@@ -81,7 +81,7 @@ export function similarityTests(records: readonly RepeatRecord[], layer: number 
 export function summarizeCondition(condition: string, records: readonly RepeatRecord[]): ConditionSummary {
   const lastLayer = lastLayerOf(records);
   const layers: LayerSummary[] = layersOf(records).map((layer) => ({ layer, ...pairDists(records, layer) }));
-  const withCorrect = records.filter((r) => r.correct !== undefined);
+  const withAccuracy = records.filter((r) => r.accuracy !== undefined);
   const withLoss = records.filter((r) => r.lossDecrease !== undefined);
   const withTune = records.filter((r) => typeof r.tuneLoss === 'number');
   return {
@@ -91,11 +91,11 @@ export function summarizeCondition(condition: string, records: readonly RepeatRe
     last: pairDists(records, lastLayer),
     layers,
     tests: similarityTests(records, lastLayer),
-    accuracy: withCorrect.length
+    accuracy: withAccuracy.length
       ? {
-          zeroShot: dist(withCorrect.map((r) => r.correct?.zeroShot ?? NaN)),
-          icl: dist(withCorrect.map((r) => r.correct?.icl ?? NaN)),
-          it: dist(withCorrect.map((r) => r.correct?.it ?? NaN)),
+          zeroShot: dist(withAccuracy.map((r) => r.accuracy?.zeroShot ?? NaN)),
+          icl: dist(withAccuracy.map((r) => r.accuracy?.icl ?? NaN)),
+          it: dist(withAccuracy.map((r) => r.accuracy?.it ?? NaN)),
         }
       : null,
     lossDecrease: withLoss.length
@@ -111,7 +111,7 @@ type Situation = 'zeroShot' | 'icl' | 'it';
 function byRepeat(records: readonly RepeatRecord[], situation: Situation): Map<number, number> {
   const sums = new Map<number, { s: number; n: number }>();
   for (const r of records) {
-    const v = r.correct?.[situation];
+    const v = r.accuracy?.[situation];
     if (typeof v !== 'number' || !Number.isFinite(v)) continue;
     const acc = sums.get(r.repeat) ?? { s: 0, n: 0 };
     acc.s += v;
@@ -123,9 +123,9 @@ function byRepeat(records: readonly RepeatRecord[], situation: Situation): Map<n
 
 /** Accuracy per label setting and the right > wrong tests (paired by repeat index), where records carry `correct`. */
 export function summarizeAccuracy(records: readonly RepeatRecord[]): AccuracySummary | null {
-  const withCorrect = records.filter((r) => r.correct !== undefined);
-  if (withCorrect.length === 0) return null;
-  const groups = groupBy(withCorrect, (r) => labelsOf(r) ?? r.condition);
+  const withAccuracy = records.filter((r) => r.accuracy !== undefined);
+  if (withAccuracy.length === 0) return null;
+  const groups = groupBy(withAccuracy, (r) => labelsOf(r) ?? r.condition);
   const order = ['right', 'wrong'];
   const names = [...groups.keys()].sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || a.localeCompare(b));
   const byLabels = names.map((labels) => {
@@ -133,9 +133,9 @@ export function summarizeAccuracy(records: readonly RepeatRecord[]): AccuracySum
     return {
       labels,
       n: g.length,
-      zeroShot: dist(g.map((r) => r.correct?.zeroShot ?? NaN)),
-      icl: dist(g.map((r) => r.correct?.icl ?? NaN)),
-      it: dist(g.map((r) => r.correct?.it ?? NaN)),
+      zeroShot: dist(g.map((r) => r.accuracy?.zeroShot ?? NaN)),
+      icl: dist(g.map((r) => r.accuracy?.icl ?? NaN)),
+      it: dist(g.map((r) => r.accuracy?.it ?? NaN)),
     };
   });
   const tests: TestSummary[] = [];

@@ -34,10 +34,12 @@ export function makeRecord(p: Partial<RepeatRecord> & { experiment: string; cond
     simAnchorIcl: layers.map(() => 0.5),
     simAnchorIt: layers.map(() => 0.6),
     simIclIt: layers.map(() => 0.8),
+    simUpdate: layers.map(() => 0.7),
     prompts: { anchor: 'Review: fine. Sentiment:', icl: 'Review: good. Sentiment: positive\nReview: fine. Sentiment:', tuning: ['Review: good. Sentiment: positive'] },
     tokenCounts: { anchor: 6, icl: 14, tuning: [8] },
     millis: 10,
     extra: {},
+    configHash: 'c0ffee',
     ...p,
     layers,
   };
@@ -93,7 +95,7 @@ export function syntheticRecords(opts: SyntheticOptions = {}): RepeatRecord[] {
       for (const labels of ['right', 'flipped']) {
         const p = labels === 'right' ? 0.85 : 0.55;
         add('accuracy', `${labels}-labels`, rep, { labels }, {
-          correct: { zeroShot: rand() < 0.6 ? 1 : 0, icl: rand() < p ? 1 : 0, it: rand() < p + 0.05 ? 1 : 0 },
+          accuracy: { zeroShot: rand() < 0.6 ? 1 : 0, icl: rand() < p ? 1 : 0, it: rand() < p + 0.05 ? 1 : 0, n: 1 },
         });
       }
     if (want.has('token-loss')) add('token-loss', 'right-labels', rep, { labels: 'right' }, { lossDecrease: { instruction: 0.05 + noise(0.05), example: 0.4 + noise(0.15) } });

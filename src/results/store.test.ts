@@ -29,8 +29,8 @@ test('records round-trip through the database exactly, NaN included, and survive
   const dir = tmp();
   try {
     const withNaN = sampleRecord({ simIclIt: [NaN, -0, Infinity], tuneLoss: NaN, millis: NaN });
-    const bare = sampleRecord({ condition: 'bare', correct: undefined, lossDecrease: undefined, tuneLoss: undefined, extra: {} });
-    delete bare.correct;
+    const bare = sampleRecord({ condition: 'bare', accuracy: undefined, lossDecrease: undefined, tuneLoss: undefined, extra: {} });
+    delete bare.accuracy;
     delete bare.lossDecrease;
     delete bare.tuneLoss;
     let store = ResultsStore.open(dir, { create: true });
@@ -45,7 +45,7 @@ test('records round-trip through the database exactly, NaN included, and survive
     assert.deepEqual(got[1], withNaN);
     assert.ok(Number.isNaN(got[1].simAnchorIcl[2]));
     assert.ok(Number.isNaN(got[1].tuneLoss));
-    assert.ok(!('correct' in got[0]), 'absent optional fields stay absent');
+    assert.ok(!('accuracy' in got[0]), 'absent optional fields stay absent');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -155,7 +155,7 @@ export class ResultsStore {
         if (seen.has(key)) throw new IclitError(`record ${describeUnit(r)} appears twice in one group`);
         seen.add(key);
         insert.run(r.experiment, r.condition, r.repeat, r.model, r.seed, sqlNumber(r.millis), sqlNumber(r.tuneLoss),
-          sqlNumber(r.correct?.zeroShot), sqlNumber(r.correct?.icl), sqlNumber(r.correct?.it), now, json);
+          sqlNumber(r.accuracy?.zeroShot), sqlNumber(r.accuracy?.icl), sqlNumber(r.accuracy?.it), now, json);
       }
     });
     group(records);

@@ -14,7 +14,8 @@ export function sampleRecord(over: Partial<RepeatRecord> = {}): RepeatRecord {
     simAnchorIcl: [0.5, 0.25, NaN],
     simAnchorIt: [0.125, -0.75, 1],
     simIclIt: [0.1, 0.2, 0.30000000000000004],
-    correct: { zeroShot: 0, icl: 1, it: 1 },
+    simUpdate: [0.75, NaN, -0.0625],
+    accuracy: { zeroShot: 0.5, icl: 1, it: 0.75, n: 4 },
     lossDecrease: { instruction: 0.5, example: -0.125 },
     prompts: {
       anchor: 'Review: "great, fun" film\nSentiment:',
@@ -25,6 +26,8 @@ export function sampleRecord(over: Partial<RepeatRecord> = {}): RepeatRecord {
     tuneLoss: 0.693,
     millis: 1234.5,
     extra: { shots: 1, labels: 'positive,negative', flipped: false, bin: null },
+    configHash: 'c0ffee00',
+    states: `states/${over.experiment ?? 'convergence'}/${over.condition ?? 'correct-labels'}/repeat-${repeat}.safetensors`,
     ...over,
   };
 }

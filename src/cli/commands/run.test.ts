@@ -200,7 +200,7 @@ test('fixture tier: LLaMA-2 tokenizer (vocab 32000, hidden 16), real SST-2 / WMT
       if (x.extra.empty !== true) assert.ok(x.simAnchorIcl.every((v) => v >= -1 && v <= 1), `${preset}: ${x.simAnchorIcl}`);
     }
     if (preset === 'translation') assert.match(rs[0].prompts.icl, /\nCzech: .+\n\nEnglish: /s);
-    if (preset === 'accuracy') assert.ok(rs.every((x) => x.correct && [0, 1].includes(x.correct.icl!)));
+    if (preset === 'accuracy') assert.ok(rs.every((x) => x.accuracy && [0, 1].includes(x.accuracy.icl)));
     if (preset === 'demo-similarity') {
       assert.equal(new Set(rs.map((x) => x.condition)).size, 4);
       assert.ok(existsSync(join(out, '.iclit-cache')), 'embeddings are cached in the results folder');

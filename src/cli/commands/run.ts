@@ -190,7 +190,7 @@ export const run: Command = {
         const enc = encoder;
         embedder = { embed: (texts) => cache.embed(enc, texts) };
       }
-      const plan: StudyPlan = { ...base, materials: { data, demoData, instructions, embedder, similarityCandidates: s.candidates } };
+      const plan: StudyPlan = { ...base, materials: { data, demoData, instructions, embedder, similarityCandidates: s.candidates }, configHash: manifest.configHash };
       let computed = 0;
       let skipped = 0;
       for (const [i, dir] of s.models.entries()) {
