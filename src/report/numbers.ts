@@ -70,16 +70,17 @@ export function signedRankTest(id: string, hypothesis: string, diffs: readonly n
 }
 
 /**
- * Page's L test (one-sided: values rise in column order) on rows = blocks (repeats), columns = ordered levels. Columns
- * with no finite value are dropped, then rows with any non-finite value; the note says how many. Not run with
- * fewer than 2 complete rows or 3 columns. Effect size: the mean within-row Spearman ρ with the column order.
+ * Page's L test (one-sided: values rise in column order) on rows = blocks (repeats), columns = ordered levels. Levels
+ * with a value in fewer than half of the rows are left out (e.g. a similarity bin that rarely has candidates), then
+ * rows without a value at every remaining level; the note says how many. Not run with fewer than 2 complete rows or
+ * 3 levels. Effect size: the mean within-row Spearman ρ with the column order.
  */
 export function pageTest(id: string, hypothesis: string, rows: readonly (readonly number[])[], layer: number | null): TestSummary {
   const nCols = rows.length ? rows[0].length : 0;
-  const keepCols = Array.from({ length: nCols }, (_, j) => j).filter((j) => rows.some((r) => Number.isFinite(r[j])));
+  const keepCols = Array.from({ length: nCols }, (_, j) => j).filter((j) => 2 * rows.filter((r) => Number.isFinite(r[j])).length >= Math.max(1, rows.length));
   const complete = rows.map((r) => keepCols.map((j) => r[j])).filter((r) => r.every((v) => Number.isFinite(v)));
   const notes = joinNotes(
-    nCols > keepCols.length ? `${nCols - keepCols.length} level(s) without values left out` : null,
+    nCols > keepCols.length ? `${nCols - keepCols.length} level(s) with values in under half of the repeats left out` : null,
     rows.length > complete.length ? `${rows.length - complete.length} repeat(s) without a value at every level left out` : null,
   );
   if (complete.length < 2 || keepCols.length < 3) {
