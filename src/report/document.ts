@@ -139,7 +139,7 @@ export function renderHtml(input: DocumentInput): string {
       parts.push(`<figure id="fig-${escapeHtml(fig.id)}" class="figure${fig.noData ? ' figure-nodata' : ''}" data-figure="${escapeHtml(fig.id)}">`);
       if (fig.noData) parts.push(`<p class="nodata">${escapeHtml(fig.noData)}</p>`);
       parts.push(inlineSvg(f.svg));
-      parts.push(`<figcaption><b>${escapeHtml(fig.title)}.</b> ${escapeHtml(fig.caption)}</figcaption>`);
+      parts.push(`<figcaption>${escapeHtml(fig.caption)}</figcaption>`);
       if (fig.notes.length) parts.push(`<ul class="notes">${fig.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`);
       parts.push(`</figure>`);
     }
@@ -191,7 +191,7 @@ export function renderMarkdown(input: DocumentInput): string {
       const fig = f.figure;
       if (fig.noData) out.push(`**${fig.noData}**`, '');
       out.push(`![${escapeMd(fig.title)}](${f.pngFile})`, '');
-      out.push(`*${fig.title}.* ${fig.caption} ([SVG](${f.svgFile}))`, '');
+      out.push(`${fig.caption} ([SVG](${f.svgFile}))`, '');
       for (const n of fig.notes) out.push(`- ${n}`);
       if (fig.notes.length) out.push('');
     }

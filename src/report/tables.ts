@@ -130,7 +130,7 @@ export function conditionTable(summary: Summary, experiment: string): Table {
   const head = [...(multi ? ['run'] : []), 'condition', 'n', 'layer', ...PAIRS.map((k) => `${PAIR_LABEL[k]} median / mean / IQR`), 's(ICL,IT) > s(anchor,ICL)', 's(ICL,IT) > s(anchor,IT)'];
   const rows = perRun(summary, experiment, (run, prefix) => {
     const ex = run.experiments.find((e) => e.experiment === experiment)!;
-    const out = ex.conditions.map((c) => [
+    const out: string[][] = ex.conditions.map((c) => [
       ...prefix,
       c.condition,
       String(c.n),
@@ -142,7 +142,7 @@ export function conditionTable(summary: Summary, experiment: string): Table {
     for (const m of ex.missingConditions) out.push([...prefix, m, '0', '–', 'no data: condition missing', ...Array(head.length - prefix.length - 4).fill('')]);
     return out;
   }, head.length);
-  return { head, rows };
+  return { head, rows, colClass: multi ? ['nowrap'] : [] };
 }
 
 /** Per condition at the last layer: the update similarity, centred and massive-out s(ICL,IT), the null and its test, CKA. */
@@ -161,7 +161,7 @@ export function robustnessTable(summary: Summary, experiment: string): Table {
       pText(c.tests.find((t) => t.id === 'iclIt>null')),
       fmt(c.last.cka),
     ]), head.length);
-  return { head, rows };
+  return { head, rows, colClass: multi ? ['nowrap'] : [] };
 }
 
 /** Massive dimensions per layer (compact: layers with the same dims share a line), per run. */
@@ -195,7 +195,7 @@ export function accuracyTable(summary: Summary, experiment: string): Table | nul
     for (const t of acc.tests) rows.push([...(multi ? [run.label] : []), t.hypothesis, String(t.n), pText(t), '', '']);
   }
   if (rows.length === 0) return null;
-  return { head: [...(multi ? ['run'] : []), 'labels / test', 'n', 'zero-shot accuracy (mean)', 'ICL accuracy (mean)', 'IT accuracy (mean)'], rows };
+  return { head: [...(multi ? ['run'] : []), 'labels / test', 'n', 'zero-shot accuracy (mean)', 'ICL accuracy (mean)', 'IT accuracy (mean)'], rows, colClass: multi ? ['nowrap'] : [] };
 }
 
 export function lossTable(summary: Summary, experiment: string): Table | null {
@@ -211,6 +211,7 @@ export function lossTable(summary: Summary, experiment: string): Table | null {
   return {
     head: [...(multi ? ['run'] : []), 'condition', 'n', 'instruction tokens median / mean / IQR (nats/token)', 'example tokens median / mean / IQR (nats/token)', 'instruction ≠ example (two-sided)'],
     rows,
+    colClass: multi ? ['nowrap'] : [],
   };
 }
 
