@@ -7,10 +7,14 @@ import { Tokenizer } from '../tokenizers/index.js';
 import { UsageError, IclitError } from '../util/errors.js';
 import { num, oneOf, str, type FlagSpec } from './args.js';
 
+export const threadFlags: Record<string, FlagSpec> = {
+  threads: { type: 'string', value: 'N', description: 'CPU threads for libtorch (default: all cores)' },
+};
+
 export const modelFlags: Record<string, FlagSpec> = {
   model: { type: 'string', value: 'DIR', description: 'Hugging Face model folder (config.json + *.safetensors)' },
   dtype: { type: 'string', value: 'float32|bfloat16', description: 'compute dtype', default: 'float32' },
-  threads: { type: 'string', value: 'N', description: 'CPU threads for libtorch (default: all cores)' },
+  ...threadFlags,
 };
 
 export const tokenFlags: Record<string, FlagSpec> = {
@@ -42,19 +46,13 @@ export async function readTokens(flags: Record<string, unknown>, tokenizerDir: s
   return { ids: tokenizer.encode(text!), tokenizer };
 }
 
-/** Parses --layers: 'all' or a comma list of indices (negatives count from the end). */
-export function parseLayers(spec: string | undefined, numHiddenStates: number): number[] {
-  if (spec === undefined || spec === 'all') return [...Array(numHiddenStates).keys()];
-  const out: number[] = [];
-  for (const part of spec.split(',')) {
-    const s = part.trim();
-    if (!/^-?\d+$/.test(s)) throw new UsageError(`--layers must be 'all' or comma-separated integers, got '${spec}'`);
-    const i = Number(s);
-    const r = i < 0 ? numHiddenStates + i : i;
-    if (r < 0 || r >= numHiddenStates) throw new UsageError(`--layers: ${i} is out of range for a model with ${numHiddenStates} hidden states (0..${numHiddenStates - 1})`);
-    if (!out.includes(r)) out.push(r);
+/** Runs a parse of a flag's value; an input error there is the user's usage error (exit 2). */
+export function usage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    throw e instanceof IclitError && !(e instanceof UsageError) ? new UsageError(e.message) : e;
   }
-  return out;
 }
 
 /** A progress line on stderr (rewritten in place on a terminal, one line per update otherwise). */

@@ -18,11 +18,11 @@ export interface RepeatRecord {
   simAnchorIcl: number[];
   simAnchorIt: number[];
   simIclIt: number[];
-  /** cos(h_ICL − h_anchor, h_IT − h_anchor) per measured layer (NaN where an update is zero). */
+  /** cos(h_ICL − h_anchor, h_IT − h_anchor) per measured layer: do ICL and IT move the state the same way. */
   simUpdate: number[];
-  /** Fractions correct in [0, 1] over `n` evaluation examples (accuracy preset); replaces the old 0/1 `correct`. */
+  /** Accuracy conditions: fractions correct in [0, 1] over `n` evaluation examples, per situation. */
   accuracy?: { zeroShot: number; icl: number; it: number; n: number };
-  /** Mean per-token loss DECREASE base − tuned (positive = tuning helped), by prompt part. */
+  /** Mean per-token loss decrease base − tuned (positive = tuning lowered the loss), by prompt part. */
   lossDecrease?: { instruction: number; example: number };
   /** The exact prompts and their token counts. */
   prompts: { anchor: string; icl: string; tuning: string[] };
@@ -33,10 +33,10 @@ export interface RepeatRecord {
   millis: number;
   /** Condition-specific values: shots, epochs, similarity bin and its cosine, instruction index, labels… */
   extra: Record<string, number | string | boolean | null>;
-  /** configHash of the manifest the record was computed under. */
+  /** configHash of the manifest the record was computed under (a folder never mixes setups). */
   configHash: string;
-  /** Relative path (from the results folder) of this record's hidden states, when stored (default on). */
+  /** Path, relative to the results folder, of this record's stored hidden states (absent when not stored). */
   states?: string;
-  /** Relative path of this record's PEFT adapter folder, when --save-adapters. */
+  /** Path, relative to the results folder, of this record's PEFT adapter folder (with --save-adapters). */
   adapter?: string;
 }

@@ -4,3 +4,6 @@ export * from './linear.js';
 export * from './hooks.js';
 export * from './bert.js';
 export * from './sentence-encoder.js';
+export * from './sentence-modules.js';
+export * from './pooling.js';
+export * from './hidden-states.js';

@@ -8,7 +8,7 @@ import { SafetensorsFile, tinyConfig, writeRandomCheckpoint, type DecoderConfig 
 import { noGrad, tidy } from '../torch/index.js';
 import { assertClose, maxAbsDiff, missingShared, sharedPath } from '../util/testing.js';
 import { LlamaModel } from './llama.js';
-import { naiveLlamaForward } from './naive-llama.js';
+import { naiveLlamaForward } from '../test-support/naive-llama.js';
 
 const FIXTURE = 'fixtures/tiny-llama';
 
@@ -89,5 +89,5 @@ test('sharded checkpoints load like single files; shard, shape and token errors 
   const b = LlamaModel.load(three).hiddenStates([[1, 2, 3]], [-1]).get(2)!.toFloat32Array();
   assert.deepEqual(a, b);
   assert.throws(() => LlamaModel.load(one).hiddenStates([[1, 96]], [1]), /token id 96 at position 1 is outside the vocabulary \(0..95\)/);
-  assert.throws(() => LlamaModel.load(one).hiddenStates([[1]], [5]), /hidden state index 5 is out of range/);
+  assert.throws(() => LlamaModel.load(one).hiddenStates([[1]], [5]), /hidden state 5 is out of range/);
 });

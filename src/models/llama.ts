@@ -26,6 +26,7 @@ import {
 import { IclitError } from '../util/errors.js';
 import { Linear, type LinearLike } from './linear.js';
 import { hookName, type CaptureRequest, type ModelOutput } from './hooks.js';
+import { resolveHiddenStates } from './hidden-states.js';
 
 export type ComputeDType = Extract<DType, 'float32' | 'bfloat16'>;
 
@@ -265,8 +266,7 @@ export class LlamaModel {
   forward(batch: TokenBatch, req: CaptureRequest = {}): ModelOutput {
     const c = this.config;
     const n = c.numLayers;
-    const wanted = new Set((req.hiddenStates ?? []).map((i) => (i < 0 ? n + 1 + i : i)));
-    for (const i of wanted) if (i < 0 || i > n) throw new IclitError(`hidden state index ${i} is out of range (0..${n}, negatives count from the end)`);
+    const wanted = new Set(resolveHiddenStates(req.hiddenStates ?? [], n + 1));
     const positions = req.positions ?? 'last';
     return tidy(() => {
       const { ids, lengths, T } = this.idsTensor(batch);

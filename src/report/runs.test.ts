@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { makeRecord } from './synthetic.js';
 import { distinctLabels, mergeMeta, runsByModel } from './runs.js';
 import type { ReportRun } from './types.js';
-import type { RecordStates } from '../results/robustness.js';
+import type { RecordStates } from '../results/artifacts.js';
 
 const rec = (experiment: string, model: string, repeat = 0) => makeRecord({ experiment, condition: 'c', repeat, model });
 

@@ -1,7 +1,8 @@
 // Synthetic runs for every preset: seeded hidden states with the study's structure, and records computed from them as the runner does.
 import type { RepeatRecord } from '../experiments/record.js';
 import { PRESET_NAMES } from '../experiments/conditions.js';
-import type { RecordStates, StatesOf } from '../results/robustness.js';
+import type { RecordStates } from '../results/artifacts.js';
+import type { StatesOf } from '../results/robustness.js';
 import { cosine, updateCosine } from '../stats/index.js';
 import { seededRandom } from '../util/random.js';
 
@@ -37,7 +38,7 @@ export function makeRecord(p: Partial<RepeatRecord> & { experiment: string; cond
     tokenCounts: { anchor: 6, icl: 14, tuning: [8] },
     millis: 10,
     extra: {},
-    configHash: 'c0ffee',
+    configHash: 'feed'.padEnd(64, '0'),
     ...p,
     layers,
   };
@@ -100,7 +101,6 @@ export function syntheticRun(opts: SyntheticOptions = {}): SyntheticRun {
       simUpdate: at((i) => updateCosine(s.anchor[i], s.icl[i], s.it[i])),
       extra,
       tuneLoss: 0.3 + noise(0.1),
-      states: `states/${experiment}/${condition}/repeat-${repeat}.safetensors`,
       ...more,
     });
     states.set(r, s);

@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parquetMetadata, parquetReadObjects, parquetSchema } from 'hyparquet';
 import { csvField, exportRecords, exportTable, type Cell } from './export.js';
-import { sampleRecord } from './testing.js';
-import { computeRobustness, type RecordStates } from './robustness.js';
+import { SAMPLE_CONFIG_HASH, sampleRecord } from './testing.js';
+import { computeRobustness } from './robustness.js';
+import type { RecordStates } from './artifacts.js';
 import type { RepeatRecord } from '../experiments/record.js';
 import { cosine } from '../stats/index.js';
 import { seededRandom } from '../util/random.js';
@@ -38,10 +39,10 @@ const nasty = 'He said "hi", then\nleft,\r\nfor good "" ,';
 
 function records() {
   return [
-    sampleRecord({ prompts: { anchor: nasty, icl: 'plain', tuning: ['a,b', 'c\n"d"'] } }),
+    sampleRecord({ prompts: { anchor: nasty, icl: 'plain', tuning: ['a,b', 'c\n"d"'] }, states: 'states/convergence/correct-labels/repeat-0.safetensors' }),
     sampleRecord({
       condition: 'k=5', repeat: 1, layers: [0, 1, 2, 4, 6], simAnchorIcl: [1, 2, 3, 4, 5], simAnchorIt: [NaN, 0, 0, 0, -1], simIclIt: [0, 0, 0, 0, Infinity],
-      simUpdate: [0.5, 0.5, 0.5, 0.5, -0.25], accuracy: undefined, states: undefined, lossDecrease: undefined, tuneLoss: undefined, extra: { shots: 5, labels: 7, note: 'x' },
+      simUpdate: [0.5, 0.5, 0.5, 0.5, -0.25], accuracy: undefined, adapter: 'adapters/x', lossDecrease: undefined, tuneLoss: undefined, extra: { shots: 5, labels: 7, note: 'x' },
     }),
   ];
 }
@@ -65,12 +66,12 @@ test('exportTable: one row per record, sim columns for every measured layer plus
   assert.deepEqual([a.sim_anchor_icl_last, a.sim_anchor_it_last, a.sim_icl_it_last], [NaN, 1, 0.30000000000000004]);
   assert.deepEqual([b.sim_anchor_icl_last, b.sim_anchor_it_last, b.sim_icl_it_last], [5, -1, Infinity]);
   assert.ok(!names.some((n) => n.startsWith('correct_')), 'accuracy_* replaces the old correct_* columns');
-  assert.deepEqual([a.sim_update_0, a.sim_update_2, a.sim_update_4, a.sim_update_last, b.sim_update_last], [0.75, NaN, -0.0625, -0.0625, -0.25]);
-  assert.deepEqual([a.accuracy_zero_shot, a.accuracy_icl, a.accuracy_it, a.accuracy_n, a.loss_decrease_example, a.tune_loss], [0.5, 1, 0.75, 4, -0.125, 0.693]);
+  assert.deepEqual([a.sim_update_0, a.sim_update_2, a.sim_update_4, a.sim_update_last, b.sim_update_last], [NaN, 0.5, -0.25, -0.25, -0.25]);
+  assert.deepEqual([a.accuracy_zero_shot, a.accuracy_icl, a.accuracy_it, a.accuracy_n, a.loss_decrease_example, a.tune_loss], [0.5, 0.75, 1, 4, -0.125, 0.693]);
   assert.deepEqual([b.accuracy_zero_shot, b.accuracy_n, b.loss_decrease_instruction, b.tune_loss], [null, null, null, null]);
   // without states every robustness cell is null
   for (const row of t.rows) for (const n of names.filter((x) => /^(centred|massive_out|null)_/.test(x))) assert.equal(row[n], null, n);
-  assert.deepEqual([a.config_hash, a.states, b.states, a.adapter], ['c0ffee00', 'states/convergence/correct-labels/repeat-0.safetensors', null, null]);
+  assert.deepEqual([a.config_hash, a.states, b.states, a.adapter, b.adapter], [SAMPLE_CONFIG_HASH, 'states/convergence/correct-labels/repeat-0.safetensors', null, null, 'adapters/x']);
   assert.equal(a.prompt_tuning, JSON.stringify(['a,b', 'c\n"d"']));
   assert.deepEqual(JSON.parse(String(a.tokens_tuning)), [7, 3]);
   assert.deepEqual([a.extra_shots, a.extra_labels, a.extra_flipped, a.extra_bin, a.extra_note], [1, 'positive,negative', false, null, null]);
@@ -98,7 +99,7 @@ test('CSV: RFC 4180 quoting survives commas, quotes and newlines in prompts; NaN
   assert.equal(get(2, 'extra_labels'), '7');
   assert.equal(get(1, 'extra_flipped'), 'false');
   assert.equal(get(2, 'accuracy_icl'), '');
-  assert.equal(get(1, 'accuracy_icl'), '1');
+  assert.equal(get(1, 'accuracy_icl'), '0.75');
   assert.equal(get(1, 'seed'), '1000');
   assert.equal(csvField(' x'), '" x"');
   assert.equal(csvField('plain'), 'plain');
@@ -156,7 +157,7 @@ test('robustness columns come from the stored states (same values as computeRobu
   const vec = () => Float32Array.from({ length: 8 }, () => rng() - 0.5);
   const layers = [1, 4];
   const states = new Map<string, RecordStates>();
-  const recs = [0, 1, 2].map((repeat) => sampleRecord({ repeat, layers, simAnchorIcl: [0, 0], simAnchorIt: [0, 0], simIclIt: [0, 0], simUpdate: [0, 0] }));
+  const recs = [0, 1, 2].map((repeat) => sampleRecord({ repeat, layers, simAnchorIcl: [0, 0], simAnchorIt: [0, 0], simIclIt: [0, 0], simUpdate: [0, 0], states: repeat < 2 ? `states/c/repeat-${repeat}.safetensors` : undefined }));
   for (const r of recs.slice(0, 2)) states.set(r.states!, { layers, anchor: layers.map(vec), icl: layers.map(vec), it: layers.map(vec) });
   const statesOf = (r: RepeatRecord) => (r.states ? states.get(r.states) : undefined);
   const t = exportTable(recs, { statesOf });

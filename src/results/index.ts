@@ -1,5 +1,7 @@
-// Public face of src/results: the results database, the run manifest, record exports and the robustness measures over stored states.
-export { ResultsStore, unitKey, DB_FILE, MANIFEST_FILE, type UnitKey, type RunSink, type RecordFilter } from './store.js';
+// Public face of src/results: the results database, the run manifest, stored states and adapters, record exports and the robustness measures over stored states.
+export { ResultsStore, unitKey, DB_FILE, MANIFEST_FILE, SUPERSEDED_DIR, type UnitKey, type RecordFilter, type DamagedRecord, type SinkOptions } from './store.js';
+export * from './artifacts.js';
+export { EmbeddingCache, embeddingKey } from './embedding-cache.js';
 export {
   buildManifest, canonicalJson, checkManifest, configHash, fingerprintPath, manifestDifferences, sha256Hex,
   type JsonValue, type Manifest, type ManifestAction, type ManifestData, type ManifestInput, type ManifestModel,
@@ -10,7 +12,7 @@ export {
 } from './export.js';
 export {
   computeRobustness,
-  type ConditionRobustness, type GroupRobustness, type LayerGroupRobustness, type RecordRobustness, type RecordStates,
+  type ConditionRobustness, type GroupRobustness, type LayerGroupRobustness, type RecordRobustness,
   type Robustness, type RobustnessOptions, type StatesOf, type TripleSims,
 } from './robustness.js';
 export { decodeJson, encodeJson } from './codec.js';

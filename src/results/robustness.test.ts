@@ -1,7 +1,8 @@
 // Tests for computeRobustness: every measure recomputed here in float64 from hand-built states (centring, massive dims, null, CKA, update).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeRobustness, type RecordStates } from './robustness.js';
+import { computeRobustness } from './robustness.js';
+import type { RecordStates } from './artifacts.js';
 import { sampleRecord } from './testing.js';
 import type { RepeatRecord } from '../experiments/record.js';
 import { linearCka } from '../stats/index.js';

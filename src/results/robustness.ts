@@ -1,5 +1,6 @@
 // Robustness measures over records and their stored hidden states: centred and massive-dimension-free cosines, the permutation null, CKA.
 import type { RepeatRecord } from '../experiments/record.js';
+import type { RecordStates } from './artifacts.js';
 import { IclitError } from '../util/errors.js';
 import {
   MASSIVE_RATIO,
@@ -12,18 +13,7 @@ import {
   updateCosine,
 } from '../stats/index.js';
 
-/**
- * One record's last-token hidden states, [layer][C] float32, rows in `layers` order (PLAN.md "Stored hidden states").
- * The reader (`readRecordStates` in src/results/states.ts) returns this shape.
- */
-export interface RecordStates {
-  layers: number[];
-  anchor: Float32Array[];
-  icl: Float32Array[];
-  it: Float32Array[];
-}
-
-/** How robustness gets a record's states: undefined where the record has none (not stored, or an empty unit). */
+/** How robustness gets a record's states (e.g. `(r) => readRecordStates(dir, r)`): undefined where the record has none (not stored, or an empty unit). */
 export type StatesOf = (r: RepeatRecord) => RecordStates | undefined;
 
 export interface RobustnessOptions {

@@ -2,3 +2,4 @@
 export { Tensor, tidy, keep, noGrad, type DType, type Shape, type Operand } from './tensor.js';
 export * from './ops.js';
 export { MappedFile } from './mmap.js';
+export * from './device.js';

@@ -127,3 +127,12 @@ export function torchVersion(): string {
 export function parallelInfo(): string {
   return binding().parallelInfo();
 }
+/** Returns the tensor buffers the allocator keeps for reuse to the system (between repeat chunks of a study). */
+export function releaseCachedMemory(): void {
+  (binding().trimTensorCache as () => void)();
+}
+/** One line on the thread setup in force (libtorch intra-op threads and the environment that shapes them). */
+export function threadSetup(): string {
+  const env = ['OMP_NUM_THREADS', 'OMP_WAIT_POLICY', 'OPENBLAS_NUM_THREADS'].map((k) => `${k}=${process.env[k] ?? '(unset)'}`);
+  return `threads: ${getNumThreads()} intra-op (libtorch ${torchVersion()}), ${env.join(', ')}`;
+}

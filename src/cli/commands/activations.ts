@@ -1,12 +1,12 @@
 // `iclit activations`: hidden states of every requested layer for one input, written as safetensors.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { LlamaModel } from '../../models/index.js';
+import { LlamaModel, parseHiddenStates, resolveHiddenStates } from '../../models/index.js';
 import { loadAdapter } from '../../lora/index.js';
 import { writeSafetensors, tensorBytes, type TensorBytes } from '../../io/index.js';
 import { noGrad, tidy } from '../../torch/index.js';
 import { oneOf, required, str, type Command } from '../args.js';
-import { applyThreads, computeDtype, modelFlags, parseLayers, readTokens, tokenFlags } from '../common.js';
+import { applyThreads, computeDtype, modelFlags, readTokens, tokenFlags, usage } from '../common.js';
 
 export const activations: Command = {
   name: 'activations',
@@ -26,11 +26,13 @@ export const activations: Command = {
     const positions = oneOf(flags, 'positions', ['last', 'all'] as const) ?? 'last';
     const dtype = computeDtype(flags);
     applyThreads(flags);
+    const layerSpec = usage(() => parseHiddenStates(str(flags, 'layers') ?? 'all', '--layers'));
     const { ids } = await readTokens(flags, modelDir);
     const model = LlamaModel.load(modelDir, { dtype });
     const adapter = str(flags, 'adapter');
     if (adapter) loadAdapter(adapter, model);
-    const layers = parseLayers(str(flags, 'layers'), model.numHiddenStates);
+    // the spec is checked before the model loads (a usage error); its range against the model is an input error
+    const layers = resolveHiddenStates(layerSpec, model.numHiddenStates);
     const tensors = new Map<string, TensorBytes>();
     noGrad(() =>
       tidy(() => {

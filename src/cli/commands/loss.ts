@@ -1,7 +1,7 @@
 // `iclit loss`: per-token next-token cross-entropy of one input under a model and, with --adapter, under the tuned model.
 import { LlamaModel } from '../../models/index.js';
 import { loadAdapter } from '../../lora/index.js';
-import { lossDifference, meanLoss, perTokenLoss } from '../../train/index.js';
+import { lossDecrease, meanLoss, perTokenLoss } from '../../train/index.js';
 import { UsageError } from '../../util/errors.js';
 import { required, str, type Command } from '../args.js';
 import { applyThreads, computeDtype, modelFlags, readTokens, tokenFlags } from '../common.js';
@@ -31,22 +31,22 @@ export const loss: Command = {
       tuned = perTokenLoss(model, ids);
     }
     model.dispose();
-    const difference = tuned ? lossDifference(base, tuned) : undefined;
+    const decrease = tuned ? lossDecrease(base, tuned) : undefined;
     const targets = ids.slice(1);
     if (flags.json) {
       const mean = { base: meanLoss(base), ...(tuned ? { tuned: meanLoss(tuned) } : {}) };
-      process.stdout.write(JSON.stringify({ ids, targets, base, ...(tuned ? { tuned, difference } : {}), mean }) + '\n');
+      process.stdout.write(JSON.stringify({ ids, targets, base, ...(tuned ? { tuned, decrease } : {}), mean }) + '\n');
       return 0;
     }
-    const head = ['pos', 'target', ...(tokenizer ? ['token'] : []), 'base', ...(tuned ? ['tuned', 'tuned-base'] : [])];
+    const head = ['pos', 'target', ...(tokenizer ? ['token'] : []), 'base', ...(tuned ? ['tuned', 'decrease'] : [])];
     const rows = targets.map((id, t) => [
       String(t + 1),
       String(id),
       ...(tokenizer ? [JSON.stringify(tokenizer.idToToken(id) ?? '')] : []),
       base[t].toFixed(4),
-      ...(tuned ? [tuned[t].toFixed(4), difference![t].toFixed(4)] : []),
+      ...(tuned ? [tuned[t].toFixed(4), decrease![t].toFixed(4)] : []),
     ]);
-    const mean = ['mean', '', ...(tokenizer ? [''] : []), meanLoss(base).toFixed(4), ...(tuned ? [meanLoss(tuned).toFixed(4), (meanLoss(tuned) - meanLoss(base)).toFixed(4)] : [])];
+    const mean = ['mean', '', ...(tokenizer ? [''] : []), meanLoss(base).toFixed(4), ...(tuned ? [meanLoss(tuned).toFixed(4), (meanLoss(base) - meanLoss(tuned)).toFixed(4)] : [])];
     const all = [head, ...rows, mean];
     const widths = head.map((_, c) => Math.max(...all.map((r) => r[c].length)));
     for (const r of all) process.stdout.write(r.map((v, c) => v.padStart(widths[c])).join('  ') + '\n');

@@ -4,7 +4,8 @@ import type { Tokenizer } from '../../tokenizers/index.js';
 import { noGrad, tidy } from '../../torch/index.js';
 import { IclitError } from '../../util/errors.js';
 import { SENTIMENT_INSTRUCTIONS } from '../instructions.js';
-import { iclPrompt, SENTIMENT_LABEL_WORDS, SENTIMENT_SPEC } from '../prompts.js';
+import { iclPrompt } from '../prompts.js';
+import { SENTIMENT_LABEL_WORDS, SENTIMENT_SPEC } from '../tasks.js';
 import type { SentimentExample } from '../types.js';
 import { makeDraw } from './random.js';
 

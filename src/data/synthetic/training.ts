@@ -1,7 +1,8 @@
 // Training text in the study's prompt formats: an instruction from the project's pools, k demonstrations, the example answered.
 import { IclitError } from '../../util/errors.js';
 import { SENTIMENT_INSTRUCTIONS, TRANSLATION_INSTRUCTIONS } from '../instructions.js';
-import { answerOf, iclPrompt, SENTIMENT_SPEC, TRANSLATION_SPEC, type TaskSpec } from '../prompts.js';
+import { iclPrompt } from '../prompts.js';
+import { answerOf, SENTIMENT_SPEC, TRANSLATION_SPEC, type TaskSpec } from '../tasks.js';
 import type { SentimentExample, Task, TranslationExample } from '../types.js';
 import { makeDraw, type Draw } from './random.js';
 
