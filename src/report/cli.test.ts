@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { writeTinyStudy } from '../experiments/testing.js';
 import { ResultsStore, buildManifest } from '../results/index.js';
 import { repoRoot } from '../util/paths.js';
-import { groupBy } from './groups.js';
+import { groupBy } from '../util/group.js';
 import { syntheticRecords } from './synthetic.js';
 
 function iclit(args: string[]): { code: number | null; stdout: string; stderr: string } {

@@ -1,6 +1,7 @@
 // Figure panels of the similarities: boxes per condition, means over similarity bins, s(ICL,IT) over shots, lines over layers.
 import { dist } from './numbers.js';
-import { PAIRS, PAIR_LABEL, expectedConditions, groupBy, isEmptyUnit, lastLayerOf, layersOf, numberFrom, orderConditions, valueAt } from './groups.js';
+import { groupBy } from '../util/group.js';
+import { PAIRS, PAIR_LABEL, expectedConditions, isEmptyUnit, lastLayerOf, layersOf, numberFrom, orderConditions, valueAt } from './groups.js';
 import { SCHEMA, SIM_AXIS, bandWidth, baseConfig, byRun, figure, nRange, recordsOf, runPrefix, safeId, type Figure, type VegaLiteSpec } from './figure-spec.js';
 import type { ReportRun } from './types.js';
 

@@ -1,10 +1,11 @@
 // The paper's claims checked on one run: per claim its tests (raw cosine and each robustness measure), this run's numbers and a verdict.
 import type { RepeatRecord } from '../experiments/record.js';
 import type { Robustness } from '../results/robustness.js';
-import { median, spearman } from '../stats/index.js';
-import { byRepeat, groupBy, labelsOf, lastLayerOf, layersOf, numberFrom, pairedDifferences } from './groups.js';
+import { spearman } from '../stats/index.js';
+import { groupBy } from '../util/group.js';
+import { byRepeat, labelsOf, lastLayerOf, layersOf, numberFrom, pairedDifferences } from './groups.js';
 import { ROBUST_MEASURES, convergenceAt, gapAt, pairAt, updateAt, type Measure } from './measures.js';
-import { dist, pageTest, signedRankTest } from './numbers.js';
+import { dist, fmt, pageTest, signedRankTest } from './numbers.js';
 import { CLAIMS, type Claim } from './paper.js';
 import type { ExperimentSummary, Finding, PairKey, RobustCheck, RobustMeasure, TestSummary } from './types.js';
 
@@ -26,16 +27,10 @@ interface Plan {
   tests(measure: Measure): TestSummary[] | { na: string };
 }
 
-const f3 = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(3));
 const pct = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)}%`);
-const meanOf = (xs: number[]): number => {
-  const f = xs.filter(Number.isFinite);
-  return f.length ? f.reduce((s, v) => s + v, 0) / f.length : NaN;
-};
-const medianOf = (xs: number[]): number => {
-  const f = xs.filter(Number.isFinite);
-  return f.length ? median(f) : NaN;
-};
+/** Mean / median of the finite values, NaN when there are none. */
+const meanOf = (xs: number[]): number => dist(xs).mean ?? NaN;
+const medianOf = (xs: number[]): number => dist(xs).median ?? NaN;
 
 function memo(ctx: Ctx, id: string, make: () => TestSummary): TestSummary {
   let t = ctx.memo.get(id);
@@ -109,7 +104,7 @@ function planFor(claim: Claim, recs: Records, ctx: Ctx): Plan | string {
       if (layer === null) return 'no measured layer';
       const anchors: PairKey[] = id === 'fn6.anchorIcl' ? ['simAnchorIcl'] : id === 'fn6.anchorIt' ? ['simAnchorIt'] : ['simAnchorIcl', 'simAnchorIt'];
       const summaryTests = summaryTestsOf(ctx, claim.preset, cond[0].condition);
-      const med = (k: PairKey) => f3(medianOf(cond.map((r) => pairAt(undefined, r, k, layer, 'raw'))));
+      const med = (k: PairKey) => fmt(medianOf(cond.map((r) => pairAt(undefined, r, k, layer, 'raw'))));
       return {
         value: `median s(ICL,IT) ${med('simIclIt')}, s(anchor,ICL) ${med('simAnchorIcl')}, s(anchor,IT) ${med('simAnchorIt')} (hidden state ${layer})`,
         tests: (m) => aboveAnchor(ctx, `${claim.preset}/${cond[0].condition}`, cond, anchors, layer, m, summaryTests),
@@ -128,7 +123,7 @@ function planFor(claim: Claim, recs: Records, ctx: Ctx): Plan | string {
       const spread = id === 'fig3b.spread';
       const stat = (xs: Records) => {
         const d = dist(xs.map(raw));
-        return f3(spread ? d.iqr : d.median);
+        return fmt(spread ? d.iqr : d.median);
       };
       return {
         value: `${spread ? 'spread (IQR)' : 'median'} s(ICL,IT): ${hi} ${stat(a)} vs ${lo} ${stat(b)} (hidden state ${layer})`,
@@ -146,10 +141,10 @@ function planFor(claim: Claim, recs: Records, ctx: Ctx): Plan | string {
       const layer = lastLayerOf(withLevel);
       if (layer === null) return `no records with a ${key === 'bin' ? 'similarity bin' : 'shot count'}`;
       const levels = [...new Set(withLevel.map(level) as number[])].sort((x, y) => x - y);
-      const meanAt = (lv: number) => f3(meanOf(withLevel.filter((r) => level(r) === lv).map(conv(layer, 'raw'))));
+      const meanAt = (lv: number) => fmt(meanOf(withLevel.filter((r) => level(r) === lv).map(conv(layer, 'raw'))));
       let value = `mean s(ICL,IT) ${prefix}=${levels[0]} → ${prefix}=${levels[levels.length - 1]}: ${meanAt(levels[0])} → ${meanAt(levels[levels.length - 1])} (hidden state ${layer})`;
       const cos = withLevel.map((r) => [r.extra?.demoCosine, conv(layer, 'raw')(r)]).filter((p): p is [number, number] => typeof p[0] === 'number' && Number.isFinite(p[0]) && Number.isFinite(p[1]));
-      if (id === 'fig4c' && cos.length >= 3) value += `; Spearman ρ(demonstration cosine, s(ICL,IT)) = ${f3(spearman(cos.map((p) => p[0]), cos.map((p) => p[1])).r)} over ${cos.length} records`;
+      if (id === 'fig4c' && cos.length >= 3) value += `; Spearman ρ(demonstration cosine, s(ICL,IT)) = ${fmt(spearman(cos.map((p) => p[0]), cos.map((p) => p[1])).r)} over ${cos.length} records`;
       return { value, tests: (m) => [trend(`${id}:${m}`, `${m} s(ICL,IT) rises with ${key === 'bin' ? 'the similarity bin' : 'k'}`, withLevel, level, conv(layer, m), layer)] };
     }
     case 'fig7': {
@@ -157,7 +152,7 @@ function planFor(claim: Claim, recs: Records, ctx: Ctx): Plan | string {
       if (!cond) return "no 'all-layers' condition";
       const layers = layersOf(cond);
       if (layers.length < 3) return `only ${layers.length} measured layer(s); the trend needs 3`;
-      const meanGap = (l: number) => f3(meanOf(cond.map((r) => gapAt(undefined, r, l, 'raw'))));
+      const meanGap = (l: number) => fmt(meanOf(cond.map((r) => gapAt(undefined, r, l, 'raw'))));
       return {
         value: `mean s(ICL,IT) − max anchor similarity, hidden state ${layers[0]} → ${layers[layers.length - 1]}: ${meanGap(layers[0])} → ${meanGap(layers[layers.length - 1])}`,
         tests: (m) => {
@@ -179,7 +174,7 @@ function planFor(claim: Claim, recs: Records, ctx: Ctx): Plan | string {
       const withLoss = recs.filter((r) => r.lossDecrease !== undefined);
       if (withLoss.length === 0) return 'no records with per-token loss values';
       const test = signedRankTest('fig10:raw', 'loss decrease on example tokens > on instruction tokens', withLoss.map((r) => r.lossDecrease!.example - r.lossDecrease!.instruction), 'greater', null);
-      const mean = (k: 'example' | 'instruction') => f3(meanOf(withLoss.map((r) => r.lossDecrease![k])));
+      const mean = (k: 'example' | 'instruction') => fmt(meanOf(withLoss.map((r) => r.lossDecrease![k])));
       return { value: `mean loss decrease example ${mean('example')} vs instruction ${mean('instruction')} nats/token`, tests: (m) => (m === 'raw' ? [test] : notARepresentation) };
     }
     default:

@@ -1,4 +1,4 @@
-// Pure helpers that slice RepeatRecords: presets' expected conditions, ordering, values at a layer, label settings.
+// Pure helpers that slice RepeatRecords: presets' expected conditions, ordering, values at a layer, label settings, pairing by repeat.
 import type { RepeatRecord } from '../experiments/record.js';
 import { PRESET_NAMES, STUDY_DEFAULTS, findPreset } from '../experiments/conditions.js';
 import type { PairKey } from './types.js';
@@ -48,18 +48,6 @@ export function orderConditions(experiment: string, names: Iterable<string>, rec
   const expected = expectedConditions(experiment, records).filter((c) => set.includes(c));
   const other = set.filter((c) => !expected.includes(c)).sort(naturalCompare);
   return [...expected, ...other];
-}
-
-/** Groups items by a key, keeping first-seen order of keys. */
-export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const it of items) {
-    const k = key(it);
-    const g = m.get(k);
-    if (g) g.push(it);
-    else m.set(k, [it]);
-  }
-  return m;
 }
 
 /** The highest hidden-state index any of the records measured, or null when none measured a layer. */

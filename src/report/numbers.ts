@@ -1,4 +1,4 @@
-// The report's uses of src/stats: distributions (Dist), Wilcoxon and Page tests as TestSummary, Holm over a run's tests.
+// The report's uses of src/stats: distributions (Dist), Wilcoxon and Page tests as TestSummary, Holm over a run's tests, number text.
 import { describe, holmAdjust, median, pageTrendTest, rankBiserial, wilcoxon } from '../stats/index.js';
 import type { Dist, TestSummary } from './types.js';
 
@@ -20,6 +20,11 @@ export function dist(values: readonly number[]): Dist {
     min: orNull(d.min),
     max: orNull(d.max),
   };
+}
+
+/** A number with `digits` decimals, '–' when missing or not finite. */
+export function fmt(x: number | null | undefined, digits = 3): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits);
 }
 
 function joinNotes(...notes: (string | null)[]): string | null {

@@ -1,13 +1,13 @@
 // summarize(runs): the numbers of summary.json (distributions, robustness measures, tests with Holm, the paper's findings).
 import type { RepeatRecord } from '../experiments/record.js';
 import { computeRobustness, type Robustness } from '../results/robustness.js';
+import { groupBy } from '../util/group.js';
 import { applyHolm, dist, notRun, signedRankTest } from './numbers.js';
 import { ALPHA, decideFindings, findingsOf } from './findings.js';
 import {
   PAIRS,
   byRepeat,
   expectedConditions,
-  groupBy,
   labelsOf,
   lastLayerOf,
   layersOf,

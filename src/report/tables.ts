@@ -1,6 +1,7 @@
 // The report's tables as plain string grids (Findings, similarities, robustness, accuracy, loss), written out as HTML or Markdown by document.ts.
 import { PAIRS, PAIR_LABEL } from './groups.js';
 import { formatP } from './figure-spec.js';
+import { fmt } from './numbers.js';
 import { MEASURE_LABEL, ROBUST_MEASURES } from './measures.js';
 import { CLAIMS, PAPER_NUMBERS } from './paper.js';
 import type { Dist, Finding, RobustCheck, RunSummary, Summary, TestSummary } from './types.js';
@@ -15,10 +16,6 @@ export interface Table {
   merge?: number;
   /** A CSS class per column for the HTML writer (widths, no wrapping). */
   colClass?: string[];
-}
-
-export function fmt(x: number | null | undefined, digits = 3): string {
-  return x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits);
 }
 
 /** "median / mean / IQR" of a Dist, or "no data". */

@@ -2,6 +2,7 @@
 import type { RepeatRecord } from '../experiments/record.js';
 import type { RecordStates } from './artifacts.js';
 import { IclitError } from '../util/errors.js';
+import { groupBy } from '../util/group.js';
 import {
   MASSIVE_RATIO,
   centredCosine,
@@ -76,17 +77,6 @@ export interface Robustness {
 }
 
 const keyOf = (...parts: string[]): string => parts.join('\u0000');
-
-function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const it of items) {
-    const k = key(it);
-    const g = m.get(k);
-    if (g) g.push(it);
-    else m.set(k, [it]);
-  }
-  return m;
-}
 
 /** The states, checked: one vector per layer for each situation, all of one layer the same length. */
 function checked(r: RepeatRecord, s: RecordStates): RecordStates {
