@@ -4,8 +4,8 @@ import { seededRandom } from '../util/random.js';
 import { deriveSeed, sampleWithoutReplacement } from './sampling.js';
 
 export interface BinOptions {
-  /** Number of equal-width bins over [lo, hi]. Default 10. */
-  nBins?: number;
+  /** Number of equal-width bins over [lo, hi] (the study's default lives in STUDY_DEFAULTS.bins). */
+  nBins: number;
   /** Default 0. */
   lo?: number;
   /** Default 1. */
@@ -13,7 +13,7 @@ export interface BinOptions {
 }
 
 function binSpec(opts: BinOptions): { nBins: number; lo: number; hi: number } {
-  const nBins = opts.nBins ?? 10;
+  const nBins = opts.nBins;
   const lo = opts.lo ?? 0;
   const hi = opts.hi ?? 1;
   if (!Number.isSafeInteger(nBins) || nBins < 1) throw new IclitError(`nBins must be a positive integer, got ${nBins}`);
@@ -27,7 +27,7 @@ function binSpec(opts: BinOptions): { nBins: number; lo: number; hi: number } {
  * or 1.0000001 from rounding is still binned). Edges are computed as floor((v − lo) / (hi − lo) · nBins) in doubles.
  * NaN is an error.
  */
-export function binOf(value: number, opts: BinOptions = {}): number {
+export function binOf(value: number, opts: BinOptions): number {
   const { nBins, lo, hi } = binSpec(opts);
   if (Number.isNaN(value)) throw new IclitError('cannot bin a NaN similarity');
   const b = Math.floor(((value - lo) / (hi - lo)) * nBins);

@@ -1,17 +1,10 @@
 // What a unit measures from its situations: cosines per layer, accuracy over an evaluation set, per-token loss decrease by part.
 import type { Prompt } from '../data/index.js';
-import { cosine } from '../stats/index.js';
+import { cosine, updateCosine } from '../stats/index.js';
 import { IclitError } from '../util/errors.js';
 import type { SituationStates, StudyBackend, TunedAdapters } from './backend.js';
 import type { RepeatRecord } from './record.js';
 import type { Evaluation } from './units.js';
-
-/** a − b elementwise. */
-function minus(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
-  const out = new Float64Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = a[i] - b[i];
-  return out;
-}
 
 /** The three cosines and the update cosine cos(ICL − anchor, IT − anchor) at every layer of `s`. */
 export function similarities(s: SituationStates): Pick<RepeatRecord, 'simAnchorIcl' | 'simAnchorIt' | 'simIclIt' | 'simUpdate'> {
@@ -19,7 +12,7 @@ export function similarities(s: SituationStates): Pick<RepeatRecord, 'simAnchorI
     simAnchorIcl: s.anchor.map((a, l) => cosine(a, s.icl[l])),
     simAnchorIt: s.anchor.map((a, l) => cosine(a, s.it[l])),
     simIclIt: s.icl.map((i, l) => cosine(i, s.it[l])),
-    simUpdate: s.anchor.map((a, l) => cosine(minus(s.icl[l], a), minus(s.it[l], a))),
+    simUpdate: s.anchor.map((a, l) => updateCosine(a, s.icl[l], s.it[l])),
   };
 }
 

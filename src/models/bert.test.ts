@@ -11,7 +11,7 @@ import { tidy } from '../torch/index.js';
 import { IclitError } from '../util/errors.js';
 import { assertClose, maxAbsDiff, missingShared, sharedPath } from '../util/testing.js';
 import { BertModel } from './bert.js';
-import { erf, naiveBertForward } from './naive-bert.js';
+import { erf, naiveBertForward } from '../test-support/naive-bert.js';
 
 const FIXTURE = 'fixtures/tiny-bert';
 

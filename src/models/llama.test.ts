@@ -8,7 +8,7 @@ import { SafetensorsFile, tinyConfig, writeRandomCheckpoint, type DecoderConfig 
 import { noGrad, tidy } from '../torch/index.js';
 import { assertClose, maxAbsDiff, missingShared, sharedPath } from '../util/testing.js';
 import { LlamaModel } from './llama.js';
-import { naiveLlamaForward } from './naive-llama.js';
+import { naiveLlamaForward } from '../test-support/naive-llama.js';
 
 const FIXTURE = 'fixtures/tiny-llama';
 

@@ -9,7 +9,7 @@ import { tinyEncoderConfig, writeRandomEncoderCheckpoint, type EncoderConfig } f
 import { tidy } from '../torch/index.js';
 import { IclitError } from '../util/errors.js';
 import { assertClose, maxAbsDiff, missingShared, sharedPath } from '../util/testing.js';
-import { naiveBertForward, naivePool } from './naive-bert.js';
+import { naiveBertForward, naivePool } from '../test-support/naive-bert.js';
 import { SentenceEncoder } from './sentence-encoder.js';
 import { writeSentenceModules, type SentenceModulesSpec } from './sentence-modules.js';
 import type { PoolingMode } from './pooling.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { writeTinyStudy } from '../experiments/testing.js';
 import { ResultsStore, buildManifest } from '../results/index.js';
 import { repoRoot } from '../util/paths.js';
-import { groupBy } from './groups.js';
+import { groupBy } from '../util/group.js';
 import { syntheticRecords } from './synthetic.js';
 
 function iclit(args: string[]): { code: number | null; stdout: string; stderr: string } {
@@ -45,7 +45,7 @@ test('iclit report: two results folders side by side; prints the report path; --
   assert.equal(r.stdout.trim(), join(out, 'report.html'));
   const html = readFileSync(join(out, 'report.html'), 'utf8');
   for (const s of ['llama-a', 'llama-b', 'llama-a-weights', 'train.tsv', 'config.tune.epochs', 'not finished (partial results)']) assert.ok(html.includes(s), s);
-  assert.ok(existsSync(join(out, 'figures', 'shots-shots.png')));
+  assert.ok(existsSync(join(out, 'figures', 'shots.png')));
   const j = iclit(['report', a, '--out', join(root, 'r2'), '--json']);
   assert.equal(j.code, 0, j.stderr);
   const parsed = JSON.parse(j.stdout) as { report: string; summary: { runs: { label: string; nRecords: number; meta: Record<string, unknown> }[] } };
@@ -71,7 +71,7 @@ test('iclit report: usage errors and a missing folder are one line with exit cod
   assert.match(missing.stderr, /^iclit: results folder .*nope does not exist\n$/);
 });
 
-test('iclit run (tiny random LLaMA) → iclit report: real records of two presets give one run with their figures', { timeout: 300_000 }, (t) => {
+test('iclit run (tiny random LLaMA) → iclit report / export: real records and their stored states give one run with figures and robustness measures', { timeout: 300_000 }, (t) => {
   const root = mkdtempSync(join(tmpdir(), 'iclit-report-e2e-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const study = writeTinyStudy(root);
@@ -83,13 +83,40 @@ test('iclit run (tiny random LLaMA) → iclit report: real records of two preset
   assert.equal(j.code, 0, j.stderr);
   const parsed = JSON.parse(j.stdout) as {
     emptyFigures: string[];
-    summary: { runs: { label: string; experiments: { experiment: string; accuracy: { byLabels: { labels: string; n: number }[] } | null; conditions: { condition: string; n: number; layers: unknown[] }[] }[] }[] };
+    summary: {
+      runs: {
+        label: string;
+        findings: { id: string; verdict: string; note: string | null }[];
+        experiments: {
+          experiment: string;
+          accuracy: { byLabels: { labels: string; n: number }[] } | null;
+          states: { nWithStates: number; maxDeviation: number } | null;
+          conditions: { condition: string; n: number; nStates: number; layers: unknown[]; last: { centred: { simIclIt: { n: number } } | null; nullIclIt: { n: number } | null } }[];
+        }[];
+      }[];
+    };
   };
   assert.deepEqual(parsed.summary.runs.map((r) => r.label), ['tiny-llama']);
   const exps = parsed.summary.runs[0].experiments;
   assert.deepEqual(exps.map((e) => e.experiment), ['layers', 'accuracy']);
   assert.deepEqual(exps[1].accuracy?.byLabels.map((g) => [g.labels, g.n]), [['right', 2], ['wrong', 2]]);
   assert.ok(exps[0].conditions[0].layers.length > 1);
+  // The stored states were read: centred and null values exist, and the stored similarities equal those recomputed from the states.
+  for (const e of exps) {
+    assert.equal(e.states?.nWithStates, e.conditions.reduce((s, c) => s + c.n, 0), e.experiment);
+    assert.ok(e.states!.maxDeviation < 1e-6, `${e.experiment}: stored vs recomputed ${e.states!.maxDeviation}`);
+    for (const c of e.conditions) assert.deepEqual([c.nStates, c.last.centred?.simIclIt.n, c.last.nullIclIt?.n], [c.n, c.n, c.n], `${e.experiment}/${c.condition}`);
+  }
+  // Findings of the two presets were tested (a random tiny model may tie every accuracy: then the test says so).
+  const f = Object.fromEntries(parsed.summary.runs[0].findings.map((x) => [x.id, x]));
+  assert.match(f.fig7.verdict, /^(supported|not supported)$/);
+  for (const id of ['fig6.icl', 'fig6.it']) assert.ok(f[id].verdict !== 'not run' || /every paired difference is zero/.test(f[id].note ?? ''), `${id}: ${f[id].verdict} ${f[id].note}`);
+  assert.match(f.fig5.note ?? '', /this run has no shots records/);
   assert.deepEqual(parsed.emptyFigures, []);
-  for (const f of ['layers-layers', 'accuracy-accuracy', 'accuracy-boxes']) assert.ok(existsSync(join(root, 'report', 'figures', `${f}.png`)), f);
+  const csv = iclit(['export', join(root, 'res-layers'), '--format', 'jsonl']);
+  assert.equal(csv.code, 0, csv.stderr);
+  const rows = csv.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(rows.length, 2);
+  for (const row of rows) for (const col of ['centred_icl_it_last', 'massive_out_icl_it_last', 'null_icl_it_last', 'sim_update_last']) assert.equal(typeof row[col], 'number', col);
+  for (const f of ['layers', 'accuracy']) for (const ext of ['png', 'svg']) assert.ok(existsSync(join(root, 'report', 'figures', `${f}.${ext}`)), `${f}.${ext}`);
 });

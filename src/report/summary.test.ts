@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { exportRecords } from '../results/index.js';
 import type { RepeatRecord } from '../experiments/record.js';
 import { summarize } from './summary.js';
-import { makeRecord, seededRandom, syntheticRecords } from './synthetic.js';
+import { makeRecord, syntheticRecords } from './synthetic.js';
+import { seededRandom } from '../util/random.js';
 import { toJson } from './write.js';
 import type { ReportRun } from './types.js';
 

@@ -5,7 +5,7 @@ import type { Command } from '../args.js';
 import { oneOf, str } from '../args.js';
 import { IclitError, UsageError } from '../../util/errors.js';
 import { checkOutputFile } from '../../util/fs.js';
-import { EXPORT_FORMATS, ResultsStore, exportRecords, type ExportFormat } from '../../results/index.js';
+import { EXPORT_FORMATS, ResultsStore, exportRecords, readRecordStates, type ExportFormat } from '../../results/index.js';
 
 /** The format named by --format, else guessed from --out's extension. */
 function formatOf(flags: Record<string, unknown>): ExportFormat {
@@ -55,7 +55,7 @@ export const exportCommand: Command = {
         throw new IclitError(`no records for ${what} in ${dir} (experiments there: ${have.length ? have.join(', ') : 'none'})`);
       }
       if (records.length === 0) process.stderr.write(`iclit: ${dir} holds no records yet; writing an empty table\n`);
-      data = exportRecords(records, format);
+      data = exportRecords(records, format, { statesOf: (r) => readRecordStates(dir, r) });
     } finally {
       store.close();
     }

@@ -4,7 +4,7 @@ import type { Command } from '../args.js';
 import { required } from '../args.js';
 import { UsageError } from '../../util/errors.js';
 import { checkOutputDir } from '../../util/fs.js';
-import { ResultsStore, type Manifest } from '../../results/index.js';
+import { ResultsStore, readRecordStates, type Manifest } from '../../results/index.js';
 import { runsByModel, writeReport, toJson, type ReportRun } from '../../report/index.js';
 
 type Meta = ReportRun['meta'];
@@ -61,7 +61,8 @@ export function readRun(dir: string): ReportRun {
     const records = store.records();
     const models = manifest?.models.map((x) => x.label) ?? [...new Set(records.map((r) => r.model))];
     const label = models.length === 1 ? models[0] : basename(resolve(dir));
-    return { label, meta: metaOf(dir, manifest), records };
+    // The records' stored hidden states feed the robustness measures (centred, massive dims out, null, CKA).
+    return { label, meta: metaOf(dir, manifest), records, states: (r) => readRecordStates(dir, r) };
   } finally {
     store.close();
   }
