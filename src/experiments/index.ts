@@ -7,3 +7,4 @@ export * from './units.js';
 export * from './measures.js';
 export * from './runner.js';
 export { LlamaStudyBackend } from './llama-backend.js';
+export * from './preflight.js';

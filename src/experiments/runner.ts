@@ -14,13 +14,14 @@
  *   7. save       each repeat's units — records, hidden states, adapters — in one sink call
  *   8. release    cached tensor memory goes back, so a long study's memory stays flat
  */
-import { deriveSeed, rowPlace } from '../data/index.js';
+import { deriveSeed } from '../data/index.js';
 import { resolveHiddenStates, type HiddenStateSpec } from '../models/index.js';
 import { IclitError } from '../util/errors.js';
 import type { RecordSink, StudyBackend, TuneSettings, TuneText, UnitResult } from './backend.js';
 import type { Condition } from './conditions.js';
 import { accuracyOf, answerStart, instructionTokens, lossDecrease, similarities } from './measures.js';
 import type { Methods } from './methods.js';
+import { checkLength, type PromptKind } from './preflight.js';
 import type { RepeatRecord } from './record.js';
 import { candidatePool, repeatUnits, studyViews, type CandidatePool, type StudyMaterials, type StudyViews, type Unit } from './units.js';
 
@@ -86,18 +87,8 @@ interface Tokenized {
 }
 
 /** Refuses a prompt longer than the model's positions, naming the data rows it holds (file:line). */
-function checkLength(plan: StudyPlan, backend: StudyBackend, unit: Unit, prompt: 'anchor' | 'ICL' | 'tuning', ids: number[]): number[] {
-  if (ids.length <= backend.maxPositions) return ids;
-  const { data, demoData } = plan.materials;
-  const demoSet = unit.condition.demoTask === data.task ? data : (demoData ?? data);
-  const rows = prompt === 'tuning' ? [] : [`${rowPlace(data, Number(unit.extra.inferenceIndex))} (inference example)`];
-  const demos = String(unit.extra.demoIndices ?? '').split(',').filter(Boolean).map(Number);
-  if (prompt !== 'anchor') rows.push(...demos.map((i) => `${rowPlace(demoSet, i)} (demonstration)`));
-  throw new IclitError(`the ${prompt} prompt of ${unit.condition.name}, repeat ${unit.repeat}, is ${ids.length} tokens, longer than the model's max_position_embeddings ${backend.maxPositions}; it holds ${rows.join(', ')}`);
-}
-
 function tokenize(plan: StudyPlan, backend: StudyBackend, unit: Unit): Tokenized {
-  const encode = (text: string, prompt: 'anchor' | 'ICL' | 'tuning'): number[] => checkLength(plan, backend, unit, prompt, backend.encode(text));
+  const encode = (text: string, prompt: PromptKind): number[] => checkLength(plan.materials, backend, unit, prompt, backend.encode(text));
   const tuning = unit.tuning.map((p): TuneText => {
     const ids = encode(p.text, 'tuning');
     if (plan.methods.tuneLoss === 'all') return { ids };

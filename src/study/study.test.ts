@@ -139,6 +139,11 @@ test('a start that fails validation writes nothing; the corrected command then s
     await assert.rejects(runStudy('convergence', out, over), (e: unknown) => e instanceof IclitError && re.test(e.message), String(re));
     assert.equal(existsSync(out), false, `nothing written for ${JSON.stringify(over)}`);
   }
+  // a review longer than the model's context is named by its line, before the folder exists
+  const long = join(root, 'long.tsv');
+  writeFileSync(long, readFileSync(tiny.sst2, 'utf8') + `${'a dull mess '.repeat(600)}.\t0\n`);
+  await assert.rejects(runStudy('convergence', join(root, 'bad-start'), { data: long, repeats: 30 }), /longer than the model's max_position_embeddings 1024; it holds .*long\.tsv:42 \((demonstration|inference example)\)/);
+  assert.equal(existsSync(join(root, 'bad-start')), false);
   // a truncated checkpoint and a tokenizer larger than the model are refused before the folder exists
   const broken = writeTinyStudy(join(root, 'broken'), { name: 'broken' }).model;
   truncateSync(join(broken, 'model.safetensors'), 200);

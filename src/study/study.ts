@@ -5,7 +5,8 @@
  *   1. preset     the preset, its conditions (the paper's shots and epochs unless overridden) and the methods
  *   2. data       --data, --demo-data and the instruction pool read; repeat 0 drawn as a dry run (k, the
  *                 evaluation set and the templates against the rows)
- *   3. models     every model folder inspected (config, checkpoint headers, tokenizer) and the layers resolved
+ *   3. models     every model folder inspected (config, checkpoint headers, tokenizer), the layers resolved, and
+ *                 every repeat's prompts measured against the model's longest sequence
  *   4. compute    device and dtype resolved; --batch defaulted
  *   5. manifest   what decides the records, hashed; every input fingerprinted
  *   6. folder     the results folder created only now; its manifest compared: new, resume, refused, or --force
@@ -22,8 +23,8 @@ import { basename, resolve } from 'node:path';
 import { defaultInstructionPool, findTextPair, loadDataset, loadInstructionPool } from '../data/index.js';
 import type { Dataset } from '../data/types.js';
 import {
-  LlamaStudyBackend, STUDY_DEFAULTS, checkMethods, findPreset, repeatUnits, resolveConditions, runPlan, studyViews,
-  type Condition, type Preset, type ProgressEvent, type StudyPlan, type TextEmbedder,
+  LlamaStudyBackend, STUDY_DEFAULTS, checkMethods, checkPromptLengths, findPreset, repeatUnits, resolveConditions, runPlan, studyViews,
+  type Condition, type Preset, type PromptCodec, type ProgressEvent, type StudyPlan, type TextEmbedder,
 } from '../experiments/index.js';
 import { CheckpointWeights, readDecoderConfig } from '../io/index.js';
 import { SentenceEncoder, readSentenceModules, resolveHiddenStates } from '../models/index.js';
@@ -99,15 +100,15 @@ async function dataPhase(s: RunSettings, preset: Preset, conditions: Condition[]
   return { data, demoData, instructions };
 }
 
-/** Phase 3: a model folder inspected without loading its weights; returns its number of hidden states. */
-async function inspectModel(dir: string): Promise<number> {
+/** Phase 3: a model folder inspected without loading its weights: its number of hidden states and its tokenizer. */
+async function inspectModel(dir: string): Promise<{ numHiddenStates: number; codec: PromptCodec }> {
   checkInputDir(dir, 'model folder');
   const config = readDecoderConfig(dir);
   CheckpointWeights.open(dir).close();
   if (!existsSync(resolve(dir, 'tokenizer.json'))) throw new IclitError(`${dir} has no tokenizer.json (the study tokenizes with the model folder's own tokenizer)`);
   const tokenizer = await Tokenizer.load(dir);
   if (tokenizer.vocabSize > config.vocabSize) throw new IclitError(`${dir}: the tokenizer has ${tokenizer.vocabSize} ids but config.json's vocab_size is ${config.vocabSize}`);
-  return config.numLayers + 1;
+  return { numHiddenStates: config.numLayers + 1, codec: { encode: (text) => tokenizer.encode(text), maxPositions: config.maxPositionEmbeddings } };
 }
 
 /** Phase 5: the part of the settings that decides the records (hashed); paths are fingerprinted apart. */
@@ -137,7 +138,11 @@ export async function openStudy(s: RunSettings, out: string, opts: OpenOptions =
   const { data, demoData, instructions } = await dataPhase(s, preset, conditions);
   // 3. models
   const labels = modelLabels(s.models);
-  for (const dir of s.models) resolveHiddenStates(s.layers, await inspectModel(dir));
+  for (const dir of s.models) {
+    const m = await inspectModel(dir);
+    resolveHiddenStates(s.layers, m.numHiddenStates);
+    checkPromptLengths({ conditions, repeats: s.repeats, seed: s.seed, materials: { data, demoData, instructions }, methods: s.methods, evalExamples: s.evalExamples }, m.codec);
+  }
   if (s.encoder) {
     checkInputDir(s.encoder, 'encoder folder');
     readSentenceModules(s.encoder);
