@@ -5,8 +5,7 @@
  * threads may still differ in the last float bits between machines. Prints its progress and the wall time it took,
  * and writes config.json, model.safetensors (float32), tokenizer files, eval.json and README.md into --out.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { answerSpans, generateCorpus, sentimentAccuracy, type SyntheticCorpus, type AccuracyResult } from '../src/data/synthetic/index.js';
 import { deriveSeed } from '../src/data/sampling.js';
@@ -16,6 +15,7 @@ import { saveTrainedBpe, trainByteLevelBpe, Tokenizer } from '../src/tokenizers/
 import { setNumThreads } from '../src/torch/index.js';
 import { paramCount, saveTrainedModel, train, trainableModel, type TrainExample } from '../src/train/index.js';
 import { IclitError } from '../src/util/errors.js';
+import { makeTempDir, removeTempDir } from '../src/util/testing.js';
 
 export interface PretrainSettings {
   out: string;
@@ -232,7 +232,7 @@ export async function pretrain(s: PretrainSettings): Promise<DemoEval> {
   const tokenizer = await Tokenizer.load(out);
 
   const cfg = modelConfig(s, tokenizer);
-  const start = mkdtempSync(join(tmpdir(), 'iclit-pretrain-'));
+  const start = makeTempDir('iclit-pretrain-');
   try {
     writeRandomCheckpoint(start, cfg, { seed: deriveSeed(s.seed, 'demo-init'), std: s.initStd });
     // The post-norm weights near 1 of a random test checkpoint are fine as a start for training.
@@ -290,7 +290,7 @@ export async function pretrain(s: PretrainSettings): Promise<DemoEval> {
     console.log(`pretraining took ${(totalSeconds / 60).toFixed(1)} minutes (training ${(trainSeconds / 60).toFixed(1)}); model in ${out}`);
     return ev;
   } finally {
-    rmSync(start, { recursive: true, force: true });
+    removeTempDir(start);
   }
 }
 

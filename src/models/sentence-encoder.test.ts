@@ -1,22 +1,24 @@
 // Sentence encoder: tiny-bert fixture embeddings, pooling/normalise vs a float64 reference, batching order, truncation, bad inputs, the embedding cache.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SafetensorsFile } from '../io/index.js';
 import { tinyEncoderConfig, writeRandomEncoderCheckpoint, type EncoderConfig } from '../io/bert-config.js';
 import { tidy } from '../torch/index.js';
 import { IclitError } from '../util/errors.js';
-import { assertClose, maxAbsDiff, missingShared, sharedPath } from '../util/testing.js';
+import { assertClose, maxAbsDiff, missingShared, sharedPath, tempDir, makeTempDir } from '../util/testing.js';
 import { naiveBertForward, naivePool } from './naive-bert.js';
 import { EmbeddingCache, SentenceEncoder, embeddingKey, writeSentenceModules, type PoolingMode, type SentenceModulesSpec, type TextEmbedder } from './sentence-encoder.js';
+
+/** Every folder this file writes lives here and is removed when the file's tests end. */
+const root = tempDir(test, 'iclit-sbert-');
 
 const FIXTURE = 'fixtures/tiny-bert';
 const MINILM_TOKENIZER = 'data/tokenizers/all-MiniLM-L6-v2';
 
 function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'iclit-sbert-'));
+  return makeTempDir('sbert-', root);
 }
 
 /** A random sentence-transformers folder. */
