@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { RepeatRecord } from '../experiments/record.js';
 import { IclitError } from '../util/errors.js';
 import { decodeRecord, describeUnit, encodeRecord } from './codec.js';
+import { ResultsLock } from './lock.js';
 import { checkManifest, checkManifestShape, type Manifest, type ManifestAction } from './manifest.js';
 
 export const DB_FILE = 'results.sqlite';
@@ -74,12 +75,15 @@ export class ResultsStore {
     readonly dir: string,
     private readonly db: Database.Database,
     readonly readonly: boolean,
+    /** The folder's write lock (writers only), released by close() or by the end of the process. */
+    private readonly lock?: ResultsLock,
   ) {}
 
   /**
    * Opens the results folder `dir`. `create` makes the folder (or uses an empty one) and the database when
    * missing; without it a folder lacking results.sqlite is an error. `readonly` opens for reading only (exports,
-   * reports) and works while a run is writing (WAL lets readers and one writer proceed together).
+   * reports) and works while a run is writing (WAL lets readers and one writer proceed together). A writer holds
+   * the folder's lock (lock.ts) until close(): a second writer is refused in one line naming the first.
    */
   static open(dir: string, opts: { create?: boolean; readonly?: boolean } = {}): ResultsStore {
     const create = Boolean(opts.create) && !opts.readonly;
@@ -98,10 +102,12 @@ export class ResultsStore {
         throw new IclitError(`${dir} is not empty and not an iclit results folder (no ${DB_FILE}); choose a new or empty folder`);
       }
     }
+    const lock = opts.readonly ? undefined : ResultsLock.acquire(dir);
     let db: Database.Database;
     try {
       db = new Database(dbPath, { readonly: Boolean(opts.readonly), fileMustExist: !fresh });
     } catch (e) {
+      lock?.release();
       throw new IclitError(`cannot open ${dbPath}: ${(e as Error).message}`);
     }
     try {
@@ -122,14 +128,16 @@ export class ResultsStore {
       db.pragma('busy_timeout = 5000');
     } catch (e) {
       db.close();
+      lock?.release();
       if (e instanceof IclitError) throw e;
       throw new IclitError(`cannot open ${dbPath}: ${(e as Error).message}`);
     }
-    return new ResultsStore(dir, db, Boolean(opts.readonly));
+    return new ResultsStore(dir, db, Boolean(opts.readonly), lock);
   }
 
   close(): void {
     if (this.db.open) this.db.close();
+    this.lock?.release();
   }
 
   // ---------- records ----------
