@@ -50,6 +50,11 @@ export class CheckpointWeights {
     return w;
   }
 
+  /** How many safetensors files hold the weights (1, or the shards of the index). */
+  get fileCount(): number {
+    return this.#files.size;
+  }
+
   has(name: string): boolean {
     return this.#where.has(name);
   }
