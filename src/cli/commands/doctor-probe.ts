@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism, cpus, freemem, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointWeights, decoderWeightShapes, matchCheckpoint, readDecoderConfig, type DecoderConfig } from '../../io/index.js';
-import { Tokenizer } from '../../tokenizers/index.js';
+import { ChatTemplate, Tokenizer } from '../../tokenizers/index.js';
 import { cudaIsAvailable, elementBytes, getNumThreads, parallelInfo, torchVersion, type DType } from '../../torch/index.js';
 import { repoRoot } from '../../util/paths.js';
 
@@ -242,8 +242,8 @@ export async function probeModel(dir: string, dtype: DType, batch: number, token
 
 function hasChatTemplate(dir: string): boolean {
   try {
-    const cfg = JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')) as { chat_template?: unknown };
-    return cfg.chat_template !== undefined && cfg.chat_template !== null;
+    ChatTemplate.load(dir);
+    return true;
   } catch {
     return false;
   }
