@@ -2,14 +2,14 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, truncateSync, writeFileSync, writeSync, closeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, openSync, symlinkSync, truncateSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeTinyStudy } from '../experiments/testing.js';
 import { DB_FILE } from '../results/index.js';
 import { repoRoot } from '../util/paths.js';
 import { commands } from './commands/index.js';
 import { runCli } from './testing.js';
+import { tempDir } from '../util/testing.js';
 
 /**
  * One bad command line: the exit code and what its one line says; `progress`: run's progress lines may come
@@ -23,8 +23,7 @@ interface Case {
   spawn?: boolean;
 }
 
-const root = mkdtempSync(join(tmpdir(), 'iclit-exit-'));
-test.after(() => rmSync(root, { recursive: true, force: true }));
+const root = tempDir(test, 'iclit-exit-');
 const tiny = writeTinyStudy(root);
 const p = (name: string): string => join(root, name);
 const file = p('afile.txt');

@@ -1,12 +1,12 @@
 // failureOf: filesystem and SQLite errors become one line naming the path or database with exit 1; anything unanticipated stays exit 70.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { IclitError, UsageError } from '../util/errors.js';
 import { databaseOf, failureOf } from './failures.js';
+import { tempDir } from '../util/testing.js';
 
 function thrown(fn: () => unknown): unknown {
   try {
@@ -18,8 +18,7 @@ function thrown(fn: () => unknown): unknown {
 }
 
 function tmp(t: { after(fn: () => void): unknown }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'iclit-failures-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'iclit-failures-');
   return dir;
 }
 

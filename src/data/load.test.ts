@@ -1,15 +1,14 @@
 // Tests for the data readers: every format and task on small files written here, malformed rows, real fixtures.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { IclitError } from '../util/errors.js';
-import { missingShared, sharedPath } from '../util/testing.js';
+import { missingShared, sharedPath, tempDir } from '../util/testing.js';
 import { detectFormat, loadDataset, readSst2, readWmt16, rowPlace } from './load.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'iclit-data-'));
+const dir = tempDir(test, 'iclit-data-');
 function write(name: string, content: string): string {
   const p = join(dir, name);
   writeFileSync(p, content);

@@ -1,10 +1,10 @@
 // Strict UTF-8 text files: invalid bytes are refused naming file:line and the byte, never replaced by U+FFFD.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { invalidUtf8At, readTextFile } from './text.js';
+import { tempDir } from '../util/testing.js';
 
 const bytes = (...parts: (string | number[])[]): Uint8Array => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
 
@@ -19,8 +19,7 @@ test('invalidUtf8At finds the line and the byte of the first invalid sequence', 
 });
 
 test('readTextFile: content as is (BOM kept for the reader), invalid UTF-8, a folder and a missing file are one clear line', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'iclit-text-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'iclit-text-');
   const good = join(dir, 'good.txt');
   writeFileSync(good, bytes([0xef, 0xbb, 0xbf], 'dům\n'));
   assert.equal(readTextFile(good), '\uFEFFdům\n');

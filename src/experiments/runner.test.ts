@@ -1,9 +1,6 @@
 // End-to-end tests of the study runner on a tiny random LLaMA: every preset, reproducibility, resume, sampling invariants.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { defaultInstructionPool, loadDataset, type Dataset } from '../data/index.js';
 import { cosine } from '../stats/index.js';
 import { IclitError } from '../util/errors.js';
@@ -14,8 +11,9 @@ import { DEFAULT_METHODS } from './methods.js';
 import type { RepeatRecord } from './record.js';
 import { runPlan, type StudyPlan } from './runner.js';
 import { letterEmbedder, writeTinyStudy } from './testing.js';
+import { makeTempDir, removeTempDir } from '../util/testing.js';
 
-const root = mkdtempSync(join(tmpdir(), 'iclit-study-'));
+const root = makeTempDir('iclit-study-');
 const tiny = writeTinyStudy(root);
 let backend: LlamaStudyBackend;
 let sst2: Dataset;
@@ -28,7 +26,7 @@ test.before(async () => {
 });
 test.after(() => {
   backend.dispose();
-  rmSync(root, { recursive: true, force: true });
+  removeTempDir(root);
 });
 
 function planFor(p: Preset, over: Partial<StudyPlan> = {}): StudyPlan {

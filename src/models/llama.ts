@@ -15,6 +15,8 @@ import {
 } from '../torch/index.js';
 import {
   CheckpointWeights,
+  decoderWeightShapes,
+  matchCheckpoint,
   embedName,
   finalNormName,
   layerLinears,
@@ -212,6 +214,9 @@ export class LlamaModel {
     const weights = CheckpointWeights.open(dir);
     const dtype = opts.dtype ?? 'float32';
     try {
+      // A missing weight is an error naming it; weights the config leaves unused are a warning, as in HF.
+      const unused = matchCheckpoint(weights, decoderWeightShapes(config).keys(), config.numLayers);
+      if (unused) process.stderr.write(`iclit: ${unused}\n`);
       return new LlamaModel(config, (name, shape) => weights.get(name, shape, dtype), dtype);
     } finally {
       // Views keep their own file mapping alive; converted weights own their memory, so the files can go.

@@ -1,24 +1,26 @@
 // Sentence encoder: tiny-bert fixture embeddings, pooling/normalise vs a float64 reference, batching order, truncation, bad inputs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SafetensorsFile } from '../io/index.js';
 import { tinyEncoderConfig, writeRandomEncoderCheckpoint, type EncoderConfig } from '../io/bert-config.js';
 import { tidy } from '../torch/index.js';
 import { IclitError } from '../util/errors.js';
-import { assertClose, maxAbsDiff, missingShared, sharedPath } from '../util/testing.js';
+import { assertClose, maxAbsDiff, missingShared, sharedPath, tempDir, makeTempDir } from '../util/testing.js';
 import { naiveBertForward, naivePool } from '../test-support/naive-bert.js';
 import { SentenceEncoder } from './sentence-encoder.js';
 import { writeSentenceModules, type SentenceModulesSpec } from './sentence-modules.js';
 import type { PoolingMode } from './pooling.js';
 
+/** Every folder this file writes lives here and is removed when the file's tests end. */
+const root = tempDir(test, 'iclit-sbert-');
+
 const FIXTURE = 'fixtures/tiny-bert';
 const MINILM_TOKENIZER = 'data/tokenizers/all-MiniLM-L6-v2';
 
 function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'iclit-sbert-'));
+  return makeTempDir('sbert-', root);
 }
 
 /** A random sentence-transformers folder. */

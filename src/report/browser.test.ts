@@ -1,14 +1,14 @@
 // Browser test: report.html from disk in headless Debian Chromium (playwright-core): Findings on the first screen, every figure drawn, offline, no console errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../util/paths.js';
 import { makeRecord, syntheticRecords, syntheticRun } from './synthetic.js';
 import { writeReport } from './write.js';
 import type { ReportRun } from './types.js';
+import { tempDir } from '../util/testing.js';
 
 const CHROMIUM = process.env.ICLIT_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -33,8 +33,7 @@ test('report.html renders every figure in headless Chromium (file://, offline, n
     return;
   }
   const { chromium } = await import('playwright-core');
-  const dir = mkdtempSync(join(tmpdir(), 'iclit-browser-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'iclit-browser-');
   const written = await writeReport(syntheticRuns(), join(dir, 'report'));
   const expectedFigures = written.figureFiles.length / 2;
   assert.equal(expectedFigures, 11, 'one combined figure per experiment (ten presets and the probe)');

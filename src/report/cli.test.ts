@@ -2,14 +2,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeTinyStudy } from '../experiments/testing.js';
 import { ResultsStore, buildManifest } from '../results/index.js';
 import { repoRoot } from '../util/paths.js';
 import { groupBy } from '../util/group.js';
 import { syntheticRecords } from './synthetic.js';
+import { tempDir } from '../util/testing.js';
 
 function iclit(args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'iclit.js'), ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -35,8 +35,7 @@ function resultsFolder(root: string, name: string, model: string, seed: number, 
 }
 
 test('iclit report: two results folders side by side; prints the report path; --json prints the summary', (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'iclit-report-cli-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const root = tempDir(t, 'iclit-report-cli-');
   const a = resultsFolder(root, 'res-a', 'llama-a', 1, true);
   const b = resultsFolder(root, 'res-b', 'llama-b', 2, false);
   const out = join(root, 'report');
@@ -59,8 +58,7 @@ test('iclit report: two results folders side by side; prints the report path; --
 });
 
 test('iclit report: usage errors and a missing folder are one line with exit codes 2 and 1', (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'iclit-report-cli-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const root = tempDir(t, 'iclit-report-cli-');
   const noOut = iclit(['report', root]);
   assert.equal(noOut.code, 2);
   assert.match(noOut.stderr, /^iclit: --out is required\n$/);
@@ -72,8 +70,7 @@ test('iclit report: usage errors and a missing folder are one line with exit cod
 });
 
 test('iclit run (tiny random LLaMA) → iclit report / export: real records and their stored states give one run with figures and robustness measures', { timeout: 300_000 }, (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'iclit-report-e2e-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const root = tempDir(t, 'iclit-report-e2e-');
   const study = writeTinyStudy(root);
   for (const preset of ['accuracy', 'layers']) {
     const r = iclit(['run', preset, '--model', study.model, '--data', study.sst2, '--repeats', '2', '--epochs', '1', '--eval-examples', '10', '--out', join(root, `res-${preset}`)]);

@@ -1,18 +1,17 @@
 // Tests for writeReport: every file written, self-contained HTML, Markdown PNG links that exist, summary.json = summarize(runs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IclitError } from '../util/errors.js';
 import { summarize } from './summary.js';
 import { makeRecord, syntheticRecords, syntheticRun } from './synthetic.js';
 import { toJson, writeReport } from './write.js';
 import type { ReportRun } from './types.js';
+import { tempDir } from '../util/testing.js';
 
 function tmp(t: { after(fn: () => void): void }): string {
-  const d = mkdtempSync(join(tmpdir(), 'iclit-report-'));
-  t.after(() => rmSync(d, { recursive: true, force: true }));
+  const d = tempDir(t, 'iclit-report-');
   return d;
 }
 

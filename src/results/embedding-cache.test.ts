@@ -1,18 +1,16 @@
 // The on-disk embedding cache: each text embedded once, across cache objects (processes) and encoders.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tinyEncoderConfig, writeRandomEncoderCheckpoint } from '../io/bert-config.js';
 import { SentenceEncoder, writeSentenceModules, type TextEmbedder } from '../models/index.js';
-import { maxAbsDiff } from '../util/testing.js';
+import { maxAbsDiff, tempDir, makeTempDir } from '../util/testing.js';
 import { EmbeddingCache, embeddingKey } from './embedding-cache.js';
 
-const root = mkdtempSync(join(tmpdir(), 'iclit-cache-'));
-test.after(() => rmSync(root, { recursive: true, force: true }));
+const root = tempDir(test, 'iclit-cache-');
 let n = 0;
-const tmp = (): string => mkdtempSync(join(root, `d${n++}-`));
+const tmp = (): string => makeTempDir(`d${n++}-`, root);
 
 function randomFolder(seed = 5): string {
   const config = tinyEncoderConfig();

@@ -2,16 +2,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildManifest, canonicalJson, checkManifest, configHash, fingerprintPath, manifestDifferences, type Manifest } from './manifest.js';
 import { ResultsStore, MANIFEST_FILE } from './store.js';
 import { sampleRecord } from './testing.js';
 import { IclitError } from '../util/errors.js';
+import { makeTempDir, removeTempDir } from '../util/testing.js';
 
 function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'iclit-manifest-'));
+  return makeTempDir('iclit-manifest-');
 }
 
 /** A small model folder: config, tokenizer, one safetensors file. */
@@ -59,7 +59,7 @@ test('fingerprintPath: a file is the sha256 of its bytes; a folder depends on na
     mkdirSync(join(root, 'empty'));
     assert.throws(() => fingerprintPath(join(root, 'empty')), /the folder is empty/);
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    removeTempDir(root);
   }
 });
 
@@ -99,7 +99,7 @@ test('fingerprintPath samples large weight files: header, head and tail count, t
     poke(txt, Math.floor(size / 2), 8);
     assert.notEqual(fingerprintPath(txt), fpTxt);
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    removeTempDir(root);
   }
 });
 
@@ -186,6 +186,6 @@ test('a results folder resumes with an equal manifest, refuses a different one, 
 
     assert.throws(() => buildManifest({ ...input, models: [{ label: 'x', path: model }, { label: 'x', path: model }] }), /model label 'x' is used twice/);
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    removeTempDir(root);
   }
 });

@@ -2,8 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
@@ -14,9 +13,10 @@ import { readAdapterConfig, readAdapterWeights } from '../lora/index.js';
 import { decodeJson, encodeJson } from './codec.js';
 import { SAMPLE_CONFIG_HASH, sampleGroups, sampleRecord } from './testing.js';
 import { IclitError } from '../util/errors.js';
+import { makeTempDir, removeTempDir } from '../util/testing.js';
 
 function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'iclit-results-'));
+  return makeTempDir('iclit-results-');
 }
 
 test('encodeJson/decodeJson keep NaN, ±Infinity and -0 that plain JSON loses', () => {
@@ -50,7 +50,7 @@ test('records round-trip through the database exactly, NaN included, and survive
     assert.ok(Number.isNaN(got[1].tuneLoss));
     assert.ok(!('accuracy' in got[0]), 'absent optional fields stay absent');
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 });
 
@@ -74,7 +74,7 @@ test('the database is WAL, keyed uniquely, with flattened SQL columns (NaN → N
     ]);
     assert.match(rows[0].created_at, /^\d{4}-\d\d-\d\dT/);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 });
 
@@ -96,7 +96,7 @@ test('records() sorts by experiment, model, condition, repeat and filters', () =
     assert.deepEqual(store.summary().find((s) => s.condition === 'k=1'), { experiment: 'shots', model: 'tiny-llama', condition: 'k=1', n: 3 });
     store.close();
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 });
 
@@ -117,7 +117,7 @@ test('resume: doneKeys and the sink agree on what is finished', () => {
     assert.equal(store.sink({ withModel: false }).isDone({ ...k, repeat: 1 }), true, 'a new sink sees the stored records');
     store.close();
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 });
 
@@ -139,7 +139,7 @@ test('a group that fails midway leaves nothing of itself (one transaction)', () 
     assert.equal(store.records().length, 6);
     store.close();
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 });
 
@@ -167,7 +167,7 @@ test('a process killed (SIGKILL) in the middle of saving a group leaves no part 
     assert.deepEqual(after.records().map((r) => r.condition), ['first']);
     after.close();
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 });
 
@@ -192,7 +192,7 @@ test('open: clear errors for folders that are not results folders', () => {
     ResultsStore.open(nested, { create: true }).close();
     assert.ok(existsSync(join(nested, DB_FILE)));
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 });
 
@@ -209,7 +209,7 @@ test('read-only stores refuse writes; readers work while a writer holds the data
     reader.close();
     writer.close();
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 });
 

@@ -8,6 +8,7 @@ import { IclitError } from '../util/errors.js';
 import { checkOutputDir } from '../util/fs.js';
 import { ADAPTERS_DIR, STATES_DIR, artifactPath, writeAdapter, writeStates } from './artifacts.js';
 import { decodeRecord, describeUnit, encodeRecord } from './codec.js';
+import { ResultsLock } from './lock.js';
 import { checkManifest, checkManifestShape, type Manifest, type ManifestAction } from './manifest.js';
 
 export const DB_FILE = 'results.sqlite';
@@ -120,6 +121,8 @@ export class ResultsStore {
     readonly dir: string,
     db: Database.Database,
     readonly readonly: boolean,
+    /** The folder's write lock (writers only), released by close() or by the end of the process. */
+    private readonly lock?: ResultsLock,
   ) {
     this.#db = db;
   }
@@ -127,7 +130,8 @@ export class ResultsStore {
   /**
    * Opens the results folder `dir`. `create` makes the folder (or uses an empty one) and the database when
    * missing; without it a folder lacking results.sqlite is an error. `readonly` opens for reading only (exports,
-   * reports) and works while a run is writing (WAL lets readers and one writer proceed together).
+   * reports) and works while a run is writing (WAL lets readers and one writer proceed together). A writer holds
+   * the folder's lock (lock.ts) until close(): a second writer is refused in one line naming the first.
    */
   static open(dir: string, opts: { create?: boolean; readonly?: boolean } = {}): ResultsStore {
     const create = Boolean(opts.create) && !opts.readonly;
@@ -147,11 +151,18 @@ export class ResultsStore {
         throw new IclitError(`${dir} is not empty and not an iclit results folder (no ${DB_FILE}); choose a new or empty folder`);
       }
     }
-    return new ResultsStore(dir, openDatabase(dir, Boolean(opts.readonly), fresh), Boolean(opts.readonly));
+    const lock = opts.readonly ? undefined : ResultsLock.acquire(dir);
+    try {
+      return new ResultsStore(dir, openDatabase(dir, Boolean(opts.readonly), fresh), Boolean(opts.readonly), lock);
+    } catch (e) {
+      lock?.release();
+      throw e;
+    }
   }
 
   close(): void {
     if (this.#db.open) this.#db.close();
+    this.lock?.release();
   }
 
   // ---------- records ----------

@@ -1,15 +1,15 @@
 // Tests of run settings: one table for YAML keys and flags, validation naming the key or flag, precedence defaults < file < flags.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IclitError } from '../util/errors.js';
 import { DEFAULT_METHODS, STUDY_DEFAULTS } from '../experiments/index.js';
 import { SETTINGS, flagSettings, loadSettingsFile, mergeSettings, parseSettings } from './settings.js';
+import { makeTempDir, removeTempDir } from '../util/testing.js';
 
 test('a YAML config is read, paths resolve against its folder, flags win over the file, defaults fill the rest', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'iclit-config-'));
+  const dir = makeTempDir('iclit-config-');
   try {
     const file = join(dir, 'study.yaml');
     writeFileSync(file, 'preset: wrong-label\nmodels: [m1, /abs/m2]\ndata: data/sst2.tsv\nrepeats: 5\nlayers: [0, 2, 2, -1]\nlora:\n  r: 4\n  targets: [q_proj, k_proj]\nweight_decay: 0.01\nmethods:\n  tune_loss: answer\n  templates: {sentiment: "{instruction}\\nText: {text}\\nLabel: {label}"}\n');
@@ -34,7 +34,7 @@ test('a YAML config is read, paths resolve against its folder, flags win over th
     writeFileSync(file, 'preset: [unclosed\n');
     assert.throws(() => loadSettingsFile(file), (e: Error) => e instanceof IclitError && e.message.startsWith(`${file}: not valid YAML`));
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 });
 

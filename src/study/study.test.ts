@@ -1,8 +1,7 @@
 // openStudy end to end: the paper's defaults, results recomputed independently from exports and saved adapters, setups never mixed, nothing written before validation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { deriveSeed } from '../data/index.js';
@@ -16,10 +15,10 @@ import { Tokenizer } from '../tokenizers/index.js';
 import { IclitError } from '../util/errors.js';
 import { mergeSettings, type PartialSettings } from './settings.js';
 import { openStudy } from './study.js';
+import { tempDir } from '../util/testing.js';
 
-const root = mkdtempSync(join(tmpdir(), 'iclit-open-'));
+const root = tempDir(test, 'iclit-open-');
 const tiny = writeTinyStudy(root);
-test.after(() => rmSync(root, { recursive: true, force: true }));
 
 const quick: PartialSettings = { repeats: 2, epochs: 2, dtype: 'float32', device: 'cpu', lora: { r: 2, alpha: 8 }, lr: 1e-3 };
 

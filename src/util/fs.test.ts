@@ -1,15 +1,14 @@
 // Path checks: output folders and files and input folders and files each fail with one line naming the path, without creating anything.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IclitError } from './errors.js';
 import { checkInputDir, checkInputFile, checkOutputDir, checkOutputFile } from './fs.js';
+import { tempDir } from '../util/testing.js';
 
 function setup(t: { after(fn: () => void): unknown }): { dir: string; file: string; folder: string; dangling: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'iclit-fs-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'iclit-fs-');
   const file = join(dir, 'a.txt');
   writeFileSync(file, 'x');
   const folder = join(dir, 'sub');

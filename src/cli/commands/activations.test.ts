@@ -2,16 +2,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SafetensorsFile, tinyConfig, writeRandomCheckpoint } from '../../io/index.js';
 import { LlamaModel } from '../../models/index.js';
 import { tidy } from '../../torch/index.js';
 import { repoRoot } from '../../util/paths.js';
+import { tempDir, makeTempDir } from '../../util/testing.js';
 
 const bin = join(repoRoot(), 'bin', 'iclit.js');
-const tmp = () => mkdtempSync(join(tmpdir(), 'iclit-cli-'));
+const root = tempDir(test, 'iclit-cli-');
+const tmp = () => makeTempDir('d-', root);
 function iclit(...args: string[]) {
   return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
 }

@@ -2,18 +2,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SafetensorsFile } from '../../io/index.js';
 import { miniLmConfig, tinyEncoderConfig, writeRandomEncoderCheckpoint } from '../../io/bert-config.js';
 import { SentenceEncoder, writeSentenceModules } from '../../models/index.js';
 import { tidy } from '../../torch/index.js';
-import { maxAbsDiff, missingShared, sharedPath } from '../../util/testing.js';
+import { maxAbsDiff, missingShared, sharedPath, tempDir, makeTempDir } from '../../util/testing.js';
 import { repoRoot } from '../../util/paths.js';
 
 const bin = join(repoRoot(), 'bin', 'iclit.js');
-const tmp = () => mkdtempSync(join(tmpdir(), 'iclit-embed-'));
+const root = tempDir(test, 'iclit-embed-');
+const tmp = () => makeTempDir('d-', root);
 function iclit(...args: string[]) {
   return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
 }

@@ -2,8 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runCli } from '../testing.js';
@@ -11,7 +10,7 @@ import { DB_FILE, MANIFEST_FILE, ResultsStore } from '../../results/index.js';
 import { writeRandomCheckpoint, tinyConfig } from '../../io/index.js';
 import { writeTinyStudy } from '../../experiments/testing.js';
 import type { RepeatRecord } from '../../experiments/record.js';
-import { missingShared, repoRoot, sharedPath } from '../../util/testing.js';
+import { missingShared, repoRoot, sharedPath, tempDir } from '../../util/testing.js';
 
 /** main(argv) with stdout/stderr captured as text. */
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -19,9 +18,8 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
   return { ...r, out: r.out.toString() };
 }
 
-const root = mkdtempSync(join(tmpdir(), 'iclit-run-'));
+const root = tempDir(test, 'iclit-run-');
 const tiny = writeTinyStudy(root);
-test.after(() => rmSync(root, { recursive: true, force: true }));
 
 function records(dir: string): RepeatRecord[] {
   const store = ResultsStore.open(dir, { readonly: true });

@@ -2,13 +2,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tinyConfig, writeRandomCheckpoint } from '../../io/index.js';
 import { repoRoot } from '../../util/paths.js';
+import { tempDir, makeTempDir } from '../../util/testing.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'iclit-tune-'));
+const root = tempDir(test, 'iclit-tune-');
+const tmp = () => makeTempDir('d-', root);
 function iclit(...args: string[]) {
   return spawnSync(process.execPath, [join(repoRoot(), 'bin', 'iclit.js'), ...args], { encoding: 'utf8' });
 }
