@@ -193,6 +193,14 @@ function cases(): Record<string, Case[]> {
       input(['loss', ...model, ...ids, '--adapter', p('none')], /^adapter folder .*none does not exist$/),
       input(['loss', ...model, ...ids, '--adapter', folder], /afolder is not a PEFT adapter folder/),
     ],
+    doctor: [
+      usage(['doctor', '--bogus'], /^Unknown option '--bogus'/),
+      usage(['doctor', 'extra'], /^doctor takes no arguments, got 'extra'/),
+      usage(['doctor', '--batch', '-2'], /^--batch must be at least 1, got -2$/),
+      usage(['doctor', '--dtype', 'fp16'], /^--dtype must be one of float32, bfloat16, got 'fp16'$/),
+      input(['doctor', '--model', p('none')], /^1 problem\(s\) would stop a run: model folder .*none does not exist$/),
+      input(['doctor', '--model', file], /^1 problem\(s\) would stop a run: .*afile\.txt is a file, not a model folder$/),
+    ],
     embed: [
       usage(['embed', '--encoder', tiny.model, '--text', 'x', '--bogus'], /^Unknown option '--bogus'/),
       usage(['embed', '--text', 'x'], /^--encoder is required/),

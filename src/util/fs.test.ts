@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IclitError } from './errors.js';
 import { checkInputDir, checkInputFile, checkOutputDir, checkOutputFile } from './fs.js';
-import { tempDir } from '../util/testing.js';
+import { tempDir } from './testing.js';
 
 function setup(t: { after(fn: () => void): unknown }): { dir: string; file: string; folder: string; dangling: string } {
   const dir = tempDir(t, 'iclit-fs-');

@@ -1,4 +1,5 @@
 // What `iclit doctor` looks at: libtorch and the binding, CUDA, threads, BLAS, bf16 support, Chromium, and a model folder's load and memory cost.
+import { checkInputDir } from '../../util/fs.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -197,6 +198,12 @@ export interface ModelInfo {
 /** Checks that `dir` loads (config, every weight's header, name, shape and finiteness, tokenizer) and estimates a study's memory on it. */
 export async function probeModel(dir: string, dtype: DType, batch: number, tokens: number): Promise<ModelInfo> {
   const info: ModelInfo = { dir, loads: false, warnings: [], problems: [] };
+  try {
+    checkInputDir(dir, 'model folder');
+  } catch (e) {
+    info.problems.push((e as Error).message);
+    return info;
+  }
   let config: DecoderConfig | undefined;
   try {
     config = readDecoderConfig(dir);

@@ -1,4 +1,5 @@
 // `iclit doctor`: what a user needs to know before a long run — libtorch, CUDA, threads, BLAS, bf16, Chromium, and a model folder's load and memory cost.
+import { UsageError } from '../../util/errors.js';
 import { version } from '../../util/version.js';
 import { num, oneOf, str, type Command } from '../args.js';
 import { applyThreads } from '../common.js';
@@ -24,14 +25,17 @@ export const doctor: Command = {
     threads: { type: 'string', value: 'N', description: 'CPU threads for libtorch (default: all cores)' },
     json: { type: 'boolean', description: 'print the report as JSON' },
   },
-  async run(flags) {
+  async run(flags, positionals) {
+    if (positionals.length > 0) throw new UsageError(`doctor takes no arguments, got '${positionals[0]}' (a model folder goes after --model)`);
     const dtype = oneOf(flags, 'dtype', ['float32', 'bfloat16'] as const) ?? 'float32';
     const batch = num(flags, 'batch', { integer: true, min: 1 }) ?? 1;
     const tokens = num(flags, 'tokens', { integer: true, min: 1 }) ?? 256;
     const threads = num(flags, 'threads', { integer: true, min: 1 });
     const report = await diagnose({ model: str(flags, 'model'), dtype, batch, tokens, threads, applyThreads: () => applyThreads(flags) });
     process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
-    return report.problems.length > 0 ? 1 : 0;
+    if (report.problems.length === 0) return 0;
+    process.stderr.write(`iclit: ${report.problems.length} problem(s) would stop a run: ${report.problems[0]}${report.problems.length > 1 ? ' (and more in the report)' : ''}\n`);
+    return 1;
   },
 };
 
