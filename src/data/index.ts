@@ -19,3 +19,4 @@ export { SENTIMENT_INSTRUCTIONS, TRANSLATION_INSTRUCTIONS, defaultInstructionPoo
 export { deriveSeed, sampleWithoutReplacement, shuffle, drawRepeat, drawnExamples, type RepeatDraw, type DrawOptions } from './sampling.js';
 export { binOf, pickPerBin, type BinOptions, type BinPick, type PickPerBinOptions } from './bins.js';
 export { seededRandom } from '../util/random.js';
+export { chatPrompt } from './chat.js';

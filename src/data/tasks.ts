@@ -1,6 +1,6 @@
 // Task knowledge as data: each task's template, answer slot, separator, scoring and wrong labels, and a typed view of a data set through it.
 import { IclitError } from '../util/errors.js';
-import { anchorPrompt, iclPrompt, tuningTexts, type Prompt, type PromptOptions } from './prompts.js';
+import { anchorPrompt, iclPrompt, splitTemplate, tuningTexts, type Prompt, type PromptOptions } from './prompts.js';
 import type { Dataset, SentimentExample, Task, TranslationExample } from './types.js';
 
 /** How a classification task is scored: the label words, an example's gold label, and an example with another label. */
@@ -113,6 +113,8 @@ export interface TaskExamples {
   readonly separator: string;
   /** Label words when the task is a classification task (accuracy, wrong labels), else undefined. */
   readonly labelWords: readonly string[] | undefined;
+  /** What the template puts between a prompt's end and the answer (' ' in "Sentiment: {label}"). */
+  readonly answerSeparator: string;
   /** Gold label of example i (classification tasks), else undefined. */
   gold(i: number): number | undefined;
   /** Example i's input text, as a sentence encoder reads it. */
@@ -140,12 +142,19 @@ function bind<E>(spec: TaskSpec<E>, examples: readonly E[], file: string): TaskE
     template: spec.template,
     separator: spec.separator,
     labelWords: spec.scoring?.labelWords,
+    answerSeparator: answerSeparatorOf(spec),
     gold: (i) => (spec.scoring ? spec.scoring.gold(at(i)) : undefined),
     inputText: (i) => spec.inputText(at(i)),
     anchor: (instruction, inference, opts) => anchorPrompt(spec, instruction, at(inference), opts),
     icl: (instruction, demos, inference, opts) => iclPrompt(spec, instruction, demos.map(demo), at(inference), opts),
     tuning: (instruction, demos, opts) => tuningTexts(spec, instruction, demos.map(demo), opts),
   };
+}
+
+/** The text between the inference piece's end and the answer slot in the demonstration piece. */
+function answerSeparatorOf<E>(spec: TaskSpec<E>): string {
+  const pieces = splitTemplate(spec.template, spec.answerSlot);
+  return pieces.demonstration.slice(pieces.inference.length, pieces.demonstration.length - `{${spec.answerSlot}}`.length);
 }
 
 function specFor<T extends Task>(task: T, choice: TemplateChoice): TaskSpec<ExampleOf[T]> {

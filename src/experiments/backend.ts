@@ -1,6 +1,7 @@
 // The interfaces the runner computes and saves through: the model side (base reads, tuning → adapters) and the record sink.
 import type { TextEmbedder } from '../models/index.js';
 import type { TrainExample } from '../train/index.js';
+import type { ChatTemplate } from '../tokenizers/index.js';
 import type { RepeatRecord } from './record.js';
 
 export type { TextEmbedder };
@@ -66,8 +67,10 @@ export interface StudyBackend {
   readonly numHiddenStates: number;
   /** Longest sequence the model reads (config max_position_embeddings): longer prompts are refused naming their rows. */
   readonly maxPositions: number;
-  /** Token ids of `text` (BOS as the tokenizer's config says). */
+  /** Token ids of `text`: BOS as the tokenizer's config says, or none under a chat template (it writes its own). */
   encode(text: string): number[];
+  /** The model folder's chat template, when the study renders prompts through it. */
+  readonly chat?: ChatTemplate;
   /** Base-model hidden states at each prompt's last token: [prompt][layer] (layers in the given order). */
   hidden(prompts: number[][], layers: number[]): Float32Array[][];
   /** Base-model logits at each prompt's last token for the token ids tokens[i]: [prompt][token]. */

@@ -5,7 +5,7 @@ import { LlamaModel, type ComputeDType } from '../models/index.js';
 import { adapterWeights, applyLora, removeLora, setLoraEnabled, useAdapter, type LoraAdapters } from '../lora/index.js';
 import { trainLora } from '../train/index.js';
 import { crossEntropy, noGrad, releaseCachedMemory, tensor, tidy, type Tensor } from '../torch/index.js';
-import { Tokenizer } from '../tokenizers/index.js';
+import { ChatTemplate, Tokenizer } from '../tokenizers/index.js';
 import { IclitError } from '../util/errors.js';
 import type { AdapterWeights, StudyBackend, TuneRequest, TunedAdapters } from './backend.js';
 
@@ -167,18 +167,21 @@ export class LlamaStudyBackend implements StudyBackend {
     readonly model: LlamaModel,
     readonly tokenizer: Tokenizer,
     readonly label: string,
+    /** Prompts are rendered through this chat template (and tokenised without added special tokens). */
+    readonly chat?: ChatTemplate,
   ) {
     if (tokenizer.vocabSize > model.config.vocabSize) {
       throw new IclitError(`the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${model.config.vocabSize}`);
     }
   }
 
-  /** Loads a model folder and the tokenizer in it; label defaults to the folder name. */
-  static async load(dir: string, opts: { dtype?: ComputeDType; label?: string } = {}): Promise<LlamaStudyBackend> {
+  /** Loads a model folder and the tokenizer in it (and its chat template with `chat`); label defaults to the folder name. */
+  static async load(dir: string, opts: { dtype?: ComputeDType; label?: string; chat?: boolean } = {}): Promise<LlamaStudyBackend> {
     if (!existsSync(join(dir, 'tokenizer.json'))) throw new IclitError(`${dir} has no tokenizer.json (the study tokenizes with the model folder's own tokenizer)`);
     const tokenizer = await Tokenizer.load(dir);
+    const chat = opts.chat ? ChatTemplate.load(dir) : undefined;
     const model = LlamaModel.load(dir, { dtype: opts.dtype });
-    return new LlamaStudyBackend(model, tokenizer, opts.label ?? basename(resolve(dir)));
+    return new LlamaStudyBackend(model, tokenizer, opts.label ?? basename(resolve(dir)), chat);
   }
 
   get numHiddenStates(): number {
@@ -190,7 +193,8 @@ export class LlamaStudyBackend implements StudyBackend {
   }
 
   encode(text: string): number[] {
-    return this.tokenizer.encode(text);
+    // A chat template writes BOS (and every other special token) itself, as transformers' apply_chat_template does.
+    return this.tokenizer.encode(text, { addSpecialTokens: !this.chat });
   }
 
   /** Base-model reads, also while tuned adapters are alive (they are switched off meanwhile). */

@@ -22,9 +22,9 @@ function commonPrefix(a: readonly number[], b: readonly number[]): number {
   return i;
 }
 
-/** The first token the model would emit for `word` after the prompt (the answer follows a space). */
-export function answerToken(backend: Pick<StudyBackend, 'encode'>, promptText: string, promptIds: number[], word: string): number {
-  const full = backend.encode(`${promptText} ${word}`);
+/** The first token the model would emit for `word` after the prompt (after `separator`, e.g. the template's space). */
+export function answerToken(backend: Pick<StudyBackend, 'encode'>, promptText: string, promptIds: number[], word: string, separator = ' '): number {
+  const full = backend.encode(`${promptText}${separator}${word}`);
   const at = commonPrefix(promptIds, full);
   if (at >= full.length) throw new IclitError(`cannot find the first token of label word '${word}' after the prompt`);
   return full[at];
@@ -85,7 +85,7 @@ function fractionCorrect(logits: number[][], gold: number[]): number {
 export function accuracyOf(backend: StudyBackend, tuned: TunedAdapters, n: number, e: Evaluation): NonNullable<RepeatRecord['accuracy']> {
   const tokens = (prompts: Prompt[]): { ids: number[][]; labels: number[][] } => {
     const ids = prompts.map((p) => backend.encode(p.text));
-    return { ids, labels: prompts.map((p, i) => e.labelWords.map((w) => answerToken(backend, p.text, ids[i], w))) };
+    return { ids, labels: prompts.map((p, i) => e.labelWords.map((w) => answerToken(backend, p.text, ids[i], w, e.answerSeparator))) };
   };
   const zs = tokens(e.anchor);
   const icl = tokens(e.icl);

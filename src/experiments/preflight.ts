@@ -9,7 +9,7 @@ import { repeatUnits, studyViews, type StudyMaterials, type Unit } from './units
 export type PromptKind = 'anchor' | 'ICL' | 'tuning' | 'evaluation';
 
 /** What measuring a prompt needs of a model: its tokenizer and its longest sequence. */
-export type PromptCodec = Pick<StudyBackend, 'encode' | 'maxPositions'>;
+export type PromptCodec = Pick<StudyBackend, 'encode' | 'maxPositions' | 'chat'>;
 
 /** `ids` when they fit the model; else an IclitError naming the prompt and the data rows it holds (file:line). */
 export function checkLength(m: StudyMaterials, codec: PromptCodec, unit: Unit, prompt: PromptKind, ids: number[]): number[] {
@@ -37,7 +37,7 @@ export interface PreflightPlan {
  * Pure draws and tokenization: cheap next to the run, and it runs before the results folder is created.
  */
 export function checkPromptLengths(plan: PreflightPlan, codec: PromptCodec): void {
-  const views = studyViews(plan.materials, plan.methods);
+  const views = studyViews(plan.materials, plan.methods, codec.chat);
   const drawn = plan.conditions.filter((c) => c.bin === undefined);
   for (let r = 0; r < plan.repeats && drawn.length > 0; r++) {
     for (const unit of repeatUnits(drawn, views, plan.seed, r, { all: plan.conditions, evalExamples: plan.evalExamples })) {

@@ -224,7 +224,7 @@ export function runPlan(plan: StudyPlan, backend: StudyBackend, sink: RecordSink
   };
   emit(-1);
   if (total === 0) return { computed: 0, skipped, records: 0 };
-  const views = studyViews(plan.materials, plan.methods);
+  const views = studyViews(plan.materials, plan.methods, backend.chat);
   const pool = plan.conditions.some((c) => c.bin !== undefined) ? candidatePool(views, plan.seed) : undefined;
   const chunks = new Map<number, number[]>();
   for (const r of todo.keys()) {

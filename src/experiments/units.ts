@@ -1,7 +1,8 @@
 // One repeat made concrete: its seeded draw (instruction, inference example, demonstrations) and each condition's prompts.
-import { deriveSeed, drawRepeat, pickPerBin, sampleWithoutReplacement, taskExamples, type BinPick, type DemoRef, type Prompt, type PromptPart, type TaskExamples } from '../data/index.js';
+import { chatPrompt, deriveSeed, drawRepeat, pickPerBin, sampleWithoutReplacement, taskExamples, type BinPick, type DemoRef, type Prompt, type PromptPart, type TaskExamples } from '../data/index.js';
 import type { Dataset } from '../data/types.js';
 import { cosine } from '../stats/index.js';
+import { answerSeparator, type ChatTemplate } from '../tokenizers/index.js';
 import { IclitError } from '../util/errors.js';
 import { seededRandom } from '../util/random.js';
 import type { TextEmbedder } from './backend.js';
@@ -24,6 +25,8 @@ export interface StudyMaterials {
 
 /** The materials seen through their tasks (built once per plan). */
 export interface StudyViews {
+  /** When set, every prompt is rendered through this chat template (reads end with its generation prompt). */
+  chat?: ChatTemplate;
   data: TaskExamples;
   demoData?: TaskExamples;
   instructions: readonly string[];
@@ -32,8 +35,9 @@ export interface StudyViews {
   methods: Methods;
 }
 
-export function studyViews(m: StudyMaterials, methods: Methods): StudyViews {
+export function studyViews(m: StudyMaterials, methods: Methods, chat?: ChatTemplate): StudyViews {
   return {
+    chat,
     data: taskExamples(m.data, templateChoice(methods, m.data.task)),
     demoData: m.demoData && taskExamples(m.demoData, templateChoice(methods, m.demoData.task)),
     instructions: m.instructions,
@@ -49,6 +53,8 @@ export interface Evaluation {
   icl: Prompt[];
   gold: number[];
   labelWords: readonly string[];
+  /** What stands between a prompt's end and the answer word (the template's, or the chat template's). */
+  answerSeparator: string;
 }
 
 /** One condition of one repeat, ready to tokenize. `empty`: nothing to compute (a similarity bin without candidates). */
@@ -154,7 +160,10 @@ export function repeatUnits(conditions: Condition[], v: StudyViews, runSeed: num
   const instruction = v.instructions[draw.instructionIndex];
   const inference = draw.inferenceIndex;
   const common = { instructionIndex: draw.instructionIndex, inferenceIndex: inference };
-  const anchor = data.anchor(instruction, inference);
+  // Reads end with the chat template's generation prompt; tuning texts end with the answer's end of turn.
+  const read = (p: Prompt): Prompt => (v.chat ? chatPrompt(v.chat, p, true) : p);
+  const tune = (p: Prompt): Prompt => (v.chat ? chatPrompt(v.chat, p, false) : p);
+  const anchor = read(data.anchor(instruction, inference));
 
   let bins: BinPick[] | undefined;
   let simsToInference: number[] | undefined;
@@ -190,8 +199,8 @@ export function repeatUnits(conditions: Condition[], v: StudyViews, runSeed: num
     const demos: DemoRef[] = demoIndices.map((index) => (c.labels === 'wrong' ? { index, label: wrongLabel(v, set, index, seed) } : { index }));
     extra.demoIndices = demoIndices.join(',');
     const promptOpts = { instructionPlacement: v.methods.instructionPlacement };
-    const icl = set === data ? data.icl(instruction, demos, inference, promptOpts) : crossTaskIcl(v, set, instruction, demos, inference);
-    const tuning = set.tuning(instruction, demos, { withInstruction: c.withInstruction });
+    const icl = read(set === data ? data.icl(instruction, demos, inference, promptOpts) : crossTaskIcl(v, set, instruction, demos, inference));
+    const tuning = set.tuning(instruction, demos, { withInstruction: c.withInstruction }).map(tune);
     const unit: Unit = { condition: c, repeat, seed, anchor, icl, tuning, empty: false, extra };
     if (c.measures.accuracy) {
       const labelWords = data.labelWords;
@@ -199,10 +208,11 @@ export function repeatUnits(conditions: Condition[], v: StudyViews, runSeed: num
       const exclude = new Set([inference, ...demoIndices]);
       const evalIdx = evaluationIndices(data.size, opts.evalExamples ?? 100, seed, exclude);
       unit.evaluation = {
-        anchor: evalIdx.map((i) => data.anchor(instruction, i)),
-        icl: evalIdx.map((i) => data.icl(instruction, demos, i, promptOpts)),
+        anchor: evalIdx.map((i) => read(data.anchor(instruction, i))),
+        icl: evalIdx.map((i) => read(data.icl(instruction, demos, i, promptOpts))),
         gold: evalIdx.map((i) => data.gold(i)!),
         labelWords,
+        answerSeparator: v.chat ? answerSeparator(v.chat) : data.answerSeparator,
       };
       extra.evalExamples = evalIdx.length;
     }

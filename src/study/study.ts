@@ -29,7 +29,7 @@ import {
 import { CheckpointWeights, readDecoderConfig } from '../io/index.js';
 import { SentenceEncoder, readSentenceModules, resolveHiddenStates } from '../models/index.js';
 import { EmbeddingCache, ResultsStore, buildManifest, sha256Hex, type JsonValue, type Manifest, type ManifestAction } from '../results/index.js';
-import { Tokenizer } from '../tokenizers/index.js';
+import { ChatTemplate, Tokenizer } from '../tokenizers/index.js';
 import { deviceInfo, nativeBf16, resolveDevice } from '../torch/index.js';
 import { IclitError, UsageError } from '../util/errors.js';
 import { checkInputDir } from '../util/fs.js';
@@ -81,7 +81,6 @@ function presetPhase(s: RunSettings): { preset: Preset; conditions: Condition[] 
   if (preset.needs.includes('demoData') && !s.demoData) throw new UsageError(`preset ${preset.name} needs --demo-data (EN→CS translation pairs)`);
   if (preset.needs.includes('encoder') && !s.encoder) throw new UsageError(`preset ${preset.name} needs --encoder (a sentence-transformers folder)`);
   if (preset.allLayers && s.layers !== 'all') throw new UsageError(`preset ${preset.name} measures every layer; drop --layers (or the config's layers)`);
-  if (s.methods.chatTemplate) throw new IclitError('--chat-template is not available in this build of iclit');
   checkMethods(s.methods);
   return { preset, conditions: resolveConditions(preset, { shots: s.shots, epochs: s.epochs, bins: s.bins }) };
 }
@@ -101,14 +100,16 @@ async function dataPhase(s: RunSettings, preset: Preset, conditions: Condition[]
 }
 
 /** Phase 3: a model folder inspected without loading its weights: its number of hidden states and its tokenizer. */
-async function inspectModel(dir: string): Promise<{ numHiddenStates: number; codec: PromptCodec }> {
+async function inspectModel(dir: string, chat: boolean): Promise<{ numHiddenStates: number; codec: PromptCodec }> {
   checkInputDir(dir, 'model folder');
   const config = readDecoderConfig(dir);
   CheckpointWeights.open(dir).close();
   if (!existsSync(resolve(dir, 'tokenizer.json'))) throw new IclitError(`${dir} has no tokenizer.json (the study tokenizes with the model folder's own tokenizer)`);
   const tokenizer = await Tokenizer.load(dir);
   if (tokenizer.vocabSize > config.vocabSize) throw new IclitError(`${dir}: the tokenizer has ${tokenizer.vocabSize} ids but config.json's vocab_size is ${config.vocabSize}`);
-  return { numHiddenStates: config.numLayers + 1, codec: { encode: (text) => tokenizer.encode(text), maxPositions: config.maxPositionEmbeddings } };
+  const template = chat ? ChatTemplate.load(dir) : undefined;
+  const codec: PromptCodec = { encode: (text) => tokenizer.encode(text, { addSpecialTokens: !template }), maxPositions: config.maxPositionEmbeddings, chat: template };
+  return { numHiddenStates: config.numLayers + 1, codec };
 }
 
 /** Phase 5: the part of the settings that decides the records (hashed); paths are fingerprinted apart. */
@@ -139,7 +140,7 @@ export async function openStudy(s: RunSettings, out: string, opts: OpenOptions =
   // 3. models
   const labels = modelLabels(s.models);
   for (const dir of s.models) {
-    const m = await inspectModel(dir);
+    const m = await inspectModel(dir, s.methods.chatTemplate);
     resolveHiddenStates(s.layers, m.numHiddenStates);
     checkPromptLengths({ conditions, repeats: s.repeats, seed: s.seed, materials: { data, demoData, instructions }, methods: s.methods, evalExamples: s.evalExamples }, m.codec);
   }
@@ -209,7 +210,7 @@ export async function openStudy(s: RunSettings, out: string, opts: OpenOptions =
       }
       const full: StudyPlan = { ...plan, materials: { data, demoData, instructions, embedder, similarityCandidates: s.candidates } };
       for (const [i, m] of models.entries()) {
-        const backend = await LlamaStudyBackend.load(m.dir, { dtype, label: m.label });
+        const backend = await LlamaStudyBackend.load(m.dir, { dtype, label: m.label, chat: s.methods.chatTemplate });
         try {
           // 8. run
           const sink = store.sink({

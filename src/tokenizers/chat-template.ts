@@ -172,18 +172,21 @@ export function chatPrompts(template: ChatTemplate, p: ChatStudyPieces): ChatPro
   return { anchor, icl, tuning };
 }
 
-interface Piece {
+/** One of the study's pieces inside a message: its kind, index and exact text. */
+export interface ChatPiece {
   kind: ChatSpanKind;
   index: number;
   value: string;
 }
-interface PieceMessage {
+/** A message made of the study's pieces and literal strings between them. */
+export interface ChatPieceMessage {
   role: ChatMessage['role'];
-  /** Pieces of the study and literal strings between them. */
-  content: (Piece | string)[];
+  content: (ChatPiece | string)[];
 }
+type Piece = ChatPiece;
+type PieceMessage = ChatPieceMessage;
 
-function piece(kind: ChatSpanKind, index: number, value: string): Piece {
+export function piece(kind: ChatSpanKind, index: number, value: string): Piece {
   if (typeof value !== 'string' || value === '') throw new IclitError(`chat prompt: the ${kind}${kind === 'demonstration' || kind === 'answer' ? ` ${index}` : ''} is empty`);
   return { kind, index, value };
 }
@@ -197,7 +200,7 @@ const MARK = /\uE000(\d+)\uE001/g;
  * off the marked rendering. The real text must equal the marked one with the markers replaced by the pieces: a
  * template that drops, repeats or rewrites message content is refused rather than given wrong spans.
  */
-function renderPieces(t: ChatTemplate, messages: PieceMessage[], addGenerationPrompt: boolean): ChatText {
+export function renderPieces(t: ChatTemplate, messages: PieceMessage[], addGenerationPrompt: boolean): ChatText {
   const pieces: Piece[] = [];
   const real: ChatMessage[] = [];
   const marked: ChatMessage[] = [];
@@ -238,6 +241,18 @@ function renderPieces(t: ChatTemplate, messages: PieceMessage[], addGenerationPr
     throw new IclitError(`${t.source}: the chat template rewrites message content (e.g. trims it); the study's pieces must come out verbatim`);
   }
   return { text, spans };
+}
+
+/**
+ * What the template puts between the end of a generation prompt and the assistant's answer (LLaMA-2: ' ', ChatML:
+ * ''), read off a rendering with and one without the answer: where the first token of an answer word is scored.
+ */
+export function answerSeparator(t: ChatTemplate): string {
+  const user: ChatMessage = { role: 'user', content: 'u' };
+  const prompt = t.render([user], { addGenerationPrompt: true });
+  const answered = t.render([user, { role: 'assistant', content: '\uE002' }], { addGenerationPrompt: false });
+  const at = answered.indexOf('\uE002');
+  return answered.startsWith(prompt) && at >= prompt.length ? answered.slice(prompt.length, at) : ' ';
 }
 
 function readConfig(path: string): Record<string, unknown> {
