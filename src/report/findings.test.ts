@@ -73,13 +73,28 @@ test('without states: update similarity still summarised, state measures null, t
   for (const m of ['centred', 'massiveOut', 'null'] as const) assert.deepEqual([f.robust[m].status, f.robust[m].note], ['not run', 'no stored hidden states']);
 });
 
-test('Holm: every test of a run is one family; pHolm equals holmAdjust over all of them and nTests counts them', () => {
+test('Holm within families: the findings\' tests, each robustness measure\'s re-tests, the other table tests; nTests counts them all once', () => {
   const run = summarize([fullRun(6)]).runs[0];
-  const tests = testsOf(run).filter((t) => t.pValue !== null);
-  assert.equal(run.multipleTesting.nTests, tests.length);
-  assert.ok(tests.length > 60, `${tests.length} tests`);
-  const adjusted = holmAdjust(tests.map((t) => t.pValue));
-  tests.forEach((t, k) => assert.equal(t.pHolm, adjusted[k], t.id));
+  const ran = (ts: TestSummary[]) => [...new Set(ts)].filter((t) => t.pValue !== null);
+  const seen = new Set<TestSummary>();
+  const fam = (ts: TestSummary[]) => {
+    const fresh = ran(ts).filter((t) => !seen.has(t));
+    fresh.forEach((t) => seen.add(t));
+    return fresh;
+  };
+  const findingsFam = fam(run.findings.flatMap((f) => f.tests));
+  const robustFams = (['update', 'centred', 'massiveOut', 'null'] as const).map((m) => [m, fam(run.findings.flatMap((f) => f.robust[m].tests))] as const);
+  const tableFam = fam(testsOf(run));
+  for (const family of [findingsFam, ...robustFams.map(([, f]) => f), tableFam]) {
+    const adjusted = holmAdjust(family.map((t) => t.pValue));
+    family.forEach((t, k) => assert.equal(t.pHolm, adjusted[k], t.id));
+  }
+  const mt = run.multipleTesting;
+  assert.equal(mt.families.findings, findingsFam.length);
+  for (const [m, f] of robustFams) assert.equal(mt.families.robustness[m], f.length, m);
+  assert.equal(mt.families.tables, tableFam.length);
+  assert.equal(mt.nTests, ran(testsOf(run)).length, 'every test of the run counted once');
+  assert.ok(findingsFam.length >= 10 && tableFam.length > 20, `${findingsFam.length} / ${tableFam.length}`);
   for (const t of testsOf(run).filter((x) => x.pValue === null)) assert.equal(t.pHolm, null);
 });
 

@@ -16,7 +16,7 @@ import {
   pairedDifferences,
   valueAt,
 } from './groups.js';
-import { nullAt, pairAt, updateAt } from './measures.js';
+import { ROBUST_MEASURES, nullAt, pairAt, updateAt } from './measures.js';
 import type {
   AccuracySummary,
   ConditionSummary,
@@ -25,6 +25,7 @@ import type {
   PairDists,
   ReportRun,
   RobustDists,
+  RobustMeasure,
   RunSummary,
   StatesSummary,
   Summary,
@@ -48,13 +49,23 @@ export function summarizeRun(run: ReadonlyRunLike, opts: SummarizeOptions = {}):
   const byExperiment = groupBy(run.records, (r) => r.experiment);
   const experiments = orderExperiments(byExperiment.keys()).map((e) => summarizeExperiment(e, byExperiment.get(e) ?? [], rob));
   const findings = findingsOf(run.records, experiments, rob);
-  const tests: TestSummary[] = [];
+  // Families for Holm, each test in the first it belongs to: the findings' own tests (the confirmatory family),
+  // then each robustness measure's re-tests of those claims, then the remaining tests of the per-preset tables.
+  const assigned = new Set<TestSummary>();
+  const family = (tests: TestSummary[]): number => {
+    const fresh = [...new Set(tests)].filter((t) => !assigned.has(t));
+    fresh.forEach((t) => assigned.add(t));
+    return applyHolm(fresh);
+  };
+  const nFindings = family(findings.flatMap((f) => f.tests));
+  const robustness = Object.fromEntries(ROBUST_MEASURES.map((m) => [m, family(findings.flatMap((f) => f.robust[m].tests))])) as Record<RobustMeasure, number>;
+  const tableTests: TestSummary[] = [];
   for (const e of experiments) {
-    tests.push(...e.tests, ...(e.accuracy?.tests ?? []));
-    for (const c of e.conditions) tests.push(...c.tests);
+    tableTests.push(...e.tests, ...(e.accuracy?.tests ?? []));
+    for (const c of e.conditions) tableTests.push(...c.tests);
   }
-  for (const f of findings) tests.push(...f.tests, ...Object.values(f.robust).flatMap((c) => c.tests));
-  const nTests = applyHolm(tests);
+  const nTables = family(tableTests);
+  const nTests = nFindings + Object.values(robustness).reduce((a, b) => a + b, 0) + nTables;
   decideFindings(findings);
   return {
     label: run.label,
@@ -63,7 +74,7 @@ export function summarizeRun(run: ReadonlyRunLike, opts: SummarizeOptions = {}):
     models: [...new Set(run.records.map((r) => r.model))].sort(),
     findings,
     experiments,
-    multipleTesting: { method: 'holm', nTests, alpha: ALPHA },
+    multipleTesting: { method: 'holm', nTests, alpha: ALPHA, families: { findings: nFindings, robustness, tables: nTables } },
   };
 }
 

@@ -107,7 +107,9 @@ export const FINDINGS_LEGEND =
 
 /** The multiple-testing sentence of one run. */
 export function testingLine(run: RunSummary): string {
-  return `${run.label}: ${run.multipleTesting.nTests} tests were run; p (Holm) adjusts each over all ${run.multipleTesting.nTests} (Holm's step-down method), and a verdict is "supported" when every test behind it has Holm p < ${run.multipleTesting.alpha}.`;
+  const m = run.multipleTesting;
+  const rob = ROBUST_MEASURES.map((k) => `${MEASURE_LABEL[k]} ${m.families.robustness[k]}`).join(', ');
+  return `${run.label}: ${m.nTests} tests were run. p (Holm) adjusts within families (Holm's step-down method): the ${m.families.findings} tests behind the findings are one family; each robustness measure's re-tests of them are another (${rob}); the other ${m.families.tables} tests in the per-preset tables are a last, exploratory family. A verdict is "supported" when every test behind it has Holm p < ${m.alpha}.`;
 }
 
 function perRun(summary: Summary, experiment: string, each: (run: RunSummary, multi: string[]) => string[][], width: number): string[][] {

@@ -72,7 +72,7 @@ export interface TestSummary {
   n: number;
   statistic: number | null;
   pValue: number | null;
-  /** Holm-adjusted p over every test of the run (see RunSummary.multipleTesting); null when the test did not run. */
+  /** Holm-adjusted p within the test's family (see RunSummary.multipleTesting); null when the test did not run. */
   pHolm: number | null;
   method: string | null;
   /** Matched-pairs rank-biserial r (Wilcoxon) or mean within-row Spearman ρ (Page); null when not run. */
@@ -183,8 +183,12 @@ export interface RunSummary {
   /** The paper's claims the run's presets can test, in the paper's order. */
   findings: Finding[];
   experiments: ExperimentSummary[];
-  /** Every test of this run is one family: Holm over all `nTests` of them (tests that could not run do not count). */
-  multipleTesting: { method: 'holm'; nTests: number; alpha: number };
+  /**
+   * Holm within families (tests that could not run do not count): the findings' tests (confirmatory), each
+   * robustness measure's re-tests of the findings, and the remaining per-preset table tests (exploratory).
+   * `nTests` is the sum.
+   */
+  multipleTesting: { method: 'holm'; nTests: number; alpha: number; families: { findings: number; robustness: Record<RobustMeasure, number>; tables: number } };
 }
 
 /** summary.json */
