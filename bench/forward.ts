@@ -4,7 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tinyConfig, writeRandomCheckpoint } from '../src/io/index.js';
 import { LlamaModel } from '../src/models/index.js';
-import { noGrad, randn, setNumThreads, tidy } from '../src/torch/index.js';
+import { tidyNoGrad, randn, setNumThreads, tidy } from '../src/torch/index.js';
 import { PY_LLAMA_COMMON, PY_LOAD_SAFETENSORS, runPython } from './pytorch.js';
 import type { BenchResult } from './types.js';
 
@@ -98,7 +98,7 @@ export async function benchForward(): Promise<BenchResult[]> {
     const model = LlamaModel.load(dir, { dtype });
     for (const T of LENGTHS) {
       const ids = Array.from({ length: T }, (_, i) => (i * 7919) % SMOLLM2_135M.vocabSize);
-      const run = () => noGrad(() => tidy(() => void model.forward([ids], { hiddenStates: [-1], positions: 'last' })));
+      const run = () => tidyNoGrad(() => void model.forward([ids], { hiddenStates: [-1], positions: 'last' }));
       run();
       const t0 = performance.now();
       for (let i = 0; i < ITERS[T]; i++) run();

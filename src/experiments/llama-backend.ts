@@ -4,7 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import { LlamaModel, type ComputeDType } from '../models/index.js';
 import { applyLora, removeLora } from '../lora/index.js';
 import { trainLora } from '../train/index.js';
-import { crossEntropy, noGrad, tensor, tidy, type Tensor } from '../torch/index.js';
+import { crossEntropy, tidyNoGrad, tensor, tidy, type Tensor } from '../torch/index.js';
 import { Tokenizer } from '../tokenizers/index.js';
 import { IclitError } from '../util/errors.js';
 import type { StudyBackend, TuneRequest, TuneResult } from './backend.js';
@@ -39,8 +39,7 @@ function pick(logits: Tensor, tokens: number[][]): number[][] {
 
 /** Per-token next-token cross-entropy of every sequence in one batch (length of each = its ids − 1). */
 function batchTokenLosses(model: LlamaModel, texts: number[][]): number[][] {
-  return noGrad(() =>
-    tidy(() => {
+  return tidyNoGrad(() => {
       const { logits } = model.forward(texts, { logits: true, logitsPositions: 'all' }); // [B, T, V]
       const [B, T, V] = logits!.shape;
       if (T < 2) throw new IclitError('per-token loss needs texts of at least 2 tokens');
@@ -48,8 +47,7 @@ function batchTokenLosses(model: LlamaModel, texts: number[][]): number[][] {
       for (const ids of texts) for (let t = 0; t < T - 1; t++) targets.push(t + 1 < ids.length ? ids[t + 1] : -100);
       const ce = crossEntropy(logits!.slice(1, 0, T - 1).reshape([B * (T - 1), V]), tensor(targets, [B * (T - 1)], 'int64'), 'none').toArray(); // [B·(T-1)]
       return texts.map((ids, b) => ce.slice(b * (T - 1), b * (T - 1) + ids.length - 1));
-    }),
-  );
+    });
 }
 
 export class LlamaStudyBackend implements StudyBackend {
@@ -86,25 +84,21 @@ export class LlamaStudyBackend implements StudyBackend {
   }
 
   #read(batch: number[][], layers: number[]): Float32Array[][] {
-    return noGrad(() =>
-      tidy(() => {
+    return tidyNoGrad(() => {
         const { hidden } = this.model.forward(batch, { hiddenStates: layers });
         const perLayer = layers.map((l) => rows(hidden.get(l)!)); // [layer][b]
         return batch.map((_, b) => layers.map((_, i) => perLayer[i][b]));
-      }),
-    );
+      });
   }
 
   lastLogits(prompts: number[][], tokens: number[][]): number[][] {
     const out: number[][] = [];
     chunks(prompts.map((p, i) => [p, tokens[i]] as const), READ_BATCH).forEach((batch) => {
       out.push(
-        ...noGrad(() =>
-          tidy(() => {
+        ...tidyNoGrad(() => {
             const { logits } = this.model.forward(batch.map((b) => b[0]), { logits: true }); // [B, V]
             return pick(logits!, batch.map((b) => b[1]));
           }),
-        ),
       );
     });
     return out;
@@ -138,7 +132,7 @@ export class LlamaStudyBackend implements StudyBackend {
       if (req.hiddenPrompts) out.hidden = this.#read(req.hiddenPrompts, req.layers);
       if (req.logitPrompts) {
         const prompts = req.logitPrompts;
-        out.logits = noGrad(() => tidy(() => pick(this.model.forward(prompts, { logits: true }).logits!, req.logitTokens!)));
+        out.logits = tidyNoGrad(() => pick(this.model.forward(prompts, { logits: true }).logits!, req.logitTokens!));
       }
       if (req.lossTexts) {
         const per = req.lossTexts[0].length;

@@ -61,10 +61,12 @@ export class CheckpointWeights {
   }
 
   /**
-   * The weight `name` checked against `shape` and converted to `dtype` (a zero-copy view when the stored dtype
-   * already matches). The caller owns the returned tensor.
+   * The weight `name` checked against `shape` and converted to `dtype` on `device`. On the CPU it is a zero-copy
+   * view of the mapped file when the stored dtype already matches; on a GPU the stored bytes are copied from the
+   * mapping straight to the device and converted there, so no converted copy is ever made on the host. The caller
+   * owns the returned tensor.
    */
-  get(name: string, shape: readonly number[], dtype: DType): Tensor {
+  get(name: string, shape: readonly number[], dtype: DType, device = 'cpu'): Tensor {
     const file = this.#where.get(name);
     if (!file) throw new IclitError(`the checkpoint in ${this.dir} has no weight '${name}'`);
     const f = this.#files.get(file)!;
@@ -73,8 +75,8 @@ export class CheckpointWeights {
       throw new IclitError(`weight '${name}' in ${file} has shape [${info.shape.join(', ')}], the config implies [${shape.join(', ')}]`);
     }
     const view = f.tensor(name);
-    if (view.dtype === dtype) return view;
-    const converted = view.as(dtype);
+    if (device === 'cpu' && view.dtype === dtype) return view;
+    const converted = device === 'cpu' ? view.to(dtype) : view.toDeviceAs(device, dtype);
     view.dispose();
     return converted;
   }

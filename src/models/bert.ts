@@ -77,7 +77,7 @@ export function selfAttention(x: Tensor, w: SelfAttentionWeights, c: EncoderConf
     const k = w.key.forward(x).reshape([B, T, H, D]).transpose(1, 2); // [B, H, T, D]
     const v = w.value.forward(x).reshape([B, T, H, D]).transpose(1, 2); // [B, H, T, D]
     const scores = q.matmul(k.transpose(2, 3)).mul(1 / Math.sqrt(D)).add(mask); // [B, H, T, T]
-    const probs = scores.as('float32').softmax(-1).as(x.dtype); // [B, H, T, T]
+    const probs = scores.to('float32').softmax(-1).to(x.dtype); // [B, H, T, T]
     const context = probs.matmul(v).transpose(1, 2).reshape([B, T, C]); // [B, T, C]
     const out = w.output.forward(context).add(x); // [B, T, C]
     return layerNorm(out, [C], w.outputNorm.weight, w.outputNorm.bias, c.layerNormEps); // [B, T, C]
@@ -250,14 +250,14 @@ export class BertModel {
     return tidy(() => {
       const { ids, mask, types } = this.batchTensors(batch);
       const hidden = new Map<number, Tensor>();
-      let x = bertEmbeddings(ids, types, this.#embeddings, c.layerNormEps).as(this.dtype); // [B, T, C]
-      if (wanted.has(0)) hidden.set(0, x.as('float32'));
+      let x = bertEmbeddings(ids, types, this.#embeddings, c.layerNormEps).to(this.dtype); // [B, T, C]
+      if (wanted.has(0)) hidden.set(0, x.to('float32'));
       const additive = paddingMask(mask, this.dtype); // [B, 1, 1, T]
       for (let i = 0; i < n; i++) {
         x = encoderLayer(x, this.#layerWeights(i), c, additive); // [B, T, C]
-        if (wanted.has(i + 1)) hidden.set(i + 1, x.as('float32'));
+        if (wanted.has(i + 1)) hidden.set(i + 1, x.to('float32'));
       }
-      return { hidden, lastHiddenState: x.as('float32'), mask };
+      return { hidden, lastHiddenState: x.to('float32'), mask };
     });
   }
 

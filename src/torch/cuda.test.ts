@@ -17,7 +17,7 @@ test('CUDA: matmul agrees with the CPU, gradients of a CUDA leaf are exact, bflo
     leaf.square().sum().backward();
     assert.equal(leaf.grad!.device, 'cuda:0');
     assertClose(leaf.grad!.toFloat32Array(), a.mul(2).toFloat32Array(), 0, 0, 'gradient of sum(x²)');
-    const s = randn([64, 64]).toDevice('cuda').as('bfloat16').softmax(-1).sum().item();
+    const s = randn([64, 64]).toDevice('cuda').to('bfloat16').softmax(-1).sum().item();
     assert.ok(Math.abs(s - 64) < 0.5, `bf16 softmax rows sum to 1 (total ${s})`);
   });
 });

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { LlamaModel } from '../../models/index.js';
 import { loadAdapter } from '../../lora/index.js';
 import { writeSafetensors, tensorBytes, type TensorBytes } from '../../io/index.js';
-import { noGrad, tidy } from '../../torch/index.js';
+import { tidyNoGrad } from '../../torch/index.js';
 import { oneOf, required, str, type Command } from '../args.js';
 import { applyThreads, computeDtype, modelFlags, parseLayers, readTokens, tokenFlags } from '../common.js';
 
@@ -32,15 +32,13 @@ export const activations: Command = {
     if (adapter) loadAdapter(adapter, model);
     const layers = parseLayers(str(flags, 'layers'), model.numHiddenStates);
     const tensors = new Map<string, TensorBytes>();
-    noGrad(() =>
-      tidy(() => {
+    tidyNoGrad(() => {
         const { hidden } = model.forward([ids], { hiddenStates: layers, positions });
         for (const i of layers) {
           const h = hidden.get(i)!.select(0, 0); // [T, C] or [C]
           tensors.set(`hidden.${i}`, tensorBytes(positions === 'all' ? h : h.unsqueeze(0))); // [positions, C]
         }
-      }),
-    );
+      });
     tensors.set('input_ids', { dtype: 'int64', shape: [ids.length], data: BigInt64Array.from(ids.map(BigInt)) });
     mkdirSync(dirname(out), { recursive: true });
     writeSafetensors(out, tensors, { model: modelDir, ...(adapter ? { adapter } : {}), dtype, positions, layers: layers.join(',') });
