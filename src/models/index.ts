@@ -4,3 +4,4 @@ export * from './linear.js';
 export * from './hooks.js';
 export * from './bert.js';
 export * from './sentence-encoder.js';
+export * from './study-memory.js';

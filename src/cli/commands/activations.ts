@@ -6,14 +6,15 @@ import { loadAdapter } from '../../lora/index.js';
 import { writeSafetensors, tensorBytes, type TensorBytes } from '../../io/index.js';
 import { tidyNoGrad } from '../../torch/index.js';
 import { oneOf, required, str, type Command } from '../args.js';
-import { applyThreads, computeDtype, modelFlags, parseLayers, readTokens, tokenFlags } from '../common.js';
+import { applyThreads, computeDtype, deviceFlags, deviceOf, modelFlags, parseLayers, readTokens, tokenFlags } from '../common.js';
 
 export const activations: Command = {
   name: 'activations',
   summary: 'capture hidden states (HF output_hidden_states convention) of a model for one input',
-  usage: 'activations --model DIR (--text STR | --ids 1,2,3) [--layers all|0,3,-1] [--positions last|all] [--adapter DIR] [--dtype float32|bfloat16] --out FILE.safetensors',
+  usage: 'activations --model DIR (--text STR | --ids 1,2,3) [--layers all|0,3,-1] [--positions last|all] [--adapter DIR] [--dtype float32|bfloat16] [--device cpu|cuda|cuda:N|auto] --out FILE.safetensors',
   flags: {
     ...modelFlags,
+    ...deviceFlags,
     ...tokenFlags,
     layers: { type: 'string', value: 'all|0,3,-1', description: 'hidden-state indices: 0 = embeddings, -1 = after the final norm', default: 'all' },
     positions: { type: 'string', value: 'last|all', description: 'last input token only, or every position', default: 'last' },
@@ -26,8 +27,9 @@ export const activations: Command = {
     const positions = oneOf(flags, 'positions', ['last', 'all'] as const) ?? 'last';
     const dtype = computeDtype(flags);
     applyThreads(flags);
+    const device = deviceOf(flags);
     const { ids } = await readTokens(flags, modelDir);
-    const model = LlamaModel.load(modelDir, { dtype });
+    const model = LlamaModel.load(modelDir, { dtype, device });
     const adapter = str(flags, 'adapter');
     if (adapter) loadAdapter(adapter, model);
     const layers = parseLayers(str(flags, 'layers'), model.numHiddenStates);

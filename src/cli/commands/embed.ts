@@ -5,7 +5,7 @@ import { SentenceEncoder, type IdsInput } from '../../models/index.js';
 import { writeSafetensors } from '../../io/index.js';
 import { IclitError, UsageError } from '../../util/errors.js';
 import { num, required, str, type Command } from '../args.js';
-import { applyThreads } from '../common.js';
+import { applyThreads, deviceFlags, deviceOf } from '../common.js';
 
 /** Reads `{"input_ids": [[…]], "attention_mask": [[…]]}` (attention_mask optional). */
 function readIdsJson(path: string): IdsInput {
@@ -31,7 +31,7 @@ function readTextFile(path: string): string[] {
 export const embed: Command = {
   name: 'embed',
   summary: 'sentence embeddings from a sentence-transformers BERT folder (mean/CLS/max pooling, normalised as its modules say)',
-  usage: 'embed --encoder DIR (--text STR … | --file FILE.txt | --ids-json FILE) [--out FILE.safetensors | --json] [--batch-size N]',
+  usage: 'embed --encoder DIR (--text STR … | --file FILE.txt | --ids-json FILE) [--out FILE.safetensors | --json] [--batch-size N] [--device cpu|cuda|cuda:N|auto]',
   flags: {
     encoder: { type: 'string', value: 'DIR', description: 'sentence-transformers folder (modules.json, 1_Pooling/, config.json, model.safetensors)' },
     tokenizer: { type: 'string', value: 'DIR', description: 'tokenizer folder (default: the encoder folder)' },
@@ -42,6 +42,7 @@ export const embed: Command = {
     json: { type: 'boolean', description: 'print {"dimension", "embeddings": [[…]]} as JSON on stdout (the default without --out)' },
     'batch-size': { type: 'string', value: 'N', description: 'sequences per forward pass', default: '32' },
     threads: { type: 'string', value: 'N', description: 'CPU threads for libtorch (default: all cores)' },
+    ...deviceFlags,
   },
   async run(flags) {
     const dir = required(flags, 'encoder');
@@ -54,8 +55,9 @@ export const embed: Command = {
     if (out !== undefined && flags.json === true) throw new UsageError('give either --out or --json, not both');
     const batchSize = num(flags, 'batch-size', { integer: true, min: 1 }) ?? 32;
     applyThreads(flags);
+    const device = deviceOf(flags);
     const input: string[] | IdsInput = idsJson !== undefined ? readIdsJson(idsJson) : (texts ?? readTextFile(file!));
-    const encoder = await SentenceEncoder.load(dir, { batchSize, tokenizerDir: str(flags, 'tokenizer') });
+    const encoder = await SentenceEncoder.load(dir, { batchSize, tokenizerDir: str(flags, 'tokenizer'), device });
     try {
       const vectors = encoder.embed(input);
       const n = vectors.length;
