@@ -1,10 +1,10 @@
 // Forward-pass throughput on a SmolLM2-135M-shaped random checkpoint, float32 and bfloat16, against plain PyTorch.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tinyConfig, writeRandomCheckpoint } from '../src/io/index.js';
 import { LlamaModel } from '../src/models/index.js';
-import { tidyNoGrad, randn, setNumThreads, tidy } from '../src/torch/index.js';
+import { getNumThreads, tidyNoGrad, randn, tidy } from '../src/torch/index.js';
 import { PY_LLAMA_COMMON, PY_LOAD_SAFETENSORS, runPython } from './pytorch.js';
 import type { BenchResult } from './types.js';
 
@@ -60,10 +60,9 @@ with torch.no_grad():
 print(json.dumps(out))
 `;
 
-/** Uses every core and writes the random 135M checkpoint the model benchmarks share; returns its folder and the thread count. */
+/** Writes the random 135M checkpoint the model benchmarks share; returns its folder and the thread count (iclit's policy: every core). */
 export function prepareSmolLM2(prefix: string): { dir: string; threads: number } {
-  const threads = availableParallelism();
-  setNumThreads(threads);
+  const threads = getNumThreads();
   const dir = mkdtempSync(join(tmpdir(), `iclit-bench-${prefix}-`));
   process.stderr.write('bench: writing a random SmolLM2-135M-shaped checkpoint…\n');
   writeRandomCheckpoint(dir, SMOLLM2_135M, { seed: 1 });

@@ -163,3 +163,17 @@ export function releaseCachedMemory(): number {
 export function resetPeakMemory(): void {
   binding().resetPeak();
 }
+
+/**
+ * Runs `fn` under libtorch's op profiler and writes a chrome trace of every op (forward and backward) to `file`
+ * (libtorch 1.x; bench/profile.ts turns it into a table).
+ */
+export function profileOps<T>(file: string, fn: () => T): T {
+  const b = binding();
+  b.profileStart(file);
+  try {
+    return fn();
+  } finally {
+    b.profileStop();
+  }
+}
