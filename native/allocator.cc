@@ -2,6 +2,7 @@
 #include "binding.h"
 
 #include <c10/core/CPUAllocator.h>
+#include <torch/version.h>
 #include <malloc.h>
 #include <sys/mman.h>
 #include <unistd.h>
