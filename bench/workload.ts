@@ -35,9 +35,10 @@ function sst2(path: string): { text: string; label: number }[] {
  * `n` repeats drawn as the study draws them (instruction from the paper's pool, demonstration from SST-2 train,
  * inference example from SST-2 dev), in the study's template: anchor = I + B, ICL = I + A + "\n\n" + B, tuning = I + A
  * with I = instruction + "\n", A = "Review: …\nSentiment: label", B = "Review: …\nSentiment:". Without ../shared the
- * lengths are drawn to match SST-2's (uniform ids, vocabulary `vocab`).
+ * lengths are drawn to match SST-2's (uniform ids, vocabulary `vocab`). With ../shared, the SST-2 train file may be
+ * absent: demonstrations then come from dev too (a different example than the inference one).
  */
-export async function convergenceWorkload(n: number, vocab: number, seed = 0): Promise<Workload> {
+export async function convergenceWorkload(n: number, vocab: number, seed = 0, tokenizer: 'smollm2-135m-instruct' | 'llama2' = 'smollm2-135m-instruct'): Promise<Workload> {
   const rng = seededRandom(seed);
   const pick = <T>(xs: T[]): T => xs[Math.floor(rng() * xs.length)];
   const root = sharedDir();
@@ -45,12 +46,12 @@ export async function convergenceWorkload(n: number, vocab: number, seed = 0): P
     dev: join(root, 'data/sst2/dev.tsv'),
     train: join(root, 'data/sst2/train.tsv'),
     instructions: join(root, 'data/paper-instructions/sentiment.txt'),
-    tokenizer: join(root, 'data/tokenizers/smollm2-135m-instruct'),
+    tokenizer: join(root, 'data/tokenizers', tokenizer),
   };
-  if (Object.values(files).every((f) => existsSync(f))) {
+  if ([files.dev, files.instructions, files.tokenizer].every((f) => existsSync(f))) {
     const tok = await Tokenizer.load(files.tokenizer);
     const dev = sst2(files.dev);
-    const train = sst2(files.train);
+    const train = existsSync(files.train) ? sst2(files.train) : dev;
     const pool = readFileSync(files.instructions, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
     const repeats = Array.from({ length: n }, () => {
       const I = `${pick(pool)}\n`;
@@ -60,7 +61,7 @@ export async function convergenceWorkload(n: number, vocab: number, seed = 0): P
       const B = `Review: ${inf.text}\nSentiment:`;
       return { anchor: tok.encode(I + B), icl: tok.encode(`${I}${A}\n\n${B}`), tuning: tok.encode(I + A) };
     });
-    return { repeats, source: 'SST-2 (paper instructions, SmolLM2 tokenizer)' };
+    return { repeats, source: `SST-2 (paper instructions, ${tokenizer} tokenizer)` };
   }
   // SST-2 sentences run 2–60 tokens (mean ~25); the instruction and template add ~20.
   const len = (mean: number, spread: number) => Math.max(8, Math.round(mean + spread * (rng() + rng() + rng() - 1.5) * 2));
