@@ -88,8 +88,8 @@ function repoRoot(): string {
 /*
  * libtorch parallelises elementwise ops and reductions over OpenMP threads; Debian's libtorch runs float32 GEMMs in
  * OpenBLAS, which keeps a pthread pool of its own. With OpenMP's default (active) wait policy, its threads spin after
- * every parallel region and fight OpenBLAS's threads for the cores: on 2 cores a float32 forward ran 8× slower than
- * with OMP_WAIT_POLICY=PASSIVE. Both libraries read their environment once, when they are loaded, so the policy is
+ * every parallel region and fight OpenBLAS's threads for the cores: on 2 cores a float32 forward ran 10× slower and a
+ * LoRA step 13× slower than with OMP_WAIT_POLICY=PASSIVE. Both libraries read their environment once, when they are loaded, so the policy is
  * set here, before the binding is required: every entry point (CLI, library import, tests, benchmarks) gets it.
  * A setting the user made in the environment is kept as it is.
  */
@@ -119,8 +119,10 @@ export function noteIntraOpThreads(n: number, by: string): void {
 function applyThreadPolicy(): void {
   const cores = availableParallelism();
   choose('OMP_WAIT_POLICY', 'PASSIVE');
-  // One BLAS thread: GEMMs then run in the calling thread, between OpenMP regions, and never compete with them.
-  choose('OPENBLAS_NUM_THREADS', '1');
+  // OpenBLAS runs the GEMMs on every core while OpenMP's threads sleep, and OpenMP the elementwise ops while
+  // OpenBLAS's sleep: the two pools take turns. One BLAS thread measured no better under load and up to 1.4× slower
+  // (forward float32, T=64) when the cores were free (BENCHMARKS.md, thread policies).
+  choose('OPENBLAS_NUM_THREADS', String(cores));
   const omp = process.env.OMP_NUM_THREADS;
   if (omp !== undefined && omp !== '') chosen.set('intra-op', { name: 'intra-op', value: omp, by: 'environment (OMP_NUM_THREADS)' });
   else chosen.set('intra-op', { name: 'intra-op', value: String(cores), by: 'iclit (= cores)' });
