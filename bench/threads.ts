@@ -18,7 +18,8 @@ const cores = String(availableParallelism());
 /** The environments compared; iclit's default is the first (an empty override: what native.ts sets). */
 export const POLICIES: { name: string; env: Record<string, string> }[] = [
   { name: 'iclit default', env: {} },
-  { name: 'OpenMP active (libgomp default)', env: { OMP_WAIT_POLICY: 'ACTIVE', OPENBLAS_NUM_THREADS: cores } },
+  { name: 'OpenMP active (libgomp default)', env: { OMP_WAIT_POLICY: 'ACTIVE', OPENBLAS_NUM_THREADS: cores, OPENBLAS_THREAD_TIMEOUT: '28' } },
+  { name: `passive, OpenBLAS ${cores} threads spinning (OpenBLAS default timeout)`, env: { OMP_WAIT_POLICY: 'PASSIVE', OPENBLAS_NUM_THREADS: cores, OPENBLAS_THREAD_TIMEOUT: '28' } },
   { name: 'passive, OpenBLAS 1 thread', env: { OMP_WAIT_POLICY: 'PASSIVE', OPENBLAS_NUM_THREADS: '1' } },
 ];
 
@@ -78,7 +79,7 @@ export async function benchThreads(): Promise<BenchResult[]> {
   const self = fileURLToPath(import.meta.url);
   const ours = new Map<string, { forward64: number[]; loraStep: number[]; setup: string }>();
   const py: number[] = [];
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(OMP_WAIT_POLICY|OPENBLAS_NUM_THREADS|OMP_NUM_THREADS)$/.test(k)));
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(OMP_WAIT_POLICY|OPENBLAS_NUM_THREADS|OPENBLAS_THREAD_TIMEOUT|OMP_NUM_THREADS)$/.test(k)));
   for (let round = 0; round < ROUNDS; round++) {
     for (const p of POLICIES) {
       const r = spawnSync(process.execPath, [self, '--child', dir], { encoding: 'utf8', env: { ...base, ...p.env } });

@@ -61,18 +61,19 @@ test('thread policy: OMP_WAIT_POLICY=PASSIVE, OpenBLAS threads and intra-op thre
   assert.ok(!line.includes('\n'));
   if (process.env.OMP_WAIT_POLICY === undefined) assert.match(line, /OMP_WAIT_POLICY=PASSIVE \(set by iclit\)/);
   if (process.env.OMP_NUM_THREADS === undefined) assert.match(line, new RegExp(`threads: ${availableParallelism()} libtorch intra-op of ${availableParallelism()} cores \\(set by iclit`));
-  if (process.env.OPENBLAS_NUM_THREADS === undefined) assert.match(line, new RegExp(`OpenBLAS threads ${availableParallelism()} \\(OPENBLAS_NUM_THREADS=${availableParallelism()}, set by iclit\\)|no OpenBLAS loaded`));
+  if (process.env.OPENBLAS_NUM_THREADS === undefined) assert.match(line, new RegExp(`OpenBLAS threads ${availableParallelism()} \\(OPENBLAS_NUM_THREADS=${availableParallelism()}, set by iclit; OPENBLAS_THREAD_TIMEOUT=4, set by iclit\\)|no OpenBLAS loaded`));
 });
 
 test('thread policy: settings the user made in the environment win and are reported as theirs', () => {
   const script = `import { threadSetup, getNumThreads } from ${JSON.stringify(new URL('./index.js', import.meta.url).href)};
     console.log(JSON.stringify({ line: threadSetup(), threads: getNumThreads() }));`;
-  const env = { ...process.env, OMP_WAIT_POLICY: 'ACTIVE', OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, OMP_WAIT_POLICY: 'ACTIVE', OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
+  delete env.OPENBLAS_THREAD_TIMEOUT; // this process's binding set it: the child must choose it itself
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim()) as { line: string; threads: number };
   assert.equal(out.threads, 1);
   assert.match(out.line, /threads: 1 libtorch intra-op .*\(set by environment \(OMP_NUM_THREADS\)\)/);
   assert.match(out.line, /OMP_WAIT_POLICY=ACTIVE \(set by environment\)/);
-  assert.match(out.line, /OpenBLAS threads 1 \(OPENBLAS_NUM_THREADS=1, set by environment\)|no OpenBLAS loaded/);
+  assert.match(out.line, /OpenBLAS threads 1 \(OPENBLAS_NUM_THREADS=1, set by environment; OPENBLAS_THREAD_TIMEOUT=4, set by iclit\)|no OpenBLAS loaded/);
 });

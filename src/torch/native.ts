@@ -120,9 +120,11 @@ function applyThreadPolicy(): void {
   const cores = availableParallelism();
   choose('OMP_WAIT_POLICY', 'PASSIVE');
   // OpenBLAS runs the GEMMs on every core while OpenMP's threads sleep, and OpenMP the elementwise ops while
-  // OpenBLAS's sleep: the two pools take turns. One BLAS thread measured no better under load and up to 1.4× slower
-  // (forward float32, T=64) when the cores were free (BENCHMARKS.md, thread policies).
+  // OpenBLAS's sleep: the two pools take turns. OpenBLAS's idle workers would otherwise call sched_yield for 2^28
+  // cycles after every GEMM (a third of a LoRA step's CPU time went to that); a timeout of 2^4 puts them to sleep at
+  // once. With free cores this ran a LoRA step 1.3× faster than one BLAS thread (BENCHMARKS.md, thread policies).
   choose('OPENBLAS_NUM_THREADS', String(cores));
+  choose('OPENBLAS_THREAD_TIMEOUT', '4');
   const omp = process.env.OMP_NUM_THREADS;
   if (omp !== undefined && omp !== '') chosen.set('intra-op', { name: 'intra-op', value: omp, by: 'environment (OMP_NUM_THREADS)' });
   else chosen.set('intra-op', { name: 'intra-op', value: String(cores), by: 'iclit (= cores)' });
@@ -172,7 +174,11 @@ export function threadSetup(): string {
   const blas = chosen.get('OPENBLAS_NUM_THREADS')!;
   const blasNow = b.blasThreads();
   const cores = availableParallelism();
-  const blasPart = blasNow === null ? 'no OpenBLAS loaded' : `OpenBLAS threads ${blasNow} (OPENBLAS_NUM_THREADS=${blas.value}, set by ${blas.by})`;
+  const timeout = chosen.get('OPENBLAS_THREAD_TIMEOUT')!;
+  const blasPart =
+    blasNow === null
+      ? 'no OpenBLAS loaded'
+      : `OpenBLAS threads ${blasNow} (OPENBLAS_NUM_THREADS=${blas.value}, set by ${blas.by}; OPENBLAS_THREAD_TIMEOUT=${timeout.value}, set by ${timeout.by})`;
   return `threads: ${b.getNumThreads()} libtorch intra-op of ${cores} cores (set by ${intra.by}); OMP_WAIT_POLICY=${wait.value} (set by ${wait.by}); ${blasPart}`;
 }
 
