@@ -6,7 +6,9 @@
 #include <atomic>
 #include <mutex>
 #include <limits>
+#include <algorithm>
 #include <map>
+#include <tuple>
 
 namespace iclit {
 
@@ -89,6 +91,27 @@ static at::Tensor Rope(const at::Tensor& x, const at::Tensor& cos, const at::Ten
 
 // ---------- attention over packed sequences ----------
 
+/** [L, L], true where query t may not see key s (s > t, or t − s ≥ window); kept per (L, window, device), 32 MiB at most. */
+static at::Tensor BlockedMask(int64_t L, int64_t window, const at::Device& device) {
+  static std::mutex mu;
+  // Never destroyed: freeing CUDA tensors in a static destructor would run after the CUDA runtime shut down.
+  static auto* cache = new std::map<std::tuple<int64_t, int64_t, std::string>, at::Tensor>();
+  static int64_t bytes = 0;
+  const auto key = std::make_tuple(L, window, device.str());
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache->find(key);
+  if (it != cache->end()) return it->second;
+  if (bytes + L * L > (32 << 20)) {  // every length up to ~450 fits in 32 MiB; past that, start over
+    cache->clear();
+    bytes = 0;
+  }
+  bytes += L * L;
+  at::NoGradGuard ng;
+  auto ok = at::ones({L, L}, at::TensorOptions().dtype(at::kBool).device(device)).tril();
+  if (window > 0) ok = ok.triu(-(window - 1));
+  return (*cache)[key] = ok.logical_not();
+}
+
 /**
  * Causal self-attention of sequences packed one after another: q [N, H, D], k and v [N, KV, D] with N = Σ lengths;
  * returns [N, H·D]. Each sequence attends only within itself, so nothing is padded and the scores of one sequence
@@ -100,17 +123,11 @@ static at::Tensor PackedAttention(const at::Tensor& q, const at::Tensor& k, cons
   const int64_t H = q.size(1), KV = k.size(1), Dh = q.size(2), G = H / KV;
   const auto dt = q.scalar_type();
   const double lowest = dt == at::kFloat ? -std::numeric_limits<float>::max() : -3.3895313892515355e38;
-  std::map<int64_t, at::Tensor> masks;  // L → [L, L] true where a query may not see a key
   std::vector<at::Tensor> outs;
   outs.reserve(lengths.size());
   int64_t off = 0;
   for (int64_t L : lengths) {
-    auto& blocked = masks[L];
-    if (!blocked.defined()) {
-      auto ok = at::ones({L, L}, at::TensorOptions().dtype(at::kBool).device(q.device())).tril();
-      if (window > 0) ok = ok.triu(-(window - 1));
-      blocked = ok.logical_not();
-    }
+    const auto blocked = BlockedMask(L, window, q.device());
     auto qs = q.narrow(0, off, L).permute({1, 0, 2}).reshape({KV, G * L, Dh});  // [KV, G·L, D]
     auto ks = k.narrow(0, off, L).permute({1, 2, 0});                           // [KV, D, L]
     auto vs = v.narrow(0, off, L).permute({1, 0, 2});                           // [KV, L, D]
@@ -127,25 +144,41 @@ static at::Tensor PackedAttention(const at::Tensor& q, const at::Tensor& k, cons
 
 /**
  * The LoRA update of rows split into contiguous segments, segment g through adapter g: h [N, in], A [G, r, in],
- * B [G, out, r], segment sizes summing to N → [N, out] = h_g A_gᵀ B_gᵀ per segment. Equal segments take one bmm.
+ * B [G, out, r], segment sizes summing to N → [N, out] = h_g A_gᵀ B_gᵀ per segment. One bmm pair either way: equal
+ * segments are a reshape; unequal ones are gathered into [G, S_max, in] with zero rows after each segment's end (the
+ * gather's backward is one index_add, where selecting each adapter's slice would make G full-size zero gradients).
  */
 static at::Tensor SegmentLora(const at::Tensor& h, const at::Tensor& A, const at::Tensor& B, const std::vector<int64_t>& sizes) {
-  const int64_t G = A.size(0), in = h.size(-1), out = B.size(1);
+  const int64_t G = A.size(0), in = h.size(-1), out = B.size(1), N = h.size(0);
   if (static_cast<int64_t>(sizes.size()) != G) throw std::runtime_error("segmentLora: one segment per adapter needed");
-  bool equal = true;
-  for (auto s : sizes) equal = equal && s == sizes[0];
   if (G == 1) return at::linear(at::linear(h, A.select(0, 0)), B.select(0, 0));
+  int64_t smax = 0, total = 0;
+  bool equal = true;
+  for (auto s : sizes) {
+    smax = std::max(smax, s);
+    total += s;
+    equal = equal && s == sizes[0];
+  }
+  if (total != N) throw std::runtime_error("segmentLora: segment sizes do not add up to the rows");
   if (equal) {
     auto low = at::bmm(h.reshape({G, sizes[0], in}), A.transpose(1, 2));  // [G, S, r]
-    return at::bmm(low, B.transpose(1, 2)).reshape({G * sizes[0], out});  // [N, out]
+    return at::bmm(low, B.transpose(1, 2)).reshape({N, out});            // [N, out]
   }
-  std::vector<at::Tensor> parts;
+  std::vector<int64_t> gather(G * smax, N), scatter(N);  // row N of the padded input is a zero row
   int64_t off = 0;
   for (int64_t g = 0; g < G; g++) {
-    parts.push_back(at::linear(at::linear(h.narrow(0, off, sizes[g]), A.select(0, g)), B.select(0, g)));  // [S_g, out]
+    for (int64_t j = 0; j < sizes[g]; j++) {
+      gather[g * smax + j] = off + j;
+      scatter[off + j] = g * smax + j;
+    }
     off += sizes[g];
   }
-  return at::cat(parts, 0);
+  auto idx = at::TensorOptions().dtype(at::kLong);
+  auto gi = at::tensor(gather, idx).to(h.device());
+  auto si = at::tensor(scatter, idx).to(h.device());
+  auto padded = at::cat({h, at::zeros({1, in}, h.options())}, 0).index_select(0, gi).view({G, smax, in});  // [G, S_max, in]
+  auto low = at::bmm(padded, A.transpose(1, 2));                                                            // [G, S_max, r]
+  return at::bmm(low, B.transpose(1, 2)).view({G * smax, out}).index_select(0, si);                         // [N, out]
 }
 
 // ---------- dropout masks from per-row seeds ----------
