@@ -17,10 +17,14 @@ const LAYERS = {
   data: 6,
   experiments: 7,
   results: 8,
+  study: 9,
   report: 10,
   cli: 11,
 };
 const ROOT = dirname(new URL(import.meta.url).pathname);
+
+// Test support (float64 reference models and the like) may be imported only by tests.
+const TEST_SUPPORT = 'test-support';
 
 function layerOf(file) {
   const rel = relative(resolve(ROOT, 'src'), file);
@@ -30,7 +34,7 @@ function layerOf(file) {
 }
 
 const layerRule = {
-  meta: { type: 'problem', schema: [], messages: { up: '{{from}} (layer {{a}}) must not import {{to}} (layer {{b}}): imports point from higher layers to lower ones', native: 'only src/torch may load the native binding' } },
+  meta: { type: 'problem', schema: [], messages: { up: '{{from}} (layer {{a}}) must not import {{to}} (layer {{b}}): imports point from higher layers to lower ones', native: 'only src/torch may load the native binding', testOnly: 'src/test-support is for tests only' } },
   create(context) {
     const file = context.filename;
     const from = layerOf(file);
@@ -39,7 +43,9 @@ const layerRule = {
       if (typeof spec !== 'string') return;
       if (/native\/build|\.node$/.test(spec) && from?.name !== 'torch') context.report({ node, messageId: 'native' });
       if (!spec.startsWith('.') || !from) return;
-      const to = layerOf(resolve(dirname(file), spec));
+      const target = resolve(dirname(file), spec);
+      if (relative(resolve(ROOT, 'src'), target).split(sep)[0] === TEST_SUPPORT && !/\.test\.ts$/.test(file)) context.report({ node, messageId: 'testOnly' });
+      const to = layerOf(target);
       if (to && to.rank > from.rank) context.report({ node, messageId: 'up', data: { from: from.name, to: to.name, a: from.rank, b: to.rank } });
     }
     return { ImportDeclaration: checkSource, ExportNamedDeclaration: checkSource, ExportAllDeclaration: checkSource, ImportExpression: checkSource };

@@ -1,11 +1,11 @@
 // Sentence-encoder throughput: SST-2 sentences through an all-MiniLM-L6-v2-shaped random encoder (real tokenizer), against plain PyTorch on the same ids.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { miniLmConfig, writeRandomEncoderCheckpoint } from '../src/io/bert-config.js';
 import { SentenceEncoder, writeSentenceModules } from '../src/models/index.js';
 import { setNumThreads } from '../src/torch/index.js';
-import { missingShared, sharedPath } from '../src/util/testing.js';
+import { missingShared, sharedPath, makeTempDir, removeTempDir } from '../src/util/testing.js';
 import { PY_LOAD_SAFETENSORS, runPython } from './pytorch.js';
 import type { BenchResult } from './types.js';
 
@@ -84,7 +84,7 @@ export async function benchEncoder(): Promise<BenchResult[]> {
   const all = readFileSync(sst2, 'utf8').split('\n').slice(1).map((l) => l.split('\t')[0]).filter((s) => s && s.trim() !== '').slice(0, COUNT);
   const threads = availableParallelism();
   setNumThreads(threads);
-  const dir = mkdtempSync(join(tmpdir(), 'iclit-bench-enc-'));
+  const dir = makeTempDir('iclit-bench-enc-');
   try {
     process.stderr.write('bench: writing a random all-MiniLM-L6-v2-shaped encoder…\n');
     const config = miniLmConfig();
@@ -134,6 +134,6 @@ export async function benchEncoder(): Promise<BenchResult[]> {
       { name: `encoder tokenize (${all.length} SST-2 sentences, all-MiniLM tokenizer)`, unit: 'sentences/s', iclit: all.length / tokenizeSeconds },
     ];
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 }

@@ -1,12 +1,10 @@
 // Forward-pass throughput on a SmolLM2-135M-shaped random checkpoint, float32 and bfloat16, against plain PyTorch.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { tinyConfig, writeRandomCheckpoint } from '../src/io/index.js';
 import { LlamaModel } from '../src/models/index.js';
 import { getNumThreads, tidyNoGrad, randn, tidy } from '../src/torch/index.js';
 import { PY_LLAMA_COMMON, PY_LOAD_SAFETENSORS, runPython } from './pytorch.js';
 import type { BenchResult } from './types.js';
+import { makeTempDir, removeTempDir } from '../src/util/testing.js';
 
 export const SMOLLM2_135M = tinyConfig({
   vocabSize: 49152, hiddenSize: 576, intermediateSize: 1536, numLayers: 30, numHeads: 9, numKvHeads: 3, headDim: 64,
@@ -63,7 +61,7 @@ print(json.dumps(out))
 /** Writes the random 135M checkpoint the model benchmarks share; returns its folder and the thread count (iclit's policy: every core). */
 export function prepareSmolLM2(prefix: string): { dir: string; threads: number } {
   const threads = getNumThreads();
-  const dir = mkdtempSync(join(tmpdir(), `iclit-bench-${prefix}-`));
+  const dir = makeTempDir(`iclit-bench-${prefix}-`);
   process.stderr.write('bench: writing a random SmolLM2-135M-shaped checkpoint…\n');
   writeRandomCheckpoint(dir, SMOLLM2_135M, { seed: 1 });
   return { dir, threads };
@@ -110,7 +108,7 @@ export async function benchForward(): Promise<BenchResult[]> {
   const code = PY_LOAD_SAFETENSORS + PY_LLAMA_COMMON.replace(/DIR/g, JSON.stringify(dir)) + PY_FORWARD.replace('THREADS', String(threads)).replace(/DIR/g, JSON.stringify(dir)).replace(/LENGTHS/g, JSON.stringify(LENGTHS)).replace(/ITERS/g, JSON.stringify(Object.fromEntries(Object.entries(ITERS).map(([k, v]) => [k, v]))));
   const py = runPython<Record<string, number>>(code);
   for (const key of Object.keys(ours)) results.push({ name: `forward ${key.replace('/', ', T=')} (135M)`, unit: 'tokens/s', iclit: ours[key], pytorch: py?.[key] });
-  rmSync(dir, { recursive: true, force: true });
+  removeTempDir(dir);
   results.push(benchSmallOp());
   return results;
 }

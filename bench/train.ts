@@ -1,5 +1,5 @@
 // LoRA tuning of 30 repeats (one ~64-token demonstration each, 1 epoch) on a SmolLM2-135M-shaped checkpoint: sequential vs batched, against plain PyTorch.
-import { rmSync } from 'node:fs';
+import { removeTempDir } from '../src/util/testing.js';
 import { LlamaModel } from '../src/models/index.js';
 import { applyLora, removeLora, type LoraConfig } from '../src/lora/index.js';
 import { trainLora, type TrainExample } from '../src/train/index.js';
@@ -135,7 +135,7 @@ export async function benchTrain(): Promise<BenchResult[]> {
       .replace('DEMOS_JSON', JSON.stringify(demos));
   const py = runPython<{ sequential: number; batched: number }>(code);
   if (py) process.stderr.write(`bench: PyTorch ${py.sequential.toFixed(2)} s sequential, ${py.batched.toFixed(2)} s batched\n`);
-  rmSync(dir, { recursive: true, force: true });
+  removeTempDir(dir);
   const name = `LoRA tune ${REPEATS} repeats × ${TOKENS} tok, 1 epoch (135M, fp32)`;
   return [
     { name: `${name}, sequential`, unit: 'repeats/s', iclit: REPEATS / sequential, pytorch: py ? REPEATS / py.sequential : undefined },

@@ -1,7 +1,10 @@
 // `npm run demo`: the whole study offline on models/iclit-demo — generated data, every preset via `iclit run`, then `iclit report`.
 /*
  * Usage: node dist/scripts/demo.js [--out out/demo] [--model models/iclit-demo] [--repeats 20] [--jobs 2]
- *                                  [--presets convergence,wrong-label,...] [--lr 1e-3] [--bins 10]
+ *                                  [--presets convergence,wrong-label,...] [--lr 1e-2] [--bins 10] [--shots 1]
+ * The presets are the study's (PRESET_NAMES, in its order). The model learned most of its label spaces from
+ * demonstrations (src/data/synthetic/coded.ts), so — as with a real model — an ICL prompt tells it what the anchor
+ * does not: that the answer is "negative" or "positive".
  * Writes into --out: data/ (the generated held-out data sets as SST-2 TSV and an X.en + X.cs pair),
  * encoder-bag-of-embeddings/ (the sentence encoder of demo-similarity, see below), results/<preset>/ (one results
  * folder per preset, written by `iclit run`), report/ (written by `iclit report`) and demo.json (timings and the
@@ -25,15 +28,12 @@ import { encoderWeightShapes, tinyEncoderConfig, toHfEncoderConfig } from '../sr
 import { LlamaModel } from '../src/models/index.js';
 import { Tokenizer } from '../src/tokenizers/index.js';
 import { setNumThreads, tidy } from '../src/torch/index.js';
+import { findPreset, PRESET_NAMES } from '../src/experiments/index.js';
+import type { Summary } from '../src/report/types.js';
 import { IclitError } from '../src/util/errors.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const iclitBin = join(repoRoot, 'bin', 'iclit.js');
-
-/** Every preset of the study, in the order the demo runs them. */
-export const DEMO_PRESETS = [
-  'convergence', 'wrong-label', 'cross-task', 'demo-similarity', 'shots', 'layers', 'sl', 'translation', 'accuracy', 'token-loss',
-] as const;
 
 export interface DemoSettings {
   out: string;
@@ -48,12 +48,14 @@ export interface DemoSettings {
   bins: number;
   /** Corpus seed: must be the model's (models/iclit-demo/eval.json) so that the held-out data is really held out. */
   seed: number;
+  /** Demonstrations per prompt for every preset that lets --shots set it (all but shots): the study's one. */
+  shots: number;
 }
 
 function parseArgs(argv: string[]): DemoSettings {
   const s: DemoSettings = {
     out: 'out/demo', model: join(repoRoot, 'models', 'iclit-demo'), repeats: 20, jobs: Math.max(1, Math.min(2, availableParallelism())),
-    presets: [...DEMO_PRESETS], lr: 1e-3, bins: 10, seed: 0,
+    presets: [...PRESET_NAMES], lr: 1e-2, bins: 10, seed: 0, shots: 1,
   };
   const num = (flag: string, v: string | undefined): number => {
     const n = Number(v);
@@ -70,15 +72,16 @@ function parseArgs(argv: string[]): DemoSettings {
       case '--jobs': s.jobs = num(a, v); i++; break;
       case '--lr': s.lr = num(a, v); i++; break;
       case '--bins': s.bins = num(a, v); i++; break;
+      case '--shots': s.shots = num(a, v); i++; break;
       case '--presets': {
         const list = (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
-        const bad = list.filter((p) => !(DEMO_PRESETS as readonly string[]).includes(p));
-        if (list.length === 0 || bad.length > 0) throw new IclitError(`--presets: unknown ${bad.join(', ') || '(empty list)'} (presets: ${DEMO_PRESETS.join(', ')})`);
+        const bad = list.filter((p) => !PRESET_NAMES.includes(p));
+        if (list.length === 0 || bad.length > 0) throw new IclitError(`--presets: unknown ${bad.join(', ') || '(empty list)'} (presets: ${PRESET_NAMES.join(', ')})`);
         s.presets = list;
         i++;
         break;
       }
-      default: throw new IclitError(`unknown option ${a} (options: --out --model --repeats --jobs --presets --lr --bins)`);
+      default: throw new IclitError(`unknown option ${a} (options: --out --model --repeats --jobs --presets --lr --bins --shots)`);
     }
   }
   return s;
@@ -158,6 +161,7 @@ function iclit(args: string[], log: (line: string) => void): Promise<string> {
 /** The `iclit run` arguments of one preset. */
 function runArgs(preset: string, s: DemoSettings, paths: { sst2: string; encs: string; encoder: string; results: string }): string[] {
   const args = ['run', preset, '--model', s.model, '--repeats', String(s.repeats), '--seed', String(s.seed), '--lr', String(s.lr), '--threads', '1', '--force', '--out', join(paths.results, preset)];
+  if (!findPreset(preset).fixedShots) args.push('--shots', String(s.shots));
   args.push('--data', preset === 'translation' ? paths.encs : paths.sst2);
   if (preset === 'cross-task') args.push('--demo-data', paths.encs);
   if (preset === 'demo-similarity') args.push('--encoder', paths.encoder, '--bins', String(s.bins));
@@ -210,14 +214,15 @@ export async function demo(s: DemoSettings): Promise<string> {
   const accSeed = deriveSeed(s.seed, 'demo-accuracy');
   const accuracy: Record<string, AccuracyResult> = {
     zeroShot: sentimentAccuracy(llama, tokenizer, examples, { shots: 0, seed: accSeed }),
-    fiveShot: sentimentAccuracy(llama, tokenizer, examples, { shots: 5, demoPool, seed: accSeed }),
+    oneShot: sentimentAccuracy(llama, tokenizer, examples, { shots: 1, demoPool, seed: accSeed }),
   };
   llama.dispose();
-  log(`held-out sentiment accuracy of ${model}: zero-shot ${(100 * accuracy.zeroShot.accuracy).toFixed(1)}%, 5-shot ${(100 * accuracy.fiveShot.accuracy).toFixed(1)}% (n = ${examples.length}, chance 50%)`);
+  const pc = (a: AccuracyResult) => `${(100 * a.accuracy).toFixed(1)}% (P(negative or positive) ${(100 * a.labelMass).toFixed(0)}%)`;
+  log(`held-out accuracy of ${model} (n = ${examples.length}, chance 50%): zero-shot ${pc(accuracy.zeroShot)}, 1-shot ${pc(accuracy.oneShot)}`);
 
   const results = join(out, 'results');
   const timings: Record<string, number> = {};
-  log(`running ${s.presets.length} presets × ${s.repeats} repeats, ${s.jobs} at a time (LoRA lr ${s.lr} instead of the study's 1e-4, which barely moves a model this small; ${s.bins} similarity bins; the study's other defaults)`);
+  log(`running ${s.presets.length} presets × ${s.repeats} repeats, ${s.jobs} at a time (k = ${s.shots} demonstration(s) where the preset lets --shots set it; LoRA lr ${s.lr} instead of the study's 1e-4, which barely moves a model this small; ${s.bins} similarity bins; the study's other defaults)`);
   await pool(s.presets, s.jobs, async (preset) => {
     const t0 = performance.now();
     log(`${preset}: started`);
@@ -230,25 +235,30 @@ export async function demo(s: DemoSettings): Promise<string> {
 
   const reportDir = join(out, 'report');
   log('writing the report');
-  const pct = (a: AccuracyResult) => `${(100 * a.accuracy).toFixed(1)}%`;
   const notes = [
     `model: ${model}, the project's own LLaMA-architecture model${evalInfo.parameters ? ` (${evalInfo.parameters.toLocaleString('en')} parameters)` : ''} trained by scripts/pretrain.ts on generated text (see its README.md)`,
-    `held-out generated reviews (n = ${examples.length}, chance 50%): zero-shot accuracy ${pct(accuracy.zeroShot)}, 5-shot ${pct(accuracy.fiveShot)}`,
     `data: generated held-out reviews (${sst2}) and EN→CS pairs (${encs}.en/.cs), seed ${s.seed}`,
-    `settings: ${s.repeats} repeats, LoRA lr ${s.lr} (the study's 1e-4 barely moves a model this small), the study's other defaults`,
+    `held-out generated reviews (n = ${examples.length}, chance 50%): zero-shot accuracy ${pc(accuracy.zeroShot)}, 1-shot ${pc(accuracy.oneShot)}; the model learned most label spaces from demonstrations (models/iclit-demo/README.md)`,
+    `settings: ${s.repeats} repeats, k = ${s.shots}, LoRA lr ${s.lr} (the study's 1e-4 barely moves a model this small), the study's other defaults`,
     `demo-similarity: similarity from a bag of the demo model's input embeddings (mean-pooled, normalised), not a trained sentence encoder such as all-MiniLM-L6-v2`,
   ];
   const reportOut = await iclit(['report', ...s.presets.map((p) => join(results, p)), '--out', reportDir, ...notes.flatMap((n) => ['--note', n])], log);
+  const medians = lastLayerMedians(join(reportDir, 'summary.json'));
+  const conv = medians.find((m) => m.experiment === 'convergence');
+  if (conv) log(`convergence, last layer (${conv.layer}), medians over ${conv.n} repeats: s(anchor,ICL) ${fmt(conv.anchorIcl)}, s(anchor,IT) ${fmt(conv.anchorIt)}, s(ICL,IT) ${fmt(conv.iclIt)}`);
   const summary = {
     model,
     seed: s.seed,
     repeats: s.repeats,
     loraLr: s.lr,
     bins: s.bins,
+    shots: s.shots,
     encoder: { path: encoder, kind: 'bag of the demo model\'s input embeddings (mean-pooled, normalised); not a trained sentence encoder' },
     data: { sentiment: sst2, translation: `${encs}.en + ${encs}.cs` },
     heldOutAccuracy: accuracy,
     presetSeconds: timings,
+    /** Median similarities at the last measured layer per experiment and condition (from the report's summary.json). */
+    lastLayerMedians: medians,
     totalSeconds: Math.round((performance.now() - started) / 1000),
   };
   writeFileSync(join(out, 'demo.json'), JSON.stringify(summary, null, 2) + '\n');
@@ -257,6 +267,37 @@ export async function demo(s: DemoSettings): Promise<string> {
   const reportPath = lines[lines.length - 1]?.trim() || join(reportDir, 'report.html');
   process.stdout.write(`${reportPath}\n`);
   return reportPath;
+}
+
+interface LastLayerMedian {
+  experiment: string;
+  condition: string;
+  layer: number | null;
+  n: number;
+  anchorIcl: number | null;
+  anchorIt: number | null;
+  iclIt: number | null;
+}
+
+const fmt = (x: number | null): string => (x === null ? 'n/a' : x.toFixed(3));
+
+/** Median s(anchor,ICL), s(anchor,IT), s(ICL,IT) at the last measured layer of every condition in the report's summary.json. */
+function lastLayerMedians(path: string): LastLayerMedian[] {
+  if (!existsSync(path)) return [];
+  const s = JSON.parse(readFileSync(path, 'utf8')) as Summary;
+  return s.runs.flatMap((run) =>
+    run.experiments.flatMap((e) =>
+      e.conditions.map((c) => ({
+        experiment: e.experiment,
+        condition: c.condition,
+        layer: c.lastLayer,
+        n: c.n,
+        anchorIcl: c.last.simAnchorIcl.median,
+        anchorIt: c.last.simAnchorIt.median,
+        iclIt: c.last.simIclIt.median,
+      })),
+    ),
+  );
 }
 
 const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);

@@ -5,10 +5,9 @@
  * threads may still differ in the last float bits between machines. Prints its progress and the wall time it took,
  * and writes config.json, model.safetensors (float32), tokenizer files, eval.json and README.md into --out.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { answerSpans, generateCorpus, sentimentAccuracy, type SyntheticCorpus, type AccuracyResult } from '../src/data/synthetic/index.js';
+import { answerSpans, generateCorpus, PSEUDO_WORDS, sentimentAccuracy, type SyntheticCorpus, type AccuracyResult } from '../src/data/synthetic/index.js';
 import { deriveSeed } from '../src/data/sampling.js';
 import { tinyConfig, writeRandomCheckpoint, type DecoderConfig } from '../src/io/index.js';
 import { LlamaModel } from '../src/models/index.js';
@@ -16,6 +15,7 @@ import { saveTrainedBpe, trainByteLevelBpe, Tokenizer } from '../src/tokenizers/
 import { setNumThreads } from '../src/torch/index.js';
 import { paramCount, saveTrainedModel, train, trainableModel, type TrainExample } from '../src/train/index.js';
 import { IclitError } from '../src/util/errors.js';
+import { makeTempDir, removeTempDir } from '../src/util/testing.js';
 
 export interface PretrainSettings {
   out: string;
@@ -24,6 +24,10 @@ export interface PretrainSettings {
   texts: number;
   /** Share of them that are sentiment texts (loss on the label words only); the rest are translation (loss on every token). */
   sentimentShare: number;
+  /** Share of the sentiment texts whose label words are a pseudo-word pair drawn for the text (coded.ts): label spaces that only demonstrations give. */
+  pseudoLabelShare: number;
+  /** Loss on translation texts: the Czech answers only (the label tasks then get a fair share of the gradient), or every token. */
+  translationLoss: 'answers' | 'all';
   epochs: number;
   vocabSize: number;
   /** Tokens per packed training window. */
@@ -43,8 +47,10 @@ export interface PretrainSettings {
 export const PRETRAIN_DEFAULTS: PretrainSettings = {
   out: 'models/iclit-demo',
   seed: 0,
-  texts: 12000,
-  sentimentShare: 2 / 3,
+  texts: 20000,
+  sentimentShare: 0.9,
+  pseudoLabelShare: 0.75,
+  translationLoss: 'answers',
   epochs: 1,
   vocabSize: 1536,
   window: 256,
@@ -73,6 +79,12 @@ function parseArgs(argv: string[]): PretrainSettings {
       case '--seed': s.seed = num(a, v); i++; break;
       case '--texts': s.texts = num(a, v); i++; break;
       case '--sentiment-share': s.sentimentShare = num(a, v); i++; break;
+      case '--pseudo-label-share': s.pseudoLabelShare = num(a, v); i++; break;
+      case '--translation-loss':
+        if (v !== 'answers' && v !== 'all') throw new IclitError(`--translation-loss needs answers or all, got ${JSON.stringify(v)}`);
+        s.translationLoss = v;
+        i++;
+        break;
       case '--epochs': s.epochs = num(a, v); i++; break;
       case '--threads': s.threads = num(a, v); i++; break;
       case '--lr': s.lr = num(a, v); i++; break;
@@ -82,7 +94,7 @@ function parseArgs(argv: string[]): PretrainSettings {
       case '--eval-examples': s.evalExamples = num(a, v); i++; break;
       case '--layers': s.model.numLayers = num(a, v); i++; break;
       case '--hidden': s.model.hiddenSize = num(a, v); i++; break;
-      default: throw new IclitError(`unknown option ${a} (options: --out --seed --texts --sentiment-share --epochs --threads --lr --batch --window --init-std --eval-examples --layers --hidden)`);
+      default: throw new IclitError(`unknown option ${a} (options: --out --seed --texts --sentiment-share --pseudo-label-share --translation-loss --epochs --threads --lr --batch --window --init-std --eval-examples --layers --hidden)`);
     }
   }
   return s;
@@ -153,12 +165,13 @@ function modelConfig(s: PretrainSettings, tokenizer: Tokenizer): DecoderConfig {
 export interface DemoEval {
   heldOutExamples: number;
   zeroShot: AccuracyResult;
+  oneShot: AccuracyResult;
   fewShot: AccuracyResult;
   zeroShotNoInstruction: AccuracyResult;
   untrainedZeroShot: AccuracyResult;
 }
 
-/** Held-out sentiment accuracy (zero-shot, 5-shot, zero-shot without instruction) of `model`, and of its untrained start. */
+/** Held-out accuracy and label-word probability of `model` zero-, one- and 5-shot, and of its untrained start. */
 export function evaluateDemo(model: LlamaModel, untrained: LlamaModel, tokenizer: Tokenizer, corpus: SyntheticCorpus, n: number, seed: number): DemoEval {
   const examples = corpus.heldOut.sentiment.slice(0, n);
   const demoPool = corpus.heldOut.sentiment.slice(n);
@@ -166,6 +179,7 @@ export function evaluateDemo(model: LlamaModel, untrained: LlamaModel, tokenizer
   return {
     heldOutExamples: examples.length,
     zeroShot: sentimentAccuracy(model, tokenizer, examples, { shots: 0, seed: evalSeed }),
+    oneShot: sentimentAccuracy(model, tokenizer, examples, { shots: 1, demoPool, seed: evalSeed }),
     fewShot: sentimentAccuracy(model, tokenizer, examples, { shots: 5, demoPool, seed: evalSeed }),
     zeroShotNoInstruction: sentimentAccuracy(model, tokenizer, examples, { shots: 0, withInstruction: false, seed: evalSeed }),
     untrainedZeroShot: sentimentAccuracy(untrained, tokenizer, examples, { shots: 0, seed: evalSeed }),
@@ -173,24 +187,43 @@ export function evaluateDemo(model: LlamaModel, untrained: LlamaModel, tokenizer
 }
 
 const pct = (r: AccuracyResult): string => `${(100 * r.accuracy).toFixed(1)}% (${r.correct}/${r.n}; predicts positive ${(100 * r.positiveRate).toFixed(0)}%)`;
+const mass = (r: AccuracyResult): string => `${(100 * r.labelMass).toFixed(1)}%`;
+
+function lossNote(s: PretrainSettings): string {
+  return s.translationLoss === 'answers'
+    ? ' and the Czech sentences of\n  translation texts, so that the label tasks get a fair share of the gradient'
+    : '; on translation texts every\n  token counts';
+}
 
 function readme(s: PretrainSettings, cfg: DecoderConfig, params: number, windows: number, steps: number, seconds: number, finalLoss: number, ev: DemoEval): string {
   return `# iclit-demo
 
 A small LLaMA-architecture model that iclit makes itself, so that \`npm run demo\` runs the whole study offline.
 It is **not** a language model of English or Czech: it was trained from scratch only on text generated by
-\`src/data/synthetic\` (movie-review sentences with a sentiment label, toy English→Czech sentence pairs with real
-Czech words, both in the study's prompt formats with instructions from iclit's own pools and 0–5 demonstrations).
+\`src/data/synthetic\` (movie-review sentences with a sentiment label — mostly under label words that only the
+demonstrations define —, toy English→Czech sentence pairs with real Czech words, all in the study's prompt formats
+with instructions from iclit's own pools and 0–5 demonstrations).
 
 Reproduce (same seed, same numbers up to float rounding across machines):
 
     npm run build && node dist/scripts/pretrain.js --out models/iclit-demo --seed ${s.seed}
 
+## Why most label words are pseudo-words
+A model trained only on "Sentiment: negative|positive" reads the answer off the review and has nothing to learn
+from a demonstration, so ICL does not move its hidden state (the earlier demo model: s(anchor, ICL) ≈ 0.98 at every
+layer). Real language models learn a task's label space and format from their demonstrations (Min et al., 2022).
+So in ${(100 * s.pseudoLabelShare).toFixed(0)}% of the sentiment training texts the two label words are pseudo-words drawn for that text
+("Sentiment: ${PSEUDO_WORDS[0]}" / "Sentiment: ${PSEUDO_WORDS[1]}", either way round; \`src/data/synthetic/coded.ts\`), while the instruction
+still says "negative or positive". Zero-shot the label word is unknowable and the model hesitates between label
+spaces; a demonstration shows the label word and which polarity it stands for. The study's data keeps "negative" /
+"positive", so one demonstration moves the model from "some label word" to "negative or positive".
+
 ## How it was made
-- Corpus: \`generateCorpus(${s.seed})\`; ${s.texts} prompt-format training texts (${(100 * s.sentimentShare).toFixed(0)}% sentiment, the rest
-  translation; 15% without the instruction line; 5% of the sentiment texts after translation demonstrations).
-- Loss: on sentiment texts only the label words count (completion-only loss, as in instruction tuning); on
-  translation texts every token counts (so the model also models instructions, English and Czech text).
+- Corpus: \`generateCorpus(${s.seed})\`; ${s.texts} prompt-format training texts: ${(100 * s.sentimentShare).toFixed(0)}% sentiment
+  (of which ${(100 * s.pseudoLabelShare).toFixed(0)}% with a pseudo-word label pair of their own), the rest translation; 0–5 demonstrations;
+  15% without the instruction line; 5% of the sentiment texts after translation demonstrations.
+- Loss: only the answers count (completion-only loss, as in instruction tuning): the label words of sentiment
+  texts${lossNote(s)}.
 - Tokenizer: byte-level BPE trained on those texts by \`trainByteLevelBpe\` (vocabulary ${cfg.vocabSize}, \`<s>\` added as BOS).
 - Model: LLaMA (\`model_type: llama\`), ${cfg.numLayers} layers, hidden ${cfg.hiddenSize}, ${cfg.numHeads} heads (${cfg.numKvHeads} KV heads,
   head dim ${cfg.headDim}), SwiGLU MLP ${cfg.intermediateSize}, RoPE θ ${cfg.ropeTheta}, tied embeddings,
@@ -201,19 +234,30 @@ Reproduce (same seed, same numbers up to float rounding across machines):
   (batch ${s.batchSize}, ${steps} steps), seed ${s.seed}, ${s.threads} libtorch thread(s).
 - Training time: ${(seconds / 60).toFixed(1)} minutes on this machine's CPU (2 cores, shared; one libtorch thread); final training loss ${finalLoss.toFixed(3)}.
 
-## Held-out sentiment accuracy
-${ev.heldOutExamples} generated reviews never seen in training; prediction = which of the first tokens of " negative" /
-" positive" has the larger logit after \`Sentiment:\` (chance ≈ 50%: the held-out set holds both labels in about
-equal numbers; the generated set as a whole is exactly balanced).
+## Held-out accuracy
+${ev.heldOutExamples} held-out generated reviews; prediction = which of the first tokens of " negative" / " positive" has
+the larger logit after \`Sentiment:\` (chance ≈ 50%: both labels in about equal numbers); label mass = the next-token
+probability of those two tokens together (how sure the model is that the answer is negative-or-positive at all).
+Demonstrations come from other held-out reviews, labels alternating from a drawn first one.
 
-| setting | accuracy |
-|---|---|
-| zero-shot (instruction + review) | ${pct(ev.zeroShot)} |
-| 5-shot (instruction + 5 labelled demonstrations) | ${pct(ev.fewShot)} |
-| zero-shot, no instruction | ${pct(ev.zeroShotNoInstruction)} |
-| the same architecture before training | ${pct(ev.untrainedZeroShot)} |
+| setting | accuracy | label mass |
+|---|---|---|
+| zero-shot (instruction + review) | ${pct(ev.zeroShot)} | ${mass(ev.zeroShot)} |
+| 1-shot | ${pct(ev.oneShot)} | ${mass(ev.oneShot)} |
+| 5-shot | ${pct(ev.fewShot)} | ${mass(ev.fewShot)} |
+| zero-shot, no instruction | ${pct(ev.zeroShotNoInstruction)} | ${mass(ev.zeroShotNoInstruction)} |
+| the same architecture before training, zero-shot | ${pct(ev.untrainedZeroShot)} | ${mass(ev.untrainedZeroShot)} |
 
 The same numbers are in \`eval.json\`.
+
+## What it is for, and what not
+- It lets \`npm run demo\` (scripts/demo.ts) run every preset of the study offline, on held-out data generated with
+  the same seed (\`out/demo/data/\`), with numbers that mean something: the model classifies the reviews and reads
+  the label space off its demonstrations.
+- The tasks are toys: the numbers say that the model learned them, not anything about real reviews or real
+  models. The Czech side of the translation pairs uses real Czech words with simplified grammar
+  (see src/data/synthetic/translation.ts).
+- The tokenizer knows only this corpus's characters well; other text falls back to byte tokens.
 `;
 }
 
@@ -223,7 +267,7 @@ export async function pretrain(s: PretrainSettings): Promise<DemoEval> {
   setNumThreads(s.threads);
   const out = resolve(s.out);
   console.log(`[${elapsed()}] generating the corpus (seed ${s.seed}, ${s.texts} training texts)`);
-  const corpus = generateCorpus(s.seed, { trainingTexts: s.texts }, { sentimentShare: s.sentimentShare });
+  const corpus = generateCorpus(s.seed, { trainingTexts: s.texts }, { sentimentShare: s.sentimentShare, pseudoLabels: s.pseudoLabelShare });
   const texts = corpus.trainingTexts.map((t) => t.text);
 
   console.log(`[${elapsed()}] training a byte-level BPE tokenizer (vocabulary ${s.vocabSize})`);
@@ -232,13 +276,13 @@ export async function pretrain(s: PretrainSettings): Promise<DemoEval> {
   const tokenizer = await Tokenizer.load(out);
 
   const cfg = modelConfig(s, tokenizer);
-  const start = mkdtempSync(join(tmpdir(), 'iclit-pretrain-'));
+  const start = makeTempDir('iclit-pretrain-');
   try {
     writeRandomCheckpoint(start, cfg, { seed: deriveSeed(s.seed, 'demo-init'), std: s.initStd });
     // The post-norm weights near 1 of a random test checkpoint are fine as a start for training.
     const { model, params } = trainableModel(start);
     const nParams = paramCount(params);
-    const windows = packWindows(tokenizer, corpus.trainingTexts.map((t) => ({ text: t.text, answersOnly: t.task === 'sentiment' })), s.window);
+    const windows = packWindows(tokenizer, corpus.trainingTexts.map((t) => ({ text: t.text, answersOnly: t.task === 'sentiment' || s.translationLoss === 'answers' })), s.window);
     const stepsTotal = s.epochs * Math.ceil(windows.length / s.batchSize);
     console.log(`[${elapsed()}] model: ${nParams.toLocaleString('en-US')} parameters; ${windows.length} windows of ${s.window} tokens, ${stepsTotal} steps`);
     const trainStart = performance.now();
@@ -286,11 +330,12 @@ export async function pretrain(s: PretrainSettings): Promise<DemoEval> {
     };
     writeFileSync(join(out, 'eval.json'), JSON.stringify(info, null, 2) + '\n');
     writeFileSync(join(out, 'README.md'), readme(s, cfg, nParams, windows.length, result.steps, trainSeconds, smooth, ev));
-    console.log(`[${elapsed()}] held-out accuracy: zero-shot ${pct(ev.zeroShot)}, 5-shot ${pct(ev.fewShot)}, no instruction ${pct(ev.zeroShotNoInstruction)}, untrained ${pct(ev.untrainedZeroShot)}`);
+    console.log(`[${elapsed()}] held-out accuracy: zero-shot ${pct(ev.zeroShot)}, 1-shot ${pct(ev.oneShot)}, 5-shot ${pct(ev.fewShot)}, no instruction ${pct(ev.zeroShotNoInstruction)}, untrained ${pct(ev.untrainedZeroShot)}`);
+    console.log(`[${elapsed()}] probability of " negative" or " positive" as the next token: zero-shot ${mass(ev.zeroShot)}, 1-shot ${mass(ev.oneShot)}, 5-shot ${mass(ev.fewShot)}`);
     console.log(`pretraining took ${(totalSeconds / 60).toFixed(1)} minutes (training ${(trainSeconds / 60).toFixed(1)}); model in ${out}`);
     return ev;
   } finally {
-    rmSync(start, { recursive: true, force: true });
+    removeTempDir(start);
   }
 }
 

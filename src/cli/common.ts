@@ -4,18 +4,35 @@ import { join } from 'node:path';
 import { resolveDevice, setNumThreads } from '../torch/index.js';
 import { Tokenizer } from '../tokenizers/index.js';
 import { UsageError, IclitError } from '../util/errors.js';
-import { num, oneOf, str, type FlagSpec } from './args.js';
+import { checkInputDir } from '../util/fs.js';
+import { num, oneOf, required, str, type FlagSpec } from './args.js';
+
+export const threadFlags: Record<string, FlagSpec> = {
+  threads: { type: 'string', value: 'N', description: 'CPU threads for libtorch (default: all cores)' },
+};
 
 export const modelFlags: Record<string, FlagSpec> = {
   model: { type: 'string', value: 'DIR', description: 'Hugging Face model folder (config.json + *.safetensors)' },
   dtype: { type: 'string', value: 'float32|bfloat16', description: 'compute dtype', default: 'float32' },
-  threads: { type: 'string', value: 'N', description: 'CPU threads for libtorch (default: all cores)' },
+  ...threadFlags,
 };
 
 export const tokenFlags: Record<string, FlagSpec> = {
   text: { type: 'string', value: 'STR', description: 'input text (tokenised with the model folder\'s tokenizer, BOS as its config says)' },
   ids: { type: 'string', value: '1,2,3', description: 'input token ids (no tokenizer needed)' },
 };
+
+/**
+ * A folder named by flag `name` (required unless `optional`), checked to exist and be a folder: every command
+ * says "<what> PATH does not exist" and "PATH is a file, not a <what>" alike (what: 'model folder', …).
+ */
+export function folderFlag(flags: Record<string, unknown>, name: string, what: string): string;
+export function folderFlag(flags: Record<string, unknown>, name: string, what: string, optional: true): string | undefined;
+export function folderFlag(flags: Record<string, unknown>, name: string, what: string, optional = false): string | undefined {
+  const dir = optional ? str(flags, name) : required(flags, name);
+  if (dir !== undefined) checkInputDir(dir, what);
+  return dir;
+}
 
 export function computeDtype(flags: Record<string, unknown>): 'float32' | 'bfloat16' {
   return oneOf(flags, 'dtype', ['float32', 'bfloat16'] as const) ?? 'float32';
@@ -38,34 +55,34 @@ export function deviceOf(flags: Record<string, unknown>): string {
   return device;
 }
 
-/** Token ids from --ids or --text (exactly one of them). */
-export async function readTokens(flags: Record<string, unknown>, tokenizerDir: string): Promise<{ ids: number[]; tokenizer?: Tokenizer }> {
+/** The input of --text or --ids (exactly one of them), checked as a usage error before anything is loaded. */
+export type TokenInput = { text: string } | { ids: number[] };
+
+export function tokenInput(flags: Record<string, unknown>): TokenInput {
   const text = str(flags, 'text');
   const ids = str(flags, 'ids');
   if ((text === undefined) === (ids === undefined)) throw new UsageError('give exactly one of --text or --ids');
-  if (ids !== undefined) {
-    const parsed = ids.split(',').map((s) => s.trim());
-    if (parsed.some((s) => !/^\d+$/.test(s))) throw new UsageError(`--ids must be comma-separated non-negative integers, got '${ids}'`);
-    return { ids: parsed.map(Number) };
-  }
-  if (!existsSync(join(tokenizerDir, 'tokenizer.json'))) throw new IclitError(`${tokenizerDir} has no tokenizer.json (use --ids to pass token ids directly)`);
-  const tokenizer = await Tokenizer.load(tokenizerDir);
-  return { ids: tokenizer.encode(text!), tokenizer };
+  if (text !== undefined) return { text };
+  const parsed = ids!.split(',').map((s) => s.trim());
+  if (parsed.some((s) => !/^\d+$/.test(s))) throw new UsageError(`--ids must be comma-separated non-negative integers, got '${ids}'`);
+  return { ids: parsed.map(Number) };
 }
 
-/** Parses --layers: 'all' or a comma list of indices (negatives count from the end). */
-export function parseLayers(spec: string | undefined, numHiddenStates: number): number[] {
-  if (spec === undefined || spec === 'all') return [...Array(numHiddenStates).keys()];
-  const out: number[] = [];
-  for (const part of spec.split(',')) {
-    const s = part.trim();
-    if (!/^-?\d+$/.test(s)) throw new UsageError(`--layers must be 'all' or comma-separated integers, got '${spec}'`);
-    const i = Number(s);
-    const r = i < 0 ? numHiddenStates + i : i;
-    if (r < 0 || r >= numHiddenStates) throw new UsageError(`--layers: ${i} is out of range for a model with ${numHiddenStates} hidden states (0..${numHiddenStates - 1})`);
-    if (!out.includes(r)) out.push(r);
+/** Token ids of a TokenInput (text through the tokenizer in `tokenizerDir`, BOS as its config says). */
+export async function readTokens(input: TokenInput, tokenizerDir: string): Promise<{ ids: number[]; tokenizer?: Tokenizer }> {
+  if ('ids' in input) return { ids: input.ids };
+  if (!existsSync(join(tokenizerDir, 'tokenizer.json'))) throw new IclitError(`${tokenizerDir} has no tokenizer.json (use --ids to pass token ids directly)`);
+  const tokenizer = await Tokenizer.load(tokenizerDir);
+  return { ids: tokenizer.encode(input.text), tokenizer };
+}
+
+/** Runs a parse of a flag's value; an input error there is the user's usage error (exit 2). */
+export function usage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    throw e instanceof IclitError && !(e instanceof UsageError) ? new UsageError(e.message) : e;
   }
-  return out;
 }
 
 /** A progress line on stderr (rewritten in place on a terminal, one line per update otherwise). */

@@ -2,6 +2,7 @@
 import { helpText, parseCommand, type Command } from './args.js';
 import { IclitError } from '../util/errors.js';
 import { commands } from './commands/index.js';
+import { failureOf } from './failures.js';
 
 function topHelp(): string {
   const lines = ['Usage: iclit <command> [options]', '', 'Measure how in-context learning and instruction tuning move hidden states.', '', 'Commands:'];
@@ -26,22 +27,20 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`iclit: unknown command '${name}' (see iclit --help)\n`);
     return 2;
   }
+  // the folders and files the command was given: a SQLite error is named by the database among them
+  let paths: string[] = [];
   try {
     const { flags, positionals, help } = parseCommand(cmd, rest);
     if (help) {
       process.stdout.write(helpText(cmd) + '\n');
       return 0;
     }
+    paths = [...positionals, ...[flags.out ?? []].flat()].filter((p): p is string => typeof p === 'string');
     return await cmd.run(flags, positionals);
   } catch (e) {
-    if (e instanceof IclitError) {
-      process.stderr.write(`iclit: ${e.message}\n`);
-      return e.exitCode;
-    }
-    // A libtorch or runtime failure we did not anticipate: still one line, with a hint for a bug report.
-    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    process.stderr.write(`iclit: internal error: ${msg} (set ICLIT_DEBUG=1 for the stack trace)\n`);
-    if (process.env.ICLIT_DEBUG === '1' && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-    return 70;
+    const f = failureOf(e, paths);
+    process.stderr.write(`iclit: ${f.message}\n`);
+    if (process.env.ICLIT_DEBUG === '1' && e instanceof Error && !(e instanceof IclitError)) process.stderr.write(`${e.stack}\n`);
+    return f.exitCode;
   }
 }

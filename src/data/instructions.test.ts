@@ -1,12 +1,14 @@
 // Tests for the instruction pools: sizes and shape of the built-in pools, the pool file reader, the paper's pools.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IclitError } from '../util/errors.js';
-import { missingShared, sharedPath } from '../util/testing.js';
+import { missingShared, sharedPath, tempDir, makeTempDir } from '../util/testing.js';
 import { defaultInstructionPool, loadInstructionPool, parseInstructionPool, SENTIMENT_INSTRUCTIONS, TRANSLATION_INSTRUCTIONS } from './instructions.js';
+
+/** Every folder this file writes lives here and is removed when the file's tests end. */
+const root = tempDir(test, 'iclit-pool-');
 
 const norm = (s: string): string => s.toLowerCase().replace(/[^a-z]+/g, ' ').trim();
 
@@ -31,11 +33,13 @@ test('parseInstructionPool: trims, skips blank lines and # comments, rejects rep
   assert.deepEqual(pool, ['First one.', 'Second one.']);
   assert.throws(() => parseInstructionPool('A.\nB.\nA.\n', 'p.txt'), /p\.txt:3: instruction repeats line 1/);
   assert.throws(() => parseInstructionPool('# only comments\n\n', 'e.txt'), /e\.txt: no instructions/);
-  const dir = mkdtempSync(join(tmpdir(), 'iclit-pool-'));
+  const dir = makeTempDir('pool-', root);
   const f = join(dir, 'pool.txt');
   writeFileSync(f, 'Classify it.\nJudge it.\n');
   assert.deepEqual(loadInstructionPool(f), ['Classify it.', 'Judge it.']);
-  assert.throws(() => loadInstructionPool(join(dir, 'absent.txt')), (e: unknown) => e instanceof IclitError && /absent\.txt: cannot read.*ENOENT/.test(e.message));
+  assert.throws(() => loadInstructionPool(join(dir, 'absent.txt')), (e: unknown) => e instanceof IclitError && /instruction pool .*absent\.txt does not exist/.test(e.message));
+  writeFileSync(f, Buffer.from([0x41, 0x0a, 0x42, 0xff, 0x0a]));
+  assert.throws(() => loadInstructionPool(f), /pool\.txt:2: not valid UTF-8/, 'never silently replaced by U+FFFD');
 });
 
 test('fixture: the study\'s pools load (26 sentiment, 30 translation) and differ from ours', (t) => {

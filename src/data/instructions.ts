@@ -1,6 +1,6 @@
 // The project's own instruction pools (30 sentiment, 30 English→Czech) and reading a pool from a text file.
-import { readFileSync } from 'node:fs';
 import { IclitError } from '../util/errors.js';
+import { readTextFile } from './text.js';
 import type { Task } from './types.js';
 
 /** Sentiment-classification instructions written for iclit; each asks for the label words negative / positive. */
@@ -103,11 +103,5 @@ export function parseInstructionPool(content: string, file: string): string[] {
 
 /** Reads an instruction pool file (see parseInstructionPool). */
 export function loadInstructionPool(file: string): string[] {
-  let content: string;
-  try {
-    content = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new IclitError(`${file}: cannot read the instruction pool (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return parseInstructionPool(content, file);
+  return parseInstructionPool(readTextFile(file, 'instruction pool'), file);
 }

@@ -1,15 +1,14 @@
 // Tests for the data readers: every format and task on small files written here, malformed rows, real fixtures.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { IclitError } from '../util/errors.js';
-import { missingShared, sharedPath } from '../util/testing.js';
-import { detectFormat, loadDataset, readSst2, readWmt16 } from './load.js';
+import { missingShared, sharedPath, tempDir } from '../util/testing.js';
+import { detectFormat, loadDataset, readSst2, readWmt16, rowPlace } from './load.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'iclit-data-'));
+const dir = tempDir(test, 'iclit-data-');
 function write(name: string, content: string): string {
   const p = join(dir, name);
   writeFileSync(p, content);
@@ -75,7 +74,7 @@ test('WMT text pair: found from either file or the prefix; counts must match', a
   write('gap.en', 'a\n\nc\n');
   write('gap.cs', 'a\nb\nc\n');
   await rejects(readWmt16(join(dir, 'gap')), /gap\.en:2:/, /blank line/);
-  await rejects(loadDataset(join(dir, 'nothing-here')), /no such file/);
+  await rejects(loadDataset(join(dir, 'nothing-here')), /data file .*nothing-here does not exist \(nor a pair .*nothing-here\.en \+ .*nothing-here\.cs\)$/);
   await rejects(readSst2(write('header-only.tsv', 'sentence\tlabel\n')), /header-only\.tsv: no rows/);
 });
 
@@ -163,4 +162,26 @@ test('fixture: WMT16 newstest2016 EN–CS has 2999 aligned pairs', async (t) => 
   });
   const viaPrefix = await readWmt16(p.slice(0, -3));
   assert.deepEqual(viaPrefix[2998], rows[2998]);
+});
+
+test('invalid UTF-8 is refused naming file:line in every text format; a folder is not a data file', async () => {
+  const raw = (name: string, ...parts: (string | number[])[]): string => {
+    const p = join(dir, name);
+    writeFileSync(p, Buffer.concat(parts.map((x) => Buffer.from(x as string))));
+    return p;
+  };
+  await rejects(loadDataset(raw('u.tsv', 'sentence\tlabel\ngood\t1\nbad ', [0xe9], '\t0\n')), /u\.tsv:3: not valid UTF-8/);
+  await rejects(loadDataset(raw('u.jsonl', '{"sentence": "ok", "label": 1}\n{"sentence": "', [0xff], '", "label": 0}\n')), /u\.jsonl:2: not valid UTF-8/);
+  raw('up.en', 'a\nb\n');
+  raw('up.cs', 'a\n', [0xc3, 0x28], '\n');
+  await rejects(loadDataset(join(dir, 'up')), /up\.cs:2: not valid UTF-8/);
+  await rejects(loadDataset(dir), /is a folder, not a data file/);
+});
+
+test('rowPlace names a row the way the readers name it in errors', () => {
+  assert.equal(rowPlace({ file: 'd.tsv', format: 'tsv' }, 0), 'd.tsv:2', 'after the header');
+  assert.equal(rowPlace({ file: 'd.jsonl', format: 'jsonl' }, 4), 'd.jsonl:5');
+  assert.equal(rowPlace({ file: 'd.json', format: 'json' }, 0), 'd.json item 1');
+  assert.equal(rowPlace({ file: 'news', format: 'text-pair' }, 2), 'news line 3');
+  assert.equal(rowPlace({ file: 'd.parquet', format: 'parquet' }, 9), 'd.parquet row 10');
 });

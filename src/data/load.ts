@@ -1,11 +1,11 @@
 // loadDataset: detects a data file's format (extension, then content) and task (columns / keys) and reads it.
-import { existsSync, openSync, readSync, closeSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { IclitError } from '../util/errors.js';
 import { isParquetMagic, parquetColumns, readParquet } from './parquet.js';
 import { parseSst2Tsv, sentimentFromRecord, SENTIMENT_TEXT_KEYS } from './sst2.js';
 import { findTextPair, parseTextPair, translationFromRecord } from './wmt16.js';
-import { parseJsonRecords, show } from './text.js';
+import { parseJsonRecords, readTextFile, show } from './text.js';
 import type { DataFormat, Dataset, SentimentDataset, SentimentExample, Task, TranslationDataset, TranslationExample } from './types.js';
 
 const EXPECTED =
@@ -27,7 +27,9 @@ function readHead(file: string, n: number): Buffer {
 export function detectFormat(path: string): DataFormat {
   if (!existsSync(path) || !statSync(path).isFile()) {
     if (findTextPair(path)) return 'text-pair';
-    throw new IclitError(`${path}: no such file (nor a pair ${path}.en + ${path}.cs)`);
+    if (existsSync(path)) throw new IclitError(`${path} is a folder, not a data file`);
+    const pairHint = /\.(tsv|jsonl|ndjson|json|parquet|en|cs)$/i.test(path) ? '' : ` (nor a pair ${path}.en + ${path}.cs)`;
+    throw new IclitError(`data file ${path} does not exist${pairHint}`);
   }
   const ext = extname(path).toLowerCase();
   const head = readHead(path, 4096);
@@ -96,12 +98,12 @@ async function loadAnyFormat(path: string, task?: Task): Promise<Dataset> {
     const pair = findTextPair(path);
     if (!pair) throw new IclitError(`${path}: no such pair ${path}.en + ${path}.cs`);
     const examples = parseTextPair(
-      { file: pair.en, content: readFileSync(pair.en, 'utf8') },
-      { file: pair.cs, content: readFileSync(pair.cs, 'utf8') },
+      { file: pair.en, content: readTextFile(pair.en, 'data file') },
+      { file: pair.cs, content: readTextFile(pair.cs, 'data file') },
     );
     return { task: 'translation', file: path, format, examples };
   }
-  const content = readFileSync(path, 'utf8');
+  const content = readTextFile(path, 'data file');
   if (format === 'tsv') {
     checkTask(path, 'sentiment', task, 'a TSV file (SST-2)');
     return { task: 'sentiment', file: path, format, examples: parseSst2Tsv(content, path) };
@@ -112,6 +114,25 @@ async function loadAnyFormat(path: string, task?: Task): Promise<Dataset> {
   return found === 'sentiment'
     ? { task: found, file: path, format, examples: records.map((r) => sentimentFromRecord(r.value, r.where)) }
     : { task: found, file: path, format, examples: records.map((r) => translationFromRecord(r.value, r.where)) };
+}
+
+/**
+ * Where example `index` of a data set came from, as the readers name rows in their errors: `file:line` for TSV
+ * (after the header), JSONL and text pairs, `file item N` for a JSON array, `file row N` for Parquet.
+ */
+export function rowPlace(ds: Pick<Dataset, 'file' | 'format'>, index: number): string {
+  switch (ds.format) {
+    case 'tsv':
+      return `${ds.file}:${index + 2}`;
+    case 'jsonl':
+      return `${ds.file}:${index + 1}`;
+    case 'json':
+      return `${ds.file} item ${index + 1}`;
+    case 'text-pair':
+      return `${ds.file} line ${index + 1}`;
+    default:
+      return `${ds.file} row ${index + 1}`;
+  }
 }
 
 /** SST-2 examples from any supported sentiment file. */

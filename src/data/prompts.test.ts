@@ -6,10 +6,8 @@ import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { IclitError } from '../util/errors.js';
 import { missingShared, sharedPath } from '../util/testing.js';
-import {
-  anchorPrompt, answerOf, flipLabels, iclPrompt, partsInUnits, partTokenRanges, SENTIMENT_SPEC, splitTemplate, taskSpec, tokenParts,
-  TRANSLATION_SPEC, tuningTexts, type Prompt, type TaskSpec,
-} from './prompts.js';
+import { anchorPrompt, iclPrompt, partsInUnits, partTokenRanges, splitTemplate, tokenParts, tuningTexts, type Prompt } from './prompts.js';
+import { answerOf, SENTIMENT_SPEC, taskExamples, taskSpec, TRANSLATION_SPEC, type TaskSpec } from './tasks.js';
 import type { SentimentExample } from './types.js';
 
 const X = 'Decide whether the review is negative or positive.';
@@ -102,14 +100,31 @@ test('translation prompts', () => {
   assert.equal(tuningTexts(spec, 'Translate into Czech.', [b])[0].text, 'Translate into Czech.\nEnglish: Good night.\nCzech: Dobrou noc.');
 });
 
-test('flipLabels flips all labels, or only those at given indices, without touching the input', () => {
-  const demos = [A1, A2];
-  assert.deepEqual(flipLabels(demos), [{ text: A1.text, label: 0 }, { text: A2.text, label: 1 }]);
-  assert.deepEqual(flipLabels(demos, [1]), [A1, { text: A2.text, label: 1 }]);
-  assert.equal(A1.label, 1);
-  const wrong = iclPrompt(SENTIMENT_SPEC, X, flipLabels([A1]), B);
+test('relabelled demonstrations: the label replaced in the prompt and the tuning text, the data untouched', () => {
+  const data = { task: 'sentiment' as const, file: 'mem.tsv', format: 'tsv' as const, examples: [A1, A2, B] };
+  const view = taskExamples(data);
+  const wrong = view.icl(X, [{ index: 0, label: 0 }], 2);
   assert.match(wrong.text, /a gorgeous film\nSentiment: negative\n\n/);
+  assert.equal(view.tuning(X, [{ index: 1, label: 1 }])[0].text, `${X}\nReview: dull {and} slow\nSentiment: positive`);
+  assert.equal(A1.label, 1);
+  assert.deepEqual([view.gold(0), view.gold(1), view.labelWords], [1, 0, ['negative', 'positive']]);
   assert.equal(answerOf(SENTIMENT_SPEC, { text: 'x', label: 0 }), 'negative');
+  // translation has no labels: relabelling is refused, gold is undefined
+  const tr = taskExamples({ task: 'translation', file: 'mem.en', format: 'text-pair', examples: [{ source: 'a', target: 'b' }, { source: 'c', target: 'd' }] });
+  assert.equal(tr.gold(0), undefined);
+  assert.throws(() => tr.icl(X, [{ index: 0, label: 1 }], 1), /no labels to replace/);
+  assert.throws(() => view.anchor(X, 9), /mem.tsv: example index 9 is outside the data/);
+});
+
+test('template choices: another template and separator, and the instruction before every example', () => {
+  const data = { task: 'sentiment' as const, file: 'mem.tsv', format: 'tsv' as const, examples: [A1, A2, B] };
+  const view = taskExamples(data, { template: '{instruction}\nText: {text}\nAnswer: {label}', separator: '\n###\n' });
+  assert.equal(view.icl(X, [{ index: 0 }], 2).text, `${X}\nText: a gorgeous film\nAnswer: positive\n###\nText: it works\nAnswer:`);
+  const every = iclPrompt(SENTIMENT_SPEC, X, [A1, A2], B, { instructionPlacement: 'every-example' });
+  assert.equal(every.text, `${X}\nReview: a gorgeous film\nSentiment: positive\n\n${X}\nReview: dull {and} slow\nSentiment: negative\n\n${X}\nReview: it works\nSentiment:`);
+  assertTiles(every);
+  assert.deepEqual(every.parts.map((p) => `${p.kind}${p.index}`), ['instruction0', 'demonstration0', 'separator0', 'instruction1', 'demonstration1', 'separator1', 'instruction2', 'inference0']);
+  assert.equal(iclPrompt(SENTIMENT_SPEC, X, [], B, { instructionPlacement: 'every-example' }).text, anchorPrompt(SENTIMENT_SPEC, X, B).text);
 });
 
 test('a custom spec with an unknown slot is a clear error', () => {

@@ -27,67 +27,11 @@
  * also carries the span of its answer (the label word or the target sentence, without the space before it).
  */
 import { IclitError } from '../util/errors.js';
-import type { SentimentExample, Task, TranslationExample } from './types.js';
-
-/** A template and how to fill it from one example of type E. */
-export interface TaskSpec<E> {
-  task: Task;
-  /** The full template of one tuning text: starts with "{instruction}", ends with the answer slot. */
-  template: string;
-  /** The slot that holds the answer ("label" / "target"); the inference example stops right before it. */
-  answerSlot: string;
-  /** Between demonstrations, and between the last demonstration and the inference example. */
-  separator: string;
-  /** Label words by label index (classification tasks only). */
-  labelWords?: readonly string[];
-  /** The slot values of one example, the answer slot included. */
-  slots(example: E): Record<string, string>;
-}
-
-export const SENTIMENT_LABEL_WORDS = ['negative', 'positive'] as const;
-
-export const SENTIMENT_SPEC: TaskSpec<SentimentExample> = {
-  task: 'sentiment',
-  template: '{instruction}\nReview: {text}\nSentiment: {label}',
-  answerSlot: 'label',
-  separator: '\n\n',
-  labelWords: SENTIMENT_LABEL_WORDS,
-  slots: (e) => ({ text: e.text, label: labelWord(SENTIMENT_LABEL_WORDS, e.label) }),
-};
-
-export const TRANSLATION_SPEC: TaskSpec<TranslationExample> = {
-  task: 'translation',
-  template: '{instruction}\nEnglish: {source}\nCzech: {target}',
-  answerSlot: 'target',
-  separator: '\n\n',
-  slots: (e) => ({ source: e.source, target: e.target }),
-};
-
-/** The built-in spec of a task. */
-export function taskSpec(task: 'sentiment'): TaskSpec<SentimentExample>;
-export function taskSpec(task: 'translation'): TaskSpec<TranslationExample>;
-export function taskSpec(task: Task): TaskSpec<SentimentExample> | TaskSpec<TranslationExample>;
-export function taskSpec(task: Task): TaskSpec<SentimentExample> | TaskSpec<TranslationExample> {
-  if (task === 'sentiment') return SENTIMENT_SPEC;
-  if (task === 'translation') return TRANSLATION_SPEC;
-  throw new IclitError(`unknown task "${String(task)}" (expected sentiment or translation)`);
-}
-
-function labelWord(words: readonly string[], label: number): string {
-  const w = words[label];
-  if (w === undefined) throw new IclitError(`label ${label} has no label word (label words: ${words.join(', ')})`);
-  return w;
-}
+import type { TaskSpec } from './tasks.js';
 
 /** The gold answer text of an example: its label word or its target sentence. */
 export function answerOf<E>(spec: TaskSpec<E>, example: E): string {
   return slotValue(spec.slots(example), spec.answerSlot, spec.template);
-}
-
-/** The wrong-label condition: every label (or those at `indices`) replaced by the other one. */
-export function flipLabels(examples: readonly SentimentExample[], indices?: readonly number[]): SentimentExample[] {
-  const which = indices === undefined ? undefined : new Set(indices);
-  return examples.map((e, i) => (which === undefined || which.has(i) ? { text: e.text, label: (1 - e.label) as 0 | 1 } : { ...e }));
 }
 
 /** The three pieces of a template (see the comment at the top of this file). */
@@ -166,9 +110,14 @@ export interface Prompt {
   parts: PromptPart[];
 }
 
+/** Where the instruction stands in an ICL prompt: once at the start (the study's choice), or before every example. */
+export type InstructionPlacement = 'once' | 'every-example';
+
 export interface PromptOptions {
   /** false: leave out the instruction part (the SL texts and the instruction-free prompts). Default true. */
   withInstruction?: boolean;
+  /** 'once' (default): X + A1 + … + B. 'every-example': X + A1 + … + X + Ak + X + B (instruction part i before example i). */
+  instructionPlacement?: InstructionPlacement;
 }
 
 class PromptBuilder {
@@ -186,18 +135,19 @@ class PromptBuilder {
   }
 }
 
-function begin<E>(spec: TaskSpec<E>, pieces: TemplatePieces, instruction: string, opts: PromptOptions): PromptBuilder {
-  const b = new PromptBuilder();
-  if (opts.withInstruction ?? true) {
-    if (typeof instruction !== 'string' || instruction.trim() === '') throw new IclitError('instruction is empty (pass withInstruction: false for prompts without one)');
-    b.add('instruction', 0, fill(pieces.instruction, { instruction }, spec.template).text);
-  }
-  return b;
+/** Adds instruction part `index` when the options ask for an instruction. */
+function addInstruction<E>(b: PromptBuilder, spec: TaskSpec<E>, pieces: TemplatePieces, instruction: string, opts: PromptOptions, index: number): void {
+  if (!(opts.withInstruction ?? true)) return;
+  if (typeof instruction !== 'string' || instruction.trim() === '') throw new IclitError('instruction is empty (pass withInstruction: false for prompts without one)');
+  b.add('instruction', index, fill(pieces.instruction, { instruction }, spec.template).text);
 }
 
-function addDemonstrations<E>(b: PromptBuilder, spec: TaskSpec<E>, pieces: TemplatePieces, demos: readonly E[], trailingSeparator: boolean): void {
+function addDemonstrations<E>(b: PromptBuilder, spec: TaskSpec<E>, pieces: TemplatePieces, demos: readonly E[], trailingSeparator: boolean, everyExample?: () => void): void {
   demos.forEach((d, i) => {
-    if (i > 0) b.add('separator', i - 1, spec.separator);
+    if (i > 0) {
+      b.add('separator', i - 1, spec.separator);
+      everyExample?.();
+    }
     const f = fill(pieces.demonstration, spec.slots(d), spec.template);
     b.add('demonstration', i, f.text, f.slots[spec.answerSlot]);
   });
@@ -212,8 +162,13 @@ export function anchorPrompt<E>(spec: TaskSpec<E>, instruction: string, inferenc
 /** The ICL prompt X + A1 + label(A1) + ... + Ak + label(Ak) + B. */
 export function iclPrompt<E>(spec: TaskSpec<E>, instruction: string, demonstrations: readonly E[], inference: E, opts: PromptOptions = {}): Prompt {
   const pieces = splitTemplate(spec.template, spec.answerSlot);
-  const b = begin(spec, pieces, instruction, opts);
-  addDemonstrations(b, spec, pieces, demonstrations, true);
+  const b = new PromptBuilder();
+  let n = 0;
+  const instruct = (): void => addInstruction(b, spec, pieces, instruction, opts, n++);
+  instruct();
+  const every = opts.instructionPlacement === 'every-example' ? instruct : undefined;
+  addDemonstrations(b, spec, pieces, demonstrations, true, every);
+  if (demonstrations.length > 0) every?.();
   b.add('inference', 0, fill(pieces.inference, spec.slots(inference), spec.template).text);
   return b.build();
 }
@@ -222,7 +177,8 @@ export function iclPrompt<E>(spec: TaskSpec<E>, instruction: string, demonstrati
 export function tuningTexts<E>(spec: TaskSpec<E>, instruction: string, demonstrations: readonly E[], opts: PromptOptions = {}): Prompt[] {
   const pieces = splitTemplate(spec.template, spec.answerSlot);
   return demonstrations.map((d) => {
-    const b = begin(spec, pieces, instruction, opts);
+    const b = new PromptBuilder();
+    addInstruction(b, spec, pieces, instruction, opts, 0);
     addDemonstrations(b, spec, pieces, [d], false);
     return b.build();
   });

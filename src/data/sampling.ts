@@ -70,38 +70,41 @@ export interface DrawOptions<E> {
  * (deriveSeed(seed, 'instruction' | 'inference' | 'demonstrations')), so changing k or `balanced` changes neither
  * the instruction nor the inference example, and the same seed always gives the same draw.
  */
-export function drawRepeat<E>(pool: readonly unknown[] | number, data: readonly E[], opts: DrawOptions<E>): RepeatDraw {
+export function drawRepeat<E>(pool: readonly unknown[] | number, rows: readonly E[] | number, opts: DrawOptions<E>): RepeatDraw {
   const poolSize = typeof pool === 'number' ? pool : pool.length;
+  // A row count stands for the data when no example is looked at (everything but balanced draws).
+  if (typeof rows === 'number' && opts.balanced) throw new IclitError('balanced sampling needs the examples, not a row count');
+  const size = typeof rows === 'number' ? rows : rows.length;
   if (!Number.isSafeInteger(poolSize) || poolSize < 1) throw new IclitError(`the instruction pool is empty`);
   checkCount(opts.k, 'k (demonstrations)');
   const excluded = new Set(opts.excludeIndex === undefined ? [] : typeof opts.excludeIndex === 'number' ? [opts.excludeIndex] : opts.excludeIndex);
   for (const i of excluded) {
-    if (!Number.isSafeInteger(i) || i < 0 || i >= data.length) throw new IclitError(`excludeIndex ${i} is outside the data (0..${data.length - 1})`);
+    if (!Number.isSafeInteger(i) || i < 0 || i >= size) throw new IclitError(`excludeIndex ${i} is outside the data (0..${size - 1})`);
   }
   const candidates: number[] = [];
-  for (let i = 0; i < data.length; i++) if (!excluded.has(i)) candidates.push(i);
+  for (let i = 0; i < size; i++) if (!excluded.has(i)) candidates.push(i);
 
   const instructionIndex = Math.floor(seededRandom(deriveSeed(opts.seed, 'instruction'))() * poolSize);
 
   let inferenceIndex: number;
   if (opts.inferenceIndex !== undefined) {
     inferenceIndex = opts.inferenceIndex;
-    if (!Number.isSafeInteger(inferenceIndex) || inferenceIndex < 0 || inferenceIndex >= data.length) {
-      throw new IclitError(`inferenceIndex ${inferenceIndex} is outside the data (0..${data.length - 1})`);
+    if (!Number.isSafeInteger(inferenceIndex) || inferenceIndex < 0 || inferenceIndex >= size) {
+      throw new IclitError(`inferenceIndex ${inferenceIndex} is outside the data (0..${size - 1})`);
     }
     if (excluded.has(inferenceIndex)) throw new IclitError(`inferenceIndex ${inferenceIndex} is also in excludeIndex`);
   } else {
-    if (candidates.length === 0) throw new IclitError(`no data left to draw an inference example from (${data.length} rows, ${excluded.size} excluded)`);
+    if (candidates.length === 0) throw new IclitError(`no data left to draw an inference example from (${size} rows, ${excluded.size} excluded)`);
     inferenceIndex = candidates[Math.floor(seededRandom(deriveSeed(opts.seed, 'inference'))() * candidates.length)];
   }
 
   const demoCandidates = candidates.filter((i) => i !== inferenceIndex);
   if (opts.k > demoCandidates.length) {
-    throw new IclitError(`cannot draw k=${opts.k} demonstrations from ${demoCandidates.length} candidates (${data.length} rows, ${excluded.size} excluded, 1 inference example)`);
+    throw new IclitError(`cannot draw k=${opts.k} demonstrations from ${demoCandidates.length} candidates (${size} rows, ${excluded.size} excluded, 1 inference example)`);
   }
   const rng = seededRandom(deriveSeed(opts.seed, 'demonstrations'));
-  const demonstrationIndices = opts.balanced
-    ? balancedDraw(demoCandidates, data, opts.k, rng, opts.labelOf)
+  const demonstrationIndices = opts.balanced && typeof rows !== 'number'
+    ? balancedDraw(demoCandidates, rows, opts.k, rng, opts.labelOf)
     : sampleWithoutReplacement(demoCandidates, opts.k, rng);
   return { instructionIndex, demonstrationIndices, inferenceIndex };
 }

@@ -1,5 +1,58 @@
-// Line splitting and JSON-lines parsing shared by the readers, with file:line positions for every error.
+// Reading text files (strict UTF-8), line splitting and JSON-lines parsing shared by the readers, with file:line positions for every error.
+import { readFileSync } from 'node:fs';
 import { IclitError } from '../util/errors.js';
+import { checkInputFile } from '../util/fs.js';
+
+/** Line (1-based) and byte within that line (1-based) where the first invalid UTF-8 sequence starts; undefined when all is valid. */
+export function invalidUtf8At(bytes: Uint8Array): { line: number; byte: number } | undefined {
+  const valid = (b: Uint8Array): boolean => {
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(b);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (valid(bytes)) return undefined;
+  // A newline byte never occurs inside a multi-byte sequence, so each line is valid or not on its own.
+  let start = 0;
+  for (let line = 1; start <= bytes.length; line++) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    const text = bytes.subarray(start, end);
+    if (!valid(text)) {
+      // byte by byte in stream mode; `pending` is where an unfinished multi-byte sequence began
+      const decoder = new TextDecoder('utf-8', { fatal: true });
+      let pending = -1;
+      for (let i = 0; i < text.length; i++) {
+        let out: string;
+        try {
+          out = decoder.decode(text.subarray(i, i + 1), { stream: true });
+        } catch {
+          return { line, byte: (pending >= 0 ? pending : i) + 1 };
+        }
+        if (out === '') pending = pending >= 0 ? pending : i;
+        else pending = -1;
+      }
+      return { line, byte: pending + 1 }; // a sequence cut off by the end of the line
+    }
+    start = end + 1;
+  }
+  return undefined;
+}
+
+/**
+ * The content of a text file, which must be UTF-8: invalid bytes are refused naming file:line (never replaced by
+ * U+FFFD, which would change the data silently). A UTF-8 BOM is kept for the caller to drop. `what` names the file
+ * in messages ('data file', 'instruction pool', …): a missing file or a folder is one clear line.
+ */
+export function readTextFile(file: string, what = 'file'): string {
+  checkInputFile(file, what);
+  const bytes = readFileSync(file);
+  const bad = invalidUtf8At(bytes);
+  if (bad) throw new IclitError(`${file}:${bad.line}: not valid UTF-8 (byte ${bad.byte} of the line); save the file as UTF-8`);
+  return new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
+}
 
 /** One line of a text file with its 1-based line number. */
 export interface NumberedLine {

@@ -1,4 +1,10 @@
-// The small interface the runner computes through (tokens, hidden states, label logits, batched LoRA tuning).
+// The interfaces the runner computes and saves through: the model side (base reads, tuning → adapters) and the record sink.
+import type { TextEmbedder } from '../models/index.js';
+import type { TrainExample } from '../train/index.js';
+import type { ChatTemplate } from '../tokenizers/index.js';
+import type { RepeatRecord } from './record.js';
+
+export type { TextEmbedder };
 
 /** LoRA and optimiser settings of one tuning call. */
 export interface TuneSettings {
@@ -12,35 +18,45 @@ export interface TuneSettings {
   targets: string[];
 }
 
-/**
- * N adapters tuned at once: adapter n on texts[n] (token ids, BOS included), LoRA initialised and dropout drawn
- * from seeds[n]. After tuning, each adapter reads its own queries.
- */
+/** One tuning text: token ids (BOS included) and, optionally, which tokens carry loss (same length, 1 = target). */
+export type TuneText = TrainExample;
+
+/** N adapters tuned at once: adapter n on texts[n]; LoRA initialised and dropout drawn from seeds[n]. */
 export interface TuneRequest {
-  texts: number[][][];
+  texts: TuneText[][];
   seeds: number[];
-  /** Seeds libtorch (dropout) and the epoch shuffle before tuning, so a batch's tuning is reproducible. */
-  seed: number;
+  /** Seeds the epoch shuffle (one order shared by the batch); never a condition's name. */
+  shuffleSeed: number;
   settings: TuneSettings;
-  /** Hidden states at the last position of hiddenPrompts[n] under adapter n, at `layers`. */
-  hiddenPrompts?: number[][];
-  layers: number[];
-  /** Logits at the last position of logitPrompts[n] under adapter n, for the token ids logitTokens[n]. */
-  logitPrompts?: number[][];
-  logitTokens?: number[][];
-  /** Per-token losses of lossTexts[n][j] under adapter n (see StudyBackend.tokenLosses). */
-  lossTexts?: number[][][];
 }
 
-export interface TuneResult {
+/** A PEFT adapter's weights on the host, under PEFT keys, ready to write as adapter_model.safetensors. */
+export interface AdapterWeights {
+  r: number;
+  alpha: number;
+  dropout: number;
+  targets: string[];
+  /** float32 tensors by PEFT key (`base_model.model.<module>.lora_A.weight`), [r, in] / [out, r]. */
+  tensors: Map<string, { shape: number[]; data: Float32Array }>;
+}
+
+/**
+ * Trained adapters, owned by this value until dispose(): the IT situation is read through them. Every read takes,
+ * per row, the adapter that reads it (`adapterOf[i]`, default: row i through adapter i).
+ */
+export interface TunedAdapters {
+  readonly count: number;
   /** Mean training loss over the last epoch, per adapter. */
-  tuneLoss: number[];
-  /** [adapter][layer] float32 hidden vectors (layers in request order). */
-  hidden?: Float32Array[][];
-  /** [adapter][token] logits. */
-  logits?: number[][];
-  /** [adapter][text][position]. */
-  losses?: number[][][];
+  readonly tuneLoss: number[];
+  /** Hidden states at each prompt's last token: [prompt][layer]. */
+  hidden(prompts: number[][], layers: number[], adapterOf?: number[]): Float32Array[][];
+  /** Logits at each prompt's last token for the token ids tokens[i]: [prompt][token]. */
+  lastLogits(prompts: number[][], tokens: number[][], adapterOf?: number[]): number[][];
+  /** Per-token cross-entropy of each text (entry t predicts ids[t + 1]). */
+  tokenLosses(texts: number[][], adapterOf?: number[]): number[][];
+  /** Host copy of adapter n (what --save-adapters writes). */
+  weights(n: number): AdapterWeights;
+  dispose(): void;
 }
 
 /** The model side of the study, for one model. */
@@ -49,24 +65,52 @@ export interface StudyBackend {
   readonly label: string;
   /** Number of HF hidden states (n_layers + 1). */
   readonly numHiddenStates: number;
-  /** Token ids of `text` (BOS as the tokenizer's config says). */
+  /** Longest sequence the model reads (config max_position_embeddings): longer prompts are refused naming their rows. */
+  readonly maxPositions: number;
+  /** Token ids of `text`: BOS as the tokenizer's config says, or none under a chat template (it writes its own). */
   encode(text: string): number[];
-  /** Hidden states of the base model at each prompt's last token: [prompt][layer] (layers in the given order). */
+  /** The model folder's chat template, when the study renders prompts through it. */
+  readonly chat?: ChatTemplate;
+  /** Base-model hidden states at each prompt's last token: [prompt][layer] (layers in the given order). */
   hidden(prompts: number[][], layers: number[]): Float32Array[][];
   /** Base-model logits at each prompt's last token for the token ids tokens[i]: [prompt][token]. */
   lastLogits(prompts: number[][], tokens: number[][]): number[][];
-  /**
-   * Base-model per-token cross-entropy of each text: entry t is the loss of predicting ids[t + 1] from ids[..t],
-   * so a text of n ids has n − 1 losses.
-   */
+  /** Base-model per-token cross-entropy of each text: entry t predicts ids[t + 1], so n ids give n − 1 losses. */
   tokenLosses(texts: number[][]): number[][];
-  /** Tunes N adapters (one per request row) and reads their queries; adapters are discarded afterwards. */
-  tune(req: TuneRequest): TuneResult;
+  /** Tunes N adapters (one per request row) and hands them over. */
+  tune(req: TuneRequest): TunedAdapters;
+  /** Returns cached tensor memory to the system (called between repeat chunks, so memory stays flat). */
+  releaseMemory(): void;
   dispose(): void;
 }
 
-/** The sentence encoder the demo-similarity preset bins demonstrations with. */
-export interface SentenceEmbedder {
-  /** One vector per text. */
-  embed(texts: string[]): ArrayLike<number>[];
+/** The unit of resume: one repeat of one condition on one model. */
+export interface UnitKey {
+  experiment: string;
+  condition: string;
+  repeat: number;
+  model: string;
+}
+
+/** The last-token hidden states of the three situations, [layer][C] float32, layers in the record's order. */
+export interface SituationStates {
+  anchor: Float32Array[];
+  icl: Float32Array[];
+  it: Float32Array[];
+}
+
+/** What one unit produces: its record, and what it can store beside it. */
+export interface UnitResult {
+  record: RepeatRecord;
+  /** Absent for units with nothing computed (a similarity bin without candidates). */
+  states?: SituationStates;
+  /** Present when the plan saves adapters. */
+  adapter?: AdapterWeights;
+}
+
+/** Where finished units go (src/results' store implements it). */
+export interface RecordSink {
+  isDone(key: UnitKey): boolean;
+  /** All units of one repeat, stored atomically (records, states and adapters together). */
+  save(results: UnitResult[]): void;
 }

@@ -4,20 +4,23 @@ import type { Task } from '../data/types.js';
 
 /** What one condition measures beyond the three similarities (which every condition records). */
 export interface Measures {
-  /** Label-word accuracy of zero-shot / ICL / IT (sentiment inference only). */
+  /** Label-word accuracy of zero-shot / ICL / IT over an evaluation set (classification tasks only). */
   accuracy: boolean;
   /** Per-token loss decrease (base − tuned) on the tuning texts, by prompt part. */
   tokenLoss: boolean;
 }
 
-/** One condition of an experiment: everything that decides its prompts and its tuning. */
+/**
+ * One condition of an experiment: everything that decides its prompts and its tuning. Its name only labels it: a
+ * condition's numbers depend on these settings and the repeat's draw, never on its name or its preset.
+ */
 export interface Condition {
   /** Name inside the experiment, e.g. 'right-labels', 'k=5', 'bin=3'. */
   name: string;
   /** Task the demonstrations come from (the --demo-data set when it differs from the inference task). */
   demoTask: Task;
-  /** 'flipped': every demonstration's label replaced by the other one (sentiment only). */
-  labels: 'right' | 'flipped';
+  /** 'wrong': every demonstration's label replaced (classification tasks; how: the wrongLabels method). */
+  labels: 'right' | 'wrong';
   /** Task of the inference example B (always the --data set). */
   inferenceTask: Task;
   /** Number of demonstrations k (ICL prompt and IT tuning texts). */
@@ -37,6 +40,8 @@ export type PresetNeed = 'demoData' | 'encoder';
 export interface Preset {
   name: string;
   summary: string;
+  /** The paper's figure this preset reproduces (captions, the report's findings). */
+  figure: string;
   /** Task of --data. */
   task: Task;
   needs: PresetNeed[];
@@ -56,18 +61,24 @@ export interface PresetOptions {
   bins: number;
 }
 
-/** Defaults of the study (LoRA r=8, alpha=32, dropout 0.05 on q_proj,v_proj; AdamW lr 1e-4; 10 epochs). */
+/**
+ * Defaults of the study, as the paper ran it: 30 repeats; one demonstration in every analysis but the shots one
+ * ("In the previous analysis, we used a single demonstration"); LoRA r=8, alpha=32, dropout 0.05 on q_proj and
+ * v_proj; AdamW, lr 1e-4, 10 epochs; 10 similarity bins. batch and evalExamples are iclit's own.
+ */
 export const STUDY_DEFAULTS = {
   repeats: 30,
   seed: 0,
-  shots: 5,
+  shots: 1,
   epochs: 10,
   bins: 10,
   lr: 1e-4,
   weightDecay: 0,
   lora: { r: 8, alpha: 32, dropout: 0.05, targets: ['q_proj', 'v_proj'] },
-  /** Repeats of one condition tuned together as a batch of adapters. */
+  /** Repeats of one condition tuned together as a batch of adapters (CPU default; CUDA sizes it to memory). */
   batch: 4,
+  /** Accuracy preset: evaluation examples per repeat (drawn without the demonstrations). */
+  evalExamples: 100,
 } as const;
 
 const NONE: Measures = { accuracy: false, tokenLoss: false };
@@ -79,6 +90,7 @@ function base(task: Task, o: PresetOptions, over: Partial<Condition> = {}): Cond
 export const PRESETS: readonly Preset[] = [
   {
     name: 'convergence',
+    figure: 'Fig. 3a',
     summary: 'anchor vs ICL vs IT hidden states (right labels)',
     task: 'sentiment',
     needs: [],
@@ -86,13 +98,15 @@ export const PRESETS: readonly Preset[] = [
   },
   {
     name: 'wrong-label',
-    summary: 'demonstrations with right vs flipped labels',
+    figure: 'Fig. 3b',
+    summary: 'demonstrations with right vs wrong labels',
     task: 'sentiment',
     needs: [],
-    conditions: (o) => [base('sentiment', o, { name: 'right-labels' }), base('sentiment', o, { name: 'flipped-labels', labels: 'flipped' })],
+    conditions: (o) => [base('sentiment', o, { name: 'right-labels' }), base('sentiment', o, { name: 'wrong-labels', labels: 'wrong' })],
   },
   {
     name: 'cross-task',
+    figure: 'Fig. 3c',
     summary: 'EN→CS translation demonstrations, sentiment inference (needs --demo-data)',
     task: 'sentiment',
     needs: ['demoData'],
@@ -100,6 +114,7 @@ export const PRESETS: readonly Preset[] = [
   },
   {
     name: 'demo-similarity',
+    figure: 'Fig. 4c',
     summary: 'demonstrations from bins of demo–inference cosine (sentence encoder; needs --encoder)',
     task: 'sentiment',
     needs: ['encoder'],
@@ -107,6 +122,7 @@ export const PRESETS: readonly Preset[] = [
   },
   {
     name: 'shots',
+    figure: 'Fig. 5',
     summary: '1/2/5/10 demonstrations tuned 10/5/2/1 epochs',
     task: 'sentiment',
     needs: [],
@@ -122,6 +138,7 @@ export const PRESETS: readonly Preset[] = [
   },
   {
     name: 'layers',
+    figure: 'Fig. 7',
     summary: 'anchor vs ICL vs IT at every layer',
     task: 'sentiment',
     needs: [],
@@ -130,6 +147,7 @@ export const PRESETS: readonly Preset[] = [
   },
   {
     name: 'sl',
+    figure: 'Fig. 8b',
     summary: 'tuning texts with vs without the instruction (SL)',
     task: 'sentiment',
     needs: [],
@@ -137,6 +155,7 @@ export const PRESETS: readonly Preset[] = [
   },
   {
     name: 'translation',
+    figure: 'Fig. 8c',
     summary: 'EN→CS translation as the task',
     task: 'translation',
     needs: [],
@@ -144,16 +163,18 @@ export const PRESETS: readonly Preset[] = [
   },
   {
     name: 'accuracy',
-    summary: 'zero-shot / ICL / IT label-word accuracy with right vs wrong labels',
+    figure: 'Fig. 6',
+    summary: 'zero-shot / ICL / IT accuracy over an evaluation set, with right vs wrong labels',
     task: 'sentiment',
     needs: [],
     conditions: (o) => [
       base('sentiment', o, { name: 'right-labels', measures: { accuracy: true, tokenLoss: false } }),
-      base('sentiment', o, { name: 'flipped-labels', labels: 'flipped', measures: { accuracy: true, tokenLoss: false } }),
+      base('sentiment', o, { name: 'wrong-labels', labels: 'wrong', measures: { accuracy: true, tokenLoss: false } }),
     ],
   },
   {
     name: 'token-loss',
+    figure: 'Fig. 10',
     summary: 'per-token loss decrease by prompt part (instruction vs example) after tuning',
     task: 'sentiment',
     needs: [],
@@ -181,7 +202,6 @@ export function resolveConditions(preset: Preset, opts: { shots?: number; epochs
     names.add(c.name);
     if (!Number.isInteger(c.shots) || c.shots < 1) throw new IclitError(`preset ${preset.name}, condition ${c.name}: shots must be a positive integer, got ${c.shots}`);
     if (!Number.isInteger(c.epochs) || c.epochs < 1) throw new IclitError(`preset ${preset.name}, condition ${c.name}: epochs must be a positive integer, got ${c.epochs}`);
-    if (c.labels === 'flipped' && c.demoTask !== 'sentiment') throw new IclitError(`preset ${preset.name}, condition ${c.name}: only sentiment labels can be flipped`);
   }
   return conds;
 }

@@ -1,8 +1,10 @@
-// Public face of src/experiments: presets and conditions, the StudyBackend interface, the runner, the LLaMA backend.
+// Public face of src/experiments: presets and conditions, methods, the backend and sink interfaces, the runner, the LLaMA backend.
 export * from './record.js';
 export * from './conditions.js';
+export * from './methods.js';
 export * from './backend.js';
 export * from './units.js';
+export * from './measures.js';
 export * from './runner.js';
-export * from './config.js';
 export { LlamaStudyBackend } from './llama-backend.js';
+export * from './preflight.js';

@@ -1,15 +1,15 @@
-// The StudyBackend over a LlamaModel + its tokenizer: batched base reads, and N LoRA adapters tuned at once (src/lora + src/train).
+// The StudyBackend over a LlamaModel + its tokenizer: batched base reads, and N LoRA adapters tuned at once, handed over as a value.
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { LlamaModel, type ComputeDType } from '../models/index.js';
-import { applyLora, removeLora } from '../lora/index.js';
+import { adapterWeights, applyLora, removeLora, setLoraEnabled, useAdapter, type LoraAdapters } from '../lora/index.js';
 import { trainLora } from '../train/index.js';
-import { crossEntropy, tidyNoGrad, tensor, tidy, type Tensor } from '../torch/index.js';
-import { Tokenizer } from '../tokenizers/index.js';
+import { crossEntropy, releaseCachedMemory, tensor, tidy, tidyNoGrad, type Tensor } from '../torch/index.js';
+import { ChatTemplate, Tokenizer } from '../tokenizers/index.js';
 import { IclitError } from '../util/errors.js';
-import type { StudyBackend, TuneRequest, TuneResult } from './backend.js';
+import type { AdapterWeights, StudyBackend, TuneRequest, TunedAdapters } from './backend.js';
 
-/** Sequences per forward pass of the base model (bounded so long runs keep a steady memory footprint). */
+/** Sequences per forward pass (bounded so long runs keep a steady memory footprint). */
 const READ_BATCH = 16;
 
 function chunks<T>(xs: T[], n: number): T[][] {
@@ -37,113 +37,204 @@ function pick(logits: Tensor, tokens: number[][]): number[][] {
   });
 }
 
-/** Per-token next-token cross-entropy of every sequence in one batch (length of each = its ids − 1). */
-function batchTokenLosses(model: LlamaModel, texts: number[][]): number[][] {
-  return tidyNoGrad(() => {
-      const { logits } = model.forward(texts, { logits: true, logitsPositions: 'all' }); // [B, T, V]
-      const [B, T, V] = logits!.shape;
-      if (T < 2) throw new IclitError('per-token loss needs texts of at least 2 tokens');
-      const targets: number[] = [];
-      for (const ids of texts) for (let t = 0; t < T - 1; t++) targets.push(t + 1 < ids.length ? ids[t + 1] : -100);
-      const ce = crossEntropy(logits!.slice(1, 0, T - 1).reshape([B * (T - 1), V]), tensor(targets, [B * (T - 1)], 'int64'), 'none').toArray(); // [B·(T-1)]
-      return texts.map((ids, b) => ce.slice(b * (T - 1), b * (T - 1) + ids.length - 1));
-    });
+/** The model reads of the study, on whatever adapters are active: one batch each (≤ READ_BATCH rows). */
+const reads = {
+  hidden(model: LlamaModel, batch: number[][], layers: number[]): Float32Array[][] {
+    return tidyNoGrad(() => {
+        const { hidden } = model.forward(batch, { hiddenStates: layers });
+        const perLayer = layers.map((l) => rows(hidden.get(l)!)); // [layer][b]
+        return batch.map((_, b) => layers.map((_, i) => perLayer[i][b]));
+      });
+  },
+  lastLogits(model: LlamaModel, batch: number[][], tokens: number[][]): number[][] {
+    return tidyNoGrad(() => pick(model.forward(batch, { logits: true }).logits!, tokens)); // [B, V] → [B, W]
+  },
+  tokenLosses(model: LlamaModel, texts: number[][]): number[][] {
+    return tidyNoGrad(() => {
+        const { logits } = model.forward(texts, { logits: true, logitsPositions: 'all' }); // [B, T, V]
+        const [B, T, V] = logits!.shape;
+        if (T < 2) throw new IclitError('per-token loss needs texts of at least 2 tokens');
+        const targets: number[] = [];
+        for (const ids of texts) for (let t = 0; t < T - 1; t++) targets.push(t + 1 < ids.length ? ids[t + 1] : -100);
+        const ce = crossEntropy(logits!.slice(1, 0, T - 1).reshape([B * (T - 1), V]), tensor(targets, [B * (T - 1)], 'int64'), 'none').toArray(); // [B·(T-1)]
+        return texts.map((ids, b) => ce.slice(b * (T - 1), b * (T - 1) + ids.length - 1));
+      });
+  },
+};
+
+/** Runs `read` over rows in batches of READ_BATCH, results in row order. */
+function batched<T, R>(items: T[], read: (batch: T[]) => R[]): R[] {
+  return chunks(items, READ_BATCH).flatMap(read);
+}
+
+/** Adapters trained by LlamaStudyBackend.tune; reading routes each row through its own adapter. */
+class LlamaTunedAdapters implements TunedAdapters {
+  #lora: LoraAdapters | null;
+  constructor(
+    readonly model: LlamaModel,
+    lora: LoraAdapters,
+    readonly tuneLoss: number[],
+  ) {
+    this.#lora = lora;
+  }
+
+  get count(): number {
+    return this.#live().count;
+  }
+
+  #live(): LoraAdapters {
+    if (!this.#lora) throw new IclitError('tuned adapters used after dispose()');
+    return this.#lora;
+  }
+
+  /**
+   * Rows read through their adapters: when row i goes through adapter i (one row each, the common case) the batch
+   * runs as one forward with the batched adapters; otherwise each adapter reads its rows in its own batches.
+   */
+  #route<T, R>(items: T[], adapterOf: number[] | undefined, read: (batch: T[]) => R[]): R[] {
+    const lora = this.#live();
+    const of = adapterOf ?? items.map((_, i) => i);
+    if (of.length !== items.length) throw new IclitError(`${of.length} adapter indices for ${items.length} rows`);
+    if (of.length === lora.count && of.every((a, i) => a === i)) return read(items);
+    const out = new Array<R>(items.length);
+    for (const a of new Set(of)) {
+      const idx = of.flatMap((x, i) => (x === a ? [i] : []));
+      useAdapter(lora, a);
+      try {
+        batched(idx.map((i) => items[i]), read).forEach((r, j) => (out[idx[j]] = r));
+      } finally {
+        useAdapter(lora, null);
+      }
+    }
+    return out;
+  }
+
+  hidden(prompts: number[][], layers: number[], adapterOf?: number[]): Float32Array[][] {
+    return this.#route(prompts, adapterOf, (b) => reads.hidden(this.model, b, layers));
+  }
+
+  lastLogits(prompts: number[][], tokens: number[][], adapterOf?: number[]): number[][] {
+    const rowsIn = prompts.map((p, i) => ({ p, t: tokens[i] }));
+    return this.#route(rowsIn, adapterOf, (b) => reads.lastLogits(this.model, b.map((x) => x.p), b.map((x) => x.t)));
+  }
+
+  tokenLosses(texts: number[][], adapterOf?: number[]): number[][] {
+    return this.#route(texts, adapterOf, (b) => reads.tokenLosses(this.model, b));
+  }
+
+  weights(n: number): AdapterWeights {
+    const lora = this.#live();
+    const w = adapterWeights(lora, n);
+    const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [k, t] of w) {
+      tensors.set(k, { shape: t.shape, data: t.toFloat32Array() });
+      t.dispose();
+    }
+    const c = lora.config;
+    return { r: c.r, alpha: c.alpha, dropout: c.dropout, targets: [...c.targets], tensors };
+  }
+
+  /** Runs `fn` on the base model: the adapters are switched off meanwhile. */
+  asBase<R>(fn: () => R): R {
+    if (!this.#lora) return fn();
+    setLoraEnabled(this.#lora, false);
+    try {
+      return fn();
+    } finally {
+      setLoraEnabled(this.#lora, true);
+    }
+  }
+
+  dispose(): void {
+    if (!this.#lora) return;
+    removeLora(this.model);
+    this.#lora = null;
+    this.onDispose?.();
+  }
+
+  onDispose?: () => void;
 }
 
 export class LlamaStudyBackend implements StudyBackend {
+  /** The adapters handed out by tune() and not yet disposed: base reads switch them off. */
+  #tuned: LlamaTunedAdapters | null = null;
+
   constructor(
     readonly model: LlamaModel,
     readonly tokenizer: Tokenizer,
     readonly label: string,
+    /** Prompts are rendered through this chat template (and tokenised without added special tokens). */
+    readonly chat?: ChatTemplate,
   ) {
     if (tokenizer.vocabSize > model.config.vocabSize) {
       throw new IclitError(`the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${model.config.vocabSize}`);
     }
   }
 
-  /** Loads a model folder and the tokenizer in it; label defaults to the folder name. */
-  static async load(dir: string, opts: { dtype?: ComputeDType; label?: string } = {}): Promise<LlamaStudyBackend> {
+  /** Loads a model folder and the tokenizer in it (and its chat template with `chat`); label defaults to the folder name. */
+  static async load(dir: string, opts: { dtype?: ComputeDType; label?: string; chat?: boolean } = {}): Promise<LlamaStudyBackend> {
     if (!existsSync(join(dir, 'tokenizer.json'))) throw new IclitError(`${dir} has no tokenizer.json (the study tokenizes with the model folder's own tokenizer)`);
     const tokenizer = await Tokenizer.load(dir);
+    const chat = opts.chat ? ChatTemplate.load(dir) : undefined;
     const model = LlamaModel.load(dir, { dtype: opts.dtype });
-    return new LlamaStudyBackend(model, tokenizer, opts.label ?? basename(resolve(dir)));
+    return new LlamaStudyBackend(model, tokenizer, opts.label ?? basename(resolve(dir)), chat);
   }
 
   get numHiddenStates(): number {
     return this.model.numHiddenStates;
   }
 
+  get maxPositions(): number {
+    return this.model.config.maxPositionEmbeddings;
+  }
+
   encode(text: string): number[] {
-    return this.tokenizer.encode(text);
+    // A chat template writes BOS (and every other special token) itself, as transformers' apply_chat_template does.
+    return this.tokenizer.encode(text, { addSpecialTokens: !this.chat });
+  }
+
+  /** Base-model reads, also while tuned adapters are alive (they are switched off meanwhile). */
+  #base<R>(fn: () => R): R {
+    return this.#tuned ? this.#tuned.asBase(fn) : fn();
   }
 
   hidden(prompts: number[][], layers: number[]): Float32Array[][] {
-    const out: Float32Array[][] = [];
-    for (const batch of chunks(prompts, READ_BATCH)) out.push(...this.#read(batch, layers));
-    return out;
-  }
-
-  #read(batch: number[][], layers: number[]): Float32Array[][] {
-    return tidyNoGrad(() => {
-        const { hidden } = this.model.forward(batch, { hiddenStates: layers });
-        const perLayer = layers.map((l) => rows(hidden.get(l)!)); // [layer][b]
-        return batch.map((_, b) => layers.map((_, i) => perLayer[i][b]));
-      });
+    return this.#base(() => batched(prompts, (b) => reads.hidden(this.model, b, layers)));
   }
 
   lastLogits(prompts: number[][], tokens: number[][]): number[][] {
-    const out: number[][] = [];
-    chunks(prompts.map((p, i) => [p, tokens[i]] as const), READ_BATCH).forEach((batch) => {
-      out.push(
-        ...tidyNoGrad(() => {
-            const { logits } = this.model.forward(batch.map((b) => b[0]), { logits: true }); // [B, V]
-            return pick(logits!, batch.map((b) => b[1]));
-          }),
-      );
-    });
-    return out;
+    const items = prompts.map((p, i) => ({ p, t: tokens[i] }));
+    return this.#base(() => batched(items, (b) => reads.lastLogits(this.model, b.map((x) => x.p), b.map((x) => x.t))));
   }
 
   tokenLosses(texts: number[][]): number[][] {
-    const out: number[][] = [];
-    for (const batch of chunks(texts, READ_BATCH)) out.push(...batchTokenLosses(this.model, batch));
-    return out;
+    return this.#base(() => batched(texts, (b) => reads.tokenLosses(this.model, b)));
   }
 
-  tune(req: TuneRequest): TuneResult {
+  tune(req: TuneRequest): TunedAdapters {
     const N = req.texts.length;
     if (N === 0) throw new IclitError('tune: no adapters requested');
+    if (this.#tuned) throw new IclitError('tune: the adapters of the previous tune() are still alive (dispose them first)');
     if (req.seeds.length !== N) throw new IclitError(`tune: ${req.seeds.length} seeds for ${N} adapters`);
     const k = req.texts[0].length;
     const s = req.settings;
     const lora = applyLora(this.model, { r: s.r, alpha: s.alpha, dropout: s.dropout, targets: s.targets }, { seeds: req.seeds });
     try {
-      const result = trainLora(this.model, lora, req.texts.map((ts) => ts.map((ids) => ({ ids }))), {
-        epochs: s.epochs,
-        lr: s.lr,
-        weightDecay: s.weightDecay,
-        batchSize: 1,
-        seed: req.seed,
-      });
+      const result = trainLora(this.model, lora, req.texts, { epochs: s.epochs, lr: s.lr, weightDecay: s.weightDecay, batchSize: 1, seed: req.shuffleSeed });
       const lastEpoch = result.losses.slice(-k); // one step per text per epoch
       const tuneLoss = Array.from({ length: N }, (_, n) => lastEpoch.reduce((a, l) => a + l[n], 0) / lastEpoch.length);
-      const out: TuneResult = { tuneLoss };
-      // Batched adapters split a batch into N contiguous groups: one query row per adapter, in adapter order.
-      if (req.hiddenPrompts) out.hidden = this.#read(req.hiddenPrompts, req.layers);
-      if (req.logitPrompts) {
-        const prompts = req.logitPrompts;
-        out.logits = tidyNoGrad(() => pick(this.model.forward(prompts, { logits: true }).logits!, req.logitTokens!));
-      }
-      if (req.lossTexts) {
-        const per = req.lossTexts[0].length;
-        if (req.lossTexts.some((t) => t.length !== per)) throw new IclitError('tune: every adapter needs the same number of loss texts');
-        const flat = batchTokenLosses(this.model, req.lossTexts.flat());
-        out.losses = req.lossTexts.map((_, n) => flat.slice(n * per, (n + 1) * per));
-      }
-      return out;
-    } finally {
+      const tuned = new LlamaTunedAdapters(this.model, lora, tuneLoss);
+      tuned.onDispose = () => (this.#tuned = null);
+      this.#tuned = tuned;
+      return tuned;
+    } catch (e) {
       removeLora(this.model);
+      throw e;
     }
+  }
+
+  releaseMemory(): void {
+    releaseCachedMemory();
   }
 
   dispose(): void {

@@ -1,18 +1,19 @@
 // End-to-end tests of the study runner on a tiny random LLaMA: every preset, reproducibility, resume, sampling invariants.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { defaultInstructionPool, loadDataset, type Dataset } from '../data/index.js';
+import { cosine } from '../stats/index.js';
 import { IclitError } from '../util/errors.js';
-import { LlamaStudyBackend } from './llama-backend.js';
+import type { RecordSink, UnitResult } from './backend.js';
 import { PRESETS, STUDY_DEFAULTS, findPreset, resolveConditions, type Preset } from './conditions.js';
-import { cosine, runStudy, type StudyPlan, type StudySink } from './runner.js';
+import { LlamaStudyBackend } from './llama-backend.js';
+import { DEFAULT_METHODS } from './methods.js';
 import type { RepeatRecord } from './record.js';
+import { runPlan, type StudyPlan } from './runner.js';
 import { letterEmbedder, writeTinyStudy } from './testing.js';
+import { makeTempDir, removeTempDir } from '../util/testing.js';
 
-const root = mkdtempSync(join(tmpdir(), 'iclit-study-'));
+const root = makeTempDir('iclit-study-');
 const tiny = writeTinyStudy(root);
 let backend: LlamaStudyBackend;
 let sst2: Dataset;
@@ -25,7 +26,7 @@ test.before(async () => {
 });
 test.after(() => {
   backend.dispose();
-  rmSync(root, { recursive: true, force: true });
+  removeTempDir(root);
 });
 
 function planFor(p: Preset, over: Partial<StudyPlan> = {}): StudyPlan {
@@ -38,49 +39,69 @@ function planFor(p: Preset, over: Partial<StudyPlan> = {}): StudyPlan {
     tune: { lr: 1e-3, weightDecay: 0, r: 4, alpha: 16, dropout: 0.05, targets: [...STUDY_DEFAULTS.lora.targets] },
     batch: 2,
     materials: { data: p.task === 'sentiment' ? sst2 : wmt, demoData: wmt, instructions: defaultInstructionPool(p.task), embedder: letterEmbedder(), similarityCandidates: 30 },
+    methods: DEFAULT_METHODS,
+    evalExamples: 6,
+    configHash: 'ab'.repeat(32),
+    save: { states: true, adapters: false },
     ...over,
   };
 }
 
 /** A sink in memory that records each save call. */
-function memorySink(done: RepeatRecord[] = []): StudySink & { saves: RepeatRecord[][]; all: RepeatRecord[] } {
-  const all = [...done];
-  const saves: RepeatRecord[][] = [];
-  return {
-    all,
+function memorySink(done: UnitResult[] = []): RecordSink & { saves: UnitResult[][]; all: RepeatRecord[]; results: UnitResult[] } {
+  const results = [...done];
+  const saves: UnitResult[][] = [];
+  const sink = {
+    results,
     saves,
-    isDone: (k) => all.some((r) => r.experiment === k.experiment && r.condition === k.condition && r.repeat === k.repeat && r.model === k.model),
-    save: (records) => {
-      saves.push(records);
-      all.push(...records);
+    get all(): RepeatRecord[] {
+      return results.map((x) => x.record);
+    },
+    isDone: (k: { experiment: string; condition: string; repeat: number; model: string }) =>
+      results.some(({ record: r }) => r.experiment === k.experiment && r.condition === k.condition && r.repeat === k.repeat && r.model === k.model),
+    save: (rs: UnitResult[]) => {
+      saves.push(rs);
+      results.push(...rs);
     },
   };
+  return sink;
 }
 
 const stable = (rs: RepeatRecord[]): unknown[] =>
   [...rs].sort((a, b) => a.repeat - b.repeat || a.condition.localeCompare(b.condition)).map(({ millis: _m, ...rest }) => rest);
 
-test('every preset runs end to end with repeats=2: one save per repeat, all layers, shared inference example', () => {
+test('every preset runs end to end (repeats=2): one save per repeat, all layers, shared inference example, similarities = cosines of the returned states', () => {
   for (const p of PRESETS) {
     const plan = planFor(p);
     const sink = memorySink();
     const events: number[] = [];
-    const summary = runStudy(plan, backend, sink, { onProgress: (e) => events.push(e.done) });
+    const summary = runPlan(plan, backend, sink, { onProgress: (e) => events.push(e.done) });
     const nc = plan.conditions.length;
     assert.equal(summary.computed, 2, p.name);
     assert.equal(sink.saves.length, 2, `${p.name}: one save per repeat`);
     for (const [r, group] of sink.saves.entries()) {
       assert.equal(group.length, nc, `${p.name}: every condition in the group`);
-      assert.ok(group.every((x) => x.repeat === r && x.experiment === p.name && x.model === 'tiny-llama'));
+      assert.ok(group.every(({ record: x }) => x.repeat === r && x.experiment === p.name && x.model === 'tiny-llama' && x.configHash === plan.configHash));
       // the same inference example and instruction across the conditions of one repeat
-      assert.equal(new Set(group.map((x) => x.prompts.anchor)).size, 1, `${p.name}: one anchor per repeat`);
-      assert.equal(new Set(group.map((x) => x.extra.inferenceIndex)).size, 1);
-      for (const x of group) {
+      assert.equal(new Set(group.map((x) => x.record.prompts.anchor)).size, 1, `${p.name}: one anchor per repeat`);
+      assert.equal(new Set(group.map((x) => x.record.extra.inferenceIndex)).size, 1);
+      for (const { record: x, states } of group) {
         assert.deepEqual(x.layers, [0, 1, 2]);
         if (x.extra.empty === true) {
-          assert.ok(x.simAnchorIcl.every(Number.isNaN), `${p.name}: empty bin has NaN similarities`);
+          assert.ok(x.simAnchorIcl.every(Number.isNaN) && x.simUpdate.every(Number.isNaN), `${p.name}: empty bin has NaN similarities`);
+          assert.equal(states, undefined, 'an empty bin stores no states');
           continue;
         }
+        assert.ok(states, `${p.name}: states are handed to the sink`);
+        // the record's numbers are the cosines of the states it stores (the update cosine included)
+        x.layers.forEach((_, l) => {
+          assert.equal(x.simAnchorIcl[l], cosine(states.anchor[l], states.icl[l]));
+          assert.equal(x.simAnchorIt[l], cosine(states.anchor[l], states.it[l]));
+          assert.equal(x.simIclIt[l], cosine(states.icl[l], states.it[l]));
+          const du = states.icl[l].map((v, j) => v - states.anchor[l][j]);
+          const dt = states.it[l].map((v, j) => v - states.anchor[l][j]);
+          if (l > 0) assert.ok(Math.abs(x.simUpdate[l] - cosine(du, dt)) < 1e-6, `${p.name}: simUpdate at layer ${l}`);
+        });
         for (const s of [x.simAnchorIcl, x.simAnchorIt, x.simIclIt]) assert.ok(s.length === 3 && s.every((v) => v >= -1 && v <= 1), `${p.name}/${x.condition}: ${s}`);
         // the embeddings (hidden state 0) at the last token do not depend on the context or on LoRA on q/v
         assert.ok(Math.abs(x.simAnchorIt[0] - 1) < 1e-5 && Math.abs(x.simAnchorIcl[0] - 1) < 1e-5);
@@ -92,14 +113,19 @@ test('every preset runs end to end with repeats=2: one save per repeat, all laye
     }
     assert.deepEqual(events, [0, 1, 2], `${p.name}: progress events`);
     if (p.name === 'accuracy') {
-      for (const x of sink.all) for (const k of ['zeroShot', 'icl', 'it'] as const) assert.ok(x.correct![k] === 0 || x.correct![k] === 1);
-    } else assert.ok(sink.all.every((x) => x.correct === undefined));
+      for (const x of sink.all) {
+        assert.equal(x.accuracy!.n, 6, 'accuracy over --eval-examples examples');
+        for (const k of ['zeroShot', 'icl', 'it'] as const) assert.ok(x.accuracy![k] >= 0 && x.accuracy![k] <= 1 && Number.isInteger(x.accuracy![k] * 6));
+      }
+      // zero-shot accuracy is measured on the same evaluation set in both label conditions of a repeat
+      for (const r of [0, 1]) assert.equal(new Set(sink.all.filter((x) => x.repeat === r).map((x) => x.accuracy!.zeroShot)).size, 1);
+    } else assert.ok(sink.all.every((x) => x.accuracy === undefined));
     if (p.name === 'token-loss') for (const x of sink.all) assert.ok(Number.isFinite(x.lossDecrease!.instruction) && Number.isFinite(x.lossDecrease!.example));
     if (p.name === 'demo-similarity') {
       assert.equal(plan.conditions.length, 10);
       const empty = sink.all.filter((x) => x.extra.empty === true);
       assert.ok(empty.length > 0 && empty.length < sink.all.length, 'some bins are empty, some are not (toy embedder)');
-      for (const x of empty) assert.equal(x.extra.binCandidates as number < 2, true);
+      for (const x of empty) assert.equal((x.extra.binCandidates as number) < 2, true);
       for (const x of sink.all.filter((y) => y.extra.empty === false)) {
         const b = Number(x.condition.slice(4));
         assert.ok((x.extra.demoCosine as number) >= b / 10 - 1e-9 && (x.extra.demoCosine as number) <= (b + 1) / 10 + 1e-9, 'demonstrations come from their bin');
@@ -120,31 +146,65 @@ test('every preset runs end to end with repeats=2: one save per repeat, all laye
   }
 });
 
-test('wrong-label and shots: the same demonstrations, labels flipped; k=5 is a prefix of k=10', () => {
+test('the ICL and anchor states a record stores are the base model read directly; accuracy equals a direct scoring', () => {
+  const sink = memorySink();
+  runPlan(planFor(findPreset('accuracy'), { repeats: 1, batch: 1 }), backend, sink);
+  const { record: x, states } = sink.results[0];
+  const direct = backend.hidden([backend.encode(x.prompts.anchor), backend.encode(x.prompts.icl)], x.layers);
+  x.layers.forEach((_, l) => {
+    // read in a batch of one vs two (padding): float32 rounding only
+    assert.ok(states!.anchor[l].every((v, j) => Math.abs(v - direct[0][l][j]) < 1e-5));
+    assert.ok(states!.icl[l].every((v, j) => Math.abs(v - direct[1][l][j]) < 1e-5));
+  });
+  assert.equal(x.extra.evalExamples, 6);
+});
+
+test('wrong-label and shots: the same demonstrations, labels replaced; k=5 is a prefix of k=10; shots tunes 10/5/2/1 epochs', () => {
   const wrong = memorySink();
-  runStudy(planFor(findPreset('wrong-label'), { repeats: 1 }), backend, wrong);
-  const [right, flipped] = [wrong.all.find((x) => x.condition === 'right-labels')!, wrong.all.find((x) => x.condition === 'flipped-labels')!];
+  runPlan(planFor(findPreset('wrong-label'), { repeats: 1 }), backend, wrong);
+  const [right, flipped] = [wrong.all.find((x) => x.condition === 'right-labels')!, wrong.all.find((x) => x.condition === 'wrong-labels')!];
   assert.equal(right.extra.demoIndices, flipped.extra.demoIndices);
   const swap = (s: string): string => s.replace(/Sentiment: (negative|positive)/g, (_m, w: string) => `Sentiment: ${w === 'negative' ? 'positive' : 'negative'}`);
   assert.equal(swap(right.prompts.icl), flipped.prompts.icl);
   assert.notEqual(right.prompts.icl, flipped.prompts.icl);
+  assert.deepEqual(flipped.prompts.tuning, right.prompts.tuning.map(swap));
 
   const shots = memorySink();
-  runStudy(planFor(findPreset('shots'), { repeats: 1 }), backend, shots);
+  runPlan(planFor(findPreset('shots'), { repeats: 1 }), backend, shots);
   const demos = (k: number): string[] => String(shots.all.find((x) => x.condition === `k=${k}`)!.extra.demoIndices).split(',');
   assert.deepEqual(demos(5), demos(10).slice(0, 5));
   assert.deepEqual(shots.all.map((x) => [x.extra.shots, x.extra.epochs]), [[1, 10], [2, 5], [5, 2], [10, 1]]);
+});
+
+test('same draw + same settings give the same numbers in any preset, whatever the condition is called', () => {
+  const one = { shots: 1, epochs: 2 };
+  const run = (preset: string, condition: string): RepeatRecord[] => {
+    const p = findPreset(preset);
+    const sink = memorySink();
+    runPlan(planFor(p, { conditions: resolveConditions(p, one), repeats: 2 }), backend, sink);
+    return sink.all.filter((x) => x.condition === condition).sort((a, b) => a.repeat - b.repeat);
+  };
+  const base = run('convergence', 'right-labels');
+  const others = [run('wrong-label', 'right-labels'), run('cross-task', 'same-task'), run('sl', 'it'), run('token-loss', 'right-labels')];
+  for (const o of others) {
+    assert.equal(o.length, base.length);
+    o.forEach((x, i) => {
+      assert.equal(x.prompts.icl, base[i].prompts.icl);
+      for (const k of ['simAnchorIcl', 'simAnchorIt', 'simIclIt', 'simUpdate'] as const) assert.deepEqual(x[k], base[i][k], `${x.experiment}/${x.condition} ${k}`);
+      assert.equal(x.tuneLoss, base[i].tuneLoss);
+    });
+  }
 });
 
 test('same seed twice gives identical records; another seed gives other draws', () => {
   const p = findPreset('accuracy');
   const a = memorySink();
   const b = memorySink();
-  runStudy(planFor(p), backend, a);
-  runStudy(planFor(p), backend, b);
+  runPlan(planFor(p), backend, a);
+  runPlan(planFor(p), backend, b);
   assert.deepEqual(stable(b.all), stable(a.all));
   const c = memorySink();
-  runStudy(planFor(p, { seed: 12 }), backend, c);
+  runPlan(planFor(p, { seed: 12 }), backend, c);
   assert.notDeepEqual(stable(c.all).map((x) => (x as RepeatRecord).prompts), stable(a.all).map((x) => (x as RepeatRecord).prompts));
 });
 
@@ -152,38 +212,38 @@ test('resume: a crash after the first saved repeat, then a second run computes o
   const p = findPreset('wrong-label');
   const plan = planFor(p, { repeats: 3, batch: 1 });
   const whole = memorySink();
-  runStudy(plan, backend, whole);
+  runPlan(plan, backend, whole);
 
   const first = memorySink();
-  const crashing: StudySink = {
+  const crashing: RecordSink = {
     isDone: first.isDone,
     save: (rs) => {
       if (first.saves.length === 1) throw new Error('killed');
       first.save(rs);
     },
   };
-  assert.throws(() => runStudy(plan, backend, crashing), /killed/);
+  assert.throws(() => runPlan(plan, backend, crashing), /killed/);
   assert.equal(first.saves.length, 1);
-  const resumed = memorySink(first.all);
-  const summary = runStudy(plan, backend, resumed);
+  const resumed = memorySink(first.results);
+  const summary = runPlan(plan, backend, resumed);
   assert.deepEqual([summary.computed, summary.skipped], [2, 1]);
-  assert.deepEqual(resumed.saves.map((g) => g[0].repeat), [1, 2], 'repeat 0 is not computed again');
+  assert.deepEqual(resumed.saves.map((g) => g[0].record.repeat), [1, 2], 'repeat 0 is not computed again');
   assert.deepEqual(stable(resumed.all), stable(whole.all));
 
   // a repeat with one condition missing recomputes only that condition
-  const partial = memorySink(whole.all.filter((x) => !(x.repeat === 2 && x.condition === 'flipped-labels')));
-  runStudy(plan, backend, partial);
-  assert.deepEqual(partial.saves.map((g) => g.map((x) => `${x.repeat}/${x.condition}`)), [['2/flipped-labels']]);
+  const partial = memorySink(whole.results.filter(({ record: x }) => !(x.repeat === 2 && x.condition === 'wrong-labels')));
+  runPlan(plan, backend, partial);
+  assert.deepEqual(partial.saves.map((g) => g.map(({ record: x }) => `${x.repeat}/${x.condition}`)), [['2/wrong-labels']]);
   assert.deepEqual(stable(partial.all), stable(whole.all));
 
   // demo-similarity resumed for one bin draws from the same bins as the full repeat
   const sim = planFor(findPreset('demo-similarity'), { repeats: 1, batch: 1 });
   const full = memorySink();
-  runStudy(sim, backend, full);
-  const one = full.all.find((x) => x.extra.empty === false)!;
-  const again = memorySink(full.all.filter((x) => x !== one));
-  runStudy(sim, backend, again);
-  assert.deepEqual(again.saves.map((g) => g.map((x) => x.condition)), [[one.condition]]);
+  runPlan(sim, backend, full);
+  const one = full.results.find(({ record: x }) => x.extra.empty === false)!;
+  const again = memorySink(full.results.filter((x) => x !== one));
+  runPlan(sim, backend, again);
+  assert.deepEqual(again.saves.map((g) => g.map(({ record: x }) => x.condition)), [[one.record.condition]]);
   assert.deepEqual(stable(again.all), stable(full.all));
 });
 
@@ -191,9 +251,9 @@ test('batched adapters: tuning two repeats together equals tuning each alone (no
   const plan = planFor(findPreset('convergence'), { repeats: 2 });
   plan.tune = { ...plan.tune, dropout: 0 };
   const together = memorySink();
-  runStudy({ ...plan, batch: 2 }, backend, together);
+  runPlan({ ...plan, batch: 2 }, backend, together);
   const alone = memorySink();
-  runStudy({ ...plan, batch: 1 }, backend, alone);
+  runPlan({ ...plan, batch: 1 }, backend, alone);
   for (const [i, x] of together.all.entries()) {
     const y = alone.all[i];
     assert.equal(x.prompts.icl, y.prompts.icl);
@@ -202,24 +262,39 @@ test('batched adapters: tuning two repeats together equals tuning each alone (no
   }
 });
 
-test('backend reads: hidden states at the last token and per-token losses match direct model calls', () => {
+test('backend reads: hidden states at the last token, per-token losses and label logits match direct model calls', () => {
   const ids = [backend.encode('Review: great fun\nSentiment:'), backend.encode('Review: a dull mess , tedious 3 .\nSentiment:')];
   const h = backend.hidden(ids, [1, 2]);
   const single = backend.hidden([ids[1]], [1, 2]);
   single[0].forEach((v, l) => v.forEach((x, j) => assert.ok(Math.abs(x - h[1][l][j]) < 1e-5)));
+  // per-token losses: −log softmax(logits[t])[ids[t+1]] of a direct forward of each text alone
   const losses = backend.tokenLosses(ids);
-  assert.equal(losses[0].length, ids[0].length - 1);
+  for (const [b, seq] of ids.entries()) {
+    const { logits } = backend.model.forward([seq], { logits: true, logitsPositions: 'all' });
+    const all = logits!.toArray();
+    logits!.dispose();
+    const V = backend.model.config.vocabSize;
+    assert.equal(losses[b].length, seq.length - 1);
+    for (let t = 0; t + 1 < seq.length; t++) {
+      const row = all.slice(t * V, (t + 1) * V);
+      const max = Math.max(...row);
+      const lse = max + Math.log(row.reduce((s, v) => s + Math.exp(v - max), 0));
+      assert.ok(Math.abs(losses[b][t] - (lse - row[seq[t + 1]])) < 1e-4, `text ${b} token ${t}`);
+    }
+  }
   const logits = backend.lastLogits([ids[0]], [[ids[1][2], ids[1][3]]]);
-  assert.equal(logits[0].length, 2);
-  assert.equal(cosine([1, 0], [0, 0]), NaN);
-  assert.ok(Math.abs(cosine([1, 2], [2, 4]) - 1) < 1e-12);
+  const { logits: full } = backend.model.forward([ids[0]], { logits: true });
+  const row = full!.toArray();
+  full!.dispose();
+  assert.deepEqual(logits[0].map((v) => Math.round(v * 1e4)), [row[ids[1][2]], row[ids[1][3]]].map((v) => Math.round(v * 1e4)));
 });
 
 test('bad plans are refused with clear messages', () => {
   const p = findPreset('convergence');
-  assert.throws(() => runStudy(planFor(p, { layers: [0, 9] }), backend, memorySink()), (e: Error) => e instanceof IclitError && /layer 9 is out of range/.test(e.message));
-  assert.throws(() => runStudy(planFor(findPreset('demo-similarity'), { materials: { data: sst2, instructions: defaultInstructionPool('sentiment') } }), backend, memorySink()), /needs a sentence encoder/);
-  assert.throws(() => runStudy(planFor(findPreset('cross-task'), { materials: { data: sst2, instructions: defaultInstructionPool('sentiment') } }), backend, memorySink()), /--demo-data/);
+  assert.throws(() => runPlan(planFor(p, { layers: [0, 9] }), backend, memorySink()), (e: Error) => e instanceof IclitError && /hidden state 9 is out of range/.test(e.message));
+  assert.throws(() => runPlan(planFor(findPreset('demo-similarity'), { materials: { data: sst2, instructions: defaultInstructionPool('sentiment') } }), backend, memorySink()), /needs a sentence encoder/);
+  assert.throws(() => runPlan(planFor(findPreset('cross-task'), { materials: { data: sst2, instructions: defaultInstructionPool('sentiment') } }), backend, memorySink()), /--demo-data/);
   assert.throws(() => resolveConditions(findPreset('shots'), { shots: 3 }), /sets its own shots/);
   assert.throws(() => findPreset('nope'), /unknown preset 'nope'/);
+  assert.throws(() => runPlan(planFor(findPreset('accuracy'), { evalExamples: 40 }), backend, memorySink()), /cannot draw 40 evaluation examples from 40 rows/);
 });

@@ -5,7 +5,7 @@ import { tinyConfig, writeRandomCheckpoint } from '../io/index.js';
 import { saveTrainedBpe, trainByteLevelBpe } from '../tokenizers/index.js';
 import { SENTIMENT_INSTRUCTIONS, TRANSLATION_INSTRUCTIONS } from '../data/instructions.js';
 import { seededRandom } from '../util/random.js';
-import type { SentenceEmbedder } from './backend.js';
+import type { TextEmbedder } from './backend.js';
 
 const GOOD = ['a charming film', 'wonderful acting', 'a delight', 'moving and funny', 'great fun', 'smart and warm', 'a lovely story', 'brilliant work'];
 const BAD = ['a dull mess', 'boring and flat', 'awful script', 'painfully slow', 'a weak plot', 'tedious', 'lifeless acting', 'a bad idea'];
@@ -62,10 +62,11 @@ export function writeTinyStudy(root: string, opts: { rows?: number; seed?: numbe
 }
 
 /** A deterministic toy sentence embedder (letter counts), so similarity bins vary with the text. */
-export function letterEmbedder(): SentenceEmbedder & { calls: number } {
+export function letterEmbedder(): TextEmbedder & { calls: number } {
   const e = {
     calls: 0,
-    embed(texts: string[]): Float32Array[] {
+    fingerprint: 'letters'.split('').map((c) => c.charCodeAt(0).toString(16)).join(''),
+    embed(texts: readonly string[]): Float32Array[] {
       e.calls++;
       return texts.map((t) => {
         const v = new Float32Array(27);

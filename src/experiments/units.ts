@@ -1,13 +1,13 @@
 // One repeat made concrete: its seeded draw (instruction, inference example, demonstrations) and each condition's prompts.
-import { deriveSeed, drawRepeat, sampleWithoutReplacement } from '../data/sampling.js';
-import { pickPerBin, type BinPick } from '../data/bins.js';
-import { anchorPrompt, flipLabels, iclPrompt, taskSpec, tuningTexts, type Prompt, type PromptPart } from '../data/prompts.js';
-import type { Dataset, SentimentExample, TranslationExample } from '../data/types.js';
-import { seededRandom } from '../util/random.js';
-import { IclitError } from '../util/errors.js';
-import type { SentenceEmbedder } from './backend.js';
-import type { Condition } from './conditions.js';
+import { chatPrompt, deriveSeed, drawRepeat, pickPerBin, sampleWithoutReplacement, taskExamples, type BinPick, type DemoRef, type Prompt, type PromptPart, type TaskExamples } from '../data/index.js';
+import type { Dataset } from '../data/types.js';
 import { cosine } from '../stats/index.js';
+import { answerSeparator, type ChatTemplate } from '../tokenizers/index.js';
+import { IclitError } from '../util/errors.js';
+import { seededRandom } from '../util/random.js';
+import type { TextEmbedder } from './backend.js';
+import type { Condition } from './conditions.js';
+import { templateChoice, type Methods } from './methods.js';
 
 /** What the conditions draw from. */
 export interface StudyMaterials {
@@ -18,9 +18,43 @@ export interface StudyMaterials {
   /** Instruction pool of the inference task. */
   instructions: readonly string[];
   /** demo-similarity: the sentence encoder and the candidate pool size. */
-  embedder?: SentenceEmbedder;
+  embedder?: TextEmbedder;
   /** How many --data rows (seeded subset) are binned as demonstration candidates; default 1000. */
   similarityCandidates?: number;
+}
+
+/** The materials seen through their tasks (built once per plan). */
+export interface StudyViews {
+  /** When set, every prompt is rendered through this chat template (reads end with its generation prompt). */
+  chat?: ChatTemplate;
+  data: TaskExamples;
+  demoData?: TaskExamples;
+  instructions: readonly string[];
+  embedder?: TextEmbedder;
+  similarityCandidates: number;
+  methods: Methods;
+}
+
+export function studyViews(m: StudyMaterials, methods: Methods, chat?: ChatTemplate): StudyViews {
+  return {
+    chat,
+    data: taskExamples(m.data, templateChoice(methods, m.data.task)),
+    demoData: m.demoData && taskExamples(m.demoData, templateChoice(methods, m.demoData.task)),
+    instructions: m.instructions,
+    embedder: m.embedder,
+    similarityCandidates: m.similarityCandidates ?? 1000,
+    methods,
+  };
+}
+
+/** Accuracy conditions: every evaluation example as a zero-shot (anchor) and an ICL prompt, with its gold label. */
+export interface Evaluation {
+  anchor: Prompt[];
+  icl: Prompt[];
+  gold: number[];
+  labelWords: readonly string[];
+  /** What stands between a prompt's end and the answer word (the template's, or the chat template's). */
+  answerSeparator: string;
 }
 
 /** One condition of one repeat, ready to tokenize. `empty`: nothing to compute (a similarity bin without candidates). */
@@ -31,8 +65,7 @@ export interface Unit {
   anchor: Prompt;
   icl: Prompt;
   tuning: Prompt[];
-  /** Gold label of the inference example (sentiment), for accuracy. */
-  goldLabel?: 0 | 1;
+  evaluation?: Evaluation;
   empty: boolean;
   extra: Record<string, number | string | boolean | null>;
 }
@@ -48,21 +81,16 @@ export interface CandidatePool {
   vectors: ArrayLike<number>[];
 }
 
-export function candidatePool(m: StudyMaterials, runSeed: number): CandidatePool {
-  if (!m.embedder) throw new IclitError('the demo-similarity preset needs a sentence encoder (--encoder DIR)');
-  const n = Math.min(m.similarityCandidates ?? 1000, m.data.examples.length);
-  const all = [...Array(m.data.examples.length).keys()];
+export function candidatePool(v: StudyViews, runSeed: number): CandidatePool {
+  if (!v.embedder) throw new IclitError('the demo-similarity preset needs a sentence encoder (--encoder DIR)');
+  const n = Math.min(v.similarityCandidates, v.data.size);
+  const all = [...Array(v.data.size).keys()];
   const indices = sampleWithoutReplacement(all, n, seededRandom(deriveSeed(runSeed, 'similarity-candidates'))).sort((a, b) => a - b);
-  const vectors = m.embedder.embed(indices.map((i) => exampleText(m.data, i)));
+  const vectors = v.embedder.embed(indices.map((i) => v.data.inputText(i)));
   return { indices, vectors };
 }
 
-function exampleText(d: Dataset, i: number): string {
-  return d.task === 'sentiment' ? d.examples[i].text : d.examples[i].source;
-}
-
-
-/** The parts of `b` appended after `a` (offsets shifted), for prompts built from pieces of two tasks. */
+/** Prompts concatenated (part offsets shifted), for prompts built from pieces of two tasks. */
 function concatPrompts(...ps: Prompt[]): Prompt {
   let text = '';
   const parts: PromptPart[] = [];
@@ -78,93 +106,116 @@ function concatPrompts(...ps: Prompt[]): Prompt {
   return { text, parts };
 }
 
-type AnyExample = SentimentExample | TranslationExample;
+/**
+ * The ICL prompt of a condition whose demonstrations come from another task: the inference task's instruction (or
+ * none, by crossTaskInstruction), the demonstrations in their own template, then B.
+ */
+function crossTaskIcl(v: StudyViews, demoSet: TaskExamples, instruction: string, demos: DemoRef[], inference: number): Prompt {
+  const anchor = v.data.anchor(instruction, inference);
+  const withHead = v.methods.crossTaskInstruction === 'inference-task' && anchor.parts[0].kind === 'instruction';
+  const pieces: Prompt[] = [withHead ? { text: anchor.text.slice(0, anchor.parts[0].end), parts: [anchor.parts[0]] } : { text: '', parts: [] }];
+  demoSet.tuning(instruction, demos, { withInstruction: false }).forEach((p, i) => {
+    pieces.push({ text: p.text, parts: p.parts.map((q) => ({ ...q, index: i })) });
+    pieces.push({ text: demoSet.separator, parts: [{ kind: 'separator', index: i, start: 0, end: demoSet.separator.length }] });
+  });
+  pieces.push(v.data.anchor(instruction, inference, { withInstruction: false }));
+  return concatPrompts(...pieces);
+}
 
-/** Prompts of one condition given its demonstrations (of task demoTask) and the inference example. */
-function buildPrompts(c: Condition, instruction: string, demos: AnyExample[], inference: AnyExample): { anchor: Prompt; icl: Prompt; tuning: Prompt[] } {
-  const inf = taskSpec(c.inferenceTask);
-  const anchor = anchorPrompt(inf as never, instruction, inference as never);
-  const tuning = tuningTexts(taskSpec(c.demoTask) as never, instruction, demos as never[], { withInstruction: c.withInstruction });
-  let icl: Prompt;
-  if (c.demoTask === c.inferenceTask) {
-    icl = iclPrompt(inf as never, instruction, demos as never[], inference as never);
-  } else {
-    // Cross-task: instruction of the inference task, demonstrations in their own template, then B.
-    const demoSpec = taskSpec(c.demoTask);
-    const head = anchor.parts[0].kind === 'instruction' ? { text: anchor.text.slice(0, anchor.parts[0].end), parts: [anchor.parts[0]] } : { text: '', parts: [] };
-    const demoPieces = tuningTexts(demoSpec as never, instruction, demos as never[], { withInstruction: false });
-    const pieces: Prompt[] = [head];
-    demoPieces.forEach((p, i) => {
-      pieces.push({ text: p.text, parts: p.parts.map((q) => ({ ...q, index: i })) });
-      pieces.push({ text: demoSpec.separator, parts: [{ kind: 'separator', index: i, start: 0, end: demoSpec.separator.length }] });
-    });
-    pieces.push(anchorPrompt(inf as never, instruction, inference as never, { withInstruction: false }));
-    icl = concatPrompts(...pieces);
-  }
-  return { anchor, icl, tuning };
+/** The wrong label of demonstration `index` under the rule in force (classification tasks). */
+function wrongLabel(v: StudyViews, set: TaskExamples, index: number, seed: number): number {
+  const words = set.labelWords;
+  const gold = set.gold(index);
+  if (!words || gold === undefined) throw new IclitError(`${set.task} demonstrations have no labels; a wrong-label condition needs a classification task`);
+  if (v.methods.wrongLabels === 'random') return Math.floor(seededRandom(deriveSeed(seed, 'wrong-label', index))() * words.length);
+  return (gold + 1) % words.length;
+}
+
+/**
+ * The evaluation set of an accuracy condition: the first `n` indices of a seeded permutation of the data (one per
+ * repeat) that are neither a demonstration nor the inference example, so right- and wrong-label conditions of a
+ * repeat are scored on the same examples.
+ */
+function evaluationIndices(size: number, n: number, seed: number, exclude: Set<number>): number[] {
+  const order = sampleWithoutReplacement([...Array(size).keys()], size, seededRandom(deriveSeed(seed, 'evaluation')));
+  const picked = order.filter((i) => !exclude.has(i)).slice(0, n);
+  if (picked.length < n) throw new IclitError(`cannot draw ${n} evaluation examples from ${size} rows (${exclude.size} are demonstrations or the inference example); lower --eval-examples`);
+  return picked;
 }
 
 /**
  * The units of repeat `repeat` for `conditions`. One draw per repeat: the instruction and the inference example
  * come from drawRepeat(seed) and are shared by every condition; same-task demonstrations are the first k of one
- * draw of max k (so k = 5 is a prefix of k = 10, and flipped labels flip the same demonstrations). `all`: every
- * condition of the experiment when `conditions` is only the part still to compute.
+ * draw (the first j of a draw do not depend on its size, so a condition's demonstrations depend on its own k only,
+ * and wrong labels relabel the same demonstrations). `all`: every condition of the experiment when `conditions`
+ * is only the part still to compute (the bins' draw follows all of them).
  */
-export function repeatUnits(conditions: Condition[], m: StudyMaterials, runSeed: number, repeat: number, pool?: CandidatePool, all: Condition[] = conditions): Unit[] {
+export function repeatUnits(conditions: Condition[], v: StudyViews, runSeed: number, repeat: number, opts: { pool?: CandidatePool; all?: Condition[]; evalExamples?: number } = {}): Unit[] {
+  const all = opts.all ?? conditions;
   const seed = repeatSeed(runSeed, repeat);
-  const data = m.data;
-  // The draw (max k, number of bins) follows every condition of the experiment (`all`), so a repeat resumed for
-  // some of its conditions draws exactly what the full repeat drew.
+  const data = v.data;
   const sameTask = all.filter((c) => c.demoTask === data.task && c.bin === undefined);
   const maxK = Math.max(0, ...sameTask.map((c) => c.shots));
-  const draw = drawRepeat(m.instructions, data.examples as readonly AnyExample[], { k: maxK, seed });
-  const instruction = m.instructions[draw.instructionIndex];
-  const inference = data.examples[draw.inferenceIndex] as AnyExample;
-  const goldLabel = data.task === 'sentiment' ? (inference as SentimentExample).label : undefined;
-  const common = { instructionIndex: draw.instructionIndex, inferenceIndex: draw.inferenceIndex };
+  const draw = drawRepeat(v.instructions, data.size, { k: maxK, seed });
+  const instruction = v.instructions[draw.instructionIndex];
+  const inference = draw.inferenceIndex;
+  const common = { instructionIndex: draw.instructionIndex, inferenceIndex: inference };
+  // Reads end with the chat template's generation prompt; tuning texts end with the answer's end of turn.
+  const read = (p: Prompt): Prompt => (v.chat ? chatPrompt(v.chat, p, true) : p);
+  const tune = (p: Prompt): Prompt => (v.chat ? chatPrompt(v.chat, p, false) : p);
+  const anchor = read(data.anchor(instruction, inference));
 
   let bins: BinPick[] | undefined;
   let simsToInference: number[] | undefined;
-  const binned = conditions.filter((c) => c.bin !== undefined);
-  if (binned.length > 0) {
-    if (!pool || !m.embedder) throw new IclitError('the demo-similarity preset needs a sentence encoder (--encoder DIR)');
-    const v = m.embedder.embed([exampleText(data, draw.inferenceIndex)])[0];
-    simsToInference = pool.vectors.map((u) => cosine(u, v));
-    const self = pool.indices.indexOf(draw.inferenceIndex);
+  const pool = opts.pool;
+  if (conditions.some((c) => c.bin !== undefined)) {
+    if (!pool || !v.embedder) throw new IclitError('the demo-similarity preset needs a sentence encoder (--encoder DIR)');
+    const q = v.embedder.embed([data.inputText(inference)])[0];
+    simsToInference = pool.vectors.map((u) => cosine(u, q));
+    const self = pool.indices.indexOf(inference);
     const allBinned = all.filter((c) => c.bin !== undefined);
     const nBins = Math.max(...allBinned.map((c) => c.bin as number)) + 1;
     const ks = new Set(allBinned.map((c) => c.shots));
     if (ks.size !== 1) throw new IclitError('demo-similarity conditions must share one k');
-    bins = pickPerBin(simsToInference, { k: [...ks][0], seed: deriveSeed(seed, 'bins'), nBins, excludeIndex: self >= 0 ? self : undefined });
+    bins = pickPerBin(simsToInference, { k: [...ks][0], seed: deriveSeed(seed, 'bins'), nBins, excludeIndex: self >= 0 ? self : undefined, edges: v.methods.binEdges });
   }
 
   return conditions.map((c): Unit => {
     const extra: Unit['extra'] = { ...common, shots: c.shots, epochs: c.epochs, labels: c.labels, demoTask: c.demoTask, withInstruction: c.withInstruction };
-    let demos: AnyExample[];
+    const set = c.demoTask === data.task ? data : v.demoData;
+    if (!set || set.task !== c.demoTask) throw new IclitError(`condition ${c.name} needs ${c.demoTask} demonstrations (--demo-data)`);
     let demoIndices: number[];
     if (c.bin !== undefined) {
       const b = bins![c.bin];
-      Object.assign(extra, { bin: c.bin, binLo: b.lo, binHi: b.hi, binCandidates: b.available });
-      if (b.missing) {
-        const anchor = anchorPrompt(taskSpec(c.inferenceTask) as never, instruction, inference as never);
-        return { condition: c, repeat, seed, anchor, icl: { text: '', parts: [] }, tuning: [], goldLabel, empty: true, extra: { ...extra, empty: true, demoIndices: '' } };
-      }
+      Object.assign(extra, { bin: c.bin, binLo: b.lo, binHi: b.hi, binCandidates: b.available, empty: b.missing });
+      if (b.missing) return { condition: c, repeat, seed, anchor, icl: { text: '', parts: [] }, tuning: [], empty: true, extra: { ...extra, demoIndices: '' } };
       demoIndices = b.picked.map((i) => pool!.indices[i]);
       extra.demoCosine = b.picked.reduce((s, i) => s + simsToInference![i], 0) / b.picked.length;
-      demos = demoIndices.map((i) => data.examples[i] as AnyExample);
-    } else if (c.demoTask === data.task) {
+    } else if (set === data) {
       demoIndices = draw.demonstrationIndices.slice(0, c.shots);
-      demos = demoIndices.map((i) => data.examples[i] as AnyExample);
     } else {
-      const d = m.demoData;
-      if (!d || d.task !== c.demoTask) throw new IclitError(`condition ${c.name} needs ${c.demoTask} demonstrations (--demo-data)`);
-      demoIndices = sampleWithoutReplacement([...d.examples.keys()], c.shots, seededRandom(deriveSeed(seed, 'demo-data')));
-      demos = demoIndices.map((i) => d.examples[i] as AnyExample);
+      demoIndices = sampleWithoutReplacement([...Array(set.size).keys()], c.shots, seededRandom(deriveSeed(seed, 'demo-data')));
     }
-    if (c.labels === 'flipped') demos = flipLabels(demos as SentimentExample[]);
+    const demos: DemoRef[] = demoIndices.map((index) => (c.labels === 'wrong' ? { index, label: wrongLabel(v, set, index, seed) } : { index }));
     extra.demoIndices = demoIndices.join(',');
-    if (c.bin !== undefined) extra.empty = false;
-    const p = buildPrompts(c, instruction, demos, inference);
-    return { condition: c, repeat, seed, ...p, goldLabel, empty: false, extra };
+    const promptOpts = { instructionPlacement: v.methods.instructionPlacement };
+    const icl = read(set === data ? data.icl(instruction, demos, inference, promptOpts) : crossTaskIcl(v, set, instruction, demos, inference));
+    const tuning = set.tuning(instruction, demos, { withInstruction: c.withInstruction }).map(tune);
+    const unit: Unit = { condition: c, repeat, seed, anchor, icl, tuning, empty: false, extra };
+    if (c.measures.accuracy) {
+      const labelWords = data.labelWords;
+      if (!labelWords || set !== data) throw new IclitError(`condition ${c.name}: accuracy needs a classification task with same-task demonstrations`);
+      const exclude = new Set([inference, ...demoIndices]);
+      const evalIdx = evaluationIndices(data.size, opts.evalExamples ?? 100, seed, exclude);
+      unit.evaluation = {
+        anchor: evalIdx.map((i) => read(data.anchor(instruction, i))),
+        icl: evalIdx.map((i) => read(data.icl(instruction, demos, i, promptOpts))),
+        gold: evalIdx.map((i) => data.gold(i)!),
+        labelWords,
+        answerSeparator: v.chat ? answerSeparator(v.chat) : data.answerSeparator,
+      };
+      extra.evalExamples = evalIdx.length;
+    }
+    return unit;
   });
 }

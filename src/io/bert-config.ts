@@ -46,7 +46,7 @@ export function parseEncoderConfig(c: Raw, source = 'config.json'): EncoderConfi
   if (!SUPPORTED_ENCODER_TYPES.includes(modelType)) {
     throw new IclitError(`${source}: model_type "${modelType}" is not a supported encoder (supported: ${SUPPORTED_ENCODER_TYPES.join(', ')})`);
   }
-  const { int, real } = configFields(c, source);
+  const { int, real, bool, optInt } = configFields(c, source);
   const hiddenSize = int('hidden_size');
   const numHeads = int('num_attention_heads');
   if (hiddenSize % numHeads !== 0) throw new IclitError(`${source}: hidden_size (${hiddenSize}) is not divisible by num_attention_heads (${numHeads})`);
@@ -56,8 +56,7 @@ export function parseEncoderConfig(c: Raw, source = 'config.json'): EncoderConfi
   if (!hiddenAct) throw new IclitError(`${source}: hidden_act ${JSON.stringify(act)} is not supported (supported: ${Object.keys(ACTIVATIONS).join(', ')})`);
   const posType = c.position_embedding_type ?? 'absolute';
   if (posType !== 'absolute') throw new IclitError(`${source}: position_embedding_type ${JSON.stringify(posType)} is not supported (only absolute)`);
-  if (c.is_decoder === true || c.add_cross_attention === true) throw new IclitError(`${source}: is_decoder / add_cross_attention are not supported (encoder only)`);
-  const pad = c.pad_token_id;
+  if (bool('is_decoder', false) || bool('add_cross_attention', false)) throw new IclitError(`${source}: is_decoder / add_cross_attention are not supported (encoder only)`);
   return {
     modelType,
     vocabSize: int('vocab_size'),
@@ -70,7 +69,7 @@ export function parseEncoderConfig(c: Raw, source = 'config.json'): EncoderConfi
     typeVocabSize: int('type_vocab_size', 2, 0),
     layerNormEps: eps,
     hiddenAct,
-    padTokenId: typeof pad === 'number' ? pad : null,
+    padTokenId: optInt('pad_token_id'),
   };
 }
 

@@ -1,8 +1,7 @@
 // Bad checkpoints are refused with one clear message: config, headers, truncation, shards, shapes, architectures.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tidy } from '../torch/index.js';
 import { IclitError } from '../util/errors.js';
@@ -10,8 +9,10 @@ import { CheckpointWeights } from './checkpoint.js';
 import { parseDecoderConfig, readDecoderConfig, toHfConfig } from './hf-config.js';
 import { tinyConfig, writeRandomCheckpoint } from './random-checkpoint.js';
 import { SafetensorsFile, readSafetensorsHeader, writeSafetensors } from './safetensors.js';
+import { tempDir, makeTempDir } from '../util/testing.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'iclit-io-'));
+const root = tempDir(test, 'iclit-io-');
+const tmp = () => makeTempDir('d-', root);
 const refused = (fn: () => unknown, pattern: RegExp) => assert.throws(fn, (e: unknown) => e instanceof IclitError && pattern.test(e.message) && !e.message.includes('\n'));
 
 test('safetensors round trip in every dtype, memory-mapped reads', () => {

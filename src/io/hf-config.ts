@@ -33,14 +33,20 @@ export interface DecoderConfig {
   eosTokenId: number | null;
 }
 
-// Per-model_type defaults and how HF's keys map onto the properties above.
-const FAMILIES: Record<string, { qkvBias: (c: Raw) => boolean; oBias: (c: Raw) => boolean; slidingWindow: (c: Raw) => number | null }> = {
-  llama: { qkvBias: (c) => c.attention_bias === true, oBias: (c) => c.attention_bias === true, slidingWindow: () => null },
-  mistral: { qkvBias: () => false, oBias: () => false, slidingWindow: (c) => (typeof c.sliding_window === 'number' ? c.sliding_window : null) },
+type Fields = ReturnType<typeof configFields>;
+
+// Per-model_type defaults and how HF's keys map onto the properties above (each key read typed: a wrong type is refused).
+const FAMILIES: Record<string, { qkvBias: (f: Fields) => boolean; oBias: (f: Fields) => boolean; slidingWindow: (f: Fields) => number | null }> = {
+  llama: { qkvBias: (f) => f.bool('attention_bias', false), oBias: (f) => f.bool('attention_bias', false), slidingWindow: () => null },
+  mistral: { qkvBias: () => false, oBias: () => false, slidingWindow: (f) => f.optInt('sliding_window', 1) },
   qwen2: {
     qkvBias: () => true,
     oBias: () => false,
-    slidingWindow: (c) => (c.use_sliding_window === true && typeof c.sliding_window === 'number' ? c.sliding_window : null),
+    slidingWindow: (f) => {
+      const on = f.bool('use_sliding_window', false);
+      const w = f.optInt('sliding_window', 1);
+      return on ? w : null;
+    },
   },
 };
 
@@ -60,7 +66,8 @@ export function parseDecoderConfig(c: Raw, source = 'config.json'): DecoderConfi
   if (typeof modelType !== 'string') throw new IclitError(`${source}: missing "model_type"`);
   const family = FAMILIES[modelType];
   if (!family) throw new IclitError(`${source}: model_type "${modelType}" is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);
-  const { int, real } = configFields(c, source);
+  const fields = configFields(c, source);
+  const { int, real, bool, optInt, str } = fields;
   const hiddenSize = int('hidden_size');
   const numHeads = int('num_attention_heads');
   const numKvHeads = int('num_key_value_heads', numHeads);
@@ -68,10 +75,13 @@ export function parseDecoderConfig(c: Raw, source = 'config.json'): DecoderConfi
   const headDim = c.head_dim == null ? hiddenSize / numHeads : int('head_dim');
   if (!Number.isInteger(headDim)) throw new IclitError(`${source}: hidden_size (${hiddenSize}) is not divisible by num_attention_heads (${numHeads}) and no head_dim is given`);
   if (headDim % 2 !== 0) throw new IclitError(`${source}: head_dim ${headDim} must be even for rotary embeddings`);
-  const act = c.hidden_act ?? 'silu';
-  if (act !== 'silu') throw new IclitError(`${source}: hidden_act "${String(act)}" is not supported (only silu)`);
-  const bos = c.bos_token_id;
-  const eos = Array.isArray(c.eos_token_id) ? c.eos_token_id[0] : c.eos_token_id;
+  const act = str('hidden_act', 'silu');
+  if (act !== 'silu') throw new IclitError(`${source}: hidden_act "${act}" is not supported (only silu)`);
+  const eosList = c.eos_token_id;
+  if (Array.isArray(eosList) && !eosList.every((x) => Number.isInteger(x) && x >= 0)) {
+    throw new IclitError(`${source}: "eos_token_id" must be a token id, a list of token ids or null, got ${JSON.stringify(eosList)}`);
+  }
+  const eos = Array.isArray(eosList) ? ((eosList[0] as number | undefined) ?? null) : optInt('eos_token_id');
   return {
     modelType,
     vocabSize: int('vocab_size'),
@@ -85,28 +95,28 @@ export function parseDecoderConfig(c: Raw, source = 'config.json'): DecoderConfi
     ropeScaling: parseRopeScaling(c.rope_scaling, source),
     rmsNormEps: real('rms_norm_eps', 1e-6),
     maxPositionEmbeddings: int('max_position_embeddings', 2048),
-    tieWordEmbeddings: c.tie_word_embeddings === true,
-    qkvBias: family.qkvBias(c),
-    oBias: family.oBias(c),
-    mlpBias: c.mlp_bias === true,
-    slidingWindow: family.slidingWindow(c),
-    bosTokenId: typeof bos === 'number' ? bos : null,
-    eosTokenId: typeof eos === 'number' ? eos : null,
+    tieWordEmbeddings: bool('tie_word_embeddings', false),
+    qkvBias: family.qkvBias(fields),
+    oBias: family.oBias(fields),
+    mlpBias: bool('mlp_bias', false),
+    slidingWindow: family.slidingWindow(fields),
+    bosTokenId: optInt('bos_token_id'),
+    eosTokenId: eos,
   };
 }
 
 function parseRopeScaling(v: unknown, source: string): RopeScaling | null {
   if (v == null) return null;
-  if (typeof v !== 'object') throw new IclitError(`${source}: rope_scaling must be an object or null`);
+  if (typeof v !== 'object' || Array.isArray(v)) throw new IclitError(`${source}: "rope_scaling" must be an object or null, got ${JSON.stringify(v)}`);
   const r = v as Raw;
   const type = r.rope_type ?? r.type;
   const factor = r.factor;
   if (type === 'default') return null;
-  if (typeof factor !== 'number' || factor <= 0) throw new IclitError(`${source}: rope_scaling.factor must be a positive number`);
+  if (typeof factor !== 'number' || !(factor > 0) || !Number.isFinite(factor)) throw new IclitError(`${source}: rope_scaling.factor must be a positive number, got ${JSON.stringify(factor)}`);
   if (type === 'linear') return { type: 'linear', factor };
   if (type === 'llama3') {
     const num = (k: string): number => {
-      if (typeof r[k] !== 'number') throw new IclitError(`${source}: rope_scaling.${k} is required for llama3 scaling`);
+      if (typeof r[k] !== 'number' || !Number.isFinite(r[k])) throw new IclitError(`${source}: rope_scaling.${k} must be a number (required for llama3 scaling), got ${JSON.stringify(r[k])}`);
       return r[k] as number;
     };
     return {

@@ -54,43 +54,98 @@ export function readSafetensorsHeader(path: string): SafetensorsHeader {
     if (8 + headerLen > size) bad(`the header claims ${headerLen} bytes but the file has ${size - 8} after the length (truncated?)`);
     const headerBuf = Buffer.alloc(headerLen);
     readSync(fd, headerBuf, 0, headerLen, 8);
+    const text = headerBuf.toString('utf8');
+    // The format's rules: UTF-8 JSON that starts with '{' (trailing spaces allowed as padding), no repeated keys.
+    if (!text.startsWith('{')) bad(`the header does not start with '{'`);
     let raw: unknown;
     try {
-      raw = JSON.parse(headerBuf.toString('utf8'));
+      raw = JSON.parse(text);
     } catch {
       bad('the header is not JSON');
     }
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) bad('the header is not a JSON object');
+    const dup = firstDuplicateKey(text);
+    if (dup !== undefined) bad(`the header names '${dup}' twice`);
     const dataStart = 8 + headerLen;
     const dataSize = size - dataStart;
     const tensors = new Map<string, TensorInfo>();
+    const spans: { name: string; begin: number; end: number }[] = [];
     let metadata: Record<string, string> = {};
     for (const [name, v] of Object.entries(raw as Record<string, unknown>)) {
       if (name === '__metadata__') {
-        metadata = (v ?? {}) as Record<string, string>;
+        if (v === null) continue;
+        if (typeof v !== 'object' || Array.isArray(v) || !Object.values(v as object).every((x) => typeof x === 'string')) {
+          bad('__metadata__ must map names to strings');
+        }
+        metadata = v as Record<string, string>;
         continue;
       }
       const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-      if (!e || typeof e !== 'object') bad(`entry '${name}' is not an object`);
+      if (!e || typeof e !== 'object' || Array.isArray(e)) bad(`entry '${name}' is not an object`);
       const dtype = typeof e.dtype === 'string' ? DTYPES[e.dtype] : undefined;
       if (!dtype) bad(`tensor '${name}' has unsupported dtype ${JSON.stringify(e.dtype)} (supported: ${Object.keys(DTYPES).join(', ')})`);
       const shape = e.shape;
-      if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) bad(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+      if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) bad(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
       const offs = e.data_offsets;
-      if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0) || offs[1] < offs[0]) {
+      if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0) || offs[1] < offs[0]) {
         bad(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offs)}`);
       }
       const [begin, end] = offs as [number, number];
       const numel = (shape as number[]).reduce((a, b) => a * b, 1);
       const want = numel * elementBytes(dtype as DType);
+      if (!Number.isSafeInteger(want)) bad(`tensor '${name}' has an impossibly large shape ${JSON.stringify(shape)}`);
       if (end - begin !== want) bad(`tensor '${name}' ([${(shape as number[]).join(', ')}] ${e.dtype as string}) needs ${want} bytes but its offsets span ${end - begin}`);
       if (end > dataSize) bad(`tensor '${name}' ends at byte ${end} of the data but the file holds only ${dataSize} (truncated?)`);
       tensors.set(name, { name, dtype: dtype as DType, shape: shape as number[], byteOffset: dataStart + begin, byteLength: want });
+      spans.push({ name, begin, end });
     }
+    checkTiling(spans, dataSize, bad);
     return { tensors, metadata };
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The format requires the tensors to tile the data section: sorted by offset, each starts where the previous one
+ * ended, the first at 0 and the last at the end of the file. So no two tensors share bytes and no bytes are hidden.
+ */
+function checkTiling(spans: { name: string; begin: number; end: number }[], dataSize: number, bad: (why: string) => never): void {
+  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  let prev: string | undefined;
+  for (const s of spans) {
+    if (s.begin < at) bad(`tensors '${prev}' and '${s.name}' overlap (bytes ${s.begin}–${Math.min(at, s.end)} of the data are claimed by both)`);
+    if (s.begin > at) bad(`${s.begin - at} bytes of the data ${prev ? `between tensors '${prev}' and '${s.name}'` : `before tensor '${s.name}'`} belong to no tensor (the format requires tensors to tile the data)`);
+    at = s.end;
+    prev = s.name;
+  }
+  if (at !== dataSize) bad(`${dataSize - at} bytes after ${prev ? `the last tensor '${prev}'` : 'the header'} belong to no tensor (the format requires tensors to tile the data)`);
+}
+
+/** The first key that occurs twice in the top-level object of a JSON text (JSON.parse silently keeps the last). */
+export function firstDuplicateKey(text: string): string | undefined {
+  const seen = new Set<string>();
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '{' || ch === '[') depth++;
+    else if (ch === '}' || ch === ']') depth--;
+    else if (ch === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const literal = text.slice(i, j + 1);
+      i = j;
+      if (depth !== 1) continue;
+      let k = j + 1;
+      while (k < text.length && /\s/.test(text[k])) k++;
+      if (text[k] !== ':') continue;
+      const key = JSON.parse(literal) as string;
+      if (seen.has(key)) return key;
+      seen.add(key);
+    }
+  }
+  return undefined;
 }
 
 /** An open .safetensors file whose tensors are memory-mapped views (no copy until converted). */

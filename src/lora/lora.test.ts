@@ -1,21 +1,23 @@
 // Unit tier: LoRA initialisation, batched adapters, PEFT folders (round trip, malformed folders refused).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tinyConfig, writeRandomCheckpoint, writeSafetensors } from '../io/index.js';
 import { LlamaModel } from '../models/index.js';
 import { noGrad, tensor, tidy, randn, manualSeed } from '../torch/index.js';
-import { assertClose, maxAbsDiff } from '../util/testing.js';
+import { assertClose, maxAbsDiff, tempDir, makeTempDir } from '../util/testing.js';
 import { IclitError } from '../util/errors.js';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, adapterWeights, applyLora, loadAdapter, loraLayers, peftKey, removeLora, saveAdapter, setAdapterWeights, useAdapter, type LoraConfig } from './index.js';
+
+/** Every folder this file writes lives here and is removed when the file's tests end. */
+const root = tempDir(test, 'iclit-lora-');
 
 const config: LoraConfig = { r: 4, alpha: 8, dropout: 0, targets: ['q_proj', 'v_proj'] };
 const ids = [1, 5, 9, 40, 3, 77, 12, 8];
 
 function tinyModel(): { dir: string; model: LlamaModel } {
-  const dir = writeRandomCheckpoint(mkdtempSync(join(tmpdir(), 'iclit-lora-')), tinyConfig(), { seed: 3 });
+  const dir = writeRandomCheckpoint(makeTempDir('lora-', root), tinyConfig(), { seed: 3 });
   return { dir, model: LlamaModel.load(dir) };
 }
 
@@ -80,7 +82,7 @@ test('saveAdapter → loadAdapter gives identical hidden states; one adapter of 
   const { model } = tinyModel();
   const lora = applyLora(model, config, { adapters: 2, seed: 1 });
   randomizeB(lora, 3);
-  const out = mkdtempSync(join(tmpdir(), 'iclit-adapter-'));
+  const out = makeTempDir('adapter-', root);
   saveAdapter(out, lora, { index: 1, baseModel: 'tiny' });
   const cfg = JSON.parse(readFileSync(join(out, ADAPTER_CONFIG), 'utf8'));
   assert.equal(cfg.peft_type, 'LORA');
@@ -105,11 +107,11 @@ test('saveAdapter → loadAdapter gives identical hidden states; one adapter of 
 test('malformed adapter folders are refused with a message naming the problem', () => {
   const { model } = tinyModel();
   const lora = applyLora(model, config, { seed: 1 });
-  const good = mkdtempSync(join(tmpdir(), 'iclit-adapter-'));
+  const good = makeTempDir('adapter-', root);
   saveAdapter(good, lora);
   removeLora(model);
   const variant = (edit: (dir: string) => void): string => {
-    const dir = mkdtempSync(join(tmpdir(), 'iclit-bad-'));
+    const dir = makeTempDir('bad-', root);
     writeFileSync(join(dir, ADAPTER_CONFIG), readFileSync(join(good, ADAPTER_CONFIG)));
     writeFileSync(join(dir, ADAPTER_WEIGHTS), readFileSync(join(good, ADAPTER_WEIGHTS)));
     edit(dir);
@@ -152,7 +154,7 @@ test('malformed adapter folders are refused with a message naming the problem', 
 });
 
 test('LoRA in a bfloat16 model runs the adapter in float32 and returns bfloat16', () => {
-  const dir = writeRandomCheckpoint(mkdtempSync(join(tmpdir(), 'iclit-lora-')), tinyConfig(), { seed: 3 });
+  const dir = writeRandomCheckpoint(makeTempDir('lora-', root), tinyConfig(), { seed: 3 });
   const model = LlamaModel.load(dir, { dtype: 'bfloat16' });
   const lora = applyLora(model, config);
   assert.equal(lora.params.get(peftKey('model.layers.0.self_attn.q_proj', 'A'))!.dtype, 'float32');

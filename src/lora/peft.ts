@@ -37,9 +37,15 @@ export function peftConfigJson(c: LoraConfig, baseModel: string | null): Record<
   };
 }
 
+/** Writes a PEFT folder from host tensors under PEFT keys ([r, in] / [out, r]). */
+export function writePeftFolder(dir: string, config: LoraConfig, tensors: Map<string, TensorBytes>, baseModel: string | null = null): void {
+  mkdirSync(dir, { recursive: true });
+  writeSafetensors(join(dir, ADAPTER_WEIGHTS), tensors, { format: 'pt' });
+  writeFileSync(join(dir, ADAPTER_CONFIG), JSON.stringify(peftConfigJson(config, baseModel), null, 2) + '\n');
+}
+
 /** Writes adapter `index` of `lora` as a PEFT folder (float32 weights, [r, in] / [out, r]). */
 export function saveAdapter(dir: string, lora: LoraAdapters, opts: SaveAdapterOptions = {}): void {
-  mkdirSync(dir, { recursive: true });
   const tensors = new Map<string, TensorBytes>();
   tidy(() => {
     const w = adapterWeights(lora, opts.index ?? 0);
@@ -48,8 +54,7 @@ export function saveAdapter(dir: string, lora: LoraAdapters, opts: SaveAdapterOp
       t.dispose();
     }
   });
-  writeSafetensors(join(dir, ADAPTER_WEIGHTS), tensors, { format: 'pt' });
-  writeFileSync(join(dir, ADAPTER_CONFIG), JSON.stringify(peftConfigJson(lora.config, opts.baseModel ?? null), null, 2) + '\n');
+  writePeftFolder(dir, lora.config, tensors, opts.baseModel ?? null);
 }
 
 /** Parses and validates a PEFT adapter_config.json (LoRA only, the options iclit implements). */

@@ -1,17 +1,19 @@
 // BERT encoder: fixture tier (PyTorch reference of tiny-bert) and unit tier (random checkpoints vs an independent float64 forward).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SafetensorsFile } from '../io/index.js';
 import { tinyEncoderConfig, writeRandomEncoderCheckpoint, toHfEncoderConfig, type EncoderConfig } from '../io/bert-config.js';
 import { tidy } from '../torch/index.js';
 import { IclitError } from '../util/errors.js';
-import { assertClose, maxAbsDiff, missingShared, sharedPath } from '../util/testing.js';
+import { assertClose, maxAbsDiff, missingShared, sharedPath, tempDir, makeTempDir } from '../util/testing.js';
 import { BertModel } from './bert.js';
-import { erf, naiveBertForward } from './naive-bert.js';
+import { erf, naiveBertForward } from '../test-support/naive-bert.js';
+
+/** Every folder this file writes lives here and is removed when the file's tests end. */
+const root = tempDir(test, 'iclit-bert-');
 
 const FIXTURE = 'fixtures/tiny-bert';
 
@@ -46,7 +48,7 @@ const variants: [string, Partial<EncoderConfig>, string][] = [
 
 for (const [name, over, prefix] of variants) {
   test(`random BERT (${name}) matches an independent float64 forward within 1e-4 at every layer`, () => {
-    const dir = writeRandomEncoderCheckpoint(mkdtempSync(join(tmpdir(), 'iclit-bert-')), tinyEncoderConfig(over), { seed: 11, prefix, std: 0.15 });
+    const dir = writeRandomEncoderCheckpoint(makeTempDir('bert-', root), tinyEncoderConfig(over), { seed: 11, prefix, std: 0.15 });
     const ids = [101 % 120, 5, 9, 40, 3, 77, 12, 8, 95, 102 % 120];
     const want = naiveBertForward(dir, ids);
     const model = BertModel.load(dir);
@@ -58,7 +60,7 @@ for (const [name, over, prefix] of variants) {
 }
 
 test('padding invariance: each sequence alone equals its rows in a right-padded batch (real positions)', () => {
-  const dir = writeRandomEncoderCheckpoint(mkdtempSync(join(tmpdir(), 'iclit-bert-')), tinyEncoderConfig(), { seed: 3 });
+  const dir = writeRandomEncoderCheckpoint(makeTempDir('bert-', root), tinyEncoderConfig(), { seed: 3 });
   const model = BertModel.load(dir);
   const seqs = [[1, 2, 3, 4, 5, 6, 7], [1, 9, 8], [1, 50, 51, 52, 53]];
   const T = 7;
@@ -77,7 +79,7 @@ test('padding invariance: each sequence alone equals its rows in a right-padded 
 });
 
 test('token_type_ids select the segment embedding', () => {
-  const dir = writeRandomEncoderCheckpoint(mkdtempSync(join(tmpdir(), 'iclit-bert-')), tinyEncoderConfig(), { seed: 4 });
+  const dir = writeRandomEncoderCheckpoint(makeTempDir('bert-', root), tinyEncoderConfig(), { seed: 4 });
   const model = BertModel.load(dir);
   const ids = [[1, 2, 3]];
   const zero = model.encode({ inputIds: ids }).lastHiddenState.toFloat32Array();
@@ -98,12 +100,12 @@ test('bad config and bad batches throw IclitError naming the problem', () => {
     [{ ...base, vocab_size: undefined }, /"vocab_size" must be a positive integer \(missing\)/],
   ];
   for (const [cfg, re] of cases) {
-    const dir = mkdtempSync(join(tmpdir(), 'iclit-bert-'));
+    const dir = makeTempDir('bert-', root);
     writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg));
     assert.throws(() => BertModel.load(dir), (e: unknown) => e instanceof IclitError && re.test(e.message), String(re));
   }
   // Weights whose shape disagrees with config.json.
-  const dir = writeRandomEncoderCheckpoint(mkdtempSync(join(tmpdir(), 'iclit-bert-')), tinyEncoderConfig(), { seed: 1 });
+  const dir = writeRandomEncoderCheckpoint(makeTempDir('bert-', root), tinyEncoderConfig(), { seed: 1 });
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...base, intermediate_size: 48 }));
   assert.throws(() => BertModel.load(dir), /weight 'encoder.layer.0.intermediate.dense.weight' in model.safetensors has shape \[64, 32\], the config implies \[48, 32\]/);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(base));
@@ -118,7 +120,7 @@ test('bad config and bad batches throw IclitError naming the problem', () => {
 });
 
 test('bfloat16 compute stays within bfloat16 tolerance of float32', () => {
-  const dir = writeRandomEncoderCheckpoint(mkdtempSync(join(tmpdir(), 'iclit-bert-')), tinyEncoderConfig(), { seed: 8, std: 0.15 });
+  const dir = writeRandomEncoderCheckpoint(makeTempDir('bert-', root), tinyEncoderConfig(), { seed: 8, std: 0.15 });
   const batch = { inputIds: [[1, 5, 9, 40, 3, 0], [1, 7, 3, 0, 0, 0]], attentionMask: [[1, 1, 1, 1, 1, 0], [1, 1, 1, 0, 0, 0]] };
   const f32 = BertModel.load(dir);
   const bf16 = BertModel.load(dir, { dtype: 'bfloat16' });

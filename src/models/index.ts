@@ -5,3 +5,6 @@ export * from './hooks.js';
 export * from './bert.js';
 export * from './sentence-encoder.js';
 export * from './study-memory.js';
+export * from './sentence-modules.js';
+export * from './pooling.js';
+export * from './hidden-states.js';

@@ -1,14 +1,16 @@
 // LLaMA forward: fixture tier (PyTorch reference) and unit tier (random checkpoints vs an independent float64 forward).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SafetensorsFile, tinyConfig, writeRandomCheckpoint, type DecoderConfig } from '../io/index.js';
 import { noGrad, tidy } from '../torch/index.js';
-import { assertClose, maxAbsDiff, missingShared, sharedPath } from '../util/testing.js';
+import { assertClose, maxAbsDiff, missingShared, sharedPath, tempDir, makeTempDir } from '../util/testing.js';
 import { LlamaModel } from './llama.js';
-import { naiveLlamaForward } from './naive-llama.js';
+import { naiveLlamaForward } from '../test-support/naive-llama.js';
+
+/** Every folder this file writes lives here and is removed when the file's tests end. */
+const root = tempDir(test, 'iclit-llama-');
 
 const FIXTURE = 'fixtures/tiny-llama';
 
@@ -52,7 +54,7 @@ const variants: [string, Partial<DecoderConfig>][] = [
 
 for (const [name, over] of variants) {
   test(`random checkpoint (${name}) matches an independent float64 forward within 1e-4`, () => {
-    const dir = writeRandomCheckpoint(mkdtempSync(join(tmpdir(), 'iclit-llama-')), tinyConfig(over), { seed: 7 });
+    const dir = writeRandomCheckpoint(makeTempDir('llama-', root), tinyConfig(over), { seed: 7 });
     const ids = [1, 5, 9, 40, 3, 77, 12, 8, 95, 0];
     const want = naiveLlamaForward(dir, ids);
     const model = LlamaModel.load(dir);
@@ -65,7 +67,7 @@ for (const [name, over] of variants) {
 }
 
 test('batched sequences of different lengths equal one-at-a-time runs; last position is the last real token', () => {
-  const dir = writeRandomCheckpoint(mkdtempSync(join(tmpdir(), 'iclit-llama-')), tinyConfig(), { seed: 3 });
+  const dir = writeRandomCheckpoint(makeTempDir('llama-', root), tinyConfig(), { seed: 3 });
   const model = LlamaModel.load(dir);
   const seqs = [[1, 2, 3, 4, 5, 6, 7], [1, 9, 8], [1, 50, 51, 52, 53]];
   const batched = model.hiddenStates(seqs, [1, -1], 'last');
@@ -83,11 +85,11 @@ test('batched sequences of different lengths equal one-at-a-time runs; last posi
 
 test('sharded checkpoints load like single files; shard, shape and token errors are clear', () => {
   const config = tinyConfig();
-  const one = writeRandomCheckpoint(mkdtempSync(join(tmpdir(), 'iclit-llama-')), config, { seed: 11 });
-  const three = writeRandomCheckpoint(mkdtempSync(join(tmpdir(), 'iclit-llama-')), config, { seed: 11, shards: 3 });
+  const one = writeRandomCheckpoint(makeTempDir('llama-', root), config, { seed: 11 });
+  const three = writeRandomCheckpoint(makeTempDir('llama-', root), config, { seed: 11, shards: 3 });
   const a = LlamaModel.load(one).hiddenStates([[1, 2, 3]], [-1]).get(2)!.toFloat32Array();
   const b = LlamaModel.load(three).hiddenStates([[1, 2, 3]], [-1]).get(2)!.toFloat32Array();
   assert.deepEqual(a, b);
   assert.throws(() => LlamaModel.load(one).hiddenStates([[1, 96]], [1]), /token id 96 at position 1 is outside the vocabulary \(0..95\)/);
-  assert.throws(() => LlamaModel.load(one).hiddenStates([[1]], [5]), /hidden state index 5 is out of range/);
+  assert.throws(() => LlamaModel.load(one).hiddenStates([[1]], [5]), /hidden state 5 is out of range/);
 });

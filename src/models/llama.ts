@@ -17,6 +17,8 @@ import {
 } from '../torch/index.js';
 import {
   CheckpointWeights,
+  decoderWeightShapes,
+  matchCheckpoint,
   embedName,
   finalNormName,
   layerLinears,
@@ -28,6 +30,7 @@ import {
 import { IclitError } from '../util/errors.js';
 import { Linear, type LinearLike, type RowLayout } from './linear.js';
 import { hookName, type CaptureRequest, type ModelOutput } from './hooks.js';
+import { resolveHiddenStates } from './hidden-states.js';
 
 export type ComputeDType = Extract<DType, 'float32' | 'bfloat16'>;
 
@@ -212,6 +215,10 @@ export class LlamaModel {
     const dtype = opts.dtype ?? 'float32';
     const device = opts.device ?? 'cpu';
     try {
+      // A missing weight is an error naming it; weights the config leaves unused are a warning, as in HF.
+      const unused = matchCheckpoint(weights, decoderWeightShapes(config).keys(), config.numLayers);
+      if (unused) process.stderr.write(`iclit: ${unused}
+`);
       return new LlamaModel(config, (name, shape) => weights.get(name, shape, dtype, device), dtype, device);
     } finally {
       // Views keep their own file mapping alive; converted or moved weights own their memory, so the files can go.
@@ -269,8 +276,7 @@ export class LlamaModel {
   forward(batch: TokenBatch, req: CaptureRequest = {}): ModelOutput {
     const c = this.config;
     const n = c.numLayers;
-    const wanted = new Set((req.hiddenStates ?? []).map((i) => (i < 0 ? n + 1 + i : i)));
-    for (const i of wanted) if (i < 0 || i > n) throw new IclitError(`hidden state index ${i} is out of range (0..${n}, negatives count from the end)`);
+    const wanted = new Set(resolveHiddenStates(req.hiddenStates ?? [], n + 1));
     const positions = req.positions ?? 'last';
     return tidy(() => {
       const { ids, lengths, offsets, T } = this.pack(batch);

@@ -1,22 +1,26 @@
-// Sentence encoder: tiny-bert fixture embeddings, pooling/normalise vs a float64 reference, batching order, truncation, bad inputs, the embedding cache.
+// Sentence encoder: tiny-bert fixture embeddings, pooling/normalise vs a float64 reference, batching order, truncation, bad inputs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SafetensorsFile } from '../io/index.js';
 import { tinyEncoderConfig, writeRandomEncoderCheckpoint, type EncoderConfig } from '../io/bert-config.js';
 import { tidy } from '../torch/index.js';
 import { IclitError } from '../util/errors.js';
-import { assertClose, maxAbsDiff, missingShared, sharedPath } from '../util/testing.js';
-import { naiveBertForward, naivePool } from './naive-bert.js';
-import { EmbeddingCache, SentenceEncoder, embeddingKey, writeSentenceModules, type PoolingMode, type SentenceModulesSpec, type TextEmbedder } from './sentence-encoder.js';
+import { assertClose, maxAbsDiff, missingShared, sharedPath, tempDir, makeTempDir } from '../util/testing.js';
+import { naiveBertForward, naivePool } from '../test-support/naive-bert.js';
+import { SentenceEncoder } from './sentence-encoder.js';
+import { writeSentenceModules, type SentenceModulesSpec } from './sentence-modules.js';
+import type { PoolingMode } from './pooling.js';
+
+/** Every folder this file writes lives here and is removed when the file's tests end. */
+const root = tempDir(test, 'iclit-sbert-');
 
 const FIXTURE = 'fixtures/tiny-bert';
 const MINILM_TOKENIZER = 'data/tokenizers/all-MiniLM-L6-v2';
 
 function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'iclit-sbert-'));
+  return makeTempDir('sbert-', root);
 }
 
 /** A random sentence-transformers folder. */
@@ -154,61 +158,6 @@ test('bad module files, pooling configs and inputs throw IclitError naming the f
   assert.throws(() => enc.embed({ inputIds: [[1, 2, 999]] }), /input_ids\[0\]\[2\] is 999/);
   assert.throws(() => enc.embed(['text']), /has no tokenizer.json/);
   enc.dispose();
-});
-
-/** Texts → ids without a tokenizer (character codes), so that the cache is tested in the unit tier. */
-function charEmbedder(enc: SentenceEncoder): TextEmbedder & { texts: number } {
-  const e = {
-    texts: 0,
-    fingerprint: enc.fingerprint,
-    embed(texts: readonly string[]): Float32Array[] {
-      e.texts += texts.length;
-      return enc.embed({ inputIds: texts.map((t) => [2, ...[...t].map((ch) => 4 + (ch.charCodeAt(0) % 100)), 3]) });
-    },
-  };
-  return e;
-}
-
-test('embedding cache: the second call (and a new cache object on the same folder) does not run the model', async () => {
-  const enc = await SentenceEncoder.load(randomFolder(), { batchSize: 4 });
-  const embedder = charEmbedder(enc);
-  const dir = tmp();
-  const cache = EmbeddingCache.inResults(dir);
-  assert.equal(cache.dir, join(dir, '.iclit-cache', 'embeddings'));
-  const texts = ['the film is great', 'dull', 'a moving, funny story', 'dull', 'terrible acting'];
-  const first = cache.embed(embedder, texts);
-  assert.equal(embedder.texts, 4, 'duplicates embedded once');
-  assert.equal(enc.forwardCalls, 1);
-  assert.deepEqual(first[1], first[3]);
-  const direct = enc.embed({ inputIds: texts.map((t) => [2, ...[...t].map((ch) => 4 + (ch.charCodeAt(0) % 100)), 3]) });
-  direct.forEach((v, i) => assert.ok(maxAbsDiff(v, first[i]) < 1e-5, `text ${i}`)); // batches differ: float rounding only
-  const calls = enc.forwardCalls;
-
-  const second = cache.embed(embedder, texts);
-  assert.equal(enc.forwardCalls, calls, 'second call: no forward pass');
-  assert.deepEqual(second, first);
-  assert.equal(cache.hits, 5);
-
-  const fresh = EmbeddingCache.inResults(dir); // as another process would see the folder
-  assert.deepEqual(fresh.embed(embedder, [...texts].reverse()), [...first].reverse());
-  assert.equal(enc.forwardCalls, calls, 'a fresh cache object reads the files instead of running the model');
-
-  const more = fresh.embed(embedder, ['dull', 'a new sentence']);
-  assert.equal(embedder.texts, 5, 'only the new sentence is embedded');
-  assert.deepEqual(more[0], first[1]);
-  const folder = join(cache.dir, enc.fingerprint.slice(0, 16));
-  assert.equal(readdirSync(folder).filter((f) => f.endsWith('.safetensors')).length, 2);
-  assert.equal(embeddingKey(enc.fingerprint, 'dull'), embeddingKey(enc.fingerprint, 'dull'));
-  assert.notEqual(embeddingKey(enc.fingerprint, 'dull'), embeddingKey(enc.fingerprint, 'Dull'));
-
-  // Another encoder (different weights) gets its own entries.
-  const other = await SentenceEncoder.load(randomFolder({}, {}, 99));
-  assert.notEqual(other.fingerprint, enc.fingerprint);
-  const otherEmbedder = charEmbedder(other);
-  cache.embed(otherEmbedder, texts);
-  assert.equal(otherEmbedder.texts, 4);
-  enc.dispose();
-  other.dispose();
 });
 
 test('real all-MiniLM-L6-v2 tokenizer: texts are truncated to max_seq_length with [CLS] … [SEP] and embed like their ids', async (t) => {

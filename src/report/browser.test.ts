@@ -1,14 +1,14 @@
-// Browser test: report.html opened from disk in headless Debian Chromium (playwright-core) renders every figure, offline, without console errors.
+// Browser test: report.html from disk in headless Debian Chromium (playwright-core): Findings on the first screen, every figure drawn, offline, no console errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../util/paths.js';
-import { makeRecord, syntheticRecords } from './synthetic.js';
+import { makeRecord, syntheticRecords, syntheticRun } from './synthetic.js';
 import { writeReport } from './write.js';
 import type { ReportRun } from './types.js';
+import { tempDir } from '../util/testing.js';
 
 const CHROMIUM = process.env.ICLIT_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -20,8 +20,9 @@ function syntheticRuns(): ReportRun[] {
     // An experiment only this run has, with every similarity NaN: its figure is a "no data" one.
     makeRecord({ experiment: 'probe', condition: 'default', repeat: 0, model: 'llama-b', simAnchorIcl: [NaN], simAnchorIt: [NaN], simIclIt: [NaN] }),
   ];
+  const a = syntheticRun({ model: 'llama-a', seed: 1, repeats: 12 });
   return [
-    { label: 'llama-a', meta: { model: '/models/llama-a', data: 'sst2/train.tsv', configHash: 'c0ffee', seed: 1, iclitVersion: '0.1.0', wallSeconds: 321 }, records: syntheticRecords({ model: 'llama-a', seed: 1, repeats: 8 }) },
+    { label: 'llama-a', meta: { model: '/models/llama-a', data: 'sst2/train.tsv', configHash: 'c0ffee', seed: 1, iclitVersion: '0.1.0', wallSeconds: 321 }, records: a.records, states: a.states },
     { label: 'llama-b', meta: { model: '/models/llama-b', data: 'sst2/train.tsv', configHash: 'c0ffee', seed: 1, iclitVersion: '0.1.0', wallSeconds: null }, records: partial },
   ];
 }
@@ -32,11 +33,10 @@ test('report.html renders every figure in headless Chromium (file://, offline, n
     return;
   }
   const { chromium } = await import('playwright-core');
-  const dir = mkdtempSync(join(tmpdir(), 'iclit-browser-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'iclit-browser-');
   const written = await writeReport(syntheticRuns(), join(dir, 'report'));
   const expectedFigures = written.figureFiles.length / 2;
-  assert.ok(expectedFigures >= 15, `only ${expectedFigures} figures`);
+  assert.equal(expectedFigures, 11, 'one combined figure per experiment (ten presets and the probe)');
   assert.ok(written.emptyFigures.length >= 1, 'the test data should include a "no data" figure');
 
   const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
@@ -85,17 +85,37 @@ test('report.html renders every figure in headless Chromium (file://, offline, n
       assert.match(f.texts, /n=\d+|no data: /, `${f.id}: no n and no "no data" message`);
       if (f.noData) assert.match(f.texts, /no data: /, `${f.id}`);
     }
-    for (const kind of ['boxes', 'bins', 'shots', 'layers', 'accuracy', 'token-loss']) {
-      assert.ok(figures.some((f) => f.id?.endsWith(`-${kind}`) && !f.noData), `no drawn ${kind} figure`);
+    for (const id of ['convergence', 'demo-similarity', 'shots', 'layers', 'accuracy', 'token-loss']) {
+      assert.ok(figures.some((f) => f.id === id && !f.noData), `no drawn ${id} figure`);
     }
     const headline = await page.textContent('h1');
     assert.equal(headline, 'iclit report');
+    // Findings first: its heading and the first rows of its table lie inside the first 1400×1000 viewport.
+    const first = await page.evaluate(() => {
+      const h2 = [...document.querySelectorAll('h2')];
+      const table = document.querySelector('table.findings');
+      const rows = table ? [...table.querySelectorAll('tbody tr')] : [];
+      const visible = rows.filter((r) => r.getBoundingClientRect().bottom <= window.innerHeight).length;
+      return {
+        firstH2: h2[0]?.textContent ?? '',
+        lastH2: h2[h2.length - 1]?.textContent ?? '',
+        headingTop: h2[0]?.getBoundingClientRect().top ?? Infinity,
+        tableTop: table?.getBoundingClientRect().top ?? Infinity,
+        visibleRows: visible,
+        verdicts: rows.slice(0, visible).map((r) => r.textContent ?? '').filter((x) => /supported|not run/.test(x)).length,
+      };
+    });
+    assert.equal(first.firstH2, 'Findings');
+    assert.match(first.lastH2, /^Appendix/);
+    assert.ok(first.headingTop < 1000 && first.tableTop < 1000, `Findings start at ${first.headingTop}px, its table at ${first.tableTop}px`);
+    assert.ok(first.visibleRows >= 3 && first.verdicts >= 3, `${first.visibleRows} Findings rows (${first.verdicts} with a verdict) in the first screen`);
     assert.deepEqual(errors, [], `console errors: ${errors.join(' | ')}`);
     assert.deepEqual(external, [], `external requests: ${external.join(', ')}`);
     const artifacts = join(repoRoot(), 'test-artifacts');
     mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: join(artifacts, 'report-browser-first-screen.png') });
     await page.screenshot({ path: join(artifacts, 'report-browser.png'), fullPage: true });
-    assert.ok(existsSync(join(artifacts, 'report-browser.png')));
+    for (const f of ['report-browser.png', 'report-browser-first-screen.png']) assert.ok(existsSync(join(artifacts, f)), f);
   } finally {
     await context.close();
   }

@@ -2,14 +2,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeTinyStudy } from '../experiments/testing.js';
 import { ResultsStore, buildManifest } from '../results/index.js';
 import { repoRoot } from '../util/paths.js';
-import { groupBy } from './groups.js';
+import { groupBy } from '../util/group.js';
 import { syntheticRecords } from './synthetic.js';
+import { tempDir } from '../util/testing.js';
 
 function iclit(args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'iclit.js'), ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -23,8 +23,9 @@ function resultsFolder(root: string, name: string, model: string, seed: number, 
   writeFileSync(modelDir, 'not really weights');
   const store = ResultsStore.open(dir, { create: true });
   try {
-    store.beginRun(buildManifest({ config: { experiments: ['convergence', 'shots'], repeats: 4, tune: { epochs: 10, lr: 0.001 } }, models: [{ label: model, path: modelDir }], data: [{ role: 'train', path: join(root, 'train.tsv') }], seed }));
-    const recs = syntheticRecords({ model, seed, repeats: 4, experiments: ['convergence', 'shots'] });
+    const manifest = buildManifest({ config: { experiments: ['convergence', 'shots'], repeats: 4, tune: { epochs: 10, lr: 0.001 } }, models: [{ label: model, path: modelDir }], data: [{ role: 'train', path: join(root, 'train.tsv') }], seed });
+    store.beginRun(manifest);
+    const recs = syntheticRecords({ model, seed, repeats: 4, experiments: ['convergence', 'shots'] }).map((r) => ({ ...r, configHash: manifest.configHash }));
     for (const g of groupBy(recs, (r) => String(r.repeat)).values()) store.saveRecords(g);
     if (finished) store.markFinished(12.5);
   } finally {
@@ -34,8 +35,7 @@ function resultsFolder(root: string, name: string, model: string, seed: number, 
 }
 
 test('iclit report: two results folders side by side; prints the report path; --json prints the summary', (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'iclit-report-cli-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const root = tempDir(t, 'iclit-report-cli-');
   const a = resultsFolder(root, 'res-a', 'llama-a', 1, true);
   const b = resultsFolder(root, 'res-b', 'llama-b', 2, false);
   const out = join(root, 'report');
@@ -44,7 +44,7 @@ test('iclit report: two results folders side by side; prints the report path; --
   assert.equal(r.stdout.trim(), join(out, 'report.html'));
   const html = readFileSync(join(out, 'report.html'), 'utf8');
   for (const s of ['llama-a', 'llama-b', 'llama-a-weights', 'train.tsv', 'config.tune.epochs', 'not finished (partial results)']) assert.ok(html.includes(s), s);
-  assert.ok(existsSync(join(out, 'figures', 'shots-shots.png')));
+  assert.ok(existsSync(join(out, 'figures', 'shots.png')));
   const j = iclit(['report', a, '--out', join(root, 'r2'), '--json']);
   assert.equal(j.code, 0, j.stderr);
   const parsed = JSON.parse(j.stdout) as { report: string; summary: { runs: { label: string; nRecords: number; meta: Record<string, unknown> }[] } };
@@ -58,8 +58,7 @@ test('iclit report: two results folders side by side; prints the report path; --
 });
 
 test('iclit report: usage errors and a missing folder are one line with exit codes 2 and 1', (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'iclit-report-cli-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const root = tempDir(t, 'iclit-report-cli-');
   const noOut = iclit(['report', root]);
   assert.equal(noOut.code, 2);
   assert.match(noOut.stderr, /^iclit: --out is required\n$/);
@@ -70,25 +69,51 @@ test('iclit report: usage errors and a missing folder are one line with exit cod
   assert.match(missing.stderr, /^iclit: results folder .*nope does not exist\n$/);
 });
 
-test('iclit run (tiny random LLaMA) → iclit report: real records of two presets give one run with their figures', { timeout: 300_000 }, (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'iclit-report-e2e-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
+test('iclit run (tiny random LLaMA) → iclit report / export: real records and their stored states give one run with figures and robustness measures', { timeout: 300_000 }, (t) => {
+  const root = tempDir(t, 'iclit-report-e2e-');
   const study = writeTinyStudy(root);
   for (const preset of ['accuracy', 'layers']) {
-    const r = iclit(['run', preset, '--model', study.model, '--data', study.sst2, '--repeats', '2', '--epochs', '1', '--out', join(root, `res-${preset}`)]);
+    const r = iclit(['run', preset, '--model', study.model, '--data', study.sst2, '--repeats', '2', '--epochs', '1', '--eval-examples', '10', '--out', join(root, `res-${preset}`)]);
     assert.equal(r.code, 0, r.stderr);
   }
   const j = iclit(['report', join(root, 'res-accuracy'), join(root, 'res-layers'), '--out', join(root, 'report'), '--json']);
   assert.equal(j.code, 0, j.stderr);
   const parsed = JSON.parse(j.stdout) as {
     emptyFigures: string[];
-    summary: { runs: { label: string; experiments: { experiment: string; accuracy: { byLabels: { labels: string; n: number }[] } | null; conditions: { condition: string; n: number; layers: unknown[] }[] }[] }[] };
+    summary: {
+      runs: {
+        label: string;
+        findings: { id: string; verdict: string; note: string | null }[];
+        experiments: {
+          experiment: string;
+          accuracy: { byLabels: { labels: string; n: number }[] } | null;
+          states: { nWithStates: number; maxDeviation: number } | null;
+          conditions: { condition: string; n: number; nStates: number; layers: unknown[]; last: { centred: { simIclIt: { n: number } } | null; nullIclIt: { n: number } | null } }[];
+        }[];
+      }[];
+    };
   };
   assert.deepEqual(parsed.summary.runs.map((r) => r.label), ['tiny-llama']);
   const exps = parsed.summary.runs[0].experiments;
   assert.deepEqual(exps.map((e) => e.experiment), ['layers', 'accuracy']);
   assert.deepEqual(exps[1].accuracy?.byLabels.map((g) => [g.labels, g.n]), [['right', 2], ['wrong', 2]]);
   assert.ok(exps[0].conditions[0].layers.length > 1);
+  // The stored states were read: centred and null values exist, and the stored similarities equal those recomputed from the states.
+  for (const e of exps) {
+    assert.equal(e.states?.nWithStates, e.conditions.reduce((s, c) => s + c.n, 0), e.experiment);
+    assert.ok(e.states!.maxDeviation < 1e-6, `${e.experiment}: stored vs recomputed ${e.states!.maxDeviation}`);
+    for (const c of e.conditions) assert.deepEqual([c.nStates, c.last.centred?.simIclIt.n, c.last.nullIclIt?.n], [c.n, c.n, c.n], `${e.experiment}/${c.condition}`);
+  }
+  // Findings of the two presets were tested (a random tiny model may tie every accuracy: then the test says so).
+  const f = Object.fromEntries(parsed.summary.runs[0].findings.map((x) => [x.id, x]));
+  assert.match(f.fig7.verdict, /^(supported|not supported)$/);
+  for (const id of ['fig6.icl', 'fig6.it']) assert.ok(f[id].verdict !== 'not run' || /every paired difference is zero/.test(f[id].note ?? ''), `${id}: ${f[id].verdict} ${f[id].note}`);
+  assert.match(f.fig5.note ?? '', /this run has no shots records/);
   assert.deepEqual(parsed.emptyFigures, []);
-  for (const f of ['layers-layers', 'accuracy-accuracy', 'accuracy-boxes']) assert.ok(existsSync(join(root, 'report', 'figures', `${f}.png`)), f);
+  const csv = iclit(['export', join(root, 'res-layers'), '--format', 'jsonl']);
+  assert.equal(csv.code, 0, csv.stderr);
+  const rows = csv.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(rows.length, 2);
+  for (const row of rows) for (const col of ['centred_icl_it_last', 'massive_out_icl_it_last', 'null_icl_it_last', 'sim_update_last']) assert.equal(typeof row[col], 'number', col);
+  for (const f of ['layers', 'accuracy']) for (const ext of ['png', 'svg']) assert.ok(existsSync(join(root, 'report', 'figures', `${f}.${ext}`)), `${f}.${ext}`);
 });

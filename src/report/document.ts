@@ -1,7 +1,20 @@
-// report.html (self-contained, SVGs inline) and report.md (tables + PNG links) from a Summary and rendered figures.
-import { PAIRS, PAIR_LABEL } from './groups.js';
-import { formatP, type Figure } from './figures.js';
-import type { Dist, ExperimentSummary, Summary, TestSummary } from './types.js';
+// report.html (self-contained, SVGs inline) and report.md (tables + PNG links): Findings first, sections per experiment, provenance last.
+import type { Figure } from './figure-spec.js';
+import { paperFigureOf } from './paper.js';
+import {
+  accuracyTable,
+  claimsNotRun,
+  conditionTable,
+  findingsTable,
+  FINDINGS_LEGEND,
+  lossTable,
+  massiveLines,
+  provenance,
+  robustnessTable,
+  testingLine,
+  type Table,
+} from './tables.js';
+import type { Summary } from './types.js';
 
 /** A figure after rendering: its SVG text and the file names written under figures/. */
 export interface RenderedFigure {
@@ -27,111 +40,35 @@ function escapeMd(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-export function fmt(x: number | null | undefined, digits = 3): string {
-  return x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits);
+/** Rows a merged cell spans: how many rows from `r` down repeat the first `c + 1` cells. */
+function spanOf(t: Table, r: number, c: number): number {
+  const same = (a: number, b: number) => t.rows[a].slice(0, c + 1).every((x, i) => x === t.rows[b][i]);
+  let n = 1;
+  while (r + n < t.rows.length && same(r, r + n)) n++;
+  return n;
 }
 
-/** "median / mean / IQR" of a Dist, or "no data". */
-function mmi(d: Dist): string {
-  if (d.n === 0) return d.nanCount > 0 ? `no data (${d.nanCount} NaN)` : 'no data';
-  return `${fmt(d.median)} / ${fmt(d.mean)} / ${fmt(d.iqr)}${d.nanCount ? ` (${d.nanCount} NaN)` : ''}`;
-}
-
-function pText(t: TestSummary | undefined): string {
-  if (!t) return '–';
-  if (t.pValue === null) return t.note ?? 'n/a';
-  return `p=${formatP(t.pValue)} (W=${fmt(t.statistic, 1)}, n=${t.n})`;
-}
-
-/** A table as header + rows of plain strings (escaped by the writer). */
-interface Table {
-  head: string[];
-  rows: string[][];
-}
-
-function metaTable(summary: Summary): Table {
-  const keys: string[] = [];
-  for (const r of summary.runs) for (const k of Object.keys(r.meta)) if (!keys.includes(k)) keys.push(k);
-  const rows = keys.map((k) => [k, ...summary.runs.map((r) => (r.meta[k] === null || r.meta[k] === undefined ? '–' : String(r.meta[k])))]);
-  rows.push(['records (finished repeats)', ...summary.runs.map((r) => String(r.nRecords))]);
-  rows.push(['models in records', ...summary.runs.map((r) => r.models.join(', ') || '–')]);
-  rows.push(['experiments', ...summary.runs.map((r) => r.experiments.map((e) => `${e.experiment} (${e.n})`).join(', ') || '–')]);
-  return { head: ['', ...summary.runs.map((r) => r.label)], rows };
-}
-
-function conditionTable(summary: Summary, experiment: string): Table {
-  const multi = summary.runs.length > 1;
-  const head = [
-    ...(multi ? ['run'] : []),
-    'condition',
-    'n',
-    'layer',
-    ...PAIRS.map((k) => `${PAIR_LABEL[k]} median / mean / IQR`),
-    's(ICL,IT) > s(anchor,ICL)',
-    's(ICL,IT) > s(anchor,IT)',
-  ];
-  const rows: string[][] = [];
-  for (const run of summary.runs) {
-    const ex = run.experiments.find((e) => e.experiment === experiment);
-    if (!ex) {
-      rows.push([...(multi ? [run.label] : []), 'no data: this run has no records of this experiment', ...Array(head.length - (multi ? 2 : 1)).fill('')]);
-      continue;
-    }
-    for (const c of ex.conditions) {
-      rows.push([
-        ...(multi ? [run.label] : []),
-        c.condition,
-        String(c.n),
-        c.lastLayer === null ? '–' : String(c.lastLayer),
-        ...PAIRS.map((k) => mmi(c.last[k])),
-        pText(c.tests.find((t) => t.id === 'iclIt>anchorIcl')),
-        pText(c.tests.find((t) => t.id === 'iclIt>anchorIt')),
-      ]);
-    }
-    for (const m of ex.missingConditions) rows.push([...(multi ? [run.label] : []), m, '0', '–', 'no data: condition missing', ...Array(head.length - (multi ? 5 : 4)).fill('')]);
-  }
-  return { head, rows };
-}
-
-function accuracyTable(summary: Summary, experiment: string): Table | null {
-  const rows: string[][] = [];
-  const multi = summary.runs.length > 1;
-  for (const run of summary.runs) {
-    const acc = run.experiments.find((e) => e.experiment === experiment)?.accuracy;
-    if (!acc) continue;
-    for (const g of acc.byLabels)
-      rows.push([...(multi ? [run.label] : []), `${g.labels} labels`, String(g.n), ...[g.zeroShot, g.icl, g.it].map((d) => (d.mean === null ? 'no data' : `${(100 * d.mean).toFixed(1)}%`))]);
-    for (const t of acc.tests) rows.push([...(multi ? [run.label] : []), t.hypothesis, String(t.n), pText(t), '', '']);
-  }
-  if (rows.length === 0) return null;
-  return { head: [...(multi ? ['run'] : []), 'labels / test', 'n', 'zero-shot accuracy', 'ICL accuracy', 'IT accuracy'], rows };
-}
-
-function lossTable(summary: Summary, experiment: string): Table | null {
-  const rows: string[][] = [];
-  const multi = summary.runs.length > 1;
-  for (const run of summary.runs) {
-    const ex: ExperimentSummary | undefined = run.experiments.find((e) => e.experiment === experiment);
-    if (!ex) continue;
-    for (const c of ex.conditions)
-      if (c.lossDecrease) rows.push([...(multi ? [run.label] : []), c.condition, String(c.n), mmi(c.lossDecrease.instruction), mmi(c.lossDecrease.example), pText(ex.tests[0])]);
-  }
-  if (rows.length === 0) return null;
-  return {
-    head: [...(multi ? ['run'] : []), 'condition', 'n', 'instruction tokens median / mean / IQR (nats/token)', 'example tokens median / mean / IQR (nats/token)', 'instruction ≠ example (two-sided)'],
-    rows,
-  };
-}
-
-function htmlTable(t: Table): string {
+function htmlTable(t: Table, cls = ''): string {
   const th = t.head.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
-  const tr = t.rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
-  return `<table>\n<thead><tr>${th}</tr></thead>\n<tbody>\n${tr}\n</tbody>\n</table>`;
+  const tone = (r: number, c: number) => t.tones?.find((x) => x.row === r && x.col === c)?.tone;
+  const merged = (r: number, c: number) => c < (t.merge ?? 0) && r > 0 && t.rows[r - 1].slice(0, c + 1).every((x, i) => x === t.rows[r][i]);
+  const cell = (r: number, c: number, text: string) => {
+    if (merged(r, c)) return '';
+    const span = c < (t.merge ?? 0) ? spanOf(t, r, c) : 1;
+    const classes = [t.colClass?.[c] ? `c-${t.colClass[c]}` : '', tone(r, c) ? `v-${tone(r, c)}` : ''].filter(Boolean).join(' ');
+    const attrs = `${span > 1 ? ` rowspan="${span}"` : ''}${classes ? ` class="${classes}"` : ''}`;
+    return `<td${attrs}>${escapeHtml(text)}</td>`;
+  };
+  const tr = t.rows.map((row, r) => `<tr>${row.map((text, c) => cell(r, c, text)).join('')}</tr>`).join('\n');
+  return `<table${cls ? ` class="${cls}"` : ''}>\n<thead><tr>${th}</tr></thead>\n<tbody>\n${tr}\n</tbody>\n</table>`;
 }
 
 function mdTable(t: Table): string {
   const lines = [`| ${t.head.map(escapeMd).join(' | ')} |`, `|${t.head.map(() => ' --- ').join('|')}|`];
-  for (const r of t.rows) lines.push(`| ${r.map(escapeMd).join(' | ')} |`);
+  t.rows.forEach((row, r) => {
+    const cells = row.map((x, c) => (c < (t.merge ?? 0) && r > 0 && t.rows[r - 1].slice(0, c + 1).every((y, i) => y === row[i]) ? '〃' : x));
+    lines.push(`| ${cells.map(escapeMd).join(' | ')} |`);
+  });
   return lines.join('\n');
 }
 
@@ -141,81 +78,140 @@ export function inlineSvg(svg: string): string {
 }
 
 const CSS = `
-body{font-family:'DejaVu Sans',Arial,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:0.8em 0;font-size:0.85em}
-th,td{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}
+body{font-family:'DejaVu Sans',Arial,sans-serif;margin:1em auto;max-width:1500px;padding:0 1em;color:#222}
+h1{font-size:1.4em;margin:0.2em 0}
+.lead{font-size:0.85em;color:#444;margin:0.2em 0 0.6em}
+table{border-collapse:collapse;margin:0.6em 0;font-size:0.8em}
+th,td{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}
 th{background:#f3f3f3}
-figure{margin:1.5em 0;border-top:1px solid #eee;padding-top:0.8em;overflow-x:auto}
-figcaption{font-size:0.85em;color:#444;max-width:900px}
+td.c-claim{min-width:14em;max-width:20em}
+td.c-paper{max-width:13em}
+td.c-value{min-width:12em;max-width:18em}
+td.c-test{max-width:9em}
+td.c-nowrap{white-space:nowrap}
+td.c-robust{max-width:8em}
+.v-supported,.v-holds{background:#e3f4e1}
+.v-not-supported,.v-fails{background:#fbe3e1}
+.v-not-run,.v-na{color:#777}
+figure{margin:1.2em 0;border-top:1px solid #eee;padding-top:0.8em;overflow-x:auto}
+figcaption{font-size:0.85em;color:#444;max-width:1000px}
 .nodata{color:#8a1c1c;font-weight:bold}
 .notes{color:#8a5a00;font-size:0.85em}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 1em;font-size:0.85em}
+dt{font-weight:bold}
+dd{margin:0}
+dd ul{margin:0;padding-left:1.2em}
 code{background:#f6f6f6;padding:0 3px}
 `;
 
+function sectionTitle(ex: string): string {
+  const fig = paperFigureOf(ex);
+  return fig ? `${ex} (cf. the paper's ${fig})` : ex;
+}
+
+const METHOD_NOTE =
+  'Similarities are cosine similarities of last-token hidden states (anchor = query alone, ICL = query after the demonstrations, IT = query through the model tuned on them). ' +
+  "Tests are Wilcoxon signed-rank tests on per-repeat paired differences and Page's L trend tests over ordered levels (repeats as blocks), one-tailed unless marked two-sided. Every number is also in summary.json.";
+
 export function renderHtml(input: DocumentInput): string {
   const { summary, figures } = input;
-  const parts: string[] = [];
   const labels = summary.runs.map((r) => r.label).join(', ');
+  const total = summary.runs.reduce((s, r) => s + r.nRecords, 0);
+  const parts: string[] = [];
   parts.push(`<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>iclit report: ${escapeHtml(labels || 'no runs')}</title>\n<style>${CSS}</style>\n</head>\n<body>`);
   parts.push(`<h1>iclit report</h1>`);
-  parts.push(
-    `<p>Generated ${escapeHtml(input.generatedAt)} by iclit ${escapeHtml(input.iclitVersion)} from ${summary.runs.length} run(s): ${escapeHtml(labels || '–')}. ` +
-      `Similarities are cosine similarities of hidden states (anchor = query alone, ICL = query after demonstrations, IT = query through the instruction-tuned model). ` +
-      `Tests are Wilcoxon signed-rank tests on per-repeat paired differences (similarity and accuracy tests one-tailed, the token-loss test two-sided); the numbers are also in <code>summary.json</code>.</p>`,
-  );
-  parts.push(`<h2 id="provenance">What produced this report</h2>`);
-  parts.push(summary.runs.length ? htmlTable(metaTable(summary)) : `<p class="nodata">no data: no results folders were given</p>`);
-  const total = summary.runs.reduce((s, r) => s + r.nRecords, 0);
-  if (total === 0) parts.push(`<p class="nodata">no data: the results hold no finished repeats, so there are no tables or figures.</p>`);
+  parts.push(`<p class="lead">${summary.runs.length} run(s): ${escapeHtml(labels || '–')}. Generated ${escapeHtml(input.generatedAt)} by iclit ${escapeHtml(input.iclitVersion)}; provenance in the <a href="#appendix">appendix</a>.</p>`);
+  parts.push(`<section id="findings">\n<h2>Findings</h2>`);
+  if (summary.runs.length === 0) parts.push(`<p class="nodata">no data: no results folders were given</p>`);
+  else if (total === 0) parts.push(`<p class="nodata">no data: the results hold no finished repeats, so there are no findings, tables or figures.</p>`);
+  else {
+    parts.push(`<p class="lead">${escapeHtml(FINDINGS_LEGEND)}</p>`, htmlTable(findingsTable(summary), 'findings'));
+    const notRun = claimsNotRun(summary);
+    if (notRun.length) parts.push(`<p class="lead">Not run (no records of their preset): ${escapeHtml(notRun.join(', '))}.</p>`);
+    parts.push(`<p class="lead">${summary.runs.map((r) => escapeHtml(testingLine(r))).join('<br>')}</p>`);
+  }
+  parts.push(`<p class="lead">${escapeHtml(METHOD_NOTE)}</p>\n</section>`);
   for (const group of figures) {
     const ex = group.experiment;
-    parts.push(`<section id="exp-${escapeHtml(ex)}">\n<h2>${escapeHtml(ex)}</h2>`);
-    parts.push(`<h3>Similarities at the last measured layer</h3>`);
-    parts.push(htmlTable(conditionTable(summary, ex)));
-    const acc = accuracyTable(summary, ex);
-    if (acc) parts.push(`<h3>Accuracy</h3>`, htmlTable(acc));
-    const loss = lossTable(summary, ex);
-    if (loss) parts.push(`<h3>Per-token loss decrease</h3>`, htmlTable(loss));
+    parts.push(`<section id="exp-${escapeHtml(ex)}">\n<h2>${escapeHtml(sectionTitle(ex))}</h2>`);
     for (const f of group.figures) {
       const fig = f.figure;
       parts.push(`<figure id="fig-${escapeHtml(fig.id)}" class="figure${fig.noData ? ' figure-nodata' : ''}" data-figure="${escapeHtml(fig.id)}">`);
       if (fig.noData) parts.push(`<p class="nodata">${escapeHtml(fig.noData)}</p>`);
       parts.push(inlineSvg(f.svg));
-      parts.push(`<figcaption><b>${escapeHtml(fig.title)}.</b> ${escapeHtml(fig.caption)}</figcaption>`);
+      parts.push(`<figcaption>${escapeHtml(fig.caption)}</figcaption>`);
       if (fig.notes.length) parts.push(`<ul class="notes">${fig.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`);
       parts.push(`</figure>`);
     }
+    parts.push(`<h3>Similarities at the last measured layer</h3>`, htmlTable(conditionTable(summary, ex)));
+    parts.push(`<h3>Robustness at the last measured layer</h3>`, htmlTable(robustnessTable(summary, ex)));
+    for (const line of massiveLines(summary, ex)) parts.push(`<p class="lead">${escapeHtml(line)}</p>`);
+    const acc = accuracyTable(summary, ex);
+    if (acc) parts.push(`<h3>Accuracy</h3>`, htmlTable(acc));
+    const loss = lossTable(summary, ex);
+    if (loss) parts.push(`<h3>Per-token loss decrease</h3>`, htmlTable(loss));
     parts.push(`</section>`);
   }
-  parts.push(`</body>\n</html>\n`);
+  parts.push(`<section id="appendix">\n<h2>Appendix: what produced this report</h2>`);
+  parts.push(`<p class="lead">Generated ${escapeHtml(input.generatedAt)} by iclit ${escapeHtml(input.iclitVersion)}.</p>`);
+  for (const run of summary.runs) {
+    parts.push(`<h3>${escapeHtml(run.label)}</h3>\n<dl>`);
+    for (const [term, values] of provenance(run)) {
+      const dd = values.length > 1 ? `<ul>${values.map((v) => `<li>${escapeHtml(v)}</li>`).join('')}</ul>` : escapeHtml(values[0]);
+      parts.push(`<dt>${escapeHtml(term)}</dt><dd>${dd}</dd>`);
+    }
+    parts.push(`</dl>`);
+  }
+  if (summary.runs.length === 0) parts.push(`<p class="nodata">no data: no results folders were given</p>`);
+  parts.push(`</section>\n</body>\n</html>\n`);
   return parts.join('\n');
 }
 
 export function renderMarkdown(input: DocumentInput): string {
   const { summary, figures } = input;
   const labels = summary.runs.map((r) => r.label).join(', ');
+  const total = summary.runs.reduce((s, r) => s + r.nRecords, 0);
   const out: string[] = [];
-  out.push(`# iclit report`, '');
-  out.push(`Generated ${input.generatedAt} by iclit ${input.iclitVersion} from ${summary.runs.length} run(s): ${labels || '–'}.`);
-  out.push(`Cells "median / mean / IQR" are cosine similarities at the last measured layer; tests are Wilcoxon signed-rank tests on paired per-repeat differences (similarity and accuracy tests one-tailed, the token-loss test two-sided). Full numbers: \`summary.json\`.`, '');
-  out.push(`## What produced this report`, '');
-  out.push(summary.runs.length ? mdTable(metaTable(summary)) : '**no data: no results folders were given**', '');
-  if (summary.runs.reduce((s, r) => s + r.nRecords, 0) === 0) out.push('**no data: the results hold no finished repeats, so there are no tables or figures.**', '');
+  out.push(`# iclit report`, '', `${summary.runs.length} run(s): ${labels || '–'}. Generated ${input.generatedAt} by iclit ${input.iclitVersion}; provenance in the appendix at the end.`, '');
+  out.push(`## Findings`, '');
+  if (summary.runs.length === 0) out.push('**no data: no results folders were given**', '');
+  else if (total === 0) out.push('**no data: the results hold no finished repeats, so there are no findings, tables or figures.**', '');
+  else {
+    out.push(FINDINGS_LEGEND, '', mdTable(findingsTable(summary)), '');
+    const notRun = claimsNotRun(summary);
+    if (notRun.length) out.push(`Not run (no records of their preset): ${notRun.join(', ')}.`, '');
+    for (const r of summary.runs) out.push(`- ${testingLine(r)}`);
+    out.push('');
+  }
+  out.push(METHOD_NOTE, '');
   for (const group of figures) {
     const ex = group.experiment;
-    out.push(`## ${ex}`, '', mdTable(conditionTable(summary, ex)), '');
-    const acc = accuracyTable(summary, ex);
-    if (acc) out.push(`### Accuracy`, '', mdTable(acc), '');
-    const loss = lossTable(summary, ex);
-    if (loss) out.push(`### Per-token loss decrease`, '', mdTable(loss), '');
+    out.push(`## ${sectionTitle(ex)}`, '');
     for (const f of group.figures) {
       const fig = f.figure;
       if (fig.noData) out.push(`**${fig.noData}**`, '');
       out.push(`![${escapeMd(fig.title)}](${f.pngFile})`, '');
-      out.push(`*${fig.title}.* ${fig.caption} ([SVG](${f.svgFile}))`, '');
+      out.push(`${fig.caption} ([SVG](${f.svgFile}))`, '');
       for (const n of fig.notes) out.push(`- ${n}`);
       if (fig.notes.length) out.push('');
     }
+    out.push(`### Similarities at the last measured layer`, '', mdTable(conditionTable(summary, ex)), '');
+    out.push(`### Robustness at the last measured layer`, '', mdTable(robustnessTable(summary, ex)), '');
+    for (const line of massiveLines(summary, ex)) out.push(line, '');
+    const acc = accuracyTable(summary, ex);
+    if (acc) out.push(`### Accuracy`, '', mdTable(acc), '');
+    const loss = lossTable(summary, ex);
+    if (loss) out.push(`### Per-token loss decrease`, '', mdTable(loss), '');
   }
+  out.push(`## Appendix: what produced this report`, '', `Generated ${input.generatedAt} by iclit ${input.iclitVersion}.`, '');
+  for (const run of summary.runs) {
+    out.push(`### ${run.label}`, '');
+    for (const [term, values] of provenance(run)) {
+      if (values.length === 1) out.push(`- **${term}**: ${values[0]}`);
+      else out.push(`- **${term}**:`, ...values.map((v) => `  - ${v}`));
+    }
+    out.push('');
+  }
+  if (summary.runs.length === 0) out.push('**no data: no results folders were given**', '');
   return out.join('\n');
 }

@@ -1,10 +1,16 @@
-// Tests for the figure builders and rendering: every figure renders with marks; empty/partial data says "no data" in place; PNGs carry text.
+// Tests for the figure panels, the combined per-preset figures and rendering: marks drawn, "no data" in place, 300-dpi PNGs without empty margins.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Resvg } from '@resvg/resvg-js';
 import type { RepeatRecord } from '../experiments/record.js';
-import { accuracyBars, allFigures, binLines, figuresFor, layerLines, shotsLine, similarityBoxes, tokenLossBoxes, type Figure } from './figures.js';
-import { fontFiles, renderSvg, svgToPng } from './render.js';
+import { decodePng, emptyMargins } from './png-testing.js';
+import { crc32 as zlibCrc32 } from 'node:zlib';
+import { allFigures, panelsFor, presetFigure } from './figures.js';
+import { binLines, layerLines, shotsLine, similarityBoxes } from './figures-similarity.js';
+import { accuracyBars, tokenLossBoxes } from './figures-outcomes.js';
+import type { Figure } from './figure-spec.js';
+import { crc32, renderSvg, svgToPng, withDpi } from './render.js';
+import { fontFiles } from './fonts.js';
 import { makeRecord, syntheticRecords } from './synthetic.js';
 import type { ReportRun } from './types.js';
 
@@ -24,21 +30,60 @@ async function assertRenders(f: Figure): Promise<string> {
   return svg;
 }
 
-test('every figure of a full synthetic run renders with data, titles and axis titles', async () => {
+test('one combined figure per preset: lettered panels, the paper\'s figure number in title and caption, every panel drawn', async () => {
   const runs = [run(syntheticRecords({ seed: 2, repeats: 6 }))];
   const groups = allFigures(runs);
-  const kinds = new Set(groups.flatMap((g) => g.figures.map((f) => f.kind)));
-  assert.deepEqual([...kinds].sort(), ['accuracy', 'bins', 'boxes', 'layers', 'shots', 'token-loss']);
-  for (const g of groups)
-    for (const f of g.figures) {
-      assert.equal(f.noData, null, `${f.id}: ${f.noData}`);
-      const svg = await assertRenders(f);
-      assert.ok(svg.includes(f.title.slice(0, 20).replace(/&/g, '&amp;')), `${f.id}: title missing`);
-      assert.match(svg, /role-axis-title/, `${f.id}: axis titles`);
-      assert.match(svg, /n=\d+/, `${f.id}: n`);
+  assert.deepEqual(groups.map((g) => g.figures.length), groups.map(() => 1));
+  const byExp = Object.fromEntries(groups.map((g) => [g.experiment, g.figures[0]]));
+  assert.deepEqual(byExp.shots.kinds, ['shots', 'boxes']);
+  assert.deepEqual(byExp['demo-similarity'].kinds, ['bins', 'boxes']);
+  assert.deepEqual(byExp.layers.kinds, ['layers', 'boxes']);
+  assert.deepEqual(byExp.accuracy.kinds, ['accuracy', 'boxes']);
+  assert.deepEqual(byExp['token-loss'].kinds, ['token-loss', 'boxes']);
+  assert.deepEqual(byExp.convergence.kinds, ['boxes']);
+  const figureNo: Record<string, string> = { 'wrong-label': 'Fig. 3b', 'cross-task': 'Fig. 3c', 'demo-similarity': 'Fig. 4c', shots: 'Fig. 5', accuracy: 'Fig. 6', layers: 'Fig. 7', sl: 'Fig. 8b', translation: 'Fig. 8c', 'token-loss': 'Fig. 10' };
+  for (const [exp, no] of Object.entries(figureNo)) {
+    assert.ok(byExp[exp].caption.startsWith(`Cf. the paper's ${no}.`), `${exp}: ${byExp[exp].caption}`);
+    assert.ok(byExp[exp].title.includes(no), exp);
+  }
+  for (const f of Object.values(byExp)) {
+    assert.equal(f.noData, null, `${f.id}: ${f.noData}`);
+    const svg = await assertRenders(f);
+    assert.match(svg, /role-axis-title/, `${f.id}: axis titles`);
+    assert.match(svg, /n=\d+/, `${f.id}: n`);
+    if (f.kinds.length > 1) {
+      assert.match(svg, /\(a\) /, `${f.id}: panel (a)`);
+      assert.match(svg, /\(b\) /, `${f.id}: panel (b)`);
     }
-  const acc = groups.find((g) => g.experiment === 'accuracy')!.figures.find((f) => f.kind === 'accuracy')!;
-  assert.match(JSON.stringify(acc.spec), /ICL p=\d/);
+  }
+  assert.match(byExp.accuracy.caption, /ICL p=\d/);
+});
+
+test('figure PNGs are 300 dpi and have no large empty margins (decoded PNG, bounding box of non-white pixels)', async () => {
+  const runs = [run(syntheticRecords({ seed: 3, repeats: 5 }), 'model-a'), run(syntheticRecords({ seed: 4, repeats: 5, experiments: ['shots', 'layers'] }), 'model-b')];
+  for (const g of allFigures(runs)) {
+    const f = g.figures[0];
+    const svg = await renderSvg(f.spec, f.id);
+    const img = decodePng(svgToPng(svg));
+    const [w, h] = [/width="(\d+(?:\.\d+)?)"/, /height="(\d+(?:\.\d+)?)"/].map((re) => Number(re.exec(svg)![1]));
+    assert.ok(Math.abs(img.width - (w * 300) / 96) <= 1 && Math.abs(img.height - (h * 300) / 96) <= 1, `${f.id}: ${img.width}×${img.height} for ${w}×${h} px`);
+    assert.equal(img.pixelsPerMetre, 11811, `${f.id}: pHYs says 300 dpi`);
+    const m = emptyMargins(img);
+    // Vega pads 4 CSS px: at 300 dpi that is 12.5 px; allow a little for anti-aliasing and glyph side bearings.
+    for (const [side, px] of Object.entries(m)) assert.ok(px <= 40, `${f.id}: ${px} empty pixels at the ${side}`);
+  }
+});
+
+test('crc32 matches zlib; withDpi keeps the image and replaces an existing pHYs', async () => {
+  for (const s of ['', 'IHDR', 'The quick brown fox']) assert.equal(crc32(Buffer.from(s)), zlibCrc32(Buffer.from(s)));
+  const svg = await renderSvg(similarityBoxes([run([])], 'convergence').spec);
+  const png = svgToPng(svg, 150);
+  const again = withDpi(png, 600);
+  assert.equal(again.toString('latin1').split('pHYs').length - 1, 1, 'one pHYs chunk');
+  const [a, b] = [decodePng(png), decodePng(again)];
+  assert.deepEqual([a.pixelsPerMetre, b.pixelsPerMetre], [5906, 23622]);
+  assert.deepEqual([b.width, b.height], [a.width, a.height]);
+  assert.ok(Buffer.from(a.pixels).equals(Buffer.from(b.pixels)));
 });
 
 test('two runs side by side: one panel per run, a run without data gets a "no data" panel', async () => {
@@ -46,6 +91,7 @@ test('two runs side by side: one panel per run, a run without data gets a "no da
   const b_ = () => run(syntheticRecords({ seed: 2, repeats: 4, model: 'b', experiments: ['convergence'] }), 'model-b');
   const b = b_();
   const f = similarityBoxes([a, b], 'shots');
+  assert.deepEqual(f.kinds, ['boxes']);
   assert.equal(f.noData, null);
   const panels = (f.spec.hconcat as object[]) ?? [];
   assert.equal(panels.length, 2);
@@ -70,14 +116,19 @@ test('no records → every builder returns a "no data" figure that still renders
   assert.deepEqual(allFigures(empty), []);
 });
 
-test('a preset whose records lack its values gets its figure as "no data" rather than a blank one', () => {
+test('a preset whose records lack its values gets its panel as "no data" rather than a blank one', async () => {
   const recs = [makeRecord({ experiment: 'accuracy', condition: 'right-labels', repeat: 0 })];
-  const figs = figuresFor([run(recs)], 'accuracy');
-  const acc = figs.find((f) => f.kind === 'accuracy')!;
-  assert.match(acc.noData ?? '', /no accuracy values/);
-  const tl = figuresFor([run([makeRecord({ experiment: 'token-loss', condition: 'default', repeat: 0, simAnchorIcl: [NaN], simAnchorIt: [NaN], simIclIt: [NaN] })])], 'token-loss');
-  assert.deepEqual(tl.map((f) => f.kind), ['token-loss']);
-  assert.match(tl[0].noData ?? '', /no per-token loss values/);
+  const panels = panelsFor([run(recs)], 'accuracy');
+  assert.deepEqual(panels.map((f) => f.kinds[0]), ['accuracy', 'boxes']);
+  assert.match(panels[0].noData ?? '', /no accuracy values/);
+  const combined = presetFigure([run(recs)], 'accuracy');
+  assert.equal(combined.noData, null, 'the box panel has data');
+  assert.ok(combined.notes.some((n) => /no accuracy values/.test(n)), combined.notes.join('|'));
+  assert.match(await renderSvg(combined.spec), /no data: no accuracy values/);
+  const nan = [makeRecord({ experiment: 'token-loss', condition: 'default', repeat: 0, simAnchorIcl: [NaN], simAnchorIt: [NaN], simIclIt: [NaN] })];
+  const tl = presetFigure([run(nan)], 'token-loss');
+  assert.deepEqual(tl.kinds, ['token-loss']);
+  assert.match(tl.noData ?? '', /no per-token loss values/);
 });
 
 test('one repeat, missing conditions and NaN similarities render with notes', async () => {
@@ -112,7 +163,7 @@ test('one repeat, missing conditions and NaN similarities render with notes', as
 test('PNG rendering draws text (a text-only "no data" figure has dark-red text pixels) and uses found fonts', async () => {
   const f = similarityBoxes([run([])], 'convergence');
   const svg = await renderSvg(f.spec, f.id);
-  const png = svgToPng(svg, 1);
+  const png = svgToPng(svg, 96);
   assert.deepEqual([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
   // Re-render to raw pixels and count text-coloured ones (#8a1c1c; the title is black, the frame light grey).
   const files = fontFiles();

@@ -1,4 +1,4 @@
-// Pure helpers that slice RepeatRecords: presets' expected conditions, ordering, values at a layer, label settings.
+// Pure helpers that slice RepeatRecords: presets' expected conditions, ordering, values at a layer, label settings, pairing by repeat.
 import type { RepeatRecord } from '../experiments/record.js';
 import { PRESET_NAMES, STUDY_DEFAULTS, findPreset } from '../experiments/conditions.js';
 import type { PairKey } from './types.js';
@@ -11,9 +11,6 @@ export const PAIR_LABEL: Record<PairKey, string> = {
   simAnchorIt: 's(anchor,IT)',
   simIclIt: 's(ICL,IT)',
 };
-
-/** The order sections appear in: the study's presets first, then anything else alphabetically. */
-export const PRESET_ORDER = ['convergence', 'wrong-label', 'cross-task', 'demo-similarity', 'shots', 'layers', 'sl', 'translation', 'accuracy', 'token-loss'];
 
 /**
  * Conditions the study's preset `experiment` defines with its default options (src/experiments/conditions.ts), so
@@ -37,10 +34,11 @@ export function naturalCompare(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true });
 }
 
+/** Sections in the order of the study's presets (PRESET_NAMES), then anything else naturally sorted. */
 export function orderExperiments(names: Iterable<string>): string[] {
   const set = [...new Set(names)];
-  const known = PRESET_ORDER.filter((p) => set.includes(p));
-  const other = set.filter((p) => !PRESET_ORDER.includes(p)).sort(naturalCompare);
+  const known = PRESET_NAMES.filter((p) => set.includes(p));
+  const other = set.filter((p) => !PRESET_NAMES.includes(p)).sort(naturalCompare);
   return [...known, ...other];
 }
 
@@ -50,18 +48,6 @@ export function orderConditions(experiment: string, names: Iterable<string>, rec
   const expected = expectedConditions(experiment, records).filter((c) => set.includes(c));
   const other = set.filter((c) => !expected.includes(c)).sort(naturalCompare);
   return [...expected, ...other];
-}
-
-/** Groups items by a key, keeping first-seen order of keys. */
-export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const it of items) {
-    const k = key(it);
-    const g = m.get(k);
-    if (g) g.push(it);
-    else m.set(k, [it]);
-  }
-  return m;
 }
 
 /** The highest hidden-state index any of the records measured, or null when none measured a layer. */
@@ -118,4 +104,23 @@ export function numberFrom(r: RepeatRecord, key: string, prefix: string): number
 /** Records that carry at least one finite similarity. */
 export function hasSimilarity(r: RepeatRecord): boolean {
   return PAIRS.some((k) => r[k].some((v) => Number.isFinite(v)));
+}
+
+/** Mean value per repeat index (several records of one repeat, e.g. several conditions of one label setting, are averaged). */
+export function byRepeat(records: readonly RepeatRecord[], value: (r: RepeatRecord) => number | undefined): Map<number, number> {
+  const sums = new Map<number, { s: number; n: number }>();
+  for (const r of records) {
+    const v = value(r);
+    if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+    const acc = sums.get(r.repeat) ?? { s: 0, n: 0 };
+    acc.s += v;
+    acc.n += 1;
+    sums.set(r.repeat, acc);
+  }
+  return new Map([...sums].map(([k, { s, n }]) => [k, s / n]));
+}
+
+/** a[k] − b[k] for every repeat k both have, by ascending repeat. */
+export function pairedDifferences(a: Map<number, number>, b: Map<number, number>): number[] {
+  return [...a.keys()].filter((k) => b.has(k)).sort((x, y) => x - y).map((k) => a.get(k)! - b.get(k)!);
 }

@@ -1,24 +1,15 @@
-// The report layer's public API: summarize runs, build figures, write report.html / report.md / summary.json.
+// The report layer's public API: summarize runs (with the paper's findings), build figures, write report.html / report.md / summary.json.
 export type * from './types.js';
-export { summarize, summarizeRun, summarizeExperiment, summarizeCondition, summarizeAccuracy, similarityTests } from './summary.js';
-export {
-  similarityBoxes,
-  binLines,
-  shotsLine,
-  layerLines,
-  accuracyBars,
-  tokenLossBoxes,
-  figuresFor,
-  allFigures,
-  experimentsOf,
-  noDataSpec,
-  formatP,
-  type Figure,
-  type FigureKind,
-  type VegaLiteSpec,
-} from './figures.js';
-export { renderSvg, svgToPng, fontFiles } from './render.js';
+export { summarize, summarizeRun, summarizeExperiment, summarizeCondition, summarizeAccuracy, similarityTests, type SummarizeOptions } from './summary.js';
+export { findingsOf, decideFindings, ALPHA } from './findings.js';
+export { CLAIMS, PAPER_NUMBERS, paperFigureOf, type Claim } from './paper.js';
+export { similarityBoxes, binLines, shotsLine, layerLines } from './figures-similarity.js';
+export { accuracyBars, tokenLossBoxes } from './figures-outcomes.js';
+export { panelsFor, presetFigure, allFigures, experimentsOf } from './figures.js';
+export { noDataSpec, formatP, type Figure, type FigureKind, type VegaLiteSpec } from './figure-spec.js';
+export { renderSvg, svgToPng, withDpi, crc32, PNG_DPI } from './render.js';
+export { fontFiles, loadFontMetrics, textWidth, installTextMetrics, type FontMetrics } from './fonts.js';
 export { renderHtml, renderMarkdown, type RenderedFigure, type DocumentInput } from './document.js';
 export { writeReport, toJson, type WrittenReport, type WriteReportOptions } from './write.js';
-export { syntheticRecords, makeRecord, seededRandom, ALL_PRESETS } from './synthetic.js';
+export { syntheticRecords, syntheticRun, makeRecord, type SyntheticOptions } from './synthetic.js';
 export { runsByModel, splitByModel, mergeMeta, distinctLabels } from './runs.js';

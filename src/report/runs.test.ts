@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { makeRecord } from './synthetic.js';
 import { distinctLabels, mergeMeta, runsByModel } from './runs.js';
 import type { ReportRun } from './types.js';
+import type { RecordStates } from '../results/artifacts.js';
 
 const rec = (experiment: string, model: string, repeat = 0) => makeRecord({ experiment, condition: 'c', repeat, model });
 
@@ -30,4 +31,21 @@ test('runsByModel splits a two-model folder and keeps overlapping folders apart 
   assert.deepEqual(out2.map((r) => r.label), ['a (both)', 'b', 'a (seed2)']);
   assert.deepEqual(distinctLabels([{ label: 'x', meta: {}, records: [] }, { label: 'x', meta: {}, records: [] }]).map((r) => r.label), ['x', 'x #2']);
   assert.deepEqual(mergeMeta([{ meta: { a: 1 }, experiments: ['e'] }, { meta: { b: 2 }, experiments: ['f'] }]), { a: 'e: 1', b: 'f: 2' });
+});
+
+test('runsByModel keeps each record\'s states reader: split runs share it, merged runs read each record through its own folder', () => {
+  const stateOf = (tag: number): RecordStates => ({ layers: [16], anchor: [Float32Array.of(tag)], icl: [Float32Array.of(tag)], it: [Float32Array.of(tag)] });
+  const acc = [rec('accuracy', 'llama'), rec('accuracy', 'other')];
+  const layers = [rec('layers', 'llama')];
+  const runs: ReportRun[] = [
+    { label: 'res-acc', meta: { results: '/r/acc' }, records: acc, states: (r) => (acc.includes(r) ? stateOf(1) : undefined) },
+    { label: 'llama', meta: { results: '/r/layers' }, records: layers, states: (r) => (layers.includes(r) ? stateOf(2) : undefined) },
+  ];
+  const out = runsByModel(runs);
+  assert.deepEqual(out.map((r) => r.label), ['llama', 'other']);
+  const llama = out[0];
+  assert.equal(llama.states?.(acc[0])?.anchor[0][0], 1);
+  assert.equal(llama.states?.(layers[0])?.anchor[0][0], 2);
+  assert.equal(out[1].states?.(acc[1])?.anchor[0][0], 1);
+  assert.equal(runsByModel([{ label: 'x', meta: {}, records: [rec('convergence', 'x')] }])[0].states, undefined);
 });

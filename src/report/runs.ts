@@ -1,5 +1,6 @@
 // Shaping results folders into report runs: one run per model (split multi-model folders, merge a model's per-preset folders), distinct labels.
 import { basename } from 'node:path';
+import type { StatesOf } from '../results/robustness.js';
 import type { ReportRun } from './types.js';
 
 type Meta = ReportRun['meta'];
@@ -12,7 +13,7 @@ function experimentsOf(run: ReportRun): Set<string> {
 export function splitByModel(run: ReportRun): ReportRun[] {
   const models = [...new Set(run.records.map((r) => r.model))];
   if (models.length <= 1) return [run];
-  return models.map((m) => ({ label: m, meta: { ...run.meta, model: m }, records: run.records.filter((r) => r.model === m) }));
+  return models.map((m) => ({ label: m, meta: { ...run.meta, model: m }, records: run.records.filter((r) => r.model === m), states: run.states }));
 }
 
 /** Meta of several folders: equal values once; differing ones as 'experiments: value; …' so each stays attributable. */
@@ -33,6 +34,13 @@ export function mergeMeta(parts: { meta: Meta; experiments: string[] }[]): Meta 
   return out;
 }
 
+/** One states reader for the records of two runs: each record is read through its own folder's reader. */
+function mergeStates(a: ReportRun, b: ReportRun): StatesOf | undefined {
+  if (!a.states && !b.states) return undefined;
+  const fromA = new Set(a.records);
+  return (r) => (fromA.has(r) ? a.states?.(r) : b.states?.(r));
+}
+
 /**
  * One ReportRun per model, in first-seen order: a folder holding several models is split; folders of the same model
  * whose experiments do not overlap (the usual one folder per preset) are merged. Folders that overlap stay separate
@@ -46,7 +54,7 @@ export function runsByModel(runs: readonly ReportRun[]): ReportRun[] {
     const part = { meta: run.meta, experiments: [...exps].sort() };
     if (into) {
       into.parts.push(part);
-      into.run = { label: into.run.label, meta: mergeMeta(into.parts), records: [...into.run.records, ...run.records] };
+      into.run = { label: into.run.label, meta: mergeMeta(into.parts), records: [...into.run.records, ...run.records], states: mergeStates(into.run, run) };
     } else {
       merged.push({ run, parts: [part] });
     }

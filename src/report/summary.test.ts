@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { exportRecords } from '../results/index.js';
 import type { RepeatRecord } from '../experiments/record.js';
 import { summarize } from './summary.js';
-import { makeRecord, seededRandom, syntheticRecords } from './synthetic.js';
+import { makeRecord, syntheticRecords } from './synthetic.js';
+import { seededRandom } from '../util/random.js';
 import { toJson } from './write.js';
 import type { ReportRun } from './types.js';
 
@@ -155,8 +156,8 @@ test('summarize: accuracy right > wrong is paired by repeat (one-tailed) and los
   // Stored in shuffled order so that pairing by position would be wrong.
   const order = right.map((_, i) => i).sort(() => rand() - 0.5);
   for (const i of order) {
-    recs.push(makeRecord({ experiment: 'accuracy', condition: 'right-labels', repeat: i, extra: { labels: 'right' }, correct: { zeroShot: 1, icl: right[i], it: 1 } }));
-    recs.push(makeRecord({ experiment: 'accuracy', condition: 'wrong-labels', repeat: 7 - i, extra: { labels: 'wrong' }, correct: { zeroShot: 1, icl: wrong[7 - i], it: 1 } }));
+    recs.push(makeRecord({ experiment: 'accuracy', condition: 'right-labels', repeat: i, extra: { labels: 'right' }, accuracy: { zeroShot: 1, icl: right[i], it: 1, n: 1 } }));
+    recs.push(makeRecord({ experiment: 'accuracy', condition: 'wrong-labels', repeat: 7 - i, extra: { labels: 'wrong' }, accuracy: { zeroShot: 1, icl: wrong[7 - i], it: 1, n: 1 } }));
   }
   const acc = summarize([runOf(recs)]).runs[0].experiments[0].accuracy!;
   assert.deepEqual(acc.byLabels.map((g) => g.labels), ['right', 'wrong']);

@@ -1,17 +1,22 @@
-// summarize(runs): the numbers of summary.json (distributions per run/experiment/condition/layer and the study's Wilcoxon tests).
+// summarize(runs): the numbers of summary.json (distributions, robustness measures, tests with Holm, the paper's findings).
 import type { RepeatRecord } from '../experiments/record.js';
-import { dist, signedRankTest } from './numbers.js';
+import { computeRobustness, type Robustness } from '../results/robustness.js';
+import { groupBy } from '../util/group.js';
+import { applyHolm, dist, notRun, signedRankTest } from './numbers.js';
+import { ALPHA, decideFindings, findingsOf } from './findings.js';
 import {
   PAIRS,
+  byRepeat,
   expectedConditions,
-  groupBy,
   labelsOf,
   lastLayerOf,
   layersOf,
   orderConditions,
   orderExperiments,
+  pairedDifferences,
   valueAt,
 } from './groups.js';
+import { nullAt, pairAt, updateAt } from './measures.js';
 import type {
   AccuracySummary,
   ConditionSummary,
@@ -19,33 +24,52 @@ import type {
   LayerSummary,
   PairDists,
   ReportRun,
+  RobustDists,
   RunSummary,
+  StatesSummary,
   Summary,
   TestSummary,
 } from './types.js';
 
-/** Pure: the same runs always give the same Summary (no clock, no files). */
-export function summarize(runs: readonly ReportRun[]): Summary {
-  return { format: 1, runs: runs.map(summarizeRun) };
+export interface SummarizeOptions {
+  /** Massive-dimension threshold (× the median per-dimension mean |value|); default 100. */
+  massiveRatio?: number;
 }
 
-export function summarizeRun(run: ReadonlyRunLike): RunSummary {
+/** Pure: the same runs (and states) always give the same Summary (no clock, no files besides what `states` reads). */
+export function summarize(runs: readonly ReportRun[], opts: SummarizeOptions = {}): Summary {
+  return { format: 2, runs: runs.map((r) => summarizeRun(r, opts)) };
+}
+
+type ReadonlyRunLike = Pick<ReportRun, 'label' | 'meta' | 'states'> & { records: readonly RepeatRecord[] };
+
+export function summarizeRun(run: ReadonlyRunLike, opts: SummarizeOptions = {}): RunSummary {
+  const rob = run.states ? computeRobustness(run.records, run.states, { massiveRatio: opts.massiveRatio }) : undefined;
   const byExperiment = groupBy(run.records, (r) => r.experiment);
-  const experiments = orderExperiments(byExperiment.keys()).map((e) => summarizeExperiment(e, byExperiment.get(e) ?? []));
+  const experiments = orderExperiments(byExperiment.keys()).map((e) => summarizeExperiment(e, byExperiment.get(e) ?? [], rob));
+  const findings = findingsOf(run.records, experiments, rob);
+  const tests: TestSummary[] = [];
+  for (const e of experiments) {
+    tests.push(...e.tests, ...(e.accuracy?.tests ?? []));
+    for (const c of e.conditions) tests.push(...c.tests);
+  }
+  for (const f of findings) tests.push(...f.tests, ...Object.values(f.robust).flatMap((c) => c.tests));
+  const nTests = applyHolm(tests);
+  decideFindings(findings);
   return {
     label: run.label,
     meta: { ...run.meta },
     nRecords: run.records.length,
     models: [...new Set(run.records.map((r) => r.model))].sort(),
+    findings,
     experiments,
+    multipleTesting: { method: 'holm', nTests, alpha: ALPHA },
   };
 }
 
-type ReadonlyRunLike = Pick<ReportRun, 'label' | 'meta'> & { records: readonly RepeatRecord[] };
-
-export function summarizeExperiment(experiment: string, records: readonly RepeatRecord[]): ExperimentSummary {
+export function summarizeExperiment(experiment: string, records: readonly RepeatRecord[], rob?: Robustness): ExperimentSummary {
   const byCondition = groupBy(records, (r) => r.condition);
-  const conditions = orderConditions(experiment, byCondition.keys(), records).map((c) => summarizeCondition(c, byCondition.get(c) ?? []));
+  const conditions = orderConditions(experiment, byCondition.keys(), records).map((c) => summarizeCondition(c, byCondition.get(c) ?? [], rob));
   const missingConditions = expectedConditions(experiment, records).filter((c) => !byCondition.has(c));
   const withLoss = records.filter((r) => r.lossDecrease !== undefined);
   const tests: TestSummary[] = [];
@@ -60,42 +84,72 @@ export function summarizeExperiment(experiment: string, records: readonly Repeat
       ),
     );
   }
-  return { experiment, n: records.length, conditions, missingConditions, accuracy: summarizeAccuracy(records), tests };
+  return { experiment, n: records.length, conditions, missingConditions, accuracy: summarizeAccuracy(records), tests, states: statesSummary(experiment, records, rob) };
 }
 
-function pairDists(records: readonly RepeatRecord[], layer: number | null): PairDists {
-  const at = (k: (typeof PAIRS)[number]) => dist(layer === null ? [] : records.map((r) => valueAt(r, k, layer)));
+function statesSummary(experiment: string, records: readonly RepeatRecord[], rob: Robustness | undefined): StatesSummary | null {
+  const models = new Set(records.map((r) => r.model));
+  const groups = (rob?.groups ?? []).filter((g) => g.experiment === experiment && models.has(g.model) && g.nWithStates > 0);
+  if (groups.length === 0) return null;
+  return {
+    nWithStates: groups.reduce((s, g) => s + g.nWithStates, 0),
+    massiveRatio: groups[0].massiveRatio,
+    massiveDims: groups.flatMap((g) => g.layers.map((l) => ({ model: g.model, layer: l.layer, dims: l.massiveDims, nStates: l.nStates }))),
+    maxDeviation: Math.max(...groups.map((g) => g.maxDeviation)),
+  };
+}
+
+function pairDists(records: readonly RepeatRecord[], layer: number | null, rob: Robustness | undefined, measure: 'raw' | 'centred' | 'massiveOut'): PairDists {
+  const at = (k: (typeof PAIRS)[number]) => dist(layer === null ? [] : records.map((r) => pairAt(rob, r, k, layer, measure)));
   return { simAnchorIcl: at('simAnchorIcl'), simAnchorIt: at('simAnchorIt'), simIclIt: at('simIclIt') };
 }
 
-/** The two similarity tests the study reports, on per-repeat differences at `layer`. */
-export function similarityTests(records: readonly RepeatRecord[], layer: number | null): TestSummary[] {
+function robustDists(records: readonly RepeatRecord[], layer: number | null, rob: Robustness | undefined): RobustDists {
+  const withStates = rob !== undefined && records.some((r) => rob.of(r) !== undefined);
+  const cka = layer === null || !rob ? undefined : rob.conditions.find((c) => c.condition === records[0]?.condition && c.experiment === records[0]?.experiment && c.model === records[0]?.model)?.layers.find((l) => l.layer === layer)?.cka;
+  return {
+    update: dist(layer === null ? [] : records.map((r) => updateAt(r, layer))),
+    centred: withStates ? pairDists(records, layer, rob, 'centred') : null,
+    massiveOut: withStates ? pairDists(records, layer, rob, 'massiveOut') : null,
+    nullIclIt: withStates && layer !== null ? dist(records.map((r) => nullAt(rob, r, layer))) : null,
+    cka: cka === undefined || !Number.isFinite(cka) ? null : cka,
+  };
+}
+
+/** The study's similarity tests at `layer`: the two of footnote 6 and matched s(ICL,IT) > the permutation null. */
+export function similarityTests(records: readonly RepeatRecord[], layer: number | null, rob?: Robustness): TestSummary[] {
   const diff = (a: (typeof PAIRS)[number], b: (typeof PAIRS)[number]) =>
     layer === null ? [] : records.map((r) => valueAt(r, a, layer) - valueAt(r, b, layer));
+  const nullHypothesis = 's(ICL,IT) > permutation null (mean s(ICL_r, IT_r′), r′ ≠ r)';
+  const withStates = rob !== undefined && records.some((r) => rob.of(r) !== undefined);
   return [
     signedRankTest('iclIt>anchorIcl', 's(ICL,IT) > s(anchor,ICL)', diff('simIclIt', 'simAnchorIcl'), 'greater', layer),
     signedRankTest('iclIt>anchorIt', 's(ICL,IT) > s(anchor,IT)', diff('simIclIt', 'simAnchorIt'), 'greater', layer),
+    withStates && layer !== null
+      ? signedRankTest('iclIt>null', nullHypothesis, records.map((r) => valueAt(r, 'simIclIt', layer) - nullAt(rob, r, layer)), 'greater', layer)
+      : notRun('iclIt>null', nullHypothesis, 'wilcoxon', 'greater', layer, 'not run: no stored hidden states'),
   ];
 }
 
-export function summarizeCondition(condition: string, records: readonly RepeatRecord[]): ConditionSummary {
+export function summarizeCondition(condition: string, records: readonly RepeatRecord[], rob?: Robustness): ConditionSummary {
   const lastLayer = lastLayerOf(records);
-  const layers: LayerSummary[] = layersOf(records).map((layer) => ({ layer, ...pairDists(records, layer) }));
-  const withCorrect = records.filter((r) => r.correct !== undefined);
+  const layers: LayerSummary[] = layersOf(records).map((layer) => ({ layer, ...pairDists(records, layer, rob, 'raw'), ...robustDists(records, layer, rob) }));
+  const withAccuracy = records.filter((r) => r.accuracy !== undefined);
   const withLoss = records.filter((r) => r.lossDecrease !== undefined);
   const withTune = records.filter((r) => typeof r.tuneLoss === 'number');
   return {
     condition,
     n: records.length,
+    nStates: rob ? records.filter((r) => rob.of(r) !== undefined).length : 0,
     lastLayer,
-    last: pairDists(records, lastLayer),
+    last: { ...pairDists(records, lastLayer, rob, 'raw'), ...robustDists(records, lastLayer, rob) },
     layers,
-    tests: similarityTests(records, lastLayer),
-    accuracy: withCorrect.length
+    tests: similarityTests(records, lastLayer, rob),
+    accuracy: withAccuracy.length
       ? {
-          zeroShot: dist(withCorrect.map((r) => r.correct?.zeroShot ?? NaN)),
-          icl: dist(withCorrect.map((r) => r.correct?.icl ?? NaN)),
-          it: dist(withCorrect.map((r) => r.correct?.it ?? NaN)),
+          zeroShot: dist(withAccuracy.map((r) => r.accuracy!.zeroShot)),
+          icl: dist(withAccuracy.map((r) => r.accuracy!.icl)),
+          it: dist(withAccuracy.map((r) => r.accuracy!.it)),
         }
       : null,
     lossDecrease: withLoss.length
@@ -107,25 +161,11 @@ export function summarizeCondition(condition: string, records: readonly RepeatRe
 
 type Situation = 'zeroShot' | 'icl' | 'it';
 
-/** Mean value per repeat index (several records of one repeat, e.g. several conditions of one label setting, are averaged). */
-function byRepeat(records: readonly RepeatRecord[], situation: Situation): Map<number, number> {
-  const sums = new Map<number, { s: number; n: number }>();
-  for (const r of records) {
-    const v = r.correct?.[situation];
-    if (typeof v !== 'number' || !Number.isFinite(v)) continue;
-    const acc = sums.get(r.repeat) ?? { s: 0, n: 0 };
-    acc.s += v;
-    acc.n += 1;
-    sums.set(r.repeat, acc);
-  }
-  return new Map([...sums].map(([k, { s, n }]) => [k, s / n]));
-}
-
-/** Accuracy per label setting and the right > wrong tests (paired by repeat index), where records carry `correct`. */
+/** Accuracy per label setting and the right > wrong tests (paired by repeat index), where records carry `accuracy`. */
 export function summarizeAccuracy(records: readonly RepeatRecord[]): AccuracySummary | null {
-  const withCorrect = records.filter((r) => r.correct !== undefined);
-  if (withCorrect.length === 0) return null;
-  const groups = groupBy(withCorrect, (r) => labelsOf(r) ?? r.condition);
+  const withAccuracy = records.filter((r) => r.accuracy !== undefined);
+  if (withAccuracy.length === 0) return null;
+  const groups = groupBy(withAccuracy, (r) => labelsOf(r) ?? r.condition);
   const order = ['right', 'wrong'];
   const names = [...groups.keys()].sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || a.localeCompare(b));
   const byLabels = names.map((labels) => {
@@ -133,25 +173,23 @@ export function summarizeAccuracy(records: readonly RepeatRecord[]): AccuracySum
     return {
       labels,
       n: g.length,
-      zeroShot: dist(g.map((r) => r.correct?.zeroShot ?? NaN)),
-      icl: dist(g.map((r) => r.correct?.icl ?? NaN)),
-      it: dist(g.map((r) => r.correct?.it ?? NaN)),
+      zeroShot: dist(g.map((r) => r.accuracy!.zeroShot)),
+      icl: dist(g.map((r) => r.accuracy!.icl)),
+      it: dist(g.map((r) => r.accuracy!.it)),
     };
   });
   const tests: TestSummary[] = [];
   const right = groups.get('right');
   const wrong = groups.get('wrong');
-  for (const situation of ['icl', 'it'] as const) {
+  for (const situation of ['icl', 'it'] as const satisfies readonly Situation[]) {
     const id = `accuracy.${situation}:right>wrong`;
     const hypothesis = `${situation === 'icl' ? 'ICL' : 'IT'} accuracy with right labels > with wrong labels`;
     if (!right || !wrong) {
-      tests.push({ id, hypothesis, alternative: 'greater', layer: null, n: 0, statistic: null, pValue: null, method: null, note: `not run: no records with ${right ? 'wrong' : 'right'} labels` });
+      tests.push(notRun(id, hypothesis, 'wilcoxon', 'greater', null, `not run: no records with ${right ? 'wrong' : 'right'} labels`));
       continue;
     }
-    const a = byRepeat(right, situation);
-    const b = byRepeat(wrong, situation);
-    const diffs = [...a.keys()].filter((k) => b.has(k)).sort((x, y) => x - y).map((k) => a.get(k)! - b.get(k)!);
-    tests.push(signedRankTest(id, hypothesis, diffs, 'greater', null));
+    const value = (r: RepeatRecord) => r.accuracy?.[situation];
+    tests.push(signedRankTest(id, hypothesis, pairedDifferences(byRepeat(right, value), byRepeat(wrong, value)), 'greater', null));
   }
   return { byLabels, tests };
 }

@@ -1,13 +1,16 @@
-// The report's input (one ReportRun per results folder) and the shape of summary.json.
+// The report's input (one ReportRun per results folder) and the shape of summary.json (format 2).
 import type { RepeatRecord } from '../experiments/record.js';
+import type { StatesOf } from '../results/robustness.js';
 
-/** One results folder as the report sees it: a label, what produced it, and its finished repeats. */
+/** One results folder as the report sees it: a label, what produced it, its finished repeats and their states. */
 export interface ReportRun {
   /** Short name shown in tables and figure legends (e.g. the model label). */
   label: string;
   /** What produced the run: model, data, config hash, seed, iclit version, wall time… */
   meta: Record<string, string | number | null>;
   records: RepeatRecord[];
+  /** The records' stored hidden states (e.g. `(r) => readRecordStates(dir, r)`); without it the robustness measures that need states are not run. */
+  states?: StatesOf;
 }
 
 /** The three similarities every repeat measures, by their record field. */
@@ -35,25 +38,47 @@ export interface PairDists {
   simIclIt: Dist;
 }
 
-export interface LayerSummary extends PairDists {
+/** The robustness measures beside the raw cosine at one layer (PLAN.md); null where they need states the run lacks. */
+export interface RobustDists {
+  /** cos(h_ICL − h_anchor, h_IT − h_anchor), from the records. */
+  update: Dist;
+  /** The three similarities after subtracting the layer's mean state. */
+  centred: PairDists | null;
+  /** The three similarities with the layer's massive dimensions left out. */
+  massiveOut: PairDists | null;
+  /** Mean mismatched s(ICL_r, IT_r′), r′ ≠ r: the permutation null. */
+  nullIclIt: Dist | null;
+  /** Linear CKA between the ICL and the IT states across the condition's repeats. */
+  cka: number | null;
+}
+
+export interface LayerSummary extends PairDists, RobustDists {
   /** Hidden-state index (0 = embeddings). */
   layer: number;
 }
 
-/** One Wilcoxon signed-rank test on paired differences; statistic/pValue are null when it could not run (see note). */
+/** One statistical test; statistic/pValue are null when it could not run (see note). */
 export interface TestSummary {
-  /** Stable id, e.g. 'iclIt>anchorIcl', 'accuracy.icl:right>wrong'. */
+  /** Stable id, e.g. 'iclIt>anchorIcl', 'accuracy.icl:right>wrong', 'fig5.trend'. */
   id: string;
   /** The alternative hypothesis in words. */
   hypothesis: string;
+  /** 'wilcoxon' = signed-rank on paired differences (or one sample against 0); 'page' = Page's L trend test (one-sided). */
+  test: 'wilcoxon' | 'page';
   alternative: 'greater' | 'less' | 'two-sided';
   /** Hidden-state index the test used, where it is about similarities. */
   layer: number | null;
-  /** Pairs used (finite differences). */
+  /** Pairs (Wilcoxon) or complete rows (Page) used. */
   n: number;
   statistic: number | null;
   pValue: number | null;
+  /** Holm-adjusted p over every test of the run (see RunSummary.multipleTesting); null when the test did not run. */
+  pHolm: number | null;
   method: string | null;
+  /** Matched-pairs rank-biserial r (Wilcoxon) or mean within-row Spearman ρ (Page); null when not run. */
+  effect: number | null;
+  /** Median of the paired differences (Wilcoxon); null for Page. */
+  medianDifference: number | null;
   /** Why the test did not run, or anything the reader should know. */
   note: string | null;
 }
@@ -62,15 +87,17 @@ export interface ConditionSummary {
   condition: string;
   /** Repeats (records) of this condition. */
   n: number;
+  /** Records with stored states (what centred, massive-out, null and CKA use). */
+  nStates: number;
   /** The last (highest) hidden-state index measured, or null when no layer was measured. */
   lastLayer: number | null;
-  /** The similarities at lastLayer. */
-  last: PairDists;
+  /** The similarities and their robustness variants at lastLayer. */
+  last: PairDists & RobustDists;
   /** Per measured layer, ascending. */
   layers: LayerSummary[];
-  /** s(ICL,IT) > s(anchor,ICL) and s(ICL,IT) > s(anchor,IT) at lastLayer. */
+  /** At lastLayer: s(ICL,IT) > s(anchor,ICL), s(ICL,IT) > s(anchor,IT) and matched s(ICL,IT) > the permutation null. */
   tests: TestSummary[];
-  /** Mean accuracy (0..1) per situation, where records carry `correct`. */
+  /** Accuracy fractions per situation, where records carry `accuracy`. */
   accuracy: { zeroShot: Dist; icl: Dist; it: Dist } | null;
   /** Per-token loss decrease by prompt part, where records carry `lossDecrease`. */
   lossDecrease: { instruction: Dist; example: Dist } | null;
@@ -79,10 +106,20 @@ export interface ConditionSummary {
 }
 
 export interface AccuracySummary {
-  /** Per label setting ('right' | 'wrong' | other): mean accuracy per situation. */
+  /** Per label setting ('right' | 'wrong' | other): accuracy per situation (fractions in [0, 1]). */
   byLabels: { labels: string; n: number; zeroShot: Dist; icl: Dist; it: Dist }[];
   /** Right > wrong labels (paired by repeat) for ICL and IT. */
   tests: TestSummary[];
+}
+
+/** What the stored states of one experiment were centred on and left out. */
+export interface StatesSummary {
+  nWithStates: number;
+  massiveRatio: number;
+  /** Massive dimensions found per layer (dims whose mean |value| ≥ ratio × the median). */
+  massiveDims: { layer: number; dims: number[]; nStates: number }[];
+  /** Largest |stored similarity − the same recomputed from the states|: 0 up to float rounding when states and records agree. */
+  maxDeviation: number;
 }
 
 export interface ExperimentSummary {
@@ -95,6 +132,46 @@ export interface ExperimentSummary {
   accuracy: AccuracySummary | null;
   /** Instruction vs example token loss decrease (two-sided), where measured. */
   tests: TestSummary[];
+  /** Null when no record of the experiment has stored states. */
+  states: StatesSummary | null;
+}
+
+export type Verdict = 'supported' | 'not supported' | 'not run';
+export type RobustStatus = 'holds' | 'fails' | 'not run' | 'n/a';
+export type RobustMeasure = 'update' | 'centred' | 'massiveOut' | 'null';
+
+/** Whether a finding's verdict holds when the raw cosine is replaced by one robustness measure. */
+export interface RobustCheck {
+  status: RobustStatus;
+  tests: TestSummary[];
+  note: string | null;
+}
+
+/** One claim of the paper, checked on this run. */
+export interface Finding {
+  /** Stable id, e.g. 'fn6.anchorIcl', 'fig5'. */
+  id: string;
+  /** The paper's figure or footnote, e.g. 'Fig. 5'. */
+  figure: string;
+  /** The claim in words. */
+  claim: string;
+  /** The preset whose records test it. */
+  preset: string;
+  /** This run's numbers behind the claim (medians, means per level). */
+  value: string | null;
+  /** The tests behind the verdict; all must reject (an intersection–union test when there are several). */
+  tests: TestSummary[];
+  /** The largest p and the largest Holm-adjusted p of `tests` (the intersection–union p). */
+  pValue: number | null;
+  pHolm: number | null;
+  /** Effect size of the first test and what it is. */
+  effect: number | null;
+  effectName: string | null;
+  n: number;
+  verdict: Verdict;
+  /** Why the verdict is 'not run', or a remark. */
+  note: string | null;
+  robust: Record<RobustMeasure, RobustCheck>;
 }
 
 export interface RunSummary {
@@ -103,12 +180,16 @@ export interface RunSummary {
   nRecords: number;
   /** Distinct model labels found in the records. */
   models: string[];
+  /** The paper's claims the run's presets can test, in the paper's order. */
+  findings: Finding[];
   experiments: ExperimentSummary[];
+  /** Every test of this run is one family: Holm over all `nTests` of them (tests that could not run do not count). */
+  multipleTesting: { method: 'holm'; nTests: number; alpha: number };
 }
 
 /** summary.json */
 export interface Summary {
   /** Format version of this file. */
-  format: 1;
+  format: 2;
   runs: RunSummary[];
 }

@@ -1,18 +1,17 @@
 // Tests for writeReport: every file written, self-contained HTML, Markdown PNG links that exist, summary.json = summarize(runs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IclitError } from '../util/errors.js';
 import { summarize } from './summary.js';
-import { makeRecord, syntheticRecords } from './synthetic.js';
+import { makeRecord, syntheticRecords, syntheticRun } from './synthetic.js';
 import { toJson, writeReport } from './write.js';
 import type { ReportRun } from './types.js';
+import { tempDir } from '../util/testing.js';
 
 function tmp(t: { after(fn: () => void): void }): string {
-  const d = mkdtempSync(join(tmpdir(), 'iclit-report-'));
-  t.after(() => rmSync(d, { recursive: true, force: true }));
+  const d = tempDir(t, 'iclit-report-');
   return d;
 }
 
@@ -49,6 +48,39 @@ test('writeReport writes html, md, summary.json and every figure as svg+png; htm
   assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
 });
 
+test('report.md and report.html open with Findings (a row per claim and run, verdicts, robustness) and end with the provenance appendix', async (t) => {
+  const dir = tmp(t);
+  const a = syntheticRun({ model: 'llama-a', seed: 1, repeats: 12 });
+  const b = syntheticRun({ model: 'llama-b', seed: 2, repeats: 6, experiments: ['convergence', 'shots'] });
+  const input: ReportRun[] = [
+    { label: 'llama-a', meta: { model: '/models/a', configHash: 'abc123', results: 'x: /r/a; y: /r/b' }, records: a.records, states: a.states },
+    { label: 'llama-b', meta: { model: '/models/b', configHash: 'abc123' }, records: b.records, states: b.states },
+  ];
+  const w = await writeReport(input, dir, { generatedAt: '2026-01-01T00:00:00Z' });
+  const md = readFileSync(w.markdown, 'utf8');
+  const h2 = [...md.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
+  assert.equal(h2[0], 'Findings');
+  assert.equal(h2[h2.length - 1], 'Appendix: what produced this report');
+  const findings = md.slice(md.indexOf('## Findings'), md.indexOf('\n## ', md.indexOf('## Findings') + 3));
+  const rows = findings.split('\n').filter((l) => /^\| /.test(l)).slice(2); // past the header and --- lines
+  // every claim of the paper, once per run (none is absent from both runs here)
+  assert.equal(rows.length, 2 * 13);
+  assert.ok(rows.some((r) => /\| llama-a \| median s\(ICL,IT\)/.test(r) && /\| supported \|/.test(r)), 'a supported footnote-6 row');
+  assert.ok(rows.some((r) => /\| llama-b \| not run: this run has no wrong-label records/.test(r)));
+  assert.match(findings, /s\(ICL,IT\) ≈ 0\.9/, "the paper's numbers beside the run's");
+  assert.match(findings, /llama-a: \d+ tests were run; p \(Holm\) adjusts each over all \d+/);
+  assert.match(findings, /holds \(/);
+  const html = readFileSync(w.html, 'utf8');
+  const order = ['<h2>Findings</h2>', 'class="findings"', '<figure', 'id="appendix"', '<dl>'].map((x) => html.indexOf(x));
+  assert.ok(order.every((i, k) => i > 0 && (k === 0 || i > order[k - 1])), `sections out of order: ${order}`);
+  assert.match(html, /<dt>configHash<\/dt><dd>abc123<\/dd>/);
+  assert.match(html, /<dt>results<\/dt><dd><ul><li>x: \/r\/a<\/li><li>y: \/r\/b<\/li><\/ul><\/dd>/, 'merged values as a list');
+  assert.match(html, /massive dimensions \(mean \|value\| ≥ 100 × median/);
+  const json = JSON.parse(readFileSync(w.summaryJson, 'utf8')) as ReturnType<typeof summarize>;
+  assert.equal(json.format, 2);
+  assert.ok(json.runs[0].experiments[0].conditions[0].last.centred !== null);
+});
+
 test('writeReport with no records, an empty run or all-NaN data says "no data" instead of failing', async (t) => {
   const dir = tmp(t);
   const w = await writeReport([{ label: 'empty', meta: { model: 'x' }, records: [] }], join(dir, 'a'));
@@ -59,9 +91,9 @@ test('writeReport with no records, an empty run or all-NaN data says "no data" i
   assert.match(readFileSync(none.html, 'utf8'), /no data: no results folders were given/);
   const nan = [makeRecord({ experiment: 'accuracy', condition: 'right-labels', repeat: 0, simAnchorIcl: [NaN], simAnchorIt: [NaN], simIclIt: [NaN] })];
   const w3 = await writeReport([{ label: 'nan', meta: {}, records: nan }], join(dir, 'c'));
-  assert.deepEqual(w3.emptyFigures, ['accuracy-accuracy']);
+  assert.deepEqual(w3.emptyFigures, ['accuracy'], 'both panels (accuracy bars, boxes) have no data');
   const h3 = readFileSync(w3.html, 'utf8');
-  assert.match(h3, /class="nodata">no data: no accuracy values/);
+  assert.match(h3, /no data: no accuracy values/);
   assert.match(h3, /no data \(1 NaN\)/);
 });
 
@@ -75,5 +107,5 @@ test('writeReport keeps figure files distinct when experiment names collide afte
   const dir = tmp(t);
   const recs = [makeRecord({ experiment: 'my exp', condition: 'c', repeat: 0 }), makeRecord({ experiment: 'my/exp', condition: 'c', repeat: 0 })];
   const w = await writeReport([{ label: 'x', meta: {}, records: recs }], dir);
-  assert.deepEqual(w.figureFiles.filter((f) => f.endsWith('.svg')).map((f) => f.slice(dir.length + 1)).sort(), ['figures/my_exp-boxes-2.svg', 'figures/my_exp-boxes.svg']);
+  assert.deepEqual(w.figureFiles.filter((f) => f.endsWith('.svg')).map((f) => f.slice(dir.length + 1)).sort(), ['figures/my_exp-2.svg', 'figures/my_exp.svg']);
 });

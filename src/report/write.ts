@@ -1,4 +1,4 @@
-// writeReport(runs, outDir): summary.json, figures/*.svg|png, report.html and report.md in one folder.
+// writeReport(runs, outDir): summary.json, figures/*.svg and 300-dpi *.png, report.html and report.md in one folder.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { IclitError } from '../util/errors.js';
@@ -24,8 +24,10 @@ export interface WrittenReport {
 export interface WriteReportOptions {
   /** Fixed generation time (tests); defaults to now. */
   generatedAt?: string;
-  /** PNG zoom; 2 by default. */
-  pngScale?: number;
+  /** PNG resolution; 300 dpi by default. */
+  pngDpi?: number;
+  /** Massive-dimension threshold for the robustness measures (see summarize); default 100. */
+  massiveRatio?: number;
 }
 
 /** JSON with NaN/Infinity as null (JSON has no NaN). */
@@ -55,7 +57,7 @@ export async function writeReport(runs: readonly ReportRun[], outDir: string, op
     if (labels.has(r.label)) throw new IclitError(`two runs share the label '${r.label}'; give each results folder a distinct label`);
     labels.add(r.label);
   }
-  const summary = summarize(runs);
+  const summary = summarize(runs, { massiveRatio: opts.massiveRatio });
   const groups = allFigures(runs);
   const figureFiles: string[] = [];
   const emptyFigures: string[] = [];
@@ -73,7 +75,7 @@ export async function writeReport(runs: readonly ReportRun[], outDir: string, op
       const svgFile = `figures/${figure.id}.svg`;
       const pngFile = `figures/${figure.id}.png`;
       writeOut(join(dir, svgFile), svg);
-      writeOut(join(dir, pngFile), svgToPng(svg, opts.pngScale ?? 2));
+      writeOut(join(dir, pngFile), svgToPng(svg, opts.pngDpi));
       figureFiles.push(join(dir, svgFile), join(dir, pngFile));
       if (figure.noData) emptyFigures.push(figure.id);
       out.push({ figure, svg, svgFile, pngFile });

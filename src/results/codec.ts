@@ -62,7 +62,7 @@ export function checkRecord(r: RepeatRecord): void {
   if (!Number.isSafeInteger(r.seed)) fail(`seed must be a safe integer, got ${r.seed}`);
   if (typeof r.millis !== 'number') fail(`millis must be a number, got ${JSON.stringify(r.millis)}`);
   if (!Array.isArray(r.layers) || !r.layers.every((l) => Number.isInteger(l) && l >= 0)) fail('layers must be an array of hidden-state indices');
-  for (const k of ['simAnchorIcl', 'simAnchorIt', 'simIclIt'] as const) {
+  for (const k of ['simAnchorIcl', 'simAnchorIt', 'simIclIt', 'simUpdate'] as const) {
     const a = r[k];
     if (!Array.isArray(a) || a.length !== r.layers.length || !a.every((x) => typeof x === 'number')) {
       fail(`${k} must be ${r.layers.length} numbers (one per measured layer), got ${Array.isArray(a) ? `${a.length} values` : typeof a}`);
@@ -73,6 +73,20 @@ export function checkRecord(r: RepeatRecord): void {
   }
   if (typeof r.tokenCounts !== 'object' || r.tokenCounts === null || !Array.isArray(r.tokenCounts.tuning)) {
     fail('tokenCounts must be { anchor: number, icl: number, tuning: number[] }');
+  }
+  if (typeof r.configHash !== 'string' || !/^[0-9a-f]{8,}$/.test(r.configHash)) fail(`configHash must be a hex digest, got ${JSON.stringify(r.configHash)}`);
+  if (r.accuracy !== undefined) {
+    const a = r.accuracy;
+    if (typeof a !== 'object' || a === null) fail('accuracy must be { zeroShot, icl, it, n }');
+    for (const k of ['zeroShot', 'icl', 'it'] as const) if (typeof a[k] !== 'number' || !(a[k] >= 0 && a[k] <= 1)) fail(`accuracy.${k} must be a fraction in [0, 1], got ${JSON.stringify(a[k])}`);
+    if (!Number.isInteger(a.n) || a.n < 1) fail(`accuracy.n must be a positive integer, got ${JSON.stringify(a.n)}`);
+  }
+  if (r.lossDecrease !== undefined && (typeof r.lossDecrease !== 'object' || r.lossDecrease === null || typeof r.lossDecrease.instruction !== 'number' || typeof r.lossDecrease.example !== 'number')) {
+    fail('lossDecrease must be { instruction: number, example: number }');
+  }
+  for (const k of ['states', 'adapter'] as const) {
+    const v = r[k];
+    if (v !== undefined && (typeof v !== 'string' || v === '' || v.startsWith('/') || v.split('/').includes('..'))) fail(`${k} must be a path inside the results folder, got ${JSON.stringify(v)}`);
   }
   if (typeof r.extra !== 'object' || r.extra === null || Array.isArray(r.extra)) fail('extra must be an object');
   for (const [k, v] of Object.entries(r.extra)) {
@@ -86,6 +100,14 @@ export function encodeRecord(r: RepeatRecord): string {
   return encodeJson(r);
 }
 
+/** A stored record's JSON, decoded and validated (throws IclitError on damage). */
 export function decodeRecord(text: string): RepeatRecord {
-  return decodeJson(text) as RepeatRecord;
+  let v: unknown;
+  try {
+    v = decodeJson(text);
+  } catch (e) {
+    throw new IclitError(`not valid JSON (${(e as Error).message})`);
+  }
+  checkRecord(v as RepeatRecord);
+  return v as RepeatRecord;
 }

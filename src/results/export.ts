@@ -2,6 +2,7 @@
 import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer';
 import type { RepeatRecord } from '../experiments/record.js';
 import { IclitError } from '../util/errors.js';
+import { computeRobustness, type RecordRobustness, type StatesOf } from './robustness.js';
 
 export type ExportFormat = 'csv' | 'parquet' | 'jsonl';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'parquet', 'jsonl'];
@@ -20,17 +21,45 @@ export interface ExportTable {
   rows: Record<string, Cell>[];
 }
 
+/** What exportTable needs beyond the records: where their hidden states are (robustness columns stay null without). */
+export interface ExportOptions {
+  statesOf?: StatesOf;
+  /** Massive-dimension threshold (see computeRobustness); default 100. */
+  massiveRatio?: number;
+}
+
+const SIMS = [
+  ['sim_anchor_icl', 'simAnchorIcl'],
+  ['sim_anchor_it', 'simAnchorIt'],
+  ['sim_icl_it', 'simIclIt'],
+  ['sim_update', 'simUpdate'],
+] as const;
+const TRIPLE = [
+  ['anchor_icl', 'anchorIcl'],
+  ['anchor_it', 'anchorIt'],
+  ['icl_it', 'iclIt'],
+] as const;
+/** Robustness column prefixes and how to read each from a record's measures (computeRobustness). */
+type RobustColumn = readonly [prefix: string, read: (m: RecordRobustness) => number[]];
+const ROBUST: readonly RobustColumn[] = [
+  ...TRIPLE.map(([name, k]): RobustColumn => [`centred_${name}`, (m) => m.centred[k]]),
+  ...TRIPLE.map(([name, k]): RobustColumn => [`massive_out_${name}`, (m) => m.massiveOut[k]]),
+  ['null_icl_it', (m) => m.nullIclIt],
+];
+
 /**
  * The flat table, columns in this order:
  *   experiment, condition, model, repeat, seed,
- *   correct_zero_shot, correct_icl, correct_it, loss_decrease_instruction, loss_decrease_example, tune_loss,
- *   sim_anchor_icl_L… , sim_anchor_it_L… , sim_icl_it_L…   (L = every hidden-state index any record measured, ascending),
- *   sim_anchor_icl_last, sim_anchor_it_last, sim_icl_it_last   (each record's last measured layer),
+ *   accuracy_zero_shot, accuracy_icl, accuracy_it, accuracy_n, loss_decrease_instruction, loss_decrease_example, tune_loss,
+ *   sim_anchor_icl_L…, sim_anchor_it_L…, sim_icl_it_L…, sim_update_L…   (L = every hidden-state index any record
+ *   measured, ascending), then the same four as *_last (each record's last measured layer);
+ *   centred_{anchor_icl,anchor_it,icl_it}_L… and _last, massive_out_{…}_L… and _last, null_icl_it_L… and _last
+ *   (from the stored states through `opts.statesOf`; null where a record has no states),
  *   layers (JSON array), prompt_anchor, prompt_icl, prompt_tuning (JSON array of strings: the tuning prompts keep
  *   their newlines, so no separator could be safe), tokens_anchor, tokens_icl, tokens_tuning (JSON array),
- *   millis, extra_<key>… (every key any record's `extra` has, sorted).
+ *   millis, config_hash, states, adapter, extra_<key>… (every key any record's `extra` has, sorted).
  */
-export function exportTable(records: RepeatRecord[]): ExportTable {
+export function exportTable(records: RepeatRecord[], opts: ExportOptions = {}): ExportTable {
   const layerSet = new Set<number>();
   const extraKeys = new Set<string>();
   for (const r of records) {
@@ -39,6 +68,7 @@ export function exportTable(records: RepeatRecord[]): ExportTable {
   }
   const layers = [...layerSet].sort((a, b) => a - b);
   const extras = [...extraKeys].sort();
+  const robustness = opts.statesOf ? computeRobustness(records, opts.statesOf, { massiveRatio: opts.massiveRatio }) : undefined;
 
   const columns: ExportColumn[] = [
     { name: 'experiment', type: 'STRING' },
@@ -46,20 +76,20 @@ export function exportTable(records: RepeatRecord[]): ExportTable {
     { name: 'model', type: 'STRING' },
     { name: 'repeat', type: 'INT32' },
     { name: 'seed', type: 'INT64' },
-    { name: 'correct_zero_shot', type: 'DOUBLE' },
-    { name: 'correct_icl', type: 'DOUBLE' },
-    { name: 'correct_it', type: 'DOUBLE' },
+    { name: 'accuracy_zero_shot', type: 'DOUBLE' },
+    { name: 'accuracy_icl', type: 'DOUBLE' },
+    { name: 'accuracy_it', type: 'DOUBLE' },
+    { name: 'accuracy_n', type: 'INT32' },
     { name: 'loss_decrease_instruction', type: 'DOUBLE' },
     { name: 'loss_decrease_example', type: 'DOUBLE' },
     { name: 'tune_loss', type: 'DOUBLE' },
   ];
-  const sims = [
-    ['sim_anchor_icl', 'simAnchorIcl'],
-    ['sim_anchor_it', 'simAnchorIt'],
-    ['sim_icl_it', 'simIclIt'],
-  ] as const;
-  for (const [prefix] of sims) for (const l of layers) columns.push({ name: `${prefix}_${l}`, type: 'DOUBLE' });
-  for (const [prefix] of sims) columns.push({ name: `${prefix}_last`, type: 'DOUBLE' });
+  for (const [prefix] of SIMS) for (const l of layers) columns.push({ name: `${prefix}_${l}`, type: 'DOUBLE' });
+  for (const [prefix] of SIMS) columns.push({ name: `${prefix}_last`, type: 'DOUBLE' });
+  for (const [prefix] of ROBUST) {
+    for (const l of layers) columns.push({ name: `${prefix}_${l}`, type: 'DOUBLE' });
+    columns.push({ name: `${prefix}_last`, type: 'DOUBLE' });
+  }
   columns.push(
     { name: 'layers', type: 'STRING' },
     { name: 'prompt_anchor', type: 'STRING' },
@@ -69,6 +99,9 @@ export function exportTable(records: RepeatRecord[]): ExportTable {
     { name: 'tokens_icl', type: 'INT32' },
     { name: 'tokens_tuning', type: 'STRING' },
     { name: 'millis', type: 'DOUBLE' },
+    { name: 'config_hash', type: 'STRING' },
+    { name: 'states', type: 'STRING' },
+    { name: 'adapter', type: 'STRING' },
   );
   for (const k of extras) columns.push({ name: `extra_${k}`, type: extraType(records, k) });
 
@@ -79,22 +112,31 @@ export function exportTable(records: RepeatRecord[]): ExportTable {
       model: r.model,
       repeat: r.repeat,
       seed: r.seed,
-      correct_zero_shot: r.correct?.zeroShot ?? null,
-      correct_icl: r.correct?.icl ?? null,
-      correct_it: r.correct?.it ?? null,
+      accuracy_zero_shot: r.accuracy?.zeroShot ?? null,
+      accuracy_icl: r.accuracy?.icl ?? null,
+      accuracy_it: r.accuracy?.it ?? null,
+      accuracy_n: r.accuracy?.n ?? null,
       loss_decrease_instruction: r.lossDecrease?.instruction ?? null,
       loss_decrease_example: r.lossDecrease?.example ?? null,
       tune_loss: r.tuneLoss ?? null,
     };
     const at = new Map(r.layers.map((l, i) => [l, i]));
     const last = r.layers.length - 1;
-    for (const [prefix, field] of sims) {
+    // A schema-1 record has no simUpdate: its cells stay null.
+    const perLayer = (prefix: string, values: readonly number[] | undefined) => {
       for (const l of layers) {
         const i = at.get(l);
-        row[`${prefix}_${l}`] = i === undefined ? null : r[field][i];
+        row[`${prefix}_${l}`] = i === undefined || values === undefined ? null : values[i];
       }
+    };
+    for (const [prefix, field] of SIMS) perLayer(prefix, r[field]);
+    for (const [prefix, field] of SIMS) row[`${prefix}_last`] = last >= 0 && r[field] !== undefined ? r[field][last] : null;
+    const m = robustness?.of(r);
+    for (const [prefix, read] of ROBUST) {
+      const values = m ? read(m) : undefined;
+      perLayer(prefix, values);
+      row[`${prefix}_last`] = last >= 0 && values !== undefined ? values[last] : null;
     }
-    for (const [prefix, field] of sims) row[`${prefix}_last`] = last >= 0 ? r[field][last] : null;
     row.layers = JSON.stringify(r.layers);
     row.prompt_anchor = r.prompts.anchor;
     row.prompt_icl = r.prompts.icl;
@@ -103,6 +145,9 @@ export function exportTable(records: RepeatRecord[]): ExportTable {
     row.tokens_icl = r.tokenCounts.icl;
     row.tokens_tuning = JSON.stringify(r.tokenCounts.tuning);
     row.millis = r.millis;
+    row.config_hash = r.configHash ?? null;
+    row.states = r.states ?? null;
+    row.adapter = r.adapter ?? null;
     for (const k of extras) {
       const v = r.extra?.[k];
       row[`extra_${k}`] = v === undefined ? null : v;
@@ -200,12 +245,12 @@ export function toParquet(table: ExportTable): Buffer {
   }
 }
 
-/** The records as CSV or JSONL text, or Parquet bytes. */
-export function exportRecords(records: RepeatRecord[], format: 'csv' | 'jsonl'): string;
-export function exportRecords(records: RepeatRecord[], format: 'parquet'): Buffer;
-export function exportRecords(records: RepeatRecord[], format: ExportFormat): Buffer | string;
-export function exportRecords(records: RepeatRecord[], format: ExportFormat): Buffer | string {
-  const table = exportTable(records);
+/** The records as CSV or JSONL text, or Parquet bytes (robustness columns from `opts.statesOf`, null without). */
+export function exportRecords(records: RepeatRecord[], format: 'csv' | 'jsonl', opts?: ExportOptions): string;
+export function exportRecords(records: RepeatRecord[], format: 'parquet', opts?: ExportOptions): Buffer;
+export function exportRecords(records: RepeatRecord[], format: ExportFormat, opts?: ExportOptions): Buffer | string;
+export function exportRecords(records: RepeatRecord[], format: ExportFormat, opts: ExportOptions = {}): Buffer | string {
+  const table = exportTable(records, opts);
   switch (format) {
     case 'csv': return toCsv(table);
     case 'jsonl': return toJsonl(table);

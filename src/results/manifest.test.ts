@@ -2,16 +2,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildManifest, canonicalJson, checkManifest, configHash, fingerprintPath, manifestDifferences, type Manifest } from './manifest.js';
 import { ResultsStore, MANIFEST_FILE } from './store.js';
 import { sampleRecord } from './testing.js';
 import { IclitError } from '../util/errors.js';
+import { makeTempDir, removeTempDir } from '../util/testing.js';
 
 function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'iclit-manifest-'));
+  return makeTempDir('iclit-manifest-');
 }
 
 /** A small model folder: config, tokenizer, one safetensors file. */
@@ -59,7 +59,7 @@ test('fingerprintPath: a file is the sha256 of its bytes; a folder depends on na
     mkdirSync(join(root, 'empty'));
     assert.throws(() => fingerprintPath(join(root, 'empty')), /the folder is empty/);
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    removeTempDir(root);
   }
 });
 
@@ -99,7 +99,7 @@ test('fingerprintPath samples large weight files: header, head and tail count, t
     poke(txt, Math.floor(size / 2), 8);
     assert.notEqual(fingerprintPath(txt), fpTxt);
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    removeTempDir(root);
   }
 });
 
@@ -143,7 +143,7 @@ test('checkManifest: new, resume, and a mismatch that names every differing key'
   assert.equal(checkManifest(old, wanted, { force: true }), 'replace');
 });
 
-test('a results folder resumes with an equal manifest, refuses a different one, and --force replaces it keeping records', () => {
+test('a results folder resumes with an equal manifest, refuses a different one, and --force moves the earlier records aside', () => {
   const root = tmp();
   try {
     const model = modelFolder(root, 'tiny');
@@ -157,13 +157,13 @@ test('a results folder resumes with an equal manifest, refuses a different one, 
     const dir = join(root, 'run');
     let store = ResultsStore.open(dir, { create: true });
     assert.equal(store.manifest(), undefined);
-    assert.equal(store.beginRun(first), 'new');
-    store.saveRecords([sampleRecord()]);
+    assert.equal(store.beginRun(first).action, 'new');
+    store.saveRecords([sampleRecord({ configHash: first.configHash })]);
     store.close();
     assert.deepEqual(JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')), first);
 
     store = ResultsStore.open(dir);
-    assert.equal(store.beginRun(buildManifest(input)), 'resume');
+    assert.equal(store.beginRun(buildManifest(input)).action, 'resume');
     assert.equal(store.manifest()?.createdAt, first.createdAt, 'resume keeps the original manifest');
 
     writeFileSync(join(model, 'config.json'), '{"hidden_size": 9}');
@@ -171,11 +171,11 @@ test('a results folder resumes with an equal manifest, refuses a different one, 
     assert.throws(() => store.beginRun(changed), /config\.lr \(0\.001 → 0\.002\); model 'tiny' fingerprint/);
     assert.equal(store.manifest()?.configHash, first.configHash, 'a refused run changes nothing');
 
-    assert.equal(store.beginRun(changed, { force: true }), 'replace');
+    assert.equal(store.beginRun(changed, { force: true }).action, 'replace');
     assert.equal(store.manifest()?.configHash, changed.configHash);
     assert.deepEqual(JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')), changed);
-    assert.equal(store.records().length, 1, 'records made before --force stay');
-    assert.equal(store.manifestHistory().length, 2);
+    assert.equal(store.records().length, 0, 'records made before --force are not under the new manifest');
+    assert.equal(store.manifestHistory().length, 1, 'the new database starts with the new manifest');
 
     store.markFinished(12.5, '2026-02-02T00:00:00.000Z');
     assert.equal(store.manifest()?.finishedAt, '2026-02-02T00:00:00.000Z');
@@ -186,6 +186,6 @@ test('a results folder resumes with an equal manifest, refuses a different one, 
 
     assert.throws(() => buildManifest({ ...input, models: [{ label: 'x', path: model }, { label: 'x', path: model }] }), /model label 'x' is used twice/);
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    removeTempDir(root);
   }
 });

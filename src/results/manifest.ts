@@ -31,6 +31,8 @@ export interface Manifest {
   models: ManifestModel[];
   data: ManifestData[];
   seed: number;
+  /** Where the run computes (device, libtorch, dtype in force); recorded, not part of the hashed setup. */
+  compute?: JsonValue;
   /** ISO 8601 time the run finished every unit (absent while unfinished). */
   finishedAt?: string;
   /** Wall-clock seconds of the run that finished it. */
@@ -176,6 +178,7 @@ export interface ManifestInput {
   models: { label: string; path: string }[];
   data: { role: string; path: string }[];
   seed: number;
+  compute?: JsonValue;
   /** Defaults to now. */
   createdAt?: string;
 }
@@ -195,6 +198,7 @@ export function buildManifest(input: ManifestInput): Manifest {
     models: input.models.map((m) => ({ label: m.label, path: resolve(m.path), fingerprint: fingerprintPath(m.path) })),
     data: input.data.map((d) => ({ role: d.role, path: resolve(d.path), fingerprint: fingerprintPath(d.path) })),
     seed: input.seed,
+    ...(input.compute !== undefined ? { compute: input.compute } : {}),
   };
 }
 
@@ -263,7 +267,7 @@ export function checkManifest(existing: Manifest | undefined, wanted: Manifest, 
   const where = opts.dir ? `results folder ${opts.dir}` : 'the results folder';
   throw new IclitError(
     `${where} was made with a different setup: ${shown.join('; ')}. ` +
-      'Use a new results folder, or pass --force to replace its manifest (earlier records are kept)',
+      'Use a new results folder, or pass --force to start it anew (the earlier records, states and adapters are moved to superseded/ inside it)',
   );
 }
 

@@ -1,4 +1,6 @@
 // Merging results folders written by several workers (shards of one run) into one folder.
+import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { IclitError } from '../util/errors.js';
 import { encodeRecord } from './codec.js';
 import { manifestDifferences } from './manifest.js';
@@ -11,8 +13,19 @@ export interface MergeSummary {
   sources: number;
 }
 
+/** Copies a record's states file or adapter folder into the merged folder. */
+function copyArtifact(from: string, to: string): void {
+  if (!existsSync(from)) throw new IclitError(`${from} is missing (a record points to it); copy the shard's folder whole, states/ and adapters/ included`);
+  const tmp = `${to}.${process.pid}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(dirname(to), { recursive: true });
+  cpSync(from, tmp, { recursive: true });
+  rmSync(to, { recursive: true, force: true });
+  renameSync(tmp, to);
+}
+
 /**
- * Copies every record of `sources` into `outDir` (created if needed). All folders must share one setup: the same
+ * Copies every record of `sources` (with their stored states and adapters) into `outDir` (created if needed). All folders must share one setup: the same
  * config hash, seed, and model/data fingerprints (paths may differ between machines). A unit present twice must
  * hold the same record, otherwise the merge stops and names it. Records of one repeat are written in one
  * transaction, as the runner writes them.
@@ -51,6 +64,8 @@ export function mergeResults(outDir: string, sources: string[]): MergeSummary {
           groups.set(g, [...(groups.get(g) ?? []), r]);
         }
         for (const group of groups.values()) {
+          // the records' files first (each copied under a temporary name, then renamed), then the records
+          for (const r of group) for (const rel of [r.states, r.adapter]) if (rel) copyArtifact(join(sources[i], rel), join(outDir, rel));
           out.saveRecords(group);
           added += group.length;
         }

@@ -1,6 +1,9 @@
 // Test helpers for src/results and its users: well-formed RepeatRecords with awkward values (NaN, nasty prompts).
 import type { RepeatRecord } from '../experiments/record.js';
 
+/** The configHash sample records carry (a manifest made by sampleManifest has it too). */
+export const SAMPLE_CONFIG_HASH = 'c0ffee'.padEnd(64, '0');
+
 /** A complete record for `experiment/condition/repeat/model`; `over` replaces any field. */
 export function sampleRecord(over: Partial<RepeatRecord> = {}): RepeatRecord {
   const repeat = over.repeat ?? 0;
@@ -14,7 +17,8 @@ export function sampleRecord(over: Partial<RepeatRecord> = {}): RepeatRecord {
     simAnchorIcl: [0.5, 0.25, NaN],
     simAnchorIt: [0.125, -0.75, 1],
     simIclIt: [0.1, 0.2, 0.30000000000000004],
-    correct: { zeroShot: 0, icl: 1, it: 1 },
+    simUpdate: [NaN, 0.5, -0.25],
+    accuracy: { zeroShot: 0.5, icl: 0.75, it: 1, n: 4 },
     lossDecrease: { instruction: 0.5, example: -0.125 },
     prompts: {
       anchor: 'Review: "great, fun" film\nSentiment:',
@@ -25,6 +29,7 @@ export function sampleRecord(over: Partial<RepeatRecord> = {}): RepeatRecord {
     tuneLoss: 0.693,
     millis: 1234.5,
     extra: { shots: 1, labels: 'positive,negative', flipped: false, bin: null },
+    configHash: SAMPLE_CONFIG_HASH,
     ...over,
   };
 }

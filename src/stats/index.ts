@@ -1,9 +1,10 @@
-// Public API of src/stats: pure statistics on plain numbers (cosine, Wilcoxon, percentiles, box stats, correlations, bootstrap, describe).
+// Public API of src/stats: pure statistics on plain numbers (cosine, Wilcoxon, Page, Holm, percentiles, correlations, bootstrap, hidden-state measures).
 export { cosine, cosineSimilarity } from './cosine.js';
 export {
   wilcoxon,
   wilcoxonPaired,
   signedRankCounts,
+  rankBiserial,
   WILCOXON_EXACT_MAX_N,
   WILCOXON_EXACT_LIMIT,
   type Alternative,
@@ -17,3 +18,17 @@ export { bootstrapMedianCI, type BootstrapOptions, type BootstrapInterval } from
 export { describe, type Description } from './describe.js';
 export { averageRanks, tieGroupSizes } from './ranks.js';
 export { erf, erfc, normalCdf, normalSf, logGamma, logBeta, regularizedIncompleteBeta, studentTSf } from './special.js';
+export {
+  updateCosine,
+  meanVector,
+  meanAbsVector,
+  massiveDimensions,
+  MASSIVE_RATIO,
+  centredCosine,
+  cosineExcluding,
+  mismatchedCosineMeans,
+  centredGram,
+  linearCka,
+} from './representation.js';
+export { pageTrendTest, type PageResult, type PageMethod } from './page.js';
+export { holmAdjust } from './multiple.js';

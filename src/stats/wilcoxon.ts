@@ -146,6 +146,15 @@ export function wilcoxonPaired(x: ArrayLike<number>, y: ArrayLike<number>, optio
   return wilcoxon(d, options);
 }
 
+/**
+ * Matched-pairs rank-biserial correlation (Kerby 2014) of a signed-rank result: (W+ − W−) / (W+ + W−), in [−1, 1];
+ * +1 when every non-zero difference is positive. The effect size that goes with the Wilcoxon signed-rank test.
+ */
+export function rankBiserial(r: Pick<WilcoxonResult, 'wPlus' | 'wMinus'>): number {
+  const total = r.wPlus + r.wMinus;
+  return total > 0 ? (r.wPlus - r.wMinus) / total : NaN;
+}
+
 /** Exact p-value from the null distribution of W+ (integer ranks: no ties). */
 function exactPValue(wPlus: number, n: number, alternative: Alternative): number {
   const counts = signedRankCounts(n);

@@ -1,12 +1,11 @@
 // Tests of the byte-level BPE trainer: saved folders load through Tokenizer.load, exact round trips, determinism, speed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer, byteToUnicode, saveTrainedBpe, trainByteLevelBpe } from './index.js';
 import { IclitError } from '../util/errors.js';
-import { missingShared, sharedPath } from '../util/testing.js';
+import { missingShared, sharedPath, makeTempDir, removeTempDir } from '../util/testing.js';
 
 /** A deterministic toy corpus: frequent words ("the", "movie", ...) and rare ones, from a seeded LCG. */
 function toyCorpus(n: number): string[] {
@@ -49,7 +48,7 @@ test('trained tokenizer: save, Tokenizer.load, exact round trips, frequent words
   assert.equal(trained.tokenizerConfig.eos_token, '</s>');
   assert.equal(trained.tokenizerConfig.add_bos_token, true);
 
-  const dir = mkdtempSync(join(tmpdir(), 'iclit-bpe-'));
+  const dir = makeTempDir('iclit-bpe-');
   try {
     saveTrainedBpe(dir, trained);
     const tok = await Tokenizer.load(dir);
@@ -78,7 +77,7 @@ test('trained tokenizer: save, Tokenizer.load, exact round trips, frequent words
       assert.equal(tok.decode(ids.slice(1)), text, `round trip (specials kept) of ${JSON.stringify(text)}`);
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 });
 

@@ -1,12 +1,11 @@
 // Tests of Tokenizer loading, BOS/EOS handling and errors: LLaMA-2 against SentencePiece's ids, SmolLM2 round trips.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer, trainByteLevelBpe, saveTrainedBpe } from './index.js';
 import { IclitError } from '../util/errors.js';
-import { missingShared, sharedPath } from '../util/testing.js';
+import { missingShared, sharedPath, makeTempDir, removeTempDir } from '../util/testing.js';
 
 const LLAMA = 'data/tokenizers/llama2';
 const LLAMA_REF = 'fixtures/llama2-tokenizer-reference.json';
@@ -114,7 +113,7 @@ test('SmolLM2 (byte-level BPE, no tokenizer_config.json): round trips and ids fr
 });
 
 test('load: missing and malformed files name the file', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'iclit-tok-'));
+  const root = makeTempDir('iclit-tok-');
   try {
     await assert.rejects(Tokenizer.load(join(root, 'nope')), (e: Error) => e instanceof IclitError && /nope: tokenizer folder not found/.test(e.message));
     const empty = join(root, 'empty');
@@ -144,7 +143,7 @@ test('load: missing and malformed files name the file', async () => {
     writeFileSync(join(broken, 'tokenizer.json'), JSON.stringify({ version: '1.0' }));
     await assert.rejects(Tokenizer.load(broken), (e: Error) => e instanceof IclitError && /tokenizer\.json: missing "model"/.test(e.message));
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    removeTempDir(root);
   }
 });
 

@@ -7,3 +7,4 @@ export * from './fused.js';
 export * from './device.js';
 export { threadSetup } from './native.js';
 export { MappedFile } from './mmap.js';
+export * from './device.js';

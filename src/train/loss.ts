@@ -88,14 +88,17 @@ export function meanLoss(perToken: number[], mask?: number[]): number {
   return s / n;
 }
 
-/** tuned − base per token (negative = the tuned model predicts that token better). */
-export function lossDifference(base: number[], tuned: number[]): number[] {
+/**
+ * The loss decrease base − tuned per token: positive where tuning made the token more likely. The one sign
+ * convention of the project (the study's per-token loss analysis, `iclit loss`, the records' lossDecrease).
+ */
+export function lossDecrease(base: number[], tuned: number[]): number[] {
   if (base.length !== tuned.length) throw new IclitError(`per-token losses differ in length (${base.length} vs ${tuned.length})`);
-  return tuned.map((v, i) => v - base[i]);
+  return base.map((v, i) => v - tuned[i]);
 }
 
-/** Per-token loss of `ids` under the base model (LoRA switched off) and the tuned model, and tuned − base. */
-export function compareLoss(model: LlamaModel, lora: LoraAdapters, ids: number[]): { base: number[]; tuned: number[]; difference: number[] } {
+/** Per-token loss of `ids` under the base model (LoRA switched off) and the tuned model, and the decrease base − tuned. */
+export function compareLoss(model: LlamaModel, lora: LoraAdapters, ids: number[]): { base: number[]; tuned: number[]; decrease: number[] } {
   setLoraEnabled(lora, false);
   let base: number[];
   try {
@@ -104,5 +107,5 @@ export function compareLoss(model: LlamaModel, lora: LoraAdapters, ids: number[]
     setLoraEnabled(lora, true);
   }
   const tuned = perTokenLoss(model, ids);
-  return { base, tuned, difference: lossDifference(base, tuned) };
+  return { base, tuned, decrease: lossDecrease(base, tuned) };
 }

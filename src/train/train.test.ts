@@ -1,16 +1,16 @@
 // Unit tier: AdamW/SGD against hand computations, schedules, NaN stop, batched == separate training, full-parameter mode.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { tinyConfig, writeRandomCheckpoint } from '../io/index.js';
 import { LlamaModel, studyMemory } from '../models/index.js';
 import { applyLora, adapterWeights, removeLora, setAdapterWeights, setLoraEnabled, type LoraConfig } from '../lora/index.js';
 import { cacheStats, resetPeakMemory, tensor, tidy, type Tensor } from '../torch/index.js';
 import { IclitError } from '../util/errors.js';
-import { assertClose } from '../util/testing.js';
-import { adamw, compareLoss, constantSchedule, linearWithWarmup, lossDifference, makeSchedule, meanLoss, paramCount, perTokenLoss, saveTrainedModel, sgd, train, trainLora, trainableModel } from './index.js';
+import { assertClose, tempDir, makeTempDir } from '../util/testing.js';
+import { adamw, compareLoss, constantSchedule, linearWithWarmup, lossDecrease, makeSchedule, meanLoss, paramCount, perTokenLoss, saveTrainedModel, sgd, train, trainLora, trainableModel } from './index.js';
+
+/** Every folder this file writes lives here and is removed when the file's tests end. */
+const root = tempDir(test, 'iclit-train-');
 
 test('AdamW: two steps equal a hand computation of torch.optim.AdamW', () => {
   const lr = 0.1, wd = 0.5, b1 = 0.9, b2 = 0.999, eps = 1e-8;
@@ -75,7 +75,7 @@ test('schedules: constant, linear with warmup as transformers.get_linear_schedul
 const lcfg: LoraConfig = { r: 4, alpha: 8, dropout: 0, targets: ['q_proj', 'v_proj', 'down_proj'] };
 
 function checkpoint(): string {
-  return writeRandomCheckpoint(mkdtempSync(join(tmpdir(), 'iclit-train-')), tinyConfig(), { seed: 11 });
+  return writeRandomCheckpoint(makeTempDir('train-', root), tinyConfig(), { seed: 11 });
 }
 
 /** Eight different examples (different lengths, so padding matters too). */
@@ -150,9 +150,10 @@ test('training lowers the loss; a NaN loss stops with a clear error', () => {
   setLoraEnabled(lora, false);
   const base = perTokenLoss(model, ids);
   setLoraEnabled(lora, true);
-  assert.ok(meanLoss(lossDifference(base, tuned)) < -0.05, 'the tuned model predicts the training text better');
+  assert.ok(meanLoss(lossDecrease(base, tuned)) > 0.05, 'the tuned model predicts the training text better (positive decrease)');
   const cmp = compareLoss(model, lora, ids);
-  assert.deepEqual(cmp, { base, tuned, difference: lossDifference(base, tuned) });
+  assert.deepEqual(cmp, { base, tuned, decrease: lossDecrease(base, tuned) });
+  lossDecrease(base, tuned).forEach((d, t) => assert.equal(d, base[t] - tuned[t]));
   // Poison one adapter weight: the first loss is NaN.
   const w = adapterWeights(lora, 0);
   const key = [...w.keys()][0];
@@ -165,14 +166,14 @@ test('training lowers the loss; a NaN loss stops with a clear error', () => {
 });
 
 test('full-parameter training: every weight is a leaf, the loss falls, the saved model reloads identically', () => {
-  const dir = writeRandomCheckpoint(mkdtempSync(join(tmpdir(), 'iclit-full-')), tinyConfig({ tieWordEmbeddings: true }), { seed: 2 });
+  const dir = writeRandomCheckpoint(makeTempDir('full-', root), tinyConfig({ tieWordEmbeddings: true }), { seed: 2 });
   const { model, params } = trainableModel(dir);
   assert.equal(params.size, 1 + 2 * 9 + 1, 'embedding (tied), 9 per layer, final norm');
   assert.equal(paramCount(params), 96 * 32 + 2 * (2 * 32 + 32 * 32 * 2 + 16 * 32 * 2 + 3 * 64 * 32) + 32);
   const ids = [1, 5, 9, 40, 3, 77, 12, 8, 30, 31];
   const r = train(model, params, [[{ ids }]], { epochs: 5, lr: 1e-2 });
   assert.ok(r.losses[4][0] < r.losses[0][0] - 0.1, `loss ${r.losses[0][0]} → ${r.losses[4][0]}`);
-  const out = mkdtempSync(join(tmpdir(), 'iclit-full-out-'));
+  const out = makeTempDir('full-out-', root);
   saveTrainedModel(out, model.config, params);
   const reloaded = LlamaModel.load(out);
   assertClose(perTokenLoss(reloaded, ids), perTokenLoss(model, ids), 1e-5, 0, 'reloaded per-token loss');
@@ -192,7 +193,7 @@ test('mixed precision: a bfloat16 model trains float32 LoRA parameters and optim
 
 test('estimateStudyMemory bounds the measured peak of LoRA training (batch 4, q/v r 8) and is not loose by more than 10×', () => {
   const config = tinyConfig({ vocabSize: 512, hiddenSize: 128, intermediateSize: 256, numLayers: 3, numHeads: 4, numKvHeads: 2, headDim: 32 });
-  const model = LlamaModel.load(writeRandomCheckpoint(mkdtempSync(join(tmpdir(), 'iclit-mem-')), config, { seed: 1 }));
+  const model = LlamaModel.load(writeRandomCheckpoint(makeTempDir('mem-', root), config, { seed: 1 }));
   const T = 96;
   const data = [0, 1, 2, 3].map((b) => [{ ids: Array.from({ length: T }, (_, t) => (b * 37 + t * 11) % 512) }]);
   const lora = applyLora(model, { r: 8, alpha: 32, dropout: 0.05, targets: ['q_proj', 'v_proj'] }, { adapters: 4 });

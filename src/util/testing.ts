@@ -1,5 +1,6 @@
 // Test helpers shared by every tier: locating ../shared fixtures, skipping clearly, comparing numbers with tolerances.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { repoRoot } from './paths.js';
 import assert from 'node:assert/strict';
@@ -23,6 +24,34 @@ export function sharedPath(rel: string): string | undefined {
 /** The skip message for a fixture-tier test whose ../shared input is missing. */
 export function missingShared(rel: string): string {
   return `needs ${join(sharedDir(), rel)} (the ../shared fixtures are not present; set ICLIT_SHARED to their folder)`;
+}
+
+/** Anything with node:test's `after` hook: a test's context `t`, or the module-level `test` for a whole file. */
+export interface AfterScope {
+  after(fn: () => void): unknown;
+}
+
+/**
+ * A fresh empty folder under the OS temp dir, removed (with everything in it) when `scope` finishes: pass the
+ * test's `t` for one test, or `test` itself for a folder shared by a whole file.
+ */
+export function tempDir(scope: AfterScope, prefix = 'iclit-'): string {
+  const dir = makeTempDir(prefix);
+  scope.after(() => removeTempDir(dir));
+  return dir;
+}
+
+/**
+ * A fresh empty folder under `parent` (default: the OS temp dir) that the caller removes with `removeTempDir`
+ * (in a `finally`), or that lives inside a folder from `tempDir`.
+ */
+export function makeTempDir(prefix = 'iclit-', parent = tmpdir()): string {
+  return mkdtempSync(join(parent, prefix));
+}
+
+/** Removes a folder made by `makeTempDir` and everything in it; a missing folder is fine. */
+export function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
 }
 
 /** Opt-in tiers: ICLIT_TEST_LARGE=1 for large models, ICLIT_TEST_GPU=1 for CUDA. */

@@ -2,16 +2,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SafetensorsFile, tinyConfig, writeRandomCheckpoint } from '../../io/index.js';
 import { LlamaModel } from '../../models/index.js';
 import { tidy } from '../../torch/index.js';
 import { repoRoot } from '../../util/paths.js';
+import { tempDir, makeTempDir } from '../../util/testing.js';
 
 const bin = join(repoRoot(), 'bin', 'iclit.js');
-const tmp = () => mkdtempSync(join(tmpdir(), 'iclit-cli-'));
+const root = tempDir(test, 'iclit-cli-');
+const tmp = () => makeTempDir('d-', root);
 function iclit(...args: string[]) {
   return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
 }
@@ -45,7 +46,8 @@ test('bad input: one clear line on stderr, non-zero exit, never a stack trace', 
     ['wrong-shaped tensor', () => { const d = writeRandomCheckpoint(tmp(), tinyConfig()); const c = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8')); writeFileSync(join(d, 'config.json'), JSON.stringify({ ...c, intermediate_size: 65 })); return ['--model', d]; }, /has shape \[64, 32\], the config implies \[65, 32\]/, 1],
     ['token id outside the vocabulary', () => ['--model', model, '--ids', '1,96'], /token id 96 at position 1 is outside the vocabulary/, 1],
     ['no tokenizer for --text', () => ['--model', model, '--text', 'hello'], /has no tokenizer.json/, 1],
-    ['layer out of range', () => ['--model', model, '--layers', '7'], /--layers: 7 is out of range/, 2],
+    ['layer out of range', () => ['--model', model, '--layers', '7'], /hidden state 7 is out of range for a model with 3 hidden states/, 1],
+    ['layer spec malformed', () => ['--model', model, '--layers', '1,x'], /--layers: "x" is not a hidden-state index/, 2],
     ['unknown flag', () => ['--model', model, '--frobnicate'], /Unknown option '--frobnicate'/, 2],
   ];
   for (const [name, args, pattern, code] of cases) {

@@ -1,17 +1,19 @@
 // `iclit activations`: hidden states of every requested layer for one input, written as safetensors.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { LlamaModel } from '../../models/index.js';
+import { LlamaModel, parseHiddenStates, resolveHiddenStates } from '../../models/index.js';
 import { loadAdapter } from '../../lora/index.js';
 import { writeSafetensors, tensorBytes, type TensorBytes } from '../../io/index.js';
 import { tidyNoGrad } from '../../torch/index.js';
+import { checkOutputFile } from '../../util/fs.js';
 import { oneOf, required, str, type Command } from '../args.js';
-import { applyThreads, computeDtype, deviceFlags, deviceOf, modelFlags, parseLayers, readTokens, tokenFlags } from '../common.js';
+import { applyThreads, deviceFlags, deviceOf, computeDtype, folderFlag, modelFlags, readTokens, tokenFlags, tokenInput, usage } from '../common.js';
 
 export const activations: Command = {
   name: 'activations',
   summary: 'capture hidden states (HF output_hidden_states convention) of a model for one input',
   usage: 'activations --model DIR (--text STR | --ids 1,2,3) [--layers all|0,3,-1] [--positions last|all] [--adapter DIR] [--dtype float32|bfloat16] [--device cpu|cuda|cuda:N|auto] --out FILE.safetensors',
+  maxPositionals: 0,
   flags: {
     ...modelFlags,
     ...deviceFlags,
@@ -22,17 +24,21 @@ export const activations: Command = {
     out: { type: 'string', value: 'FILE', description: 'output .safetensors: hidden.<layer> float32 [positions, hidden_size] and input_ids' },
   },
   async run(flags) {
-    const modelDir = required(flags, 'model');
     const out = required(flags, 'out');
     const positions = oneOf(flags, 'positions', ['last', 'all'] as const) ?? 'last';
     const dtype = computeDtype(flags);
+    const layerSpec = usage(() => parseHiddenStates(str(flags, 'layers') ?? 'all', '--layers'));
+    const input = tokenInput(flags);
     applyThreads(flags);
     const device = deviceOf(flags);
-    const { ids } = await readTokens(flags, modelDir);
+    const modelDir = folderFlag(flags, 'model', 'model folder');
+    const adapter = folderFlag(flags, 'adapter', 'adapter folder', true);
+    checkOutputFile(out, 'output file');
+    const { ids } = await readTokens(input, modelDir);
     const model = LlamaModel.load(modelDir, { dtype, device });
-    const adapter = str(flags, 'adapter');
     if (adapter) loadAdapter(adapter, model);
-    const layers = parseLayers(str(flags, 'layers'), model.numHiddenStates);
+    // the spec is checked before the model loads (a usage error); its range against the model is an input error
+    const layers = resolveHiddenStates(layerSpec, model.numHiddenStates);
     const tensors = new Map<string, TensorBytes>();
     tidyNoGrad(() => {
         const { hidden } = model.forward([ids], { hiddenStates: layers, positions });
@@ -42,7 +48,7 @@ export const activations: Command = {
         }
       });
     tensors.set('input_ids', { dtype: 'int64', shape: [ids.length], data: BigInt64Array.from(ids.map(BigInt)) });
-    mkdirSync(dirname(out), { recursive: true });
+    mkdirSync(dirname(out), { recursive: true }); // checked above: no file in the way, a real, writable disk
     writeSafetensors(out, tensors, { model: modelDir, ...(adapter ? { adapter } : {}), dtype, positions, layers: layers.join(',') });
     model.dispose();
     process.stderr.write(`wrote ${layers.length} hidden states of ${ids.length} tokens to ${out}\n`);

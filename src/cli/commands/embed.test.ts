@@ -2,18 +2,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SafetensorsFile } from '../../io/index.js';
 import { miniLmConfig, tinyEncoderConfig, writeRandomEncoderCheckpoint } from '../../io/bert-config.js';
 import { SentenceEncoder, writeSentenceModules } from '../../models/index.js';
 import { tidy } from '../../torch/index.js';
-import { maxAbsDiff, missingShared, sharedPath } from '../../util/testing.js';
+import { maxAbsDiff, missingShared, sharedPath, tempDir, makeTempDir } from '../../util/testing.js';
 import { repoRoot } from '../../util/paths.js';
 
 const bin = join(repoRoot(), 'bin', 'iclit.js');
-const tmp = () => mkdtempSync(join(tmpdir(), 'iclit-embed-'));
+const root = tempDir(test, 'iclit-embed-');
+const tmp = () => makeTempDir('d-', root);
 function iclit(...args: string[]) {
   return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
 }
@@ -71,7 +71,7 @@ test('embed --ids-json skips the tokenizer; bad input gives one line and a non-z
     [['--encoder', enc, '--ids-json', ids, '--batch-size', '0'], /--batch-size must be at least 1/, 2],
     [['--encoder', enc, '--text', 'hello'], /has no tokenizer.json: pass token ids/, 1],
     [['--encoder', enc, '--ids-json', bad], /input_ids\[0\]\[2\] is 500/, 1],
-    [['--encoder', enc, '--ids-json', join(tmp(), 'none.json')], /--ids-json .*: no such file/, 1],
+    [['--encoder', enc, '--ids-json', join(tmp(), 'none.json')], /ids file .*none\.json does not exist/, 1],
     [['--encoder', noPool, '--ids-json', ids], /modules.json not found/, 1],
   ];
   for (const [args, re, code] of cases) {

@@ -1,18 +1,20 @@
 // `iclit embed`: sentence embeddings (sentence-transformers folder: BERT → pooling → normalise) of texts or token ids, as safetensors or JSON.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { readTextFile } from '../../data/index.js';
 import { SentenceEncoder, type IdsInput } from '../../models/index.js';
 import { writeSafetensors } from '../../io/index.js';
 import { IclitError, UsageError } from '../../util/errors.js';
-import { num, required, str, type Command } from '../args.js';
-import { applyThreads, deviceFlags, deviceOf } from '../common.js';
+import { checkOutputFile } from '../../util/fs.js';
+import { num, str, type Command } from '../args.js';
+import { applyThreads, deviceFlags, deviceOf, folderFlag } from '../common.js';
 
 /** Reads `{"input_ids": [[…]], "attention_mask": [[…]]}` (attention_mask optional). */
 function readIdsJson(path: string): IdsInput {
-  if (!existsSync(path)) throw new IclitError(`--ids-json ${path}: no such file`);
+  const content = readTextFile(path, 'ids file');
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = JSON.parse(content);
   } catch (e) {
     throw new IclitError(`${path} is not valid JSON: ${(e as Error).message}`);
   }
@@ -23,15 +25,15 @@ function readIdsJson(path: string): IdsInput {
 }
 
 /** One text per non-empty line (a trailing newline or blank lines add nothing). */
-function readTextFile(path: string): string[] {
-  if (!existsSync(path)) throw new IclitError(`--file ${path}: no such file`);
-  return readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+function readTexts(path: string): string[] {
+  return readTextFile(path, 'text file').replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim() !== '');
 }
 
 export const embed: Command = {
   name: 'embed',
   summary: 'sentence embeddings from a sentence-transformers BERT folder (mean/CLS/max pooling, normalised as its modules say)',
   usage: 'embed --encoder DIR (--text STR … | --file FILE.txt | --ids-json FILE) [--out FILE.safetensors | --json] [--batch-size N] [--device cpu|cuda|cuda:N|auto]',
+  maxPositionals: 0,
   flags: {
     encoder: { type: 'string', value: 'DIR', description: 'sentence-transformers folder (modules.json, 1_Pooling/, config.json, model.safetensors)' },
     tokenizer: { type: 'string', value: 'DIR', description: 'tokenizer folder (default: the encoder folder)' },
@@ -45,7 +47,6 @@ export const embed: Command = {
     ...deviceFlags,
   },
   async run(flags) {
-    const dir = required(flags, 'encoder');
     const texts = flags.text as string[] | undefined;
     const file = str(flags, 'file');
     const idsJson = str(flags, 'ids-json');
@@ -56,8 +57,11 @@ export const embed: Command = {
     const batchSize = num(flags, 'batch-size', { integer: true, min: 1 }) ?? 32;
     applyThreads(flags);
     const device = deviceOf(flags);
-    const input: string[] | IdsInput = idsJson !== undefined ? readIdsJson(idsJson) : (texts ?? readTextFile(file!));
-    const encoder = await SentenceEncoder.load(dir, { batchSize, tokenizerDir: str(flags, 'tokenizer'), device });
+    const dir = folderFlag(flags, 'encoder', 'encoder folder');
+    const tokenizerDir = folderFlag(flags, 'tokenizer', 'tokenizer folder', true);
+    if (out !== undefined) checkOutputFile(out, 'output file');
+    const input: string[] | IdsInput = idsJson !== undefined ? readIdsJson(idsJson) : (texts ?? readTexts(file!));
+    const encoder = await SentenceEncoder.load(dir, { batchSize, tokenizerDir, device });
     try {
       const vectors = encoder.embed(input);
       const n = vectors.length;
@@ -65,7 +69,7 @@ export const embed: Command = {
       if (out !== undefined) {
         const flat = new Float32Array(n * D);
         vectors.forEach((v, i) => flat.set(v, i * D));
-        mkdirSync(dirname(out), { recursive: true });
+        mkdirSync(dirname(out), { recursive: true }); // checked above: no file in the way, a real, writable disk
         writeSafetensors(out, { embeddings: { dtype: 'float32', shape: [n, D], data: flat } }, {
           encoder: dir,
           pooling: encoder.pooling.modes.join(','),

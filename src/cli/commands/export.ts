@@ -1,9 +1,11 @@
 // `iclit export`: a results folder's records as one CSV, Parquet or JSONL table (to a file or stdout).
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Command } from '../args.js';
 import { oneOf, str } from '../args.js';
 import { IclitError, UsageError } from '../../util/errors.js';
-import { EXPORT_FORMATS, ResultsStore, exportRecords, type ExportFormat } from '../../results/index.js';
+import { checkOutputFile } from '../../util/fs.js';
+import { EXPORT_FORMATS, ResultsStore, exportRecords, readRecordStates, type ExportFormat } from '../../results/index.js';
 
 /** The format named by --format, else guessed from --out's extension. */
 function formatOf(flags: Record<string, unknown>): ExportFormat {
@@ -24,6 +26,7 @@ export const exportCommand: Command = {
   name: 'export',
   summary: 'export a results folder as one table (csv, parquet or jsonl), one row per repeat × condition',
   usage: 'export RESULTS_DIR --format csv|parquet|jsonl [--out FILE] [--experiment NAME]',
+  maxPositionals: 1,
   flags: {
     format: { type: 'string', value: 'FORMAT', description: 'csv, parquet or jsonl (default: from the --out extension)' },
     out: { type: 'string', short: 'o', value: 'FILE', description: 'write here instead of stdout' },
@@ -40,6 +43,8 @@ export const exportCommand: Command = {
     }
     const experiment = str(flags, 'experiment');
     const model = str(flags, 'model');
+    // the file is checked before the folder is read; its folder is created when missing
+    if (out !== undefined) checkOutputFile(out, 'export file');
     const store = ResultsStore.open(dir, { readonly: true });
     let data: string | Buffer;
     try {
@@ -50,18 +55,15 @@ export const exportCommand: Command = {
         throw new IclitError(`no records for ${what} in ${dir} (experiments there: ${have.length ? have.join(', ') : 'none'})`);
       }
       if (records.length === 0) process.stderr.write(`iclit: ${dir} holds no records yet; writing an empty table\n`);
-      data = exportRecords(records, format);
+      data = exportRecords(records, format, { statesOf: (r) => readRecordStates(dir, r) });
     } finally {
       store.close();
     }
     if (out === undefined) {
       await writeStdout(data);
     } else {
-      try {
-        writeFileSync(out, data);
-      } catch (e) {
-        throw new IclitError(`cannot write ${out}: ${(e as Error).message}`);
-      }
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, data);
     }
     return 0;
   },

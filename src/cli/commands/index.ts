@@ -1,6 +1,7 @@
 // The list of iclit commands, in the order --help shows them (the study first, then the building blocks).
 import type { Command } from '../args.js';
 import { activations } from './activations.js';
+import { doctor } from './doctor.js';
 import { embed } from './embed.js';
 import { exportCommand } from './export.js';
 import { merge } from './merge.js';
@@ -9,4 +10,4 @@ import { tune } from './tune.js';
 import { loss } from './loss.js';
 import { report } from './report.js';
 
-export const commands: Command[] = [run, report, exportCommand, merge, activations, tune, loss, embed];
+export const commands: Command[] = [run, report, exportCommand, merge, activations, tune, loss, embed, doctor];

@@ -2,17 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ResultsStore } from '../../results/index.js';
 import { writeTinyStudy } from '../../experiments/testing.js';
 import type { RepeatRecord } from '../../experiments/record.js';
 import { repoRoot } from '../../util/paths.js';
+import { tempDir } from '../../util/testing.js';
 
-const root = mkdtempSync(join(tmpdir(), 'iclit-merge-'));
+const root = tempDir(test, 'iclit-merge-');
 const tiny = writeTinyStudy(root);
-test.after(() => rmSync(root, { recursive: true, force: true }));
 
 function iclit(...args: string[]) {
   return spawnSync(process.execPath, [join(repoRoot(), 'bin', 'iclit.js'), ...args], { encoding: 'utf8' });

@@ -3,7 +3,8 @@ import { basename, resolve } from 'node:path';
 import type { Command } from '../args.js';
 import { required } from '../args.js';
 import { UsageError } from '../../util/errors.js';
-import { ResultsStore, type Manifest } from '../../results/index.js';
+import { checkOutputDir } from '../../util/fs.js';
+import { ResultsStore, readRecordStates, type Manifest } from '../../results/index.js';
 import { runsByModel, writeReport, toJson, type ReportRun } from '../../report/index.js';
 
 type Meta = ReportRun['meta'];
@@ -60,7 +61,8 @@ export function readRun(dir: string): ReportRun {
     const records = store.records();
     const models = manifest?.models.map((x) => x.label) ?? [...new Set(records.map((r) => r.model))];
     const label = models.length === 1 ? models[0] : basename(resolve(dir));
-    return { label, meta: metaOf(dir, manifest), records };
+    // The records' stored hidden states feed the robustness measures (centred, massive dims out, null, CKA).
+    return { label, meta: metaOf(dir, manifest), records, states: (r) => readRecordStates(dir, r) };
   } finally {
     store.close();
   }
@@ -78,6 +80,7 @@ export const report: Command = {
   async run(flags, positionals) {
     if (positionals.length === 0) throw new UsageError('expected at least one RESULTS_DIR (see iclit report --help)');
     const out = required(flags, 'out');
+    checkOutputDir(out, 'report folder');
     // One run per model: a model's per-preset folders merge, a two-model folder splits (runs side by side).
     const notes = (flags.note as string[] | undefined) ?? [];
     const runs = runsByModel(positionals.map(readRun)).map((r) => (notes.length ? { ...r, meta: { notes: notes.join(' · '), ...r.meta } } : r));

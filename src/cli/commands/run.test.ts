@@ -2,8 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runCli } from '../testing.js';
@@ -11,7 +10,7 @@ import { DB_FILE, MANIFEST_FILE, ResultsStore } from '../../results/index.js';
 import { writeRandomCheckpoint, tinyConfig } from '../../io/index.js';
 import { writeTinyStudy } from '../../experiments/testing.js';
 import type { RepeatRecord } from '../../experiments/record.js';
-import { missingShared, repoRoot, sharedPath } from '../../util/testing.js';
+import { missingShared, repoRoot, sharedPath, tempDir } from '../../util/testing.js';
 
 /** main(argv) with stdout/stderr captured as text. */
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -19,9 +18,8 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
   return { ...r, out: r.out.toString() };
 }
 
-const root = mkdtempSync(join(tmpdir(), 'iclit-run-'));
+const root = tempDir(test, 'iclit-run-');
 const tiny = writeTinyStudy(root);
-test.after(() => rmSync(root, { recursive: true, force: true }));
 
 function records(dir: string): RepeatRecord[] {
   const store = ResultsStore.open(dir, { readonly: true });
@@ -60,7 +58,7 @@ test('iclit run writes records and a manifest, resumes without recomputing, refu
   assert.match(first.err, /wrong-label: 2 repeat\(s\) computed, 0 already done/);
   const rs = records(out);
   assert.equal(rs.length, 4);
-  assert.deepEqual(rs.map((r) => `${r.condition}/${r.repeat}`), ['flipped-labels/0', 'flipped-labels/1', 'right-labels/0', 'right-labels/1']);
+  assert.deepEqual(rs.map((r) => `${r.condition}/${r.repeat}`), ['right-labels/0', 'right-labels/1', 'wrong-labels/0', 'wrong-labels/1']);
   const manifest = JSON.parse(readFileSync(join(out, MANIFEST_FILE), 'utf8'));
   assert.equal(manifest.config.preset, 'wrong-label');
   assert.equal(manifest.seed, 3);
@@ -88,7 +86,9 @@ test('iclit run writes records and a manifest, resumes without recomputing, refu
   const forced = await run(['run', 'wrong-label', '--model', tiny.model, '--data', tiny.sst2, ...small, '--epochs', '3', '--force', '--out', out]);
   assert.equal(forced.code, 0, forced.err);
   assert.match(forced.err, /2 repeat\(s\) computed/);
-  const after = records(out).filter((r) => r.repeat < 2);
+  assert.match(forced.err, /--force: the earlier setup's records, states and adapters were moved to .*superseded/);
+  const after = records(out);
+  assert.equal(after.length, 4, 'the third repeat of the earlier setup went with it');
   assert.ok(after.every((r) => r.extra.epochs === 3), 'forced run recomputed with the new setup');
 });
 
@@ -115,7 +115,7 @@ test('iclit run: two models, a YAML config, and errors that name the key or flag
     [['run', 'convergence', '--model', tiny.model, '--out', join(root, 'x')], /--data is required/, 2],
     [['run', 'cross-task', '--model', tiny.model, '--data', tiny.sst2, '--out', join(root, 'x')], /needs --demo-data/, 2],
     [['run', 'demo-similarity', '--model', tiny.model, '--data', tiny.sst2, '--out', join(root, 'x')], /needs --encoder/, 2],
-    [['run', 'convergence', '--model', tiny.model, '--data', tiny.sst2, '--repeats', '0', '--out', join(root, 'x')], /--repeats must be at least 1/, 2],
+    [['run', 'convergence', '--model', tiny.model, '--data', tiny.sst2, '--repeats', '0', '--out', join(root, 'x')], /--repeats must be an integer ≥ 1, got "0"/, 2],
     [['run', 'translation', '--model', tiny.model, '--data', tiny.sst2, '--out', join(root, 'x')], /holds sentiment data .* translation data was asked for/, 1],
     [['run', 'shots', '--model', tiny.model, '--data', tiny.sst2, '--shots', '3', '--out', join(root, 'x')], /sets its own shots/, 2],
     [['run', 'layers', '--model', tiny.model, '--data', tiny.sst2, '--layers', '0,1', '--out', join(root, 'x')], /measures every layer/, 2],
@@ -200,7 +200,7 @@ test('fixture tier: LLaMA-2 tokenizer (vocab 32000, hidden 16), real SST-2 / WMT
       if (x.extra.empty !== true) assert.ok(x.simAnchorIcl.every((v) => v >= -1 && v <= 1), `${preset}: ${x.simAnchorIcl}`);
     }
     if (preset === 'translation') assert.match(rs[0].prompts.icl, /\nCzech: .+\n\nEnglish: /s);
-    if (preset === 'accuracy') assert.ok(rs.every((x) => x.correct && [0, 1].includes(x.correct.icl!)));
+    if (preset === 'accuracy') assert.ok(rs.every((x) => x.accuracy && x.accuracy.n === 100 && x.accuracy.icl >= 0 && x.accuracy.icl <= 1));
     if (preset === 'demo-similarity') {
       assert.equal(new Set(rs.map((x) => x.condition)).size, 4);
       assert.ok(existsSync(join(out, '.iclit-cache')), 'embeddings are cached in the results folder');

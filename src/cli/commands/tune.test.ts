@@ -2,13 +2,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tinyConfig, writeRandomCheckpoint } from '../../io/index.js';
 import { repoRoot } from '../../util/paths.js';
+import { tempDir, makeTempDir } from '../../util/testing.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'iclit-tune-'));
+const root = tempDir(test, 'iclit-tune-');
+const tmp = () => makeTempDir('d-', root);
 function iclit(...args: string[]) {
   return spawnSync(process.execPath, [join(repoRoot(), 'bin', 'iclit.js'), ...args], { encoding: 'utf8' });
 }
@@ -29,11 +30,11 @@ test('tune writes a PEFT adapter that lowers the per-token loss of its training 
   assert.ok(existsSync(join(adapter, 'adapter_model.safetensors')));
   const loss = iclit('loss', '--model', model, '--adapter', adapter, '--ids', ids.join(','), '--json');
   assert.equal(loss.status, 0, loss.stderr);
-  const out = JSON.parse(loss.stdout) as { base: number[]; tuned: number[]; difference: number[] };
+  const out = JSON.parse(loss.stdout) as { base: number[]; tuned: number[]; decrease: number[] };
   assert.equal(out.base.length, ids.length - 1);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   assert.ok(mean(out.tuned) < mean(out.base) - 0.05, `tuned ${mean(out.tuned)} vs base ${mean(out.base)}`);
-  out.difference.forEach((d, i) => assert.ok(Math.abs(d - (out.tuned[i] - out.base[i])) < 1e-6));
+  out.decrease.forEach((d, i) => assert.ok(Math.abs(d - (out.base[i] - out.tuned[i])) < 1e-6, 'decrease = base − tuned'));
 });
 
 test('tune names the bad line of its data file', () => {

@@ -1,18 +1,30 @@
 // `iclit tune`: LoRA fine-tuning of a model on a JSONL file (PEFT + torch.optim.AdamW conventions), saved as a PEFT folder.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { readTextFile } from '../../data/index.js';
+import { readDecoderConfig } from '../../io/index.js';
 import { LlamaModel } from '../../models/index.js';
 import { applyLora, DEFAULT_TARGETS, KNOWN_TARGETS, loadAdapter, saveAdapter } from '../../lora/index.js';
 import { trainLora, type TrainExample } from '../../train/index.js';
 import { Tokenizer } from '../../tokenizers/index.js';
 import { IclitError, UsageError } from '../../util/errors.js';
-import { list, num, oneOf, required, str, type Command } from '../args.js';
-import { applyThreads, computeDtype, deviceFlags, deviceOf, modelFlags, progress } from '../common.js';
+import { checkOutputDir } from '../../util/fs.js';
+import { list, num, oneOf, required, type Command } from '../args.js';
+import { applyThreads, deviceFlags, deviceOf, computeDtype, folderFlag, modelFlags, progress } from '../common.js';
 
-/** Reads JSONL training lines: `text` or `input_ids`, optional `loss_mask` (0/1 per token, same length). */
-export async function readTrainingJsonl(path: string, tokenizerDir: string): Promise<TrainExample[]> {
-  if (!existsSync(path)) throw new IclitError(`training data ${path} does not exist`);
-  const lines = readFileSync(path, 'utf8').split(/\r?\n/);
+/** What a training line must fit: ids below `vocabSize`, at most `maxPositions` tokens (the model's config). */
+export interface TrainingLimits {
+  vocabSize: number;
+  maxPositions: number;
+}
+
+/**
+ * Reads JSONL training lines: `text` or `input_ids`, optional `loss_mask` (0/1 per token, same length). With
+ * `limits`, a token id outside the vocabulary or a line longer than the model's positions is refused naming
+ * the line, before any training starts.
+ */
+export async function readTrainingJsonl(path: string, tokenizerDir: string, limits?: TrainingLimits): Promise<TrainExample[]> {
+  const lines = readTextFile(path, 'data file').replace(/^\uFEFF/, '').split(/\r?\n/);
   let tokenizer: Tokenizer | undefined;
   const out: TrainExample[] = [];
   for (const [i, line] of lines.entries()) {
@@ -40,6 +52,11 @@ export async function readTrainingJsonl(path: string, tokenizerDir: string): Pro
       throw new IclitError(`${where}: needs "text" (a string) or "input_ids" (a list of token ids)`);
     }
     if (ids.length < 2) throw new IclitError(`${where}: needs at least 2 tokens to have a next-token target (got ${ids.length})`);
+    if (limits) {
+      const t = ids.findIndex((id) => id >= limits.vocabSize);
+      if (t >= 0) throw new IclitError(`${where}: token id ${ids[t]} (token ${t + 1}) is outside the model's vocabulary (0..${limits.vocabSize - 1})`);
+      if (ids.length > limits.maxPositions) throw new IclitError(`${where}: ${ids.length} tokens, longer than the model's max_position_embeddings ${limits.maxPositions}`);
+    }
     const ex: TrainExample = { ids };
     if (r.loss_mask !== undefined) {
       const m = r.loss_mask;
@@ -59,6 +76,7 @@ export const tune: Command = {
   summary: 'LoRA-tune a model (PEFT conventions, AdamW) on a JSONL file; writes a PEFT adapter folder',
   usage:
     'tune --model DIR --data FILE.jsonl --out ADAPTER_DIR [--init-adapter DIR] [--targets q_proj,v_proj] [--r 8] [--alpha 32] [--dropout 0.05] [--lr 1e-4] [--lr-schedule constant|linear] [--warmup-steps 0] [--epochs 10] [--batch-size 1] [--weight-decay 0] [--dtype float32|bfloat16] [--device cpu|cuda|cuda:N|auto] [--seed N]',
+  maxPositionals: 0,
   flags: {
     ...modelFlags,
     ...deviceFlags,
@@ -78,11 +96,9 @@ export const tune: Command = {
     seed: { type: 'string', value: 'N', description: 'seed for the adapter initialisation, shuffling and dropout', default: '0' },
   },
   async run(flags) {
-    const modelDir = required(flags, 'model');
     const dataPath = required(flags, 'data');
     const out = required(flags, 'out');
-    const init = str(flags, 'init-adapter');
-    const lr = num(flags, 'lr', { min: Number.MIN_VALUE })!;
+    const lr = num(flags, 'lr', { positive: true })!;
     const schedule = oneOf(flags, 'lr-schedule', ['constant', 'linear'] as const) ?? 'constant';
     const warmupSteps = num(flags, 'warmup-steps', { integer: true, min: 0 })!;
     const epochs = num(flags, 'epochs', { integer: true, min: 1 })!;
@@ -90,16 +106,21 @@ export const tune: Command = {
     const weightDecay = num(flags, 'weight-decay', { min: 0 })!;
     const seed = num(flags, 'seed', { integer: true, min: 0 })!;
     const explicit = ['targets', 'r', 'alpha', 'dropout'].filter((k) => flags[k] !== undefined);
-    if (init && explicit.length > 0) throw new UsageError(`--${explicit[0]} cannot be combined with --init-adapter (the adapter's own config is used)`);
+    if (flags['init-adapter'] !== undefined && explicit.length > 0) throw new UsageError(`--${explicit[0]} cannot be combined with --init-adapter (the adapter's own config is used)`);
     const targets = list(flags, 'targets') ?? DEFAULT_TARGETS;
     for (const t of targets) if (!KNOWN_TARGETS.includes(t)) throw new UsageError(`--targets: unknown module '${t}' (choose from ${KNOWN_TARGETS.join(', ')})`);
     const r = num(flags, 'r', { integer: true, min: 1 }) ?? 8;
-    const alpha = num(flags, 'alpha', { min: Number.MIN_VALUE }) ?? 32;
+    const alpha = num(flags, 'alpha', { positive: true }) ?? 32;
     const dropout = num(flags, 'dropout', { min: 0, max: 0.99 }) ?? 0.05;
     const dtype = computeDtype(flags);
     applyThreads(flags);
     const device = deviceOf(flags);
-    const data = await readTrainingJsonl(dataPath, modelDir);
+    // every path and every training line is checked before the model loads and training starts
+    const modelDir = folderFlag(flags, 'model', 'model folder');
+    const init = folderFlag(flags, 'init-adapter', 'adapter folder', true);
+    checkOutputDir(out, 'adapter folder');
+    const config = readDecoderConfig(modelDir);
+    const data = await readTrainingJsonl(dataPath, modelDir, { vocabSize: config.vocabSize, maxPositions: config.maxPositionEmbeddings });
     const model = LlamaModel.load(modelDir, { dtype, device });
     const lora = init ? loadAdapter(init, model) : applyLora(model, { r, alpha, dropout, targets }, { seed });
     const targetTokens = data.reduce((s, e) => s + (e.lossMask ? e.lossMask.slice(1).reduce((a, b) => a + b, 0) : e.ids.length - 1), 0);

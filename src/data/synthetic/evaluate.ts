@@ -4,7 +4,8 @@ import type { Tokenizer } from '../../tokenizers/index.js';
 import { noGrad, tidy } from '../../torch/index.js';
 import { IclitError } from '../../util/errors.js';
 import { SENTIMENT_INSTRUCTIONS } from '../instructions.js';
-import { iclPrompt, SENTIMENT_LABEL_WORDS, SENTIMENT_SPEC } from '../prompts.js';
+import { iclPrompt } from '../prompts.js';
+import { SENTIMENT_LABEL_WORDS, SENTIMENT_SPEC } from '../tasks.js';
 import type { SentimentExample } from '../types.js';
 import { makeDraw } from './random.js';
 
@@ -37,11 +38,17 @@ export interface AccuracyResult {
   accuracy: number;
   /** Share of predictions that are "positive" (a constant guesser scores 0 or 1 here). */
   positiveRate: number;
+  /**
+   * Mean next-token probability of the two label words' first tokens together: how sure the model is that the
+   * answer is " negative" or " positive" at all (low zero-shot for a model that learned label spaces from
+   * demonstrations; see coded.ts).
+   */
+  labelMass: number;
 }
 
 /**
  * Accuracy on `examples`: for each, a prompt (instruction drawn from the pool, `shots` demonstrations drawn from the
- * demo pool with balanced labels, then the example up to "Sentiment:"); prediction = the label word whose first
+ * demo pool with alternating labels from a drawn first one, then the example up to "Sentiment:"); prediction = the label word whose first
  * token has the larger logit at the last position. Deterministic from `seed`.
  */
 export function sentimentAccuracy(model: LlamaModel, tokenizer: Tokenizer, examples: readonly SentimentExample[], opts: AccuracyOptions): AccuracyResult {
@@ -55,8 +62,10 @@ export function sentimentAccuracy(model: LlamaModel, tokenizer: Tokenizer, examp
   const [neg, pos] = labelTokenIds(tokenizer);
   const prompts = examples.map((ex) => {
     const demos: SentimentExample[] = [];
+    // Labels alternate from a drawn first label: balanced for even k, and an odd k (one demonstration) is not always negative.
+    const first = shots > 0 ? d.int(0, 1) : 0;
     for (let i = 0; i < shots; i++) {
-      const side = byLabel[i % 2].length > 0 ? byLabel[i % 2] : pool;
+      const side = byLabel[(i + first) % 2].length > 0 ? byLabel[(i + first) % 2] : pool;
       demos.push(d.pick(side));
     }
     for (let i = demos.length - 1; i > 0; i--) {
@@ -69,6 +78,7 @@ export function sentimentAccuracy(model: LlamaModel, tokenizer: Tokenizer, examp
   const bs = opts.batchSize ?? 16;
   let correct = 0;
   let positive = 0;
+  let mass = 0;
   noGrad(() => {
     for (let s = 0; s < prompts.length; s += bs) {
       const rows = tidy(() => {
@@ -77,11 +87,16 @@ export function sentimentAccuracy(model: LlamaModel, tokenizer: Tokenizer, examp
       });
       const V = rows.length / Math.min(bs, prompts.length - s);
       for (let b = 0; b * V < rows.length; b++) {
+        let max = -Infinity;
+        for (let v = 0; v < V; v++) max = Math.max(max, rows[b * V + v]);
+        let z = 0;
+        for (let v = 0; v < V; v++) z += Math.exp(rows[b * V + v] - max);
+        mass += (Math.exp(rows[b * V + pos] - max) + Math.exp(rows[b * V + neg] - max)) / z;
         const predicted = rows[b * V + pos] > rows[b * V + neg] ? 1 : 0;
         positive += predicted;
         if (predicted === examples[s + b].label) correct++;
       }
     }
   });
-  return { shots, n: examples.length, correct, accuracy: correct / examples.length, positiveRate: positive / examples.length };
+  return { shots, n: examples.length, correct, accuracy: correct / examples.length, positiveRate: positive / examples.length, labelMass: mass / examples.length };
 }

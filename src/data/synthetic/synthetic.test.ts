@@ -1,8 +1,6 @@
 // Tests of the generated corpus: determinism, balance, disjoint splits, prompt formats, and read-back through src/data's readers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDataset } from '../load.js';
 import { SENTIMENT_INSTRUCTIONS, TRANSLATION_INSTRUCTIONS } from '../instructions.js';
@@ -10,6 +8,7 @@ import {
   generateCorpus, generateSentimentExamples, generateTranslationExamples, generateTrainingTexts, sst2Tsv, writeSst2Tsv, writeTextPair,
   REVIEW_ADJECTIVES, LEX_NOUNS,
 } from './index.js';
+import { makeTempDir, removeTempDir } from '../../util/testing.js';
 
 test('sentiment examples are deterministic per seed, distinct and balanced', () => {
   const a = generateSentimentExamples(301, 7);
@@ -82,7 +81,7 @@ test('the corpus splits are disjoint and the training texts follow the prompt fo
 });
 
 test('written TSV and text-pair files load through src/data readers unchanged', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'iclit-synthetic-'));
+  const dir = makeTempDir('iclit-synthetic-');
   try {
     const s = generateSentimentExamples(50, 2);
     const t = generateTranslationExamples(30, 2);
@@ -97,6 +96,6 @@ test('written TSV and text-pair files load through src/data readers unchanged', 
     assert.deepEqual((await loadDataset(pair.en, 'translation')).examples, t);
     assert.throws(() => sst2Tsv([{ text: 'a\tb', label: 0 }]), /tab or line break/);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 });

@@ -1,9 +1,11 @@
 // Training text in the study's prompt formats: an instruction from the project's pools, k demonstrations, the example answered.
 import { IclitError } from '../../util/errors.js';
 import { SENTIMENT_INSTRUCTIONS, TRANSLATION_INSTRUCTIONS } from '../instructions.js';
-import { answerOf, iclPrompt, SENTIMENT_SPEC, TRANSLATION_SPEC, type TaskSpec } from '../prompts.js';
+import { iclPrompt } from '../prompts.js';
+import { answerOf, SENTIMENT_SPEC, TRANSLATION_SPEC, type TaskSpec } from '../tasks.js';
 import type { SentimentExample, Task, TranslationExample } from '../types.js';
 import { makeDraw, type Draw } from './random.js';
+import { drawLabelPair } from './coded.js';
 
 export interface TrainingTextOptions {
   /** Largest number of demonstrations before the answered example (k is drawn from 0..maxShots). Default 5. */
@@ -14,6 +16,8 @@ export interface TrainingTextOptions {
   crossTask?: number;
   /** Share of texts that are sentiment texts (the rest are translation). Default 0.5. */
   sentimentShare?: number;
+  /** Share of sentiment texts whose two label words are a pseudo-word pair drawn for the text (coded.ts). Default 0. */
+  pseudoLabels?: number;
   /** Instruction pools (default: the project's own). */
   sentimentInstructions?: readonly string[];
   translationInstructions?: readonly string[];
@@ -25,6 +29,8 @@ export interface TrainingText {
   shots: number;
   withInstruction: boolean;
   text: string;
+  /** The label words of a sentiment text whose labels are not negative / positive: [label 0, label 1]. */
+  labelWords?: [string, string];
 }
 
 /** The full text of an answered prompt: the ICL prompt, a space, the answer (as a demonstration holds it). */
@@ -61,6 +67,7 @@ export function generateTrainingTexts(
   const noInstruction = opts.noInstruction ?? 0.15;
   const crossTask = opts.crossTask ?? 0.05;
   const sentimentShare = opts.sentimentShare ?? 0.5;
+  const pseudoLabels = opts.pseudoLabels ?? 0;
   const sPool = opts.sentimentInstructions ?? SENTIMENT_INSTRUCTIONS;
   const tPool = opts.translationInstructions ?? TRANSLATION_INSTRUCTIONS;
   if (!Number.isInteger(maxShots) || maxShots < 0) throw new IclitError(`maxShots must be a non-negative integer, got ${maxShots}`);
@@ -74,11 +81,13 @@ export function generateTrainingTexts(
       const at = Math.floor(d.next() * sentiment.length);
       const cross = shots > 0 && d.chance(crossTask);
       const instruction = d.pick(sPool);
+      const labelWords = !cross && pseudoLabels > 0 && d.chance(pseudoLabels) ? drawLabelPair(d) : undefined;
+      const spec = labelWords ? withLabelWords(labelWords) : SENTIMENT_SPEC;
       // The cross-task format: translation pairs as demonstrations before a sentiment example (what cross-task measures).
       const text = cross
         ? crossTaskText(instruction, pickDistinct(d, translation, shots, -1), sentiment[at], withInstruction)
-        : answered(SENTIMENT_SPEC, instruction, pickDistinct(d, sentiment, shots, at), sentiment[at], withInstruction);
-      out.push({ task: 'sentiment', shots, withInstruction, text });
+        : answered(spec, instruction, pickDistinct(d, sentiment, shots, at), sentiment[at], withInstruction);
+      out.push({ task: 'sentiment', shots, withInstruction, text, ...(labelWords ? { labelWords } : {}) });
     } else {
       const at = Math.floor(d.next() * translation.length);
       const text = answered(TRANSLATION_SPEC, d.pick(tPool), pickDistinct(d, translation, shots, at), translation[at], withInstruction);
@@ -86,6 +95,11 @@ export function generateTrainingTexts(
     }
   }
   return out;
+}
+
+/** The sentiment template with other label words (the instruction still says "negative or positive"). */
+function withLabelWords(words: readonly [string, string]): TaskSpec<SentimentExample> {
+  return { ...SENTIMENT_SPEC, slots: (e) => ({ text: e.text, label: words[e.label] }) };
 }
 
 /** Translation demonstrations, then a sentiment inference example with its label (the cross-task prompt, answered). */

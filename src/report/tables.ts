@@ -1,0 +1,222 @@
+// The report's tables as plain string grids (Findings, similarities, robustness, accuracy, loss), written out as HTML or Markdown by document.ts.
+import { PAIRS, PAIR_LABEL } from './groups.js';
+import { formatP } from './figure-spec.js';
+import { fmt } from './numbers.js';
+import { MEASURE_LABEL, ROBUST_MEASURES } from './measures.js';
+import { CLAIMS, PAPER_NUMBERS } from './paper.js';
+import type { Dist, Finding, RobustCheck, RunSummary, Summary, TestSummary } from './types.js';
+
+/** A table as header + rows of plain strings; `tone` marks cells the HTML colours (verdicts). */
+export interface Table {
+  head: string[];
+  rows: string[][];
+  /** Per row, the column index of a verdict cell and its class, for the HTML writer. */
+  tones?: { row: number; col: number; tone: string }[];
+  /** The first `merge` columns repeat within a group of rows: the HTML writer spans them, Markdown leaves repeats blank. */
+  merge?: number;
+  /** A CSS class per column for the HTML writer (widths, no wrapping). */
+  colClass?: string[];
+}
+
+/** "median / mean / IQR" of a Dist, or "no data". */
+export function mmi(d: Dist | null | undefined): string {
+  if (!d) return 'no states';
+  if (d.n === 0) return d.nanCount > 0 ? `no data (${d.nanCount} NaN)` : 'no data';
+  return `${fmt(d.median)} / ${fmt(d.mean)} / ${fmt(d.iqr)}${d.nanCount ? ` (${d.nanCount} NaN)` : ''}`;
+}
+
+/** "p=… (p Holm=…, W=…, n=…)" of a test, or why it did not run. */
+export function pText(t: TestSummary | undefined): string {
+  if (!t) return '–';
+  if (t.pValue === null) return t.note ?? 'n/a';
+  const stat = t.test === 'page' ? 'L' : 'W';
+  return `p=${formatP(t.pValue)}, Holm ${formatP(t.pHolm)} (${stat}=${fmt(t.statistic, 1)}, n=${t.n})`;
+}
+
+function testText(f: Finding): string {
+  const t = f.tests[0];
+  if (!t || t.statistic === null) return '–';
+  const name = t.test === 'page' ? `Page L=${fmt(t.statistic, 1)}` : `Wilcoxon W=${fmt(t.statistic, 1)}`;
+  return `${name}, ${t.method}${f.tests.length > 1 ? `; +${f.tests.length - 1} more (all must reject)` : ''}`;
+}
+
+function robustCell(c: RobustCheck): string {
+  if (c.status === 'holds' || c.status === 'fails') return `${c.status} (${formatP(Math.max(...c.tests.map((t) => t.pHolm ?? 1)))})`;
+  if (c.status === 'n/a') return 'n/a';
+  return c.note === 'no stored hidden states' ? 'no states' : c.tests.length ? `not run: ${c.tests.find((t) => t.pValue === null)?.note?.replace(/^not run: /, '') ?? ''}` : '–';
+}
+
+/** Claims no run of the report could test (their preset is absent everywhere): listed in one line instead of rows. */
+export function claimsNotRun(summary: Summary): string[] {
+  return CLAIMS.filter((c) => summary.runs.every((r) => r.findings.find((f) => f.id === c.id)?.verdict === 'not run' && !r.experiments.some((e) => e.experiment === c.preset))).map(
+    (c) => `${c.figure} (${c.preset})`,
+  );
+}
+
+/** One row per claim (× run when several), verdicts and the four robustness checks beside the test. */
+export function findingsTable(summary: Summary): Table {
+  const multi = summary.runs.length > 1;
+  const head = [
+    'claim (paper figure, preset)',
+    "the paper's numbers",
+    ...(multi ? ['run'] : []),
+    'this run',
+    'test',
+    'effect size',
+    'n',
+    'p',
+    'p (Holm)',
+    'verdict',
+    ...ROBUST_MEASURES.map((m) => MEASURE_LABEL[m]),
+  ];
+  const skip = new Set(claimsNotRun(summary));
+  const rows: string[][] = [];
+  const tones: NonNullable<Table['tones']> = [];
+  for (const claim of CLAIMS) {
+    if (skip.has(`${claim.figure} (${claim.preset})`)) continue;
+    const paper = PAPER_NUMBERS[claim.id];
+    for (const run of summary.runs) {
+      const f = run.findings.find((x) => x.id === claim.id);
+      if (!f) continue;
+      const verdictCol = head.indexOf('verdict');
+      tones.push({ row: rows.length, col: verdictCol, tone: f.verdict.replace(' ', '-') });
+      ROBUST_MEASURES.forEach((m, i) => tones.push({ row: rows.length, col: verdictCol + 1 + i, tone: f.robust[m].status.replace(' ', '-').replace('/', '') }));
+      rows.push([
+        `${claim.claim} (${claim.figure}, ${claim.preset})`,
+        paper ? `${paper.text} (${paper.source})` : '–',
+        ...(multi ? [run.label] : []),
+        f.value ?? (f.note ?? '–'),
+        testText(f),
+        f.effect === null ? '–' : `${fmt(f.effect, 2)} ${f.effectName}`,
+        f.tests.length ? String(f.n) : '–',
+        formatP(f.pValue),
+        formatP(f.pHolm),
+        f.verdict,
+        ...ROBUST_MEASURES.map((m) => robustCell(f.robust[m])),
+      ]);
+    }
+  }
+  const colClass = ['claim', 'paper', ...(multi ? ['nowrap'] : []), 'value', 'test', 'test', 'nowrap', 'nowrap', 'nowrap', 'nowrap', ...ROBUST_MEASURES.map(() => 'robust')];
+  return { head, rows, tones, merge: 2, colClass };
+}
+
+/** The line above the Findings table: how verdicts and robustness cells are read. */
+export const FINDINGS_LEGEND =
+  'One row per claim of the paper (and per run). Tests are one-tailed; verdict "supported" = every test behind the claim has a Holm-adjusted p < 0.05. ' +
+  'Robustness columns repeat the test with the update similarity cos(ΔICL, ΔIT), centred states, the massive dimensions left out, and against the permutation null (mismatched repeats): holds/fails with its Holm p.';
+
+/** The multiple-testing sentence of one run. */
+export function testingLine(run: RunSummary): string {
+  return `${run.label}: ${run.multipleTesting.nTests} tests were run; p (Holm) adjusts each over all ${run.multipleTesting.nTests} (Holm's step-down method), and a verdict is "supported" when every test behind it has Holm p < ${run.multipleTesting.alpha}.`;
+}
+
+function perRun(summary: Summary, experiment: string, each: (run: RunSummary, multi: string[]) => string[][], width: number): string[][] {
+  const multi = summary.runs.length > 1;
+  const rows: string[][] = [];
+  for (const run of summary.runs) {
+    const ex = run.experiments.find((e) => e.experiment === experiment);
+    const prefix = multi ? [run.label] : [];
+    if (!ex) rows.push([...prefix, 'no data: this run has no records of this experiment', ...Array(Math.max(0, width - prefix.length - 1)).fill('')]);
+    else rows.push(...each(run, prefix));
+  }
+  return rows;
+}
+
+export function conditionTable(summary: Summary, experiment: string): Table {
+  const multi = summary.runs.length > 1;
+  const head = [...(multi ? ['run'] : []), 'condition', 'n', 'layer', ...PAIRS.map((k) => `${PAIR_LABEL[k]} median / mean / IQR`), 's(ICL,IT) > s(anchor,ICL)', 's(ICL,IT) > s(anchor,IT)'];
+  const rows = perRun(summary, experiment, (run, prefix) => {
+    const ex = run.experiments.find((e) => e.experiment === experiment)!;
+    const out: string[][] = ex.conditions.map((c) => [
+      ...prefix,
+      c.condition,
+      String(c.n),
+      c.lastLayer === null ? '–' : String(c.lastLayer),
+      ...PAIRS.map((k) => mmi(c.last[k])),
+      pText(c.tests.find((t) => t.id === 'iclIt>anchorIcl')),
+      pText(c.tests.find((t) => t.id === 'iclIt>anchorIt')),
+    ]);
+    for (const m of ex.missingConditions) out.push([...prefix, m, '0', '–', 'no data: condition missing', ...Array(head.length - prefix.length - 4).fill('')]);
+    return out;
+  }, head.length);
+  return { head, rows, colClass: multi ? ['nowrap'] : [] };
+}
+
+/** Per condition at the last layer: the update similarity, centred and massive-out s(ICL,IT), the null and its test, CKA. */
+export function robustnessTable(summary: Summary, experiment: string): Table {
+  const multi = summary.runs.length > 1;
+  const head = [...(multi ? ['run'] : []), 'condition', 'states', 'update similarity', 'centred s(ICL,IT)', 'massive dims out s(ICL,IT)', 'null s(ICL_r, IT_r′)', 's(ICL,IT) > null', 'CKA(ICL, IT)'];
+  const rows = perRun(summary, experiment, (run, prefix) =>
+    run.experiments.find((e) => e.experiment === experiment)!.conditions.map((c) => [
+      ...prefix,
+      c.condition,
+      `${c.nStates}/${c.n}`,
+      mmi(c.last.update),
+      mmi(c.last.centred?.simIclIt),
+      mmi(c.last.massiveOut?.simIclIt),
+      mmi(c.last.nullIclIt),
+      pText(c.tests.find((t) => t.id === 'iclIt>null')),
+      fmt(c.last.cka),
+    ]), head.length);
+  return { head, rows, colClass: multi ? ['nowrap'] : [] };
+}
+
+/** Massive dimensions per layer (compact: layers with the same dims share a line), per run. */
+export function massiveLines(summary: Summary, experiment: string): string[] {
+  const out: string[] = [];
+  for (const run of summary.runs) {
+    const st = run.experiments.find((e) => e.experiment === experiment)?.states;
+    if (!st) continue;
+    const byDims = new Map<string, number[]>();
+    for (const m of st.massiveDims) {
+      const k = m.dims.length ? m.dims.join(', ') : 'none';
+      byDims.set(k, [...(byDims.get(k) ?? []), m.layer]);
+    }
+    const parts = [...byDims].map(([dims, layers]) => `hidden state${layers.length > 1 ? 's' : ''} ${layers.join(', ')}: ${dims}`);
+    out.push(
+      `${summary.runs.length > 1 ? `${run.label}: ` : ''}massive dimensions (mean |value| ≥ ${st.massiveRatio} × median, over ${st.nWithStates} records' states) — ${parts.join('; ')}. ` +
+        `Largest difference between a stored similarity and the same recomputed from the states: ${st.maxDeviation.toExponential(1)}.`,
+    );
+  }
+  return out;
+}
+
+export function accuracyTable(summary: Summary, experiment: string): Table | null {
+  const rows: string[][] = [];
+  const multi = summary.runs.length > 1;
+  for (const run of summary.runs) {
+    const acc = run.experiments.find((e) => e.experiment === experiment)?.accuracy;
+    if (!acc) continue;
+    for (const g of acc.byLabels)
+      rows.push([...(multi ? [run.label] : []), `${g.labels} labels`, String(g.n), ...[g.zeroShot, g.icl, g.it].map((d) => (d.mean === null ? 'no data' : `${(100 * d.mean).toFixed(1)}%`))]);
+    for (const t of acc.tests) rows.push([...(multi ? [run.label] : []), t.hypothesis, String(t.n), pText(t), '', '']);
+  }
+  if (rows.length === 0) return null;
+  return { head: [...(multi ? ['run'] : []), 'labels / test', 'n', 'zero-shot accuracy (mean)', 'ICL accuracy (mean)', 'IT accuracy (mean)'], rows, colClass: multi ? ['nowrap'] : [] };
+}
+
+export function lossTable(summary: Summary, experiment: string): Table | null {
+  const rows: string[][] = [];
+  const multi = summary.runs.length > 1;
+  for (const run of summary.runs) {
+    const ex = run.experiments.find((e) => e.experiment === experiment);
+    if (!ex) continue;
+    for (const c of ex.conditions)
+      if (c.lossDecrease) rows.push([...(multi ? [run.label] : []), c.condition, String(c.n), mmi(c.lossDecrease.instruction), mmi(c.lossDecrease.example), pText(ex.tests[0])]);
+  }
+  if (rows.length === 0) return null;
+  return {
+    head: [...(multi ? ['run'] : []), 'condition', 'n', 'instruction tokens median / mean / IQR (nats/token)', 'example tokens median / mean / IQR (nats/token)', 'instruction ≠ example (two-sided)'],
+    rows,
+    colClass: multi ? ['nowrap'] : [],
+  };
+}
+
+/** Provenance of one run as (term, values) pairs: values joined with '; ' by mergeMeta become a list. */
+export function provenance(run: RunSummary): [string, string[]][] {
+  const items: [string, string[]][] = Object.entries(run.meta).map(([k, v]) => [k, v === null || v === undefined ? ['–'] : String(v).split('; ')]);
+  items.push(['records (finished repeats)', [String(run.nRecords)]]);
+  items.push(['models in records', [run.models.join(', ') || '–']]);
+  items.push(['experiments', run.experiments.length ? run.experiments.map((e) => `${e.experiment} (${e.n} records)`) : ['–']]);
+  return items;
+}
