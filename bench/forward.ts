@@ -1,8 +1,7 @@
 // Forward-pass throughput on a SmolLM2-135M-shaped random checkpoint, float32 and bfloat16, against plain PyTorch.
-import { availableParallelism } from 'node:os';
 import { tinyConfig, writeRandomCheckpoint } from '../src/io/index.js';
 import { LlamaModel } from '../src/models/index.js';
-import { noGrad, randn, setNumThreads, tidy } from '../src/torch/index.js';
+import { getNumThreads, tidyNoGrad, randn, tidy } from '../src/torch/index.js';
 import { PY_LLAMA_COMMON, PY_LOAD_SAFETENSORS, runPython } from './pytorch.js';
 import type { BenchResult } from './types.js';
 import { makeTempDir, removeTempDir } from '../src/util/testing.js';
@@ -59,10 +58,9 @@ with torch.no_grad():
 print(json.dumps(out))
 `;
 
-/** Uses every core and writes the random 135M checkpoint the model benchmarks share; returns its folder and the thread count. */
+/** Writes the random 135M checkpoint the model benchmarks share; returns its folder and the thread count (iclit's policy: every core). */
 export function prepareSmolLM2(prefix: string): { dir: string; threads: number } {
-  const threads = availableParallelism();
-  setNumThreads(threads);
+  const threads = getNumThreads();
   const dir = makeTempDir(`iclit-bench-${prefix}-`);
   process.stderr.write('bench: writing a random SmolLM2-135M-shaped checkpoint…\n');
   writeRandomCheckpoint(dir, SMOLLM2_135M, { seed: 1 });
@@ -97,7 +95,7 @@ export async function benchForward(): Promise<BenchResult[]> {
     const model = LlamaModel.load(dir, { dtype });
     for (const T of LENGTHS) {
       const ids = Array.from({ length: T }, (_, i) => (i * 7919) % SMOLLM2_135M.vocabSize);
-      const run = () => noGrad(() => tidy(() => void model.forward([ids], { hiddenStates: [-1], positions: 'last' })));
+      const run = () => tidyNoGrad(() => void model.forward([ids], { hiddenStates: [-1], positions: 'last' }));
       run();
       const t0 = performance.now();
       for (let i = 0; i < ITERS[T]; i++) run();

@@ -38,11 +38,15 @@ def load_safetensors(path):
     return out
 `;
 
-/** Runs `code` (which must print one JSON line last) and returns the parsed value, or undefined without torch. */
-export function runPython<T>(code: string, timeoutMs = 600_000): T | undefined {
+/**
+ * Runs `code` (which must print one JSON line last) and returns the parsed value, or undefined without torch. The
+ * environment is this process's, so PyTorch starts under the thread policy iclit's binding set (OMP_WAIT_POLICY,
+ * OPENBLAS_NUM_THREADS) unless `env` says otherwise.
+ */
+export function runPython<T>(code: string, timeoutMs = 600_000, env: NodeJS.ProcessEnv = process.env): T | undefined {
   const py = torchPython();
   if (!py) return undefined;
-  const r = spawnSync(py, ['-c', code], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 1 << 26 });
+  const r = spawnSync(py, ['-c', code], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 1 << 26, env });
   if (r.status !== 0) {
     process.stderr.write(`bench: the PyTorch reference failed:\n${r.stderr}\n`);
     return undefined;

@@ -21,6 +21,9 @@ async function main(): Promise<void> {
     ['forward', benchForward],
     ['train', await optional('./train.js', 'benchTrain')],
     ['encoder', await optional('./encoder.js', 'benchEncoder')],
+    ['study', await optional('./study.js', 'benchStudy')],
+    ['profile', await optional('./profile.js', 'benchProfile')],
+    ['threads', await optional('./threads.js', 'benchThreads')],
   ];
   const rows: BenchResult[] = [];
   for (const [name, fn] of benches) {

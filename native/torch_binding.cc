@@ -1,25 +1,18 @@
-// The only C++ in iclit: a thin Node-API binding exposing libtorch tensors, ops, autograd and memory-mapped storage.
-#include <napi.h>
-#include <c10/core/CPUAllocator.h>
-#include <torch/torch.h>
-#include <torch/version.h>
+// The only C++ in iclit, part 1: the module, the tensor handle, memory-mapped files and argument conversion.
+#include "binding.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
+#include <cerrno>
 #include <cstring>
 #include <memory>
-#include <mutex>
-#include <unordered_map>
-#include <string>
-#include <vector>
 
-namespace {
+namespace iclit {
 
-// ---------- dtype and shape conversion ----------
+// ---------- dtype, shape and device conversion ----------
 
 at::ScalarType ParseDtype(const std::string& s) {
   if (s == "float32") return at::kFloat;
@@ -62,11 +55,31 @@ std::vector<int64_t> ToInts(const Napi::Value& v) {
   return out;
 }
 
+std::vector<double> ToDoubles(const Napi::Value& v) {
+  if (!v.IsArray()) throw std::runtime_error("expected an array of numbers");
+  auto a = v.As<Napi::Array>();
+  std::vector<double> out(a.Length());
+  for (uint32_t i = 0; i < a.Length(); i++) out[i] = a.Get(i).As<Napi::Number>().DoubleValue();
+  return out;
+}
+
 Napi::Array FromInts(Napi::Env env, at::IntArrayRef xs) {
   auto a = Napi::Array::New(env, xs.size());
   for (size_t i = 0; i < xs.size(); i++) a.Set(i, Napi::Number::New(env, static_cast<double>(xs[i])));
   return a;
 }
+
+at::Device ParseDevice(const Napi::Value& v) {
+  if (v.IsUndefined() || v.IsNull()) return at::Device(at::kCPU);
+  return at::Device(std::string(v.As<Napi::String>()));
+}
+
+at::Scalar S(const Napi::Value& v) {
+  if (v.IsBoolean()) return at::Scalar(v.As<Napi::Boolean>().Value());
+  return at::Scalar(v.As<Napi::Number>().DoubleValue());
+}
+int64_t I(const Napi::Value& v) { return v.As<Napi::Number>().Int64Value(); }
+double D(const Napi::Value& v) { return v.As<Napi::Number>().DoubleValue(); }
 
 // ---------- memory-mapped files ----------
 
@@ -114,109 +127,6 @@ class MappedFile : public Napi::ObjectWrap<MappedFile> {
   }
 };
 Napi::FunctionReference MappedFile::ctor;
-
-
-// ---------- tensor memory ----------
-
-// Tensor buffers are kept for reuse by size instead of going back to malloc. Two reasons: a forward pass allocates
-// the same sizes again and again, and a fresh buffer costs a page fault per 4 KiB (about a quarter of a float32
-// matmul's time here); and buffers freed into glibc's heap get pinned by the small native objects that live until
-// the JS garbage collector runs, so RSS would grow without bound in a training loop. Small buffers (< 4 KiB) go to
-// malloc as usual. The cache is bounded (ICLIT_CPU_CACHE_MB, default 2048); beyond it buffers are really freed.
-// libtorch 2.3 made Allocator::allocate non-const and added copy_data; support both sides.
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
-#define ICLIT_ALLOCATE_CONST
-#define ICLIT_ALLOCATOR_COPY_DATA 1
-#else
-#define ICLIT_ALLOCATE_CONST const
-#endif
-
-class CachingCpuAllocator final : public c10::Allocator {
- public:
-  static constexpr size_t kSmall = 4096;
-
-  explicit CachingCpuAllocator(size_t limit) : limit_(limit) {}
-
-  static size_t Bucket(size_t n) {
-    const size_t step = n >= (1 << 20) ? (64 << 10) : 4096;  // coarser steps for big buffers
-    return (n + step - 1) / step * step;
-  }
-
-  c10::DataPtr allocate(size_t n) ICLIT_ALLOCATE_CONST override {
-    const size_t size = n < kSmall ? n : Bucket(n);
-    void* p = nullptr;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (size >= kSmall) {
-        auto it = free_.find(size);
-        if (it != free_.end() && !it->second.empty()) {
-          p = it->second.back();
-          it->second.pop_back();
-          cached_ -= size;
-        }
-      }
-      if (!p) {
-        // data == context, as libtorch's raw_allocate requires; the size is looked up on free.
-        if (posix_memalign(&p, 64, size > 0 ? size : 1) != 0 || !p) throw std::bad_alloc();
-      }
-      live_[p] = size;
-    }
-    return {p, p, &Delete, c10::Device(c10::DeviceType::CPU)};
-  }
-
-  c10::DeleterFnPtr raw_deleter() const override { return &Delete; }
-#ifdef ICLIT_ALLOCATOR_COPY_DATA
-  void copy_data(void* dest, const void* src, std::size_t count) const override { std::memcpy(dest, src, count); }
-#endif
-
-  /** Frees every cached buffer. */
-  void Trim() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto& entry : free_)
-      for (void* p : entry.second) free(p);
-    free_.clear();
-    cached_ = 0;
-  }
-  size_t Cached() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return cached_;
-  }
-
-  static void Delete(void* p);
-
-  void Release(void* p) const {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = live_.find(p);
-    const size_t size = it == live_.end() ? 0 : it->second;
-    if (it != live_.end()) live_.erase(it);
-    if (size >= kSmall && cached_ + size <= limit_) {
-      free_[size].push_back(p);
-      cached_ += size;
-      return;
-    }
-    free(p);
-  }
-
- private:
-  size_t limit_;
-  mutable std::mutex mu_;
-  mutable std::unordered_map<void*, size_t> live_;
-  mutable std::unordered_map<size_t, std::vector<void*>> free_;
-  mutable size_t cached_ = 0;
-};
-
-CachingCpuAllocator* TensorAllocator() {
-  static CachingCpuAllocator* alloc = [] {
-    const char* mb = getenv("ICLIT_CPU_CACHE_MB");
-    size_t limit = (mb ? static_cast<size_t>(atoll(mb)) : 2048) << 20;
-    return new CachingCpuAllocator(limit);  // never destroyed: tensors may outlive module teardown
-  }();
-  return alloc;
-}
-
-void CachingCpuAllocator::Delete(void* p) {
-  if (p) TensorAllocator()->Release(p);
-}
 
 // ---------- the tensor handle ----------
 
@@ -273,292 +183,6 @@ class Tensor : public Napi::ObjectWrap<Tensor> {
 };
 Napi::FunctionReference Tensor::ctor;
 
-const at::Tensor& T(const Napi::Value& v) {
-  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(Tensor::ctor.Value()))
-    throw std::runtime_error("expected a native tensor");
-  return Tensor::Unwrap(v.As<Napi::Object>())->get();
-}
-
-std::vector<at::Tensor> TList(const Napi::Value& v) {
-  auto a = v.As<Napi::Array>();
-  std::vector<at::Tensor> out;
-  out.reserve(a.Length());
-  for (uint32_t i = 0; i < a.Length(); i++) out.push_back(T(a.Get(i)));
-  return out;
-}
-
-bool IsTensor(const Napi::Value& v) { return v.IsObject() && v.As<Napi::Object>().InstanceOf(Tensor::ctor.Value()); }
-
-c10::optional<at::Tensor> OptT(const Napi::Value& v) {
-  if (v.IsUndefined() || v.IsNull()) return c10::nullopt;
-  return T(v);
-}
-
-at::Scalar S(const Napi::Value& v) {
-  if (v.IsBoolean()) return at::Scalar(v.As<Napi::Boolean>().Value());
-  return at::Scalar(v.As<Napi::Number>().DoubleValue());
-}
-
-using Fn = std::function<Napi::Value(const Napi::CallbackInfo&)>;
-
-// Every exported function runs through here so libtorch errors become JS errors with libtorch's message.
-Napi::Value Guard(const Napi::CallbackInfo& info, const Fn& fn) {
-  try {
-    return fn(info);
-  } catch (const c10::Error& e) {
-    throw Napi::Error::New(info.Env(), e.what_without_backtrace());
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(info.Env(), e.what());
-  }
-}
-
-Napi::Value W(const Napi::CallbackInfo& info, at::Tensor t) { return Tensor::Wrap(info.Env(), std::move(t)); }
-
-// ---------- functions ----------
-// Argument conventions: tensors first, then plain values; scalars may stand where an "other" tensor goes.
-
-struct Registry {
-  Napi::Env env;
-  Napi::Object exports;
-  void add(const char* name, Fn fn) {
-    exports.Set(name, Napi::Function::New(env, [fn](const Napi::CallbackInfo& info) { return Guard(info, fn); }, name));
-  }
-};
-
-#define BINARY(NAME, OP)                                                               \
-  r.add(NAME, [](const Napi::CallbackInfo& i) {                                        \
-    const auto& a = T(i[0]);                                                           \
-    if (IsTensor(i[1])) return W(i, OP(a, T(i[1])));                                   \
-    return W(i, OP(a, S(i[1])));                                                       \
-  });
-
-#define UNARY(NAME, EXPR) r.add(NAME, [](const Napi::CallbackInfo& i) { const auto& a = T(i[0]); return W(i, EXPR); });
-
-void RegisterOps(Registry& r) {
-  // creation and copies
-  r.add("fromBuffer", [](const Napi::CallbackInfo& i) {
-    auto view = i[0].As<Napi::TypedArray>();
-    auto dtype = ParseDtype(i[1].As<Napi::String>());
-    auto shape = ToInts(i[2]);
-    auto ab = view.ArrayBuffer();
-    uint8_t* data = static_cast<uint8_t*>(ab.Data()) + view.ByteOffset();
-    auto opts = at::TensorOptions().dtype(dtype);
-    int64_t numel = 1;
-    for (auto s : shape) numel *= s;
-    if (static_cast<size_t>(numel) * c10::elementSize(dtype) != view.ByteLength())
-      throw std::runtime_error("buffer holds " + std::to_string(view.ByteLength()) + " bytes, shape needs " +
-                               std::to_string(numel * c10::elementSize(dtype)));
-    return W(i, at::from_blob(data, shape, opts).clone());
-  });
-  r.add("toBuffer", [](const Napi::CallbackInfo& i) {
-    auto t = T(i[0]).detach().to(at::kCPU).contiguous();
-    size_t n = t.numel() * t.element_size();
-    auto buf = Napi::Buffer<uint8_t>::Copy(i.Env(), static_cast<uint8_t*>(t.data_ptr()), n);
-    return static_cast<Napi::Value>(buf);
-  });
-  r.add("fromMapping", [](const Napi::CallbackInfo& i) {
-    auto* mf = MappedFile::Unwrap(i[0].As<Napi::Object>());
-    auto mapping = mf->mapping;
-    if (!mapping) throw std::runtime_error("mapped file is closed");
-    int64_t offset = i[1].As<Napi::Number>().Int64Value();
-    auto dtype = ParseDtype(i[2].As<Napi::String>());
-    auto shape = ToInts(i[3]);
-    int64_t numel = 1;
-    for (auto s : shape) numel *= s;
-    int64_t bytes = numel * static_cast<int64_t>(c10::elementSize(dtype));
-    if (offset < 0 || offset + bytes > static_cast<int64_t>(mapping->size)) throw std::runtime_error("tensor lies outside the mapped file");
-    void* ptr = static_cast<uint8_t*>(mapping->addr) + offset;
-    // The tensor keeps the mapping alive; weights are never written in place, so a read-only page is safe.
-    auto t = at::from_blob(ptr, shape, [mapping](void*) {}, at::TensorOptions().dtype(dtype));
-    return W(i, t);
-  });
-  r.add("zeros", [](const Napi::CallbackInfo& i) { return W(i, at::zeros(ToInts(i[0]), at::TensorOptions().dtype(ParseDtype(i[1].As<Napi::String>())))); });
-  r.add("ones", [](const Napi::CallbackInfo& i) { return W(i, at::ones(ToInts(i[0]), at::TensorOptions().dtype(ParseDtype(i[1].As<Napi::String>())))); });
-  r.add("full", [](const Napi::CallbackInfo& i) { return W(i, at::full(ToInts(i[0]), S(i[1]), at::TensorOptions().dtype(ParseDtype(i[2].As<Napi::String>())))); });
-  r.add("arange", [](const Napi::CallbackInfo& i) {
-    return W(i, at::arange(S(i[0]), S(i[1]), S(i[2]), at::TensorOptions().dtype(ParseDtype(i[3].As<Napi::String>()))));
-  });
-  r.add("randn", [](const Napi::CallbackInfo& i) { return W(i, at::randn(ToInts(i[0]), at::TensorOptions().dtype(ParseDtype(i[1].As<Napi::String>())))); });
-  r.add("rand", [](const Napi::CallbackInfo& i) { return W(i, at::rand(ToInts(i[0]), at::TensorOptions().dtype(ParseDtype(i[1].As<Napi::String>())))); });
-  r.add("uniform", [](const Napi::CallbackInfo& i) {
-    auto t = at::empty(ToInts(i[0]), at::TensorOptions().dtype(ParseDtype(i[3].As<Napi::String>())));
-    t.uniform_(i[1].As<Napi::Number>().DoubleValue(), i[2].As<Napi::Number>().DoubleValue());
-    return W(i, t);
-  });
-  r.add("bernoulli", [](const Napi::CallbackInfo& i) { return W(i, at::bernoulli(T(i[0]))); });
-  r.add("to", [](const Napi::CallbackInfo& i) { return W(i, T(i[0]).to(ParseDtype(i[1].As<Napi::String>()))); });
-  r.add("toDevice", [](const Napi::CallbackInfo& i) { return W(i, T(i[0]).to(at::Device(std::string(i[1].As<Napi::String>())))); });
-  r.add("contiguous", [](const Napi::CallbackInfo& i) { return W(i, T(i[0]).contiguous()); });
-  r.add("clone", [](const Napi::CallbackInfo& i) { return W(i, T(i[0]).clone()); });
-  r.add("detach", [](const Napi::CallbackInfo& i) { return W(i, T(i[0]).detach()); });
-  r.add("item", [](const Napi::CallbackInfo& i) { return Napi::Number::New(i.Env(), T(i[0]).item().toDouble()); });
-  r.add("numel", [](const Napi::CallbackInfo& i) { return Napi::Number::New(i.Env(), static_cast<double>(T(i[0]).numel())); });
-
-  // elementwise
-  BINARY("add", at::add)
-  BINARY("sub", at::sub)
-  BINARY("mul", at::mul)
-  BINARY("div", at::div)
-  BINARY("pow", at::pow)
-  BINARY("eq", at::eq)
-  BINARY("ne", at::ne)
-  BINARY("lt", at::lt)
-  BINARY("le", at::le)
-  BINARY("gt", at::gt)
-  BINARY("ge", at::ge)
-  r.add("maximum", [](const Napi::CallbackInfo& i) { return W(i, at::maximum(T(i[0]), T(i[1]))); });
-  r.add("minimum", [](const Napi::CallbackInfo& i) { return W(i, at::minimum(T(i[0]), T(i[1]))); });
-  UNARY("neg", at::neg(a))
-  UNARY("exp", at::exp(a))
-  UNARY("log", at::log(a))
-  UNARY("sqrt", at::sqrt(a))
-  UNARY("rsqrt", at::rsqrt(a))
-  UNARY("abs", at::abs(a))
-  UNARY("tanh", at::tanh(a))
-  UNARY("sigmoid", at::sigmoid(a))
-  UNARY("silu", at::silu(a))
-  UNARY("relu", at::relu(a))
-  UNARY("sin", at::sin(a))
-  UNARY("cos", at::cos(a))
-  UNARY("square", at::square(a))
-  UNARY("logicalNot", at::logical_not(a))
-  UNARY("isFinite", at::isfinite(a))
-  r.add("gelu", [](const Napi::CallbackInfo& i) {
-    std::string approx = i[1].IsString() ? std::string(i[1].As<Napi::String>()) : "none";
-    return W(i, at::gelu(T(i[0]), approx));
-  });
-  r.add("logicalAnd", [](const Napi::CallbackInfo& i) { return W(i, at::logical_and(T(i[0]), T(i[1]))); });
-  r.add("logicalOr", [](const Napi::CallbackInfo& i) { return W(i, at::logical_or(T(i[0]), T(i[1]))); });
-  r.add("clamp", [](const Napi::CallbackInfo& i) {
-    c10::optional<at::Scalar> lo, hi;
-    if (i[1].IsNumber()) lo = S(i[1]);
-    if (i[2].IsNumber()) hi = S(i[2]);
-    return W(i, at::clamp(T(i[0]), lo, hi));
-  });
-  r.add("where", [](const Napi::CallbackInfo& i) {
-    const auto& c = T(i[0]);
-    if (IsTensor(i[1]) && IsTensor(i[2])) return W(i, at::where(c, T(i[1]), T(i[2])));
-    if (IsTensor(i[1])) return W(i, at::where(c, T(i[1]), S(i[2])));
-    if (IsTensor(i[2])) return W(i, at::where(c, S(i[1]), T(i[2])));
-    return W(i, at::where(c, S(i[1]), S(i[2])));
-  });
-  r.add("maskedFill", [](const Napi::CallbackInfo& i) { return W(i, T(i[0]).masked_fill(T(i[1]), S(i[2]))); });
-  r.add("triu", [](const Napi::CallbackInfo& i) { return W(i, at::triu(T(i[0]), i[1].As<Napi::Number>().Int64Value())); });
-  r.add("tril", [](const Napi::CallbackInfo& i) { return W(i, at::tril(T(i[0]), i[1].As<Napi::Number>().Int64Value())); });
-
-  // linear algebra
-  r.add("matmul", [](const Napi::CallbackInfo& i) { return W(i, at::matmul(T(i[0]), T(i[1]))); });
-  r.add("bmm", [](const Napi::CallbackInfo& i) { return W(i, at::bmm(T(i[0]), T(i[1]))); });
-  r.add("linear", [](const Napi::CallbackInfo& i) { return W(i, at::linear(T(i[0]), T(i[1]), OptT(i[2]))); });
-
-  // reductions (dims: undefined = all)
-  r.add("sum", [](const Napi::CallbackInfo& i) {
-    if (i[1].IsUndefined() || i[1].IsNull()) return W(i, T(i[0]).sum());
-    return W(i, T(i[0]).sum(ToInts(i[1]), i[2].ToBoolean()));
-  });
-  r.add("mean", [](const Napi::CallbackInfo& i) {
-    if (i[1].IsUndefined() || i[1].IsNull()) return W(i, T(i[0]).mean());
-    return W(i, T(i[0]).mean(ToInts(i[1]), i[2].ToBoolean()));
-  });
-  r.add("amax", [](const Napi::CallbackInfo& i) { return W(i, at::amax(T(i[0]), ToInts(i[1]), i[2].ToBoolean())); });
-  r.add("amin", [](const Napi::CallbackInfo& i) { return W(i, at::amin(T(i[0]), ToInts(i[1]), i[2].ToBoolean())); });
-  r.add("argmax", [](const Napi::CallbackInfo& i) { return W(i, at::argmax(T(i[0]), i[1].As<Napi::Number>().Int64Value(), i[2].ToBoolean())); });
-  r.add("softmax", [](const Napi::CallbackInfo& i) { return W(i, at::softmax(T(i[0]), i[1].As<Napi::Number>().Int64Value())); });
-  r.add("logSoftmax", [](const Napi::CallbackInfo& i) { return W(i, at::log_softmax(T(i[0]), i[1].As<Napi::Number>().Int64Value())); });
-  r.add("cumsum", [](const Napi::CallbackInfo& i) { return W(i, at::cumsum(T(i[0]), i[1].As<Napi::Number>().Int64Value())); });
-
-  // shapes and indexing
-  r.add("reshape", [](const Napi::CallbackInfo& i) { return W(i, T(i[0]).reshape(ToInts(i[1]))); });
-  r.add("permute", [](const Napi::CallbackInfo& i) { return W(i, T(i[0]).permute(ToInts(i[1]))); });
-  r.add("transpose", [](const Napi::CallbackInfo& i) {
-    return W(i, T(i[0]).transpose(i[1].As<Napi::Number>().Int64Value(), i[2].As<Napi::Number>().Int64Value()));
-  });
-  r.add("unsqueeze", [](const Napi::CallbackInfo& i) { return W(i, T(i[0]).unsqueeze(i[1].As<Napi::Number>().Int64Value())); });
-  r.add("squeeze", [](const Napi::CallbackInfo& i) { return W(i, T(i[0]).squeeze(i[1].As<Napi::Number>().Int64Value())); });
-  r.add("expand", [](const Napi::CallbackInfo& i) { return W(i, T(i[0]).expand(ToInts(i[1]))); });
-  r.add("repeatInterleave", [](const Napi::CallbackInfo& i) {
-    return W(i, T(i[0]).repeat_interleave(i[1].As<Napi::Number>().Int64Value(), i[2].As<Napi::Number>().Int64Value()));
-  });
-  r.add("slice", [](const Napi::CallbackInfo& i) {
-    return W(i, T(i[0]).slice(i[1].As<Napi::Number>().Int64Value(), i[2].As<Napi::Number>().Int64Value(), i[3].As<Napi::Number>().Int64Value(),
-                              i[4].IsNumber() ? i[4].As<Napi::Number>().Int64Value() : 1));
-  });
-  r.add("select", [](const Napi::CallbackInfo& i) {
-    return W(i, T(i[0]).select(i[1].As<Napi::Number>().Int64Value(), i[2].As<Napi::Number>().Int64Value()));
-  });
-  r.add("cat", [](const Napi::CallbackInfo& i) { return W(i, at::cat(TList(i[0]), i[1].As<Napi::Number>().Int64Value())); });
-  r.add("stack", [](const Napi::CallbackInfo& i) { return W(i, at::stack(TList(i[0]), i[1].As<Napi::Number>().Int64Value())); });
-  r.add("indexSelect", [](const Napi::CallbackInfo& i) { return W(i, at::index_select(T(i[0]), i[1].As<Napi::Number>().Int64Value(), T(i[2]))); });
-  r.add("gather", [](const Napi::CallbackInfo& i) { return W(i, at::gather(T(i[0]), i[1].As<Napi::Number>().Int64Value(), T(i[2]))); });
-  r.add("embedding", [](const Napi::CallbackInfo& i) { return W(i, at::embedding(T(i[0]), T(i[1]))); });
-
-  // neural-network functions
-  r.add("layerNorm", [](const Napi::CallbackInfo& i) {
-    return W(i, at::layer_norm(T(i[0]), ToInts(i[1]), OptT(i[2]), OptT(i[3]), i[4].As<Napi::Number>().DoubleValue()));
-  });
-  r.add("dropout", [](const Napi::CallbackInfo& i) { return W(i, at::dropout(T(i[0]), i[1].As<Napi::Number>().DoubleValue(), i[2].ToBoolean())); });
-  r.add("crossEntropy", [](const Napi::CallbackInfo& i) {
-    // reduction: 0 none, 1 mean, 2 sum (at::Reduction)
-    return W(i, at::cross_entropy_loss(T(i[0]), T(i[1]), {}, i[2].As<Napi::Number>().Int64Value(), i[3].As<Napi::Number>().Int64Value()));
-  });
-
-  // autograd
-  r.add("setRequiresGrad", [](const Napi::CallbackInfo& i) {
-    auto t = T(i[0]);
-    t.requires_grad_(i[1].ToBoolean());
-    return i.Env().Undefined();
-  });
-  r.add("backward", [](const Napi::CallbackInfo& i) {
-    auto t = T(i[0]);
-    if (IsTensor(i[1])) t.backward(T(i[1]));
-    else t.backward();
-    return i.Env().Undefined();
-  });
-  r.add("zeroGrad", [](const Napi::CallbackInfo& i) {
-    auto t = T(i[0]);
-    if (t.grad().defined()) t.mutable_grad() = at::Tensor();
-    return i.Env().Undefined();
-  });
-  r.add("setGradEnabled", [](const Napi::CallbackInfo& i) {
-    bool prev = at::GradMode::is_enabled();
-    at::GradMode::set_enabled(i[0].ToBoolean());
-    return Napi::Boolean::New(i.Env(), prev);
-  });
-  r.add("isGradEnabled", [](const Napi::CallbackInfo& i) { return Napi::Boolean::New(i.Env(), at::GradMode::is_enabled()); });
-  // In-place updates of leaf parameters (optimisers), done outside autograd.
-  r.add("copyInto", [](const Napi::CallbackInfo& i) {
-    at::NoGradGuard ng;
-    auto dst = T(i[0]);
-    dst.copy_(T(i[1]));
-    return i.Env().Undefined();
-  });
-
-  // runtime
-  r.add("manualSeed", [](const Napi::CallbackInfo& i) {
-    torch::manual_seed(static_cast<uint64_t>(i[0].As<Napi::Number>().Int64Value()));
-    return i.Env().Undefined();
-  });
-  r.add("setNumThreads", [](const Napi::CallbackInfo& i) {
-    at::set_num_threads(static_cast<int>(i[0].As<Napi::Number>().Int32Value()));
-    return i.Env().Undefined();
-  });
-  r.add("getNumThreads", [](const Napi::CallbackInfo& i) { return Napi::Number::New(i.Env(), at::get_num_threads()); });
-  r.add("cudaIsAvailable", [](const Napi::CallbackInfo& i) { return Napi::Boolean::New(i.Env(), torch::cuda::is_available()); });
-  r.add("cudaSynchronize", [](const Napi::CallbackInfo& i) {
-    if (torch::cuda::is_available()) torch::cuda::synchronize();
-    return i.Env().Undefined();
-  });
-  r.add("version", [](const Napi::CallbackInfo& i) { return Napi::String::New(i.Env(), TORCH_VERSION); });
-  r.add("trimTensorCache", [](const Napi::CallbackInfo& i) {
-    TensorAllocator()->Trim();
-    return i.Env().Undefined();
-  });
-  r.add("tensorCacheBytes", [](const Napi::CallbackInfo& i) { return Napi::Number::New(i.Env(), static_cast<double>(TensorAllocator()->Cached())); });
-  r.add("parallelInfo", [](const Napi::CallbackInfo& i) { return Napi::String::New(i.Env(), at::get_parallel_info()); });
-}
-
 void Tensor::Init(Napi::Env env, Napi::Object exports) {
   auto f = DefineClass(env, "Tensor",
                        {
@@ -574,15 +198,98 @@ void Tensor::Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Tensor", f);
 }
 
-Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  c10::SetCPUAllocator(TensorAllocator(), /*priority=*/10);
-  Tensor::Init(env, exports);
-  MappedFile::Init(env, exports);
-  Registry r{env, exports};
-  RegisterOps(r);
-  return exports;
+bool IsTensor(const Napi::Value& v) { return v.IsObject() && v.As<Napi::Object>().InstanceOf(Tensor::ctor.Value()); }
+
+const at::Tensor& T(const Napi::Value& v) {
+  if (!IsTensor(v)) throw std::runtime_error("expected a native tensor");
+  return Tensor::Unwrap(v.As<Napi::Object>())->get();
 }
 
-}  // namespace
+std::vector<at::Tensor> TList(const Napi::Value& v) {
+  auto a = v.As<Napi::Array>();
+  std::vector<at::Tensor> out;
+  out.reserve(a.Length());
+  for (uint32_t i = 0; i < a.Length(); i++) out.push_back(T(a.Get(i)));
+  return out;
+}
+
+c10::optional<at::Tensor> OptT(const Napi::Value& v) {
+  if (v.IsUndefined() || v.IsNull()) return c10::nullopt;
+  return T(v);
+}
+
+Napi::Value W(const Napi::CallbackInfo& info, at::Tensor t) { return Tensor::Wrap(info.Env(), std::move(t)); }
+
+// Every exported function runs through here so libtorch errors become JS errors with libtorch's message.
+static Napi::Value Guard(const Napi::CallbackInfo& info, const Fn& fn) {
+  try {
+    return fn(info);
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(info.Env(), e.what_without_backtrace());
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), e.what());
+  }
+}
+
+void Registry::add(const char* name, Fn fn) {
+  exports.Set(name, Napi::Function::New(env, [fn](const Napi::CallbackInfo& info) { return Guard(info, fn); }, name));
+}
+
+// Creation from memory the binding does not own: JS buffers (copied) and file mappings (viewed).
+static void RegisterMemory(Registry& r) {
+  r.add("fromBuffer", [](const Napi::CallbackInfo& i) {
+    auto view = i[0].As<Napi::TypedArray>();
+    auto dtype = ParseDtype(i[1].As<Napi::String>());
+    auto shape = ToInts(i[2]);
+    auto ab = view.ArrayBuffer();
+    uint8_t* data = static_cast<uint8_t*>(ab.Data()) + view.ByteOffset();
+    int64_t numel = 1;
+    for (auto s : shape) numel *= s;
+    if (static_cast<size_t>(numel) * c10::elementSize(dtype) != view.ByteLength())
+      throw std::runtime_error("buffer holds " + std::to_string(view.ByteLength()) + " bytes, shape needs " +
+                               std::to_string(numel * c10::elementSize(dtype)));
+    auto host = at::from_blob(data, shape, at::TensorOptions().dtype(dtype));
+    auto device = ParseDevice(i[3]);
+    return W(i, device.is_cpu() ? host.clone() : host.to(device));
+  });
+  r.add("toBuffer", [](const Napi::CallbackInfo& i) {
+    auto t = T(i[0]).detach().to(at::kCPU).contiguous();
+    size_t n = t.numel() * t.element_size();
+    auto buf = Napi::Buffer<uint8_t>::Copy(i.Env(), static_cast<uint8_t*>(t.data_ptr()), n);
+    return static_cast<Napi::Value>(buf);
+  });
+  r.add("fromMapping", [](const Napi::CallbackInfo& i) {
+    auto* mf = MappedFile::Unwrap(i[0].As<Napi::Object>());
+    auto mapping = mf->mapping;
+    if (!mapping) throw std::runtime_error("mapped file is closed");
+    int64_t offset = I(i[1]);
+    auto dtype = ParseDtype(i[2].As<Napi::String>());
+    auto shape = ToInts(i[3]);
+    int64_t numel = 1;
+    for (auto s : shape) numel *= s;
+    int64_t bytes = numel * static_cast<int64_t>(c10::elementSize(dtype));
+    if (offset < 0 || offset + bytes > static_cast<int64_t>(mapping->size)) throw std::runtime_error("tensor lies outside the mapped file");
+    void* ptr = static_cast<uint8_t*>(mapping->addr) + offset;
+    // The tensor keeps the mapping alive; weights are never written in place, so a read-only page is safe.
+    auto t = at::from_blob(ptr, shape, [mapping](void*) {}, at::TensorOptions().dtype(dtype));
+    return W(i, t);
+  });
+}
+
+}  // namespace iclit
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  iclit::InstallCpuAllocator();
+  iclit::Tensor::Init(env, exports);
+  iclit::MappedFile::Init(env, exports);
+  iclit::Registry r{env, exports};
+  iclit::RegisterMemory(r);
+  iclit::RegisterOps(r);
+  iclit::RegisterFused(r);
+  iclit::RegisterRuntime(r);
+  return exports;
+}
 
 NODE_API_MODULE(iclit_torch, Init)

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tinyConfig, writeRandomCheckpoint, writeSafetensors, tensorBytes, type DecoderConfig, type TensorBytes } from '../src/io/index.js';
 import { LlamaModel } from '../src/models/index.js';
-import { noGrad, tidy } from '../src/torch/index.js';
+import { tidyNoGrad } from '../src/torch/index.js';
 import { repoRoot } from '../src/util/paths.js';
 
 const CASES: [string, Partial<DecoderConfig>, string][] = [
@@ -22,13 +22,11 @@ const IDS = [1, 5, 9, 40, 3, 77, 12, 8, 95, 0, 33, 21];
 function hiddenFile(model: LlamaModel, path: string): void {
   const n = model.config.numLayers;
   const tensors = new Map<string, TensorBytes>();
-  noGrad(() =>
-    tidy(() => {
+  tidyNoGrad(() => {
       const out = model.forward([IDS], { hiddenStates: [...Array(n + 1).keys()], positions: 'all', logits: true });
       for (const [i, h] of out.hidden) tensors.set(`hidden.${i}`, tensorBytes(h.select(0, 0)));
       tensors.set('logits', tensorBytes(out.logits!.select(0, 0)));
-    }),
-  );
+    });
   writeSafetensors(path, tensors);
 }
 

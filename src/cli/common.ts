@@ -1,8 +1,7 @@
 // Flags and steps several commands share: model loading options, threads, token input, progress on stderr.
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { setNumThreads } from '../torch/index.js';
+import { resolveDevice, setNumThreads } from '../torch/index.js';
 import { Tokenizer } from '../tokenizers/index.js';
 import { UsageError, IclitError } from '../util/errors.js';
 import { checkInputDir } from '../util/fs.js';
@@ -39,9 +38,21 @@ export function computeDtype(flags: Record<string, unknown>): 'float32' | 'bfloa
   return oneOf(flags, 'dtype', ['float32', 'bfloat16'] as const) ?? 'float32';
 }
 
+/** --threads N sets libtorch's intra-op threads; without it the binding's policy stands (all cores, or OMP_NUM_THREADS). */
 export function applyThreads(flags: Record<string, unknown>): void {
   const n = num(flags, 'threads', { integer: true, min: 1 });
-  setNumThreads(n ?? availableParallelism());
+  if (n !== undefined) setNumThreads(n, '--threads');
+}
+
+export const deviceFlags: Record<string, FlagSpec> = {
+  device: { type: 'string', value: 'cpu|cuda|cuda:N|auto', description: 'where to compute (auto: CUDA when this libtorch has it)', default: 'cpu' },
+};
+
+/** The device --device names ('cpu' or 'cuda:N'); says on stderr when 'auto' chose for the user. */
+export function deviceOf(flags: Record<string, unknown>): string {
+  const { device, note } = resolveDevice(str(flags, 'device') ?? 'cpu');
+  if (note) process.stderr.write(`${note}\n`);
+  return device;
 }
 
 /** The input of --text or --ids (exactly one of them), checked as a usage error before anything is loaded. */

@@ -4,7 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import { LlamaModel, type ComputeDType } from '../models/index.js';
 import { adapterWeights, applyLora, removeLora, setLoraEnabled, useAdapter, type LoraAdapters } from '../lora/index.js';
 import { trainLora } from '../train/index.js';
-import { crossEntropy, noGrad, releaseCachedMemory, tensor, tidy, type Tensor } from '../torch/index.js';
+import { crossEntropy, releaseCachedMemory, tensor, tidy, tidyNoGrad, type Tensor } from '../torch/index.js';
 import { ChatTemplate, Tokenizer } from '../tokenizers/index.js';
 import { IclitError } from '../util/errors.js';
 import type { AdapterWeights, StudyBackend, TuneRequest, TunedAdapters } from './backend.js';
@@ -40,20 +40,17 @@ function pick(logits: Tensor, tokens: number[][]): number[][] {
 /** The model reads of the study, on whatever adapters are active: one batch each (≤ READ_BATCH rows). */
 const reads = {
   hidden(model: LlamaModel, batch: number[][], layers: number[]): Float32Array[][] {
-    return noGrad(() =>
-      tidy(() => {
+    return tidyNoGrad(() => {
         const { hidden } = model.forward(batch, { hiddenStates: layers });
         const perLayer = layers.map((l) => rows(hidden.get(l)!)); // [layer][b]
         return batch.map((_, b) => layers.map((_, i) => perLayer[i][b]));
-      }),
-    );
+      });
   },
   lastLogits(model: LlamaModel, batch: number[][], tokens: number[][]): number[][] {
-    return noGrad(() => tidy(() => pick(model.forward(batch, { logits: true }).logits!, tokens))); // [B, V] → [B, W]
+    return tidyNoGrad(() => pick(model.forward(batch, { logits: true }).logits!, tokens)); // [B, V] → [B, W]
   },
   tokenLosses(model: LlamaModel, texts: number[][]): number[][] {
-    return noGrad(() =>
-      tidy(() => {
+    return tidyNoGrad(() => {
         const { logits } = model.forward(texts, { logits: true, logitsPositions: 'all' }); // [B, T, V]
         const [B, T, V] = logits!.shape;
         if (T < 2) throw new IclitError('per-token loss needs texts of at least 2 tokens');
@@ -61,8 +58,7 @@ const reads = {
         for (const ids of texts) for (let t = 0; t < T - 1; t++) targets.push(t + 1 < ids.length ? ids[t + 1] : -100);
         const ce = crossEntropy(logits!.slice(1, 0, T - 1).reshape([B * (T - 1), V]), tensor(targets, [B * (T - 1)], 'int64'), 'none').toArray(); // [B·(T-1)]
         return texts.map((ids, b) => ce.slice(b * (T - 1), b * (T - 1) + ids.length - 1));
-      }),
-    );
+      });
   },
 };
 

@@ -69,11 +69,12 @@ export class CheckpointWeights {
   }
 
   /**
-   * The weight `name` checked against `shape` and converted to `dtype` (a zero-copy view when the stored dtype
-   * already matches), refused when it holds NaN or ±Inf (after conversion, so an overflow to bfloat16 counts).
-   * The caller owns the returned tensor.
+   * The weight `name` checked against `shape` and converted to `dtype` on `device`, refused when it holds NaN or ±Inf
+   * (after conversion, so an overflow to bfloat16 counts). On the CPU it is a zero-copy view of the mapped file when
+   * the stored dtype already matches; on a GPU the stored bytes go from the mapping straight to the device and are
+   * converted there, so no converted copy is ever made on the host. The caller owns the returned tensor.
    */
-  get(name: string, shape: readonly number[], dtype: DType): Tensor {
+  get(name: string, shape: readonly number[], dtype: DType, device = 'cpu'): Tensor {
     const file = this.#where.get(name);
     if (!file) throw new IclitError(`the checkpoint in ${this.dir} has no weight '${name}'`);
     const f = this.#files.get(file)!;
@@ -82,7 +83,7 @@ export class CheckpointWeights {
       throw new IclitError(`weight '${name}' in ${file} has shape [${info.shape.join(', ')}], the config implies [${shape.join(', ')}]`);
     }
     const view = f.tensor(name);
-    const out = view.dtype === dtype ? view : view.as(dtype);
+    const out = device !== 'cpu' ? view.toDeviceAs(device, dtype) : view.dtype === dtype ? view : view.to(dtype);
     if (out !== view) view.dispose();
     try {
       checkFinite(out, `weight '${name}' in ${join(this.dir, file)}`);

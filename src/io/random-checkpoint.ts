@@ -60,7 +60,7 @@ export function writeRandomCheckpoint(dir: string, config: DecoderConfig, opts: 
     const n = shape.reduce((a, b) => a * b, 1);
     // Norm weights near 1 (not exactly 1) so that tests notice a missing or misplaced norm.
     const values = name.endsWith('norm.weight') ? normals(n, 0.1, 1, next) : normals(n, name.endsWith('.bias') ? 0.1 : std, 0, next);
-    return dtype === 'float32' ? values : tidy(() => tensor(values, shape).as(dtype).toBuffer());
+    return dtype === 'float32' ? values : tidy(() => tensor(values, shape).to(dtype).toBuffer());
   };
   const names = [...shapes.keys()];
   const per = Math.ceil(names.length / Math.max(1, shards));

@@ -159,7 +159,7 @@ test('LoRA in a bfloat16 model runs the adapter in float32 and returns bfloat16'
   const lora = applyLora(model, config);
   assert.equal(lora.params.get(peftKey('model.layers.0.self_attn.q_proj', 'A'))!.dtype, 'float32');
   const layer = lora.layers.get('model.layers.0.self_attn.q_proj')!;
-  const y = tidy(() => layer.forward(tensor(new Array(2 * 3 * 32).fill(0.5), [2, 3, 32]).as('bfloat16')).dtype);
+  const y = tidy(() => layer.forward(tensor(new Array(2 * 3 * 32).fill(0.5), [2, 3, 32]).to('bfloat16')).dtype);
   assert.equal(y, 'bfloat16');
   model.dispose();
 });

@@ -1,6 +1,6 @@
-// LoRA as PEFT defines it, wrapping a frozen linear layer; N independent adapters side by side (one per sequence group).
-import { dropout, linear, tensor, tidy, zeros, keep, type Tensor } from '../torch/index.js';
-import type { LinearLike, LlamaModel } from '../models/index.js';
+// LoRA as PEFT defines it, wrapping a frozen linear layer; N independent adapters side by side, each with its own dropout.
+import { dropoutMask, linear, segmentLora, tensor, tidy, zeros, keep, type Tensor } from '../torch/index.js';
+import type { LinearLike, LlamaModel, RowLayout } from '../models/index.js';
 import { IclitError } from '../util/errors.js';
 import { seededRandom } from '../util/random.js';
 
@@ -34,10 +34,28 @@ export function isTargeted(path: string, targets: readonly string[]): boolean {
 }
 
 /**
+ * The seed of one dropout mask, 32 bits: from the adapter's seed, the module's index among the LoRA layers, the
+ * layer's count of training forward passes so far, and the sequence's index among its adapter's rows. Nothing about
+ * the other adapters of the batch goes in, so an adapter draws the same masks alone or batched.
+ */
+export function dropoutKey(adapterSeed: number, module: number, call: number, row: number): number {
+  let h = 0x811c9dc5;
+  for (const v of [adapterSeed >>> 0, Math.floor(adapterSeed / 2 ** 32) >>> 0, module, call, row]) {
+    h = Math.imul(h ^ v, 0x01000193);
+    h ^= h >>> 15;
+  }
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
  * y = base(x) + scaling · dropout(x) Aᵀ Bᵀ with A [N, r, in], B [N, out, r]. With N = 1 every row uses the one
- * adapter; with N > 1 the batch [N·k, T, in] is split into N contiguous groups of k rows and group b uses adapter b,
- * so adapter b only ever sees (and gets gradients from) its own rows. As PEFT does, the LoRA path runs in the
- * adapter's dtype (float32) and the sum is cast back to the base output's dtype.
+ * adapter; with N > 1 the sequences of the batch split into N contiguous groups of k and group b uses adapter b, so
+ * adapter b only ever sees (and gets gradients from) its own rows. The input is either the decoder's packed rows
+ * [Σ lengths, in] with their RowLayout, or [R, T, in] / [R, in] (R sequences of equal length). Dropout masks come
+ * per sequence from the adapter's own seed (dropoutKey). As PEFT does, the LoRA path runs in the adapter's dtype
+ * (float32) and the sum is cast back to the base output's dtype.
  */
 export class LoraLinear implements LinearLike {
   /** Dropout is active only while training (PEFT's nn.Dropout follows module.train()). */
@@ -46,6 +64,7 @@ export class LoraLinear implements LinearLike {
   enabled = true;
   /** When set, every row uses this one adapter of the set instead of row group b → adapter b. */
   only: number | null = null;
+  #calls = 0;
 
   constructor(
     readonly base: LinearLike,
@@ -53,6 +72,10 @@ export class LoraLinear implements LinearLike {
     readonly B: Tensor,
     readonly scaling: number,
     readonly dropoutP: number,
+    /** One seed per adapter: its dropout masks come from it alone. */
+    readonly seeds: readonly number[] = Array.from({ length: A.shape[0] }, (_, b) => b),
+    /** This layer's index among the model's LoRA layers (part of every dropout key). */
+    readonly module = 0,
   ) {}
 
   get inFeatures(): number {
@@ -65,26 +88,32 @@ export class LoraLinear implements LinearLike {
     return this.A.shape[0];
   }
 
-  forward(x: Tensor): Tensor {
+  forward(x: Tensor, rows?: RowLayout): Tensor {
     return tidy(() => {
-      const y = this.base.forward(x); // [..., out]
+      const y = this.base.forward(x, rows); // [..., out]
       if (!this.enabled) return y;
       const N = this.adapters;
-      const h = dropout(x.as(this.A.dtype), this.dropoutP, this.training); // [..., in]
-      let delta: Tensor;
-      if (N === 1 || this.only !== null) {
-        const b = this.only ?? 0;
-        delta = linear(linear(h, this.A.select(0, b)), this.B.select(0, b)); // [..., out]
-      } else {
-        const shape = x.shape;
-        const rows = shape[0];
-        if (rows % N !== 0) throw new IclitError(`a batch of ${rows} sequences cannot be split over ${N} LoRA adapters (needs a multiple of ${N})`);
-        const perAdapter = shape.slice(0, -1).reduce((a, b) => a * b, 1) / N;
-        const grouped = h.reshape([N, perAdapter, this.inFeatures]); // [N, k·T, in]
-        const low = grouped.bmm(this.A.transpose(1, 2)); // [N, k·T, r]
-        delta = low.bmm(this.B.transpose(1, 2)).reshape([...shape.slice(0, -1), this.outFeatures]); // [..., out]
+      const lengths = rows?.lengths ?? new Array<number>(x.shape[0]).fill(x.rank === 3 ? x.shape[1] : 1);
+      const seqs = lengths.length;
+      const one = N === 1 || this.only !== null;
+      if (!one && seqs % N !== 0) throw new IclitError(`a batch of ${seqs} sequences cannot be split over ${N} LoRA adapters (needs a multiple of ${N})`);
+      const per = one ? seqs : seqs / N; // sequences per adapter
+      const adapterOf = (s: number): number => this.only ?? (N === 1 ? 0 : Math.floor(s / per));
+      let h = x.reshape([-1, this.inFeatures]).to(this.A.dtype); // [R, in]
+      if (this.training && this.dropoutP > 0) {
+        const call = this.#calls++;
+        const keys = lengths.map((_, s) => dropoutKey(this.seeds[adapterOf(s)], this.module, call, s % per));
+        h = h.mul(dropoutMask(keys, lengths, this.inFeatures, this.dropoutP, x.device)); // [R, in]
       }
-      return y.as(delta.dtype).add(delta.mul(this.scaling)).as(y.dtype); // [..., out]
+      let delta: Tensor;
+      if (one) {
+        const b = this.only ?? 0;
+        delta = linear(linear(h, this.A.select(0, b)), this.B.select(0, b)); // [R, out]
+      } else {
+        const sizes = Array.from({ length: N }, (_, g) => lengths.slice(g * per, (g + 1) * per).reduce((a, b) => a + b, 0));
+        delta = segmentLora(h, this.A, this.B, sizes); // [R, out]
+      }
+      return y.to(delta.dtype).add(delta.reshape(y.shape).mul(this.scaling)).to(y.dtype); // [..., out]
     });
   }
 
@@ -100,7 +129,9 @@ export interface LoraAdapters {
   config: LoraConfig;
   /** How many independent adapters each parameter holds (its leading dimension). */
   count: number;
-  /** Trainable leaves by PEFT key (`base_model.model.<module>.lora_A.weight`), float32, [N, r, in] / [N, out, r]. */
+  /** Each adapter's seed (its initialisation and its dropout masks). */
+  seeds: number[];
+  /** Trainable leaves by PEFT key (`base_model.model.<module>.lora_A.weight`), float32 on the model's device, [N, r, in] / [N, out, r]. */
   params: Map<string, Tensor>;
   /** The wrapping layers by module path (also now in model.linears). */
   layers: Map<string, LoraLinear>;
@@ -109,7 +140,7 @@ export interface LoraAdapters {
 export interface ApplyLoraOptions {
   /** Independent adapters side by side (default 1). */
   adapters?: number;
-  /** Adapter b is initialised from seed + b (default seed 0), so a batched set equals separately seeded ones. */
+  /** Adapter b is initialised (and draws its dropout) from seed + b (default seed 0), so a batched set equals separately seeded ones. */
   seed?: number;
   /** One seed per adapter (overrides `seed`). */
   seeds?: number[];
@@ -147,22 +178,22 @@ export function applyLora(model: LlamaModel, config: LoraConfig, opts: ApplyLora
   const scaling = loraScaling(config);
   const params = new Map<string, Tensor>();
   const layers = new Map<string, LoraLinear>();
-  for (const name of names) {
+  for (const [module, name] of names.entries()) {
     const base = model.linears.get(name)!;
     const fanIn = base.inFeatures;
     const bound = Math.sqrt(6 / ((1 + 5) * fanIn));
     const a = new Float32Array(N * config.r * fanIn);
     const per = config.r * fanIn;
     for (let b = 0; b < N; b++) for (let i = 0; i < per; i++) a[b * per + i] = (rngs[b]() * 2 - 1) * bound;
-    const A = keep(tensor(a, [N, config.r, fanIn])).requiresGrad_(); // [N, r, in]
-    const B = keep(zeros([N, base.outFeatures, config.r])).requiresGrad_(); // [N, out, r]
-    const layer = new LoraLinear(base, A, B, scaling, config.dropout);
+    const A = keep(tensor(a, [N, config.r, fanIn], 'float32', model.device)).requiresGrad_(); // [N, r, in]
+    const B = keep(zeros([N, base.outFeatures, config.r], 'float32', model.device)).requiresGrad_(); // [N, out, r]
+    const layer = new LoraLinear(base, A, B, scaling, config.dropout, seeds, module);
     params.set(peftKey(name, 'A'), A);
     params.set(peftKey(name, 'B'), B);
     layers.set(name, layer);
     model.linears.set(name, layer);
   }
-  return { config: { ...config }, count: N, params, layers };
+  return { config: { ...config }, count: N, seeds: [...seeds], params, layers };
 }
 
 /** Restores the base linears of `model` and frees the adapter parameters. */
@@ -203,7 +234,7 @@ export function setAdapterWeights(lora: LoraAdapters, weights: Map<string, Tenso
       throw new IclitError(`${source}: '${key}' has shape [${w.shape.join(', ')}], the model needs [${want.join(', ')}]`);
     }
     tidy(() => {
-      const w32 = w.as(p.dtype); // [r, in] or [out, r]
+      const w32 = w.toDeviceAs(p.device, p.dtype); // [r, in] or [out, r]
       if (index === 'all') p.copy_(w32.unsqueeze(0).expand(p.shape));
       else {
         if (!Number.isInteger(index) || index < 0 || index >= lora.count) throw new IclitError(`adapter index ${index} is out of range (0..${lora.count - 1})`);
@@ -213,10 +244,10 @@ export function setAdapterWeights(lora: LoraAdapters, weights: Map<string, Tenso
   }
 }
 
-/** The weights of adapter `index` under PEFT keys, [r, in] / [out, r] float32 copies (the caller owns them). */
+/** The weights of adapter `index` under PEFT keys, [r, in] / [out, r] float32 copies on the host (the caller owns them). */
 export function adapterWeights(lora: LoraAdapters, index = 0): Map<string, Tensor> {
   if (!Number.isInteger(index) || index < 0 || index >= lora.count) throw new IclitError(`adapter index ${index} is out of range (0..${lora.count - 1})`);
   const out = new Map<string, Tensor>();
-  for (const [key, p] of lora.params) out.set(key, keep(p.select(0, index).detach().contiguous().clone()));
+  for (const [key, p] of lora.params) out.set(key, keep(tidy(() => p.select(0, index).detach().toDevice('cpu').contiguous().clone())));
   return out;
 }

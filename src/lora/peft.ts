@@ -101,7 +101,7 @@ export function readAdapterWeights(dir: string): Map<string, Tensor> {
     for (const name of f.names()) {
       // PEFT's in-memory names carry the adapter name (`.lora_A.default.weight`); its files do not.
       const key = name.replace(/\.lora_([AB])\.default\.weight$/, '.lora_$1.weight');
-      out.set(key, keep(tidy(() => f.tensor(name).to('float32'))));
+      out.set(key, keep(tidy(() => f.tensor(name).cloneAs('float32'))));
     }
   } finally {
     f.close();

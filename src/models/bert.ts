@@ -55,7 +55,7 @@ export function paddingMask(mask: Tensor, dtype: ComputeDType): Tensor {
   return tidy(() => {
     const min = dtype === 'float32' ? -3.4028234663852886e38 : -3.3895313892515355e38;
     const [B, T] = mask.shape;
-    return zeros([B, 1, 1, T], dtype).maskedFill(mask.eq(0).reshape([B, 1, 1, T]), min); // [B, 1, 1, T]
+    return zeros([B, 1, 1, T], dtype, mask.device).maskedFill(mask.eq(0).reshape([B, 1, 1, T]), min); // [B, 1, 1, T]
   });
 }
 
@@ -77,7 +77,7 @@ export function selfAttention(x: Tensor, w: SelfAttentionWeights, c: EncoderConf
     const k = w.key.forward(x).reshape([B, T, H, D]).transpose(1, 2); // [B, H, T, D]
     const v = w.value.forward(x).reshape([B, T, H, D]).transpose(1, 2); // [B, H, T, D]
     const scores = q.matmul(k.transpose(2, 3)).mul(1 / Math.sqrt(D)).add(mask); // [B, H, T, T]
-    const probs = scores.as('float32').softmax(-1).as(x.dtype); // [B, H, T, T]
+    const probs = scores.to('float32').softmax(-1).to(x.dtype); // [B, H, T, T]
     const context = probs.matmul(v).transpose(1, 2).reshape([B, T, C]); // [B, T, C]
     const out = w.output.forward(context).add(x); // [B, T, C]
     return layerNorm(out, [C], w.outputNorm.weight, w.outputNorm.bias, c.layerNormEps); // [B, T, C]
@@ -122,14 +122,16 @@ export function encoderLayer(x: Tensor, w: EncoderLayerWeights, c: EncoderConfig
 
 export interface EncoderLoadOptions {
   dtype?: ComputeDType;
+  /** 'cpu' (default) or 'cuda:N': weights go from the mapped files straight to it. */
+  device?: string;
 }
 
 export interface EncoderOutput {
-  /** float32 hidden states by HF index (0 = embedding LayerNorm output, n = last layer), [B, T, C]. */
+  /** float32 hidden states on the host by HF index (0 = embedding LayerNorm output, n = last layer), [B, T, C]. */
   hidden: Map<number, Tensor>;
-  /** The last layer's output in float32 [B, T, C] (= hidden state n). */
+  /** The last layer's output in float32 on the host [B, T, C] (= hidden state n). */
   lastHiddenState: Tensor;
-  /** The attention mask as float32 [B, T] (1 = real token). */
+  /** The attention mask as float32 on the host [B, T] (1 = real token). */
   mask: Tensor;
 }
 
@@ -137,15 +139,17 @@ export interface EncoderOutput {
 export class BertModel {
   readonly config: EncoderConfig;
   readonly dtype: ComputeDType;
+  readonly device: string;
   /** Every linear layer by its HF module path (`encoder.layer.0.attention.self.query`); adapters replace entries here. */
   readonly linears = new Map<string, LinearLike>();
   readonly #embeddings: EmbeddingWeights;
   readonly #norms = new Map<string, LayerNormWeights>();
   readonly #weights: CheckpointWeights | null;
 
-  constructor(config: EncoderConfig, get: (name: string, shape: number[]) => Tensor, dtype: ComputeDType, weights: CheckpointWeights | null = null) {
+  constructor(config: EncoderConfig, get: (name: string, shape: number[]) => Tensor, dtype: ComputeDType, weights: CheckpointWeights | null = null, device = 'cpu') {
     this.config = config;
     this.dtype = dtype;
+    this.device = device;
     this.#weights = weights;
     const c = config;
     const C = c.hiddenSize;
@@ -165,7 +169,7 @@ export class BertModel {
     }
   }
 
-  /** Loads `dir` (config.json + safetensors) computing in `dtype` (default float32). */
+  /** Loads `dir` (config.json + safetensors) computing in `dtype` (default float32) on `device` (default the CPU). */
   static load(dir: string, opts: EncoderLoadOptions = {}): BertModel {
     if (!existsSync(dir)) throw new IclitError(`encoder folder ${dir} does not exist`);
     const config = readEncoderConfig(dir);
@@ -173,8 +177,9 @@ export class BertModel {
     // BertForMaskedLM / BertForSequenceClassification checkpoints put the encoder under `bert.`.
     const prefix = !weights.has('embeddings.word_embeddings.weight') && weights.has('bert.embeddings.word_embeddings.weight') ? 'bert.' : '';
     const dtype = opts.dtype ?? 'float32';
+    const device = opts.device ?? 'cpu';
     try {
-      return new BertModel(config, (name, shape) => weights.get(`${prefix}${name}`, shape, dtype), dtype, weights);
+      return new BertModel(config, (name, shape) => weights.get(`${prefix}${name}`, shape, dtype, device), dtype, weights, device);
     } catch (e) {
       weights.close();
       throw e;
@@ -229,9 +234,9 @@ export class BertModel {
       if (mask.slice(b * T, (b + 1) * T).every((v) => v === 0)) throw new IclitError(`attention_mask row ${b} masks every token`);
     }
     return {
-      ids: tensor(ids, [rows.length, T], 'int64'), // [B, T]
-      mask: tensor(mask, [rows.length, T], 'float32'), // [B, T]
-      types: types ? tensor(types, [rows.length, T], 'int64') : null, // [B, T]
+      ids: tensor(ids, [rows.length, T], 'int64', this.device), // [B, T]
+      mask: tensor(mask, [rows.length, T], 'float32', this.device), // [B, T]
+      types: types ? tensor(types, [rows.length, T], 'int64', this.device) : null, // [B, T]
       T,
     };
   }
@@ -250,14 +255,15 @@ export class BertModel {
     return tidy(() => {
       const { ids, mask, types } = this.batchTensors(batch);
       const hidden = new Map<number, Tensor>();
-      let x = bertEmbeddings(ids, types, this.#embeddings, c.layerNormEps).as(this.dtype); // [B, T, C]
-      if (wanted.has(0)) hidden.set(0, x.as('float32'));
+      const toHost = (h: Tensor): Tensor => h.to('float32').toDevice('cpu');
+      let x = bertEmbeddings(ids, types, this.#embeddings, c.layerNormEps).to(this.dtype); // [B, T, C]
+      if (wanted.has(0)) hidden.set(0, toHost(x));
       const additive = paddingMask(mask, this.dtype); // [B, 1, 1, T]
       for (let i = 0; i < n; i++) {
         x = encoderLayer(x, this.#layerWeights(i), c, additive); // [B, T, C]
-        if (wanted.has(i + 1)) hidden.set(i + 1, x.as('float32'));
+        if (wanted.has(i + 1)) hidden.set(i + 1, toHost(x));
       }
-      return { hidden, lastHiddenState: x.as('float32'), mask };
+      return { hidden, lastHiddenState: toHost(x), mask: mask.toDevice('cpu') };
     });
   }
 

@@ -12,7 +12,7 @@ export function hookName(i: number, n: number): string {
   return `blocks.${i - 1}.hook_resid_post`;
 }
 
-/** A hook sees the activation [B, T, C]; returning a tensor replaces it (an intervention). */
+/** A hook sees the activation [B, T, C] (padded positions are zero); returning a tensor replaces it (an intervention). */
 export type Hook = (activation: Tensor) => Tensor | void;
 
 export interface CaptureRequest {
@@ -20,17 +20,22 @@ export interface CaptureRequest {
   hiddenStates?: number[];
   /** 'last' = each sequence's last real token [B, C]; 'all' = every position [B, T, C]. */
   positions?: 'last' | 'all';
-  /** Compute LM-head logits (float32) at `logitsPositions` (default: `positions`). */
+  /** Compute LM-head logits (float32, on the model's device) at `logitsPositions` (default: `positions`). */
   logits?: boolean;
   logitsPositions?: 'last' | 'all';
+  /**
+   * Logits only at these packed token rows (row offset_b + t is token t of sequence b; offsets are the running sums
+   * of the lengths): [rows, V]. Losses use it so that the LM head runs only where a target is counted.
+   */
+  logitRows?: readonly number[];
   /** Hooks by name (see hookName). */
   hooks?: Record<string, Hook>;
 }
 
 export interface ModelOutput {
-  /** float32 hidden states by HF index, [B, C] or [B, T, C]. */
+  /** float32 hidden states on the host (CPU) by HF index, [B, C] or [B, T, C] (padded positions zero). */
   hidden: Map<number, Tensor>;
-  /** float32 logits [B, V] or [B, T, V] when asked for. */
+  /** float32 logits on the model's device when asked for: [B, V], [B, T, V] (padding zero) or [rows, V] (logitRows). */
   logits?: Tensor;
   /** Real (unpadded) length of each sequence. */
   lengths: number[];

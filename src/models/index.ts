@@ -4,6 +4,7 @@ export * from './linear.js';
 export * from './hooks.js';
 export * from './bert.js';
 export * from './sentence-encoder.js';
+export * from './study-memory.js';
 export * from './sentence-modules.js';
 export * from './pooling.js';
 export * from './hidden-states.js';

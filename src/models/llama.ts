@@ -1,15 +1,17 @@
 // The LLaMA-family decoder (llama, mistral, qwen2) in reading order: config → norm → RoPE → attention → MLP → block → model.
 import { existsSync } from 'node:fs';
 import {
-  arange,
   cat,
   embedding,
-  full,
   linear,
   noGrad,
+  packedAttention,
+  rmsNorm,
+  rope,
   tensor,
   tidy,
   keep,
+  zeros,
   type DType,
   type Tensor,
 } from '../torch/index.js';
@@ -26,21 +28,28 @@ import {
   type DecoderConfig,
 } from '../io/index.js';
 import { IclitError } from '../util/errors.js';
-import { Linear, type LinearLike } from './linear.js';
+import { Linear, type LinearLike, type RowLayout } from './linear.js';
 import { hookName, type CaptureRequest, type ModelOutput } from './hooks.js';
 import { resolveHiddenStates } from './hidden-states.js';
 
 export type ComputeDType = Extract<DType, 'float32' | 'bfloat16'>;
 
-// ---------- norm ----------
+/*
+ * Sequences run packed: the B sequences of a batch lie back to back as N = Σ T_b token rows, x [N, C]. Linear
+ * layers, norms and the MLP see no padding at all; attention runs per sequence inside one native op. Hidden states
+ * and logits at 'all' positions are padded back to [B, T, ·] (zeros past each sequence's end) only when returned.
+ */
 
-/** LlamaRMSNorm: normalise in float32, scale by the weight in the compute dtype. */
-export function rmsNorm(x: Tensor, weight: Tensor, eps: number): Tensor {
-  return tidy(() => {
-    const x32 = x.as('float32'); // [B, T, C]
-    const inv = x32.square().mean(-1, true).add(eps).rsqrt(); // [B, T, 1]
-    return weight.mul(x32.mul(inv).as(x.dtype)); // [B, T, C]
-  });
+/** The rows of a packed batch: each sequence's length, and its rotary tables at every row. */
+export interface PackedBatch extends RowLayout {
+  lengths: number[];
+  /** Row of each sequence's first token. */
+  offsets: number[];
+  /** Longest sequence. */
+  T: number;
+  /** cos and sin of each row's position within its sequence, [N, 1, D]. */
+  cos: Tensor;
+  sin: Tensor;
 }
 
 // ---------- rotary position embedding ----------
@@ -68,46 +77,18 @@ export function ropeInverseFrequencies(c: DecoderConfig): Float32Array {
   return inv;
 }
 
-/** cos and sin tables for positions 0..T-1, HF layout (the half-dimension frequencies repeated twice). */
-export function ropeTables(invFreq: Tensor, length: number, dtype: ComputeDType): { cos: Tensor; sin: Tensor } {
+/** cos and sin [N, 1, D] of every packed row's position (HF layout: the half-dimension frequencies repeated twice). */
+export function ropeRows(invFreq: Tensor, lengths: readonly number[], dtype: ComputeDType): { cos: Tensor; sin: Tensor } {
   return tidy(() => {
-    const pos = arange(0, length, 1, 'float32'); // [T]
-    const freqs = pos.unsqueeze(1).mul(invFreq.unsqueeze(0)); // [T, D/2]
-    const emb = cat([freqs, freqs], -1); // [T, D]
-    return { cos: emb.cos().as(dtype), sin: emb.sin().as(dtype) };
-  });
-}
-
-/** x * cos + rotate_half(x) * sin, with rotate_half(x) = [-x2, x1]. */
-export function applyRope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
-  return tidy(() => {
-    const d = x.shape[x.rank - 1];
-    const x1 = x.slice(-1, 0, d / 2); // [B, H, T, D/2]
-    const x2 = x.slice(-1, d / 2, d); // [B, H, T, D/2]
-    const rotated = cat([x2.neg(), x1], -1); // [B, H, T, D]
-    return x.mul(cos).add(rotated.mul(sin)); // [B, H, T, D]
+    const positions = lengths.flatMap((L) => Array.from({ length: L }, (_, t) => t));
+    const pos = tensor(positions, [positions.length], 'float32', invFreq.device); // [N]
+    const freqs = pos.unsqueeze(1).mul(invFreq.unsqueeze(0)); // [N, D/2]
+    const emb = cat([freqs, freqs], -1); // [N, D]
+    return { cos: emb.cos().to(dtype).unsqueeze(1), sin: emb.sin().to(dtype).unsqueeze(1) }; // [N, 1, D]
   });
 }
 
 // ---------- attention ----------
-
-/**
- * Additive attention mask [B, 1, T, T]: 0 where query t may attend key s (s ≤ t, inside the sliding window,
- * key not padding), the dtype's most negative value elsewhere (as HF does).
- */
-export function attentionMask(lengths: number[], T: number, dtype: ComputeDType, slidingWindow: number | null): Tensor {
-  return tidy(() => {
-    const q = arange(0, T, 1, 'int64').unsqueeze(1); // [T, 1]
-    const k = arange(0, T, 1, 'int64').unsqueeze(0); // [1, T]
-    let allowed = k.le(q); // [T, T]
-    if (slidingWindow !== null) allowed = allowed.mul(q.sub(k).lt(slidingWindow)).as('bool');
-    const lens = tensor(lengths, [lengths.length, 1, 1, 1], 'int64'); // [B, 1, 1, 1]
-    const keyValid = k.reshape([1, 1, 1, T]).lt(lens); // [B, 1, 1, T]
-    const ok = allowed.reshape([1, 1, T, T]).mul(keyValid).as('bool'); // [B, 1, T, T]
-    const min = dtype === 'float32' ? -3.4028234663852886e38 : -3.3895313892515355e38;
-    return full([1], 0, dtype).expand([lengths.length, 1, T, T]).maskedFill(ok.logicalNot(), min); // [B, 1, T, T]
-  });
-}
 
 export interface AttentionWeights {
   q: LinearLike;
@@ -116,25 +97,15 @@ export interface AttentionWeights {
   o: LinearLike;
 }
 
-export function attention(x: Tensor, w: AttentionWeights, c: DecoderConfig, rope: { cos: Tensor; sin: Tensor }, mask: Tensor): Tensor {
+/** Causal self-attention of packed rows x [N, C] → [N, C]; each sequence attends only within itself. */
+export function attention(x: Tensor, w: AttentionWeights, c: DecoderConfig, p: PackedBatch): Tensor {
   return tidy(() => {
-    const [B, T] = x.shape;
-    const H = c.numHeads;
-    const KV = c.numKvHeads;
-    const D = c.headDim;
-    const q = w.q.forward(x).reshape([B, T, H, D]).transpose(1, 2); // [B, H, T, D]
-    let k = w.k.forward(x).reshape([B, T, KV, D]).transpose(1, 2); // [B, KV, T, D]
-    let v = w.v.forward(x).reshape([B, T, KV, D]).transpose(1, 2); // [B, KV, T, D]
-    const qr = applyRope(q, rope.cos, rope.sin); // [B, H, T, D]
-    k = applyRope(k, rope.cos, rope.sin); // [B, KV, T, D]
-    if (KV !== H) {
-      k = k.repeatInterleave(H / KV, 1); // [B, H, T, D]
-      v = v.repeatInterleave(H / KV, 1); // [B, H, T, D]
-    }
-    const scores = qr.matmul(k.transpose(2, 3)).mul(1 / Math.sqrt(D)).add(mask); // [B, H, T, T]
-    const probs = scores.as('float32').softmax(-1).as(x.dtype); // [B, H, T, T]
-    const out = probs.matmul(v).transpose(1, 2).reshape([B, T, H * D]); // [B, T, H*D]
-    return w.o.forward(out); // [B, T, C]
+    const N = x.shape[0];
+    const q = rope(w.q.forward(x, p).reshape([N, c.numHeads, c.headDim]), p.cos, p.sin); // [N, H, D]
+    const k = rope(w.k.forward(x, p).reshape([N, c.numKvHeads, c.headDim]), p.cos, p.sin); // [N, KV, D]
+    const v = w.v.forward(x, p).reshape([N, c.numKvHeads, c.headDim]); // [N, KV, D]
+    const out = packedAttention(q, k, v, p.lengths, 1 / Math.sqrt(c.headDim), c.slidingWindow); // [N, H·D]
+    return w.o.forward(out, p); // [N, C]
   });
 }
 
@@ -147,8 +118,8 @@ export interface MlpWeights {
 }
 
 /** SwiGLU: down(silu(gate(x)) * up(x)). */
-export function mlp(x: Tensor, w: MlpWeights): Tensor {
-  return tidy(() => w.down.forward(w.gate.forward(x).silu().mul(w.up.forward(x)))); // [B, T, C]
+export function mlp(x: Tensor, w: MlpWeights, p: PackedBatch): Tensor {
+  return tidy(() => w.down.forward(w.gate.forward(x, p).silu().mul(w.up.forward(x, p)), p)); // [N, C]
 }
 
 // ---------- block ----------
@@ -161,10 +132,35 @@ export interface BlockWeights {
 }
 
 /** Pre-norm residual block: x + attn(norm(x)), then h + mlp(norm(h)). */
-export function block(x: Tensor, w: BlockWeights, c: DecoderConfig, rope: { cos: Tensor; sin: Tensor }, mask: Tensor): Tensor {
+export function block(x: Tensor, w: BlockWeights, c: DecoderConfig, p: PackedBatch): Tensor {
   return tidy(() => {
-    const h = x.add(attention(rmsNorm(x, w.inputNorm, c.rmsNormEps), w.attn, c, rope, mask)); // [B, T, C]
-    return h.add(mlp(rmsNorm(h, w.postNorm, c.rmsNormEps), w.mlp)); // [B, T, C]
+    const h = x.add(attention(rmsNorm(x, w.inputNorm, c.rmsNormEps), w.attn, c, p)); // [N, C]
+    return h.add(mlp(rmsNorm(h, w.postNorm, c.rmsNormEps), w.mlp, p)); // [N, C]
+  });
+}
+
+// ---------- packing ----------
+
+/** Packed rows [N, F] → [B, T, F] with zeros past each sequence's end. */
+export function padRows(x: Tensor, p: Pick<PackedBatch, 'lengths' | 'offsets' | 'T'>): Tensor {
+  return tidy(() => {
+    const [N, F] = x.shape;
+    const B = p.lengths.length;
+    const idx = new Array<number>(B * p.T).fill(N); // row N is the zero row appended below
+    p.lengths.forEach((L, b) => {
+      for (let t = 0; t < L; t++) idx[b * p.T + t] = p.offsets[b] + t;
+    });
+    const withZero = cat([x, zeros([1, F], x.dtype, x.device)], 0); // [N + 1, F]
+    return withZero.indexSelect(0, tensor(idx, [B * p.T], 'int64', x.device)).reshape([B, p.T, F]); // [B, T, F]
+  });
+}
+
+/** [B, T, F] → the packed rows [N, F] of the real positions. */
+export function unpadRows(x: Tensor, p: Pick<PackedBatch, 'lengths' | 'T'>): Tensor {
+  return tidy(() => {
+    const [B, T, F] = x.shape;
+    const idx = p.lengths.flatMap((L, b) => Array.from({ length: L }, (_, t) => b * T + t));
+    return x.reshape([B * T, F]).indexSelect(0, tensor(idx, [idx.length], 'int64', x.device)); // [N, F]
   });
 }
 
@@ -172,15 +168,18 @@ export function block(x: Tensor, w: BlockWeights, c: DecoderConfig, rope: { cos:
 
 export interface LoadOptions {
   dtype?: ComputeDType;
+  /** 'cpu' (default) or 'cuda:N' as resolveDevice returns: weights are read from the mapped files straight to it. */
+  device?: string;
 }
 
-/** A batch of token sequences of different lengths (right-padded internally). */
+/** A batch of token sequences of different lengths. */
 export type TokenBatch = number[][];
 
-/** A LLaMA-family causal LM whose weights are memory-mapped from a Hugging Face folder. */
+/** A LLaMA-family causal LM whose weights are memory-mapped from a Hugging Face folder (or copied to a device). */
 export class LlamaModel {
   readonly config: DecoderConfig;
   readonly dtype: ComputeDType;
+  readonly device: string;
   /** Every linear layer by its HF module path (`model.layers.0.self_attn.q_proj`); LoRA replaces entries here. */
   readonly linears = new Map<string, LinearLike>();
   readonly #embed: Tensor;
@@ -188,9 +187,10 @@ export class LlamaModel {
   readonly #lmHead: Tensor;
   readonly #invFreq: Tensor;
 
-  constructor(config: DecoderConfig, get: (name: string, shape: number[]) => Tensor, dtype: ComputeDType) {
+  constructor(config: DecoderConfig, get: (name: string, shape: number[]) => Tensor, dtype: ComputeDType, device = 'cpu') {
     this.config = config;
     this.dtype = dtype;
+    this.device = device;
     const c = config;
     this.#embed = keep(get(embedName, [c.vocabSize, c.hiddenSize]));
     for (let i = 0; i < c.numLayers; i++) {
@@ -204,22 +204,24 @@ export class LlamaModel {
     }
     this.#norms.set('model.norm', keep(get(finalNormName, [c.hiddenSize])));
     this.#lmHead = c.tieWordEmbeddings ? this.#embed : keep(get(lmHeadName, [c.vocabSize, c.hiddenSize]));
-    this.#invFreq = keep(tensor(ropeInverseFrequencies(c), [c.headDim / 2], 'float32'));
+    this.#invFreq = keep(tensor(ropeInverseFrequencies(c), [c.headDim / 2], 'float32', device));
   }
 
-  /** Loads `dir` (config.json + safetensors) computing in `dtype` (default float32). */
+  /** Loads `dir` (config.json + safetensors) computing in `dtype` (default float32) on `device` (default the CPU). */
   static load(dir: string, opts: LoadOptions = {}): LlamaModel {
     if (!existsSync(dir)) throw new IclitError(`model folder ${dir} does not exist`);
     const config = readDecoderConfig(dir);
     const weights = CheckpointWeights.open(dir);
     const dtype = opts.dtype ?? 'float32';
+    const device = opts.device ?? 'cpu';
     try {
       // A missing weight is an error naming it; weights the config leaves unused are a warning, as in HF.
       const unused = matchCheckpoint(weights, decoderWeightShapes(config).keys(), config.numLayers);
-      if (unused) process.stderr.write(`iclit: ${unused}\n`);
-      return new LlamaModel(config, (name, shape) => weights.get(name, shape, dtype), dtype);
+      if (unused) process.stderr.write(`iclit: ${unused}
+`);
+      return new LlamaModel(config, (name, shape) => weights.get(name, shape, dtype, device), dtype, device);
     } finally {
-      // Views keep their own file mapping alive; converted weights own their memory, so the files can go.
+      // Views keep their own file mapping alive; converted or moved weights own their memory, so the files can go.
       weights.close();
     }
   }
@@ -244,29 +246,32 @@ export class LlamaModel {
     };
   }
 
-  /** Token ids [B, T] (right-padded with 0) after checking every id is inside the vocabulary. */
-  idsTensor(batch: TokenBatch): { ids: Tensor; lengths: number[]; T: number } {
+  /** The packed token ids [N] of a batch (every id checked against the vocabulary) and its row layout. */
+  pack(batch: TokenBatch): { ids: Tensor; lengths: number[]; offsets: number[]; T: number } {
     if (batch.length === 0) throw new IclitError('empty batch: no sequence to run');
     const lengths = batch.map((s) => s.length);
-    const T = Math.max(...lengths);
     if (Math.min(...lengths) === 0) throw new IclitError('a sequence has no tokens');
-    const flat = new Array<number>(batch.length * T).fill(0);
-    batch.forEach((seq, b) =>
+    const T = Math.max(...lengths);
+    if (T > this.config.maxPositionEmbeddings) throw new IclitError(`sequence of ${T} tokens exceeds max_position_embeddings ${this.config.maxPositionEmbeddings}`);
+    const offsets: number[] = [];
+    const flat: number[] = [];
+    for (const seq of batch) {
+      offsets.push(flat.length);
       seq.forEach((id, t) => {
         if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) {
           throw new IclitError(`token id ${id} at position ${t} is outside the vocabulary (0..${this.config.vocabSize - 1})`);
         }
-        flat[b * T + t] = id;
-      }),
-    );
-    return { ids: tensor(flat, [batch.length, T], 'int64'), lengths, T };
+        flat.push(id);
+      });
+    }
+    return { ids: tensor(flat, [flat.length], 'int64', this.device), lengths, offsets, T };
   }
 
   /**
    * Runs the decoder. Hidden states follow HF `output_hidden_states` (index 0 = embeddings, index n_layers =
-   * after the final norm); only the requested indices are returned (float32), at the last real token of each
-   * sequence or at every position. Blocks after the highest requested index are skipped, and the LM head runs
-   * only when `logits` is asked for. Autograd records when it is enabled (training); wrap in noGrad otherwise.
+   * after the final norm); only the requested indices are returned, as float32 on the host, at the last real token
+   * of each sequence or at every position. Blocks after the highest requested index are skipped, and the LM head
+   * runs only where logits are asked for. Autograd records when it is enabled (training); wrap in noGrad otherwise.
    */
   forward(batch: TokenBatch, req: CaptureRequest = {}): ModelOutput {
     const c = this.config;
@@ -274,38 +279,46 @@ export class LlamaModel {
     const wanted = new Set(resolveHiddenStates(req.hiddenStates ?? [], n + 1));
     const positions = req.positions ?? 'last';
     return tidy(() => {
-      const { ids, lengths, T } = this.idsTensor(batch);
-      if (T > c.maxPositionEmbeddings) throw new IclitError(`sequence of ${T} tokens exceeds max_position_embeddings ${c.maxPositionEmbeddings}`);
-      const lastIndex = tensor(lengths.map((l) => l - 1), [lengths.length, 1, 1], 'int64').expand([lengths.length, 1, c.hiddenSize]); // [B, 1, C]
-      const select = (h: Tensor, at: 'last' | 'all'): Tensor => (at === 'all' ? h : h.gather(1, lastIndex).squeeze(1)); // [B, T, C] or [B, C]
+      const { ids, lengths, offsets, T } = this.pack(batch);
+      const N = ids.shape[0];
+      if (req.logitRows?.some((r) => !Number.isInteger(r) || r < 0 || r >= N)) throw new IclitError(`logit rows must lie in 0..${N - 1}`);
+      const rows = (idx: readonly number[]) => tensor(idx, [idx.length], 'int64', this.device);
+      const lastRows = rows(lengths.map((L, b) => offsets[b] + L - 1)); // [B]
+      const layout = { lengths, offsets, T };
+      const select = (h: Tensor, at: 'last' | 'all'): Tensor => (at === 'all' ? padRows(h, layout) : h.indexSelect(0, lastRows)); // [B, T, C] or [B, C]
+      const toHost = (h: Tensor): Tensor => h.to('float32').toDevice('cpu');
       const hidden = new Map<number, Tensor>();
       const visit = (i: number, h: Tensor): Tensor => {
-        const replaced = req.hooks?.[hookName(i, n)]?.(h);
-        const out = replaced ?? h;
-        if (wanted.has(i)) hidden.set(i, select(out, positions).as('float32'));
+        const hook = req.hooks?.[hookName(i, n)];
+        const replaced = hook?.(padRows(h, layout));
+        const out = replaced ? unpadRows(replaced, layout) : h; // [N, C]
+        if (wanted.has(i)) hidden.set(i, toHost(select(out, positions)));
         return out;
       };
-      const logitsAt = req.logits ? (req.logitsPositions ?? positions) : null;
+      const logitsAt = req.logitRows ? 'rows' : req.logits ? (req.logitsPositions ?? positions) : null;
       // Blocks past the highest requested state are never run.
       const blocksToRun = logitsAt || wanted.has(n) ? n : Math.max(0, ...[...wanted]);
-      let x = visit(0, embedding(this.#embed, ids)); // [B, T, C]
+      let x = visit(0, embedding(this.#embed, ids)); // [N, C]
       if (blocksToRun > 0) {
-        const rope = ropeTables(this.#invFreq, T, this.dtype);
-        const mask = attentionMask(lengths, T, this.dtype, c.slidingWindow); // [B, 1, T, T]
+        const packed: PackedBatch = { ...layout, ...ropeRows(this.#invFreq, lengths, this.dtype) };
         for (let i = 0; i < blocksToRun; i++) {
-          x = block(x, this.#blockWeights(i), c, rope, mask); // [B, T, C]
+          x = block(x, this.#blockWeights(i), c, packed); // [N, C]
           if (i + 1 < n) x = visit(i + 1, x);
         }
       }
       const finalNorm = this.#norms.get('model.norm')!;
       if (wanted.has(n)) {
-        const normed = rmsNorm(select(x, positions), finalNorm, c.rmsNormEps); // [B, C] or [B, T, C]
-        hidden.set(n, (req.hooks?.[hookName(n, n)]?.(normed) ?? normed).as('float32'));
+        const hook = req.hooks?.[hookName(n, n)];
+        const normed = rmsNorm(positions === 'all' || hook ? x : x.indexSelect(0, lastRows), finalNorm, c.rmsNormEps); // [N, C] or [B, C]
+        const replaced = hook?.(padRows(normed, layout));
+        const out = replaced ? unpadRows(replaced, layout) : normed;
+        hidden.set(n, toHost(positions === 'all' ? padRows(out, layout) : hook ? out.indexSelect(0, lastRows) : out));
       }
       let logits: Tensor | undefined;
       if (logitsAt) {
-        const normed = rmsNorm(select(x, logitsAt), finalNorm, c.rmsNormEps); // [B, C] or [B, T, C]
-        logits = linear(normed, this.#lmHead).as('float32'); // [B, V] or [B, T, V]
+        const at = logitsAt === 'rows' ? x.indexSelect(0, rows(req.logitRows!)) : logitsAt === 'last' ? x.indexSelect(0, lastRows) : x; // [R, C]
+        const l = linear(rmsNorm(at, finalNorm, c.rmsNormEps), this.#lmHead).to('float32'); // [R, V]
+        logits = logitsAt === 'all' ? padRows(l, layout) : l; // [R, V] or [B, T, V]
       }
       return { hidden, logits, lengths };
     });

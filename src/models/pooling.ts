@@ -45,7 +45,7 @@ export function readPoolingConfig(poolingDir: string): PoolingConfig {
 export function pool(tokens: Tensor, mask: Tensor, modes: readonly PoolingMode[]): Tensor {
   return tidy(() => {
     const [B, T, C] = tokens.shape;
-    const m = mask.as(tokens.dtype).unsqueeze(-1); // [B, T, 1]
+    const m = mask.to(tokens.dtype).unsqueeze(-1); // [B, T, 1]
     const parts: Tensor[] = [];
     const sum = tokens.mul(m).sum(1); // [B, C]
     const count = m.sum(1).clamp(1e-9); // [B, 1]
@@ -55,7 +55,7 @@ export function pool(tokens: Tensor, mask: Tensor, modes: readonly PoolingMode[]
       if (mode === 'mean_tokens') parts.push(sum.div(count)); // [B, C]
       if (mode === 'mean_sqrt_len_tokens') parts.push(sum.div(count.sqrt())); // [B, C]
       if (mode === 'weightedmean_tokens') {
-        const w = arange(1, T + 1, 1, 'float32').as(tokens.dtype).reshape([1, T, 1]).mul(m); // [B, T, 1]
+        const w = arange(1, T + 1, 1, 'float32').to(tokens.dtype).reshape([1, T, 1]).mul(m); // [B, T, 1]
         parts.push(tokens.mul(w).sum(1).div(w.sum(1).clamp(1e-9))); // [B, C]
       }
       if (mode === 'lasttoken') {

@@ -22,6 +22,8 @@ export interface SentenceEncoderOptions {
   /** Sequences per forward pass (default 32, as sentence-transformers). */
   batchSize?: number;
   dtype?: ComputeDType;
+  /** 'cpu' (default) or 'cuda:N' for the BERT forward; embeddings come back to the host. */
+  device?: string;
 }
 
 /** Token ids with optional masks; rows may be padded (trailing masked positions are dropped and re-padded per batch). */
@@ -101,7 +103,7 @@ export class SentenceEncoder {
     const tokDir = opts.tokenizerDir ?? modules.transformerDir;
     if (opts.tokenizerDir && !existsSync(join(tokDir, 'tokenizer.json'))) throw new IclitError(`${tokDir} has no tokenizer.json`);
     const tokenizer = existsSync(join(tokDir, 'tokenizer.json')) ? await Tokenizer.load(tokDir) : undefined;
-    const model = BertModel.load(modules.transformerDir, { dtype: opts.dtype });
+    const model = BertModel.load(modules.transformerDir, { dtype: opts.dtype, device: opts.device });
     if (pooling.dimension !== model.config.hiddenSize) {
       model.dispose();
       throw new IclitError(`${join(modules.poolingDir, 'config.json')}: word_embedding_dimension ${pooling.dimension} differs from the encoder's hidden_size ${model.config.hiddenSize}`);

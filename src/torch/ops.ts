@@ -1,5 +1,5 @@
-// Free functions over tensors: creation, multi-input ops, neural-network functions and the runtime.
-import { binding } from './native.js';
+// Free functions over tensors: creation (on a device), multi-input ops, neural-network functions and the runtime.
+import { binding, noteIntraOpThreads, type NativeCacheStats } from './native.js';
 import { call, handle, Tensor, type DType, type Operand, type Shape } from './tensor.js';
 
 const ELEMENT_BYTES: Record<DType, number> = { float32: 4, float16: 2, bfloat16: 2, float64: 8, int64: 8, int32: 4, uint8: 1, int8: 1, bool: 1 };
@@ -12,45 +12,55 @@ export function isFloating(dtype: DType): boolean {
   return dtype === 'float32' || dtype === 'float16' || dtype === 'bfloat16' || dtype === 'float64';
 }
 
-/** A tensor copied from raw bytes or a typed array whose bytes already are in `dtype` (e.g. Uint16Array for bfloat16). */
-export function fromBytes(data: ArrayBufferView, dtype: DType, shape: Shape): Tensor {
-  return call('fromBuffer', data, dtype, [...shape]);
+/** Where a tensor lives: 'cpu', 'cuda' (the current CUDA device) or 'cuda:N'. */
+export type Device = string;
+
+/**
+ * A tensor copied from raw bytes or a typed array whose bytes already are in `dtype` (e.g. Uint16Array for
+ * bfloat16), on `device` (default the CPU).
+ */
+export function fromBytes(data: ArrayBufferView, dtype: DType, shape: Shape, device?: Device): Tensor {
+  return call('fromBuffer', data, dtype, [...shape], device);
 }
 
-/** A tensor from numbers, converted to `dtype`. */
-export function tensor(values: ArrayLike<number> | Float32Array, shape: Shape, dtype: DType = 'float32'): Tensor {
-  if (dtype === 'float32') return fromBytes(values instanceof Float32Array ? values : Float32Array.from(values), 'float32', shape);
-  if (dtype === 'float64') return fromBytes(values instanceof Float64Array ? values : Float64Array.from(values), 'float64', shape);
-  if (dtype === 'int64') return fromBytes(BigInt64Array.from(Array.from(values, (v) => BigInt(Math.trunc(v)))), 'int64', shape);
-  if (dtype === 'int32') return fromBytes(Int32Array.from(values), 'int32', shape);
-  if (dtype === 'bool' || dtype === 'uint8') return fromBytes(Uint8Array.from(values, (v) => (v ? (dtype === 'bool' ? 1 : v) : 0)), dtype, shape);
-  const f = fromBytes(Float32Array.from(values), 'float32', shape);
-  const out = f.as(dtype);
+/** A tensor from numbers, converted to `dtype`, on `device` (default the CPU). */
+export function tensor(values: ArrayLike<number> | Float32Array, shape: Shape, dtype: DType = 'float32', device?: Device): Tensor {
+  if (dtype === 'float32') return fromBytes(values instanceof Float32Array ? values : Float32Array.from(values), 'float32', shape, device);
+  if (dtype === 'float64') return fromBytes(values instanceof Float64Array ? values : Float64Array.from(values), 'float64', shape, device);
+  if (dtype === 'int64') return fromBytes(BigInt64Array.from(Array.from(values, (v) => BigInt(Math.trunc(v)))), 'int64', shape, device);
+  if (dtype === 'int32') return fromBytes(Int32Array.from(values), 'int32', shape, device);
+  if (dtype === 'bool' || dtype === 'uint8') return fromBytes(Uint8Array.from(values, (v) => (v ? (dtype === 'bool' ? 1 : v) : 0)), dtype, shape, device);
+  const f = fromBytes(Float32Array.from(values), 'float32', shape, device);
+  const out = f.to(dtype);
   f.dispose();
   return out;
 }
 
-export function zeros(shape: Shape, dtype: DType = 'float32'): Tensor {
-  return call('zeros', [...shape], dtype);
+export function zeros(shape: Shape, dtype: DType = 'float32', device?: Device): Tensor {
+  return call('zeros', [...shape], dtype, device);
 }
-export function ones(shape: Shape, dtype: DType = 'float32'): Tensor {
-  return call('ones', [...shape], dtype);
+export function ones(shape: Shape, dtype: DType = 'float32', device?: Device): Tensor {
+  return call('ones', [...shape], dtype, device);
 }
-export function full(shape: Shape, value: number, dtype: DType = 'float32'): Tensor {
-  return call('full', [...shape], value, dtype);
+export function full(shape: Shape, value: number, dtype: DType = 'float32', device?: Device): Tensor {
+  return call('full', [...shape], value, dtype, device);
 }
-export function arange(start: number, end: number, step = 1, dtype: DType = 'int64'): Tensor {
-  return call('arange', start, end, step, dtype);
+/** zeros with the shape and device of `t` (and its dtype unless given). */
+export function zerosLike(t: Tensor, dtype: DType = t.dtype): Tensor {
+  return zeros(t.shape, dtype, t.device);
+}
+export function arange(start: number, end: number, step = 1, dtype: DType = 'int64', device?: Device): Tensor {
+  return call('arange', start, end, step, dtype, device);
 }
 /** Standard normal samples from libtorch's generator (seed with manualSeed). */
-export function randn(shape: Shape, dtype: DType = 'float32'): Tensor {
-  return call('randn', [...shape], dtype);
+export function randn(shape: Shape, dtype: DType = 'float32', device?: Device): Tensor {
+  return call('randn', [...shape], dtype, device);
 }
-export function rand(shape: Shape, dtype: DType = 'float32'): Tensor {
-  return call('rand', [...shape], dtype);
+export function rand(shape: Shape, dtype: DType = 'float32', device?: Device): Tensor {
+  return call('rand', [...shape], dtype, device);
 }
-export function uniform(shape: Shape, low: number, high: number, dtype: DType = 'float32'): Tensor {
-  return call('uniform', [...shape], low, high, dtype);
+export function uniform(shape: Shape, low: number, high: number, dtype: DType = 'float32', device?: Device): Tensor {
+  return call('uniform', [...shape], low, high, dtype, device);
 }
 /** 0/1 samples with the given per-element probabilities. */
 export function bernoulli(p: Tensor): Tensor {
@@ -106,8 +116,10 @@ export function crossEntropy(logits: Tensor, targets: Tensor, reduction: keyof t
 export function manualSeed(seed: number): void {
   binding().manualSeed(seed);
 }
-export function setNumThreads(n: number): void {
+/** Sets libtorch's intra-op (OpenMP) threads; `by` says who asked, for threadSetup(). */
+export function setNumThreads(n: number, by = 'setNumThreads'): void {
   binding().setNumThreads(n);
+  noteIntraOpThreads(n, by);
 }
 export function getNumThreads(): number {
   return binding().getNumThreads();
@@ -127,12 +139,41 @@ export function torchVersion(): string {
 export function parallelInfo(): string {
   return binding().parallelInfo();
 }
-/** Returns the tensor buffers the allocator keeps for reuse to the system (between repeat chunks of a study). */
-export function releaseCachedMemory(): void {
-  (binding().trimTensorCache as () => void)();
+
+// ---------- CPU memory ----------
+
+/** Bytes of the CPU tensor cache: held for reuse, in live tensors, the peak of live since resetPeakMemory, the cap. */
+export type CacheStats = NativeCacheStats;
+
+export function cacheStats(): CacheStats {
+  return binding().cacheStats();
 }
-/** One line on the thread setup in force (libtorch intra-op threads and the environment that shapes them). */
-export function threadSetup(): string {
-  const env = ['OMP_NUM_THREADS', 'OMP_WAIT_POLICY', 'OPENBLAS_NUM_THREADS'].map((k) => `${k}=${process.env[k] ?? '(unset)'}`);
-  return `threads: ${getNumThreads()} intra-op (libtorch ${torchVersion()}), ${env.join(', ')}`;
+
+/**
+ * Returns the CPU buffers iclit's allocator keeps for reuse (and the C heap's free pages) to the system; call it
+ * between chunks of work whose tensor sizes differ (e.g. after each chunk of repeats). Returns the bytes released
+ * from the cache. Live tensors are untouched; the next ops refill the cache as they need. CUDA memory is managed by
+ * libtorch's own caching allocator and is not affected.
+ */
+export function releaseCachedMemory(): number {
+  return binding().trimCache();
+}
+
+/** Starts a new peak for cacheStats().peakLive. */
+export function resetPeakMemory(): void {
+  binding().resetPeak();
+}
+
+/**
+ * Runs `fn` under libtorch's op profiler and writes a chrome trace of every op (forward and backward) to `file`
+ * (libtorch 1.x; bench/profile.ts turns it into a table).
+ */
+export function profileOps<T>(file: string, fn: () => T): T {
+  const b = binding();
+  b.profileStart(file);
+  try {
+    return fn();
+  } finally {
+    b.profileStop();
+  }
 }

@@ -1,7 +1,7 @@
 // The binding's tensors: conversions, ops against hand values, autograd, scopes and memory that does not grow.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { arange, cat, crossEntropy, fromBytes, keep, layerNorm, linear, manualSeed, noGrad, randn, setNumThreads, getNumThreads, tensor, tidy, where, zeros } from './index.js';
+import { arange, cat, crossEntropy, disposeTree, fromBytes, keep, keepTree, layerNorm, linear, manualSeed, noGrad, randn, setNumThreads, getNumThreads, tensor, tidy, tidyNoGrad, treeLeaves, where, zeros, type Tensor } from './index.js';
 import { assertClose } from '../util/testing.js';
 
 test('round trips: float32, float16, bfloat16, int64, bool', () => {
@@ -78,6 +78,73 @@ test('tidy disposes temporaries, keeps what is returned or kept', () => {
   assert.equal(kept!.disposed, false);
   assert.equal(out.result.disposed, false);
   assert.throws(() => temp!.add(1), /after dispose/);
+});
+
+test('to(dtype) shares storage when the dtype already matches (as PyTorch); cloneAs always copies', () => {
+  const a = tensor([1, 2, 3], [3]);
+  const same = a.to('float32');
+  const copy = a.cloneAs('float32');
+  same.copy_(tensor([7, 8, 9], [3]));
+  assert.deepEqual(a.toArray(), [7, 8, 9], 'to() of a float32 tensor to float32 is a view of it');
+  assert.deepEqual(copy.toArray(), [1, 2, 3], 'cloneAs() has its own memory');
+  const half = a.to('bfloat16');
+  half.copy_(tensor([0, 0, 0], [3], 'bfloat16'));
+  assert.deepEqual(a.toArray(), [7, 8, 9], 'a converting to() copies');
+  same.dispose();
+  assert.equal(a.disposed, false, 'disposing the view leaves the original');
+});
+
+test('tidy keeps tensors at any depth of arrays, Maps, Sets and plain objects', () => {
+  let deep: Tensor | undefined;
+  const out = tidy(() => {
+    deep = zeros([1]);
+    let nest: unknown = { t: deep };
+    for (let i = 0; i < 10; i++) nest = i % 3 === 0 ? [nest] : i % 3 === 1 ? new Map([['k', nest]]) : { inner: nest };
+    return { nest, set: new Set([zeros([2])]) };
+  });
+  assert.equal(deep!.disposed, false, 'a tensor ten levels down survives');
+  assert.equal([...out.set][0].disposed, false);
+});
+
+test('tidy refuses a scope tensor hidden in a class instance instead of freeing it silently', () => {
+  class Holder {
+    constructor(readonly t: Tensor) {}
+  }
+  let inside: Tensor | undefined;
+  assert.throws(
+    () =>
+      tidy(() => {
+        inside = zeros([2]);
+        return { holder: new Holder(inside) };
+      }),
+    /tidy: the result holds a tensor created in this scope at result\.holder\.t, inside a Holder/,
+  );
+  assert.equal(inside!.disposed, true, 'the scope is still cleaned up');
+  const outer = keep(zeros([2]));
+  const ok = tidy(() => new Holder(outer));
+  assert.equal(ok.t.disposed, false, 'a tensor from outside the scope may sit in a class instance');
+});
+
+test('tidyNoGrad records no graph and frees its temporaries', () => {
+  const x = tensor([1, 2], [2]).requiresGrad_();
+  let temp: Tensor | undefined;
+  const y = tidyNoGrad(() => {
+    temp = x.mul(3);
+    return temp.add(1);
+  });
+  assert.equal(y.requiresGrad, false);
+  assert.equal(temp!.disposed, true);
+  assert.deepEqual(y.toArray(), [4, 7]);
+});
+
+test('tensor trees: treeLeaves finds every tensor, keepTree lets a tree out of tidy, disposeTree frees it in one call', () => {
+  const state = tidy(() => keepTree({ count: 3, m: new Map([['a', zeros([2])], ['b', zeros([3])]]), v: [zeros([1]), { w: zeros([4]) }] }));
+  const leaves = treeLeaves(state);
+  assert.equal(leaves.length, 4);
+  assert.ok(leaves.every((t) => !t.disposed));
+  disposeTree(state);
+  assert.ok(leaves.every((t) => t.disposed));
+  disposeTree(state); // twice is harmless
 });
 
 test('a 1000-step training-like loop does not grow memory', () => {

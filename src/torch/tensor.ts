@@ -1,70 +1,10 @@
-// The Tensor type: a libtorch tensor owned from TypeScript, with scopes that free memory deterministically.
+// The Tensor type: a libtorch tensor owned from TypeScript (its lifetime is governed by the scopes in scope.ts).
 import { binding, nativeOp, type NativeTensor, type NativeMappedFile } from './native.js';
+import { TENSOR, track } from './scope.js';
 
 export type DType = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int64' | 'int32' | 'uint8' | 'int8' | 'bool';
 export type Shape = readonly number[];
 export type Operand = Tensor | number;
-
-// ---------- scopes ----------
-// Each tidy() opens a scope; tensors created inside it are disposed when it closes unless returned or kept.
-const scopes: Set<Tensor>[] = [];
-
-function track(t: Tensor): void {
-  scopes[scopes.length - 1]?.add(t);
-}
-
-/** Removes `t` from the scope it was created in, so it outlives that scope; the caller now owns it. */
-export function keep<T extends Tensor>(t: T): T {
-  for (const s of scopes) s.delete(t);
-  return t;
-}
-
-function collect(value: unknown, into: Set<Tensor>, depth = 0): void {
-  if (depth > 6 || value === null || typeof value !== 'object') return;
-  if (value instanceof Tensor) {
-    into.add(value);
-    return;
-  }
-  if (Array.isArray(value)) for (const v of value) collect(v, into, depth + 1);
-  else if (value instanceof Map) for (const v of value.values()) collect(v, into, depth + 1);
-  else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collect(v, into, depth + 1);
-}
-
-/**
- * Runs `fn` and disposes every tensor created during it, except tensors reachable from its result
- * (a tensor, or arrays / plain objects / Maps of them), which move to the enclosing scope.
- */
-export function tidy<T>(fn: () => T): T {
-  const scope = new Set<Tensor>();
-  scopes.push(scope);
-  let result: T;
-  try {
-    result = fn();
-  } catch (e) {
-    scopes.pop();
-    for (const t of scope) t.dispose();
-    throw e;
-  }
-  scopes.pop();
-  const kept = new Set<Tensor>();
-  collect(result, kept);
-  for (const t of scope) {
-    if (kept.has(t)) track(t);
-    else t.dispose();
-  }
-  return result;
-}
-
-/** Runs `fn` with autograd recording switched off (like torch.no_grad()). */
-export function noGrad<T>(fn: () => T): T {
-  const b = binding();
-  const prev = b.setGradEnabled(false);
-  try {
-    return fn();
-  } finally {
-    b.setGradEnabled(prev);
-  }
-}
 
 // ---------- the tensor ----------
 
@@ -98,6 +38,10 @@ export function call(name: string, ...args: unknown[]): Tensor {
 }
 
 export class Tensor {
+  /** Brands tensors for scope.ts (on the prototype, not per instance). */
+  get [TENSOR](): true {
+    return true;
+  }
   constructor(h: NativeTensor) {
     handles.set(this, h);
     track(this);
@@ -135,16 +79,22 @@ export class Tensor {
     handle(this).dispose();
   }
 
-  // conversions
+  // conversions (PyTorch's names: `to` returns this very tensor's storage when nothing changes)
+  /** This tensor in `dtype`: a new handle on the same storage when the dtype already matches (as PyTorch's .to). */
   to(dtype: DType): Tensor {
-    return this.dtype === dtype ? call('clone', handle(this)) : call('to', handle(this), dtype);
-  }
-  /** Like `to` but returns a new handle sharing storage when the dtype already matches (no copy). */
-  as(dtype: DType): Tensor {
     return call('to', handle(this), dtype);
   }
+  /** Always a new tensor with its own memory, in `dtype` (PyTorch's .to(dtype, copy=True)). */
+  cloneAs(dtype: DType): Tensor {
+    return call('cloneAs', handle(this), dtype);
+  }
+  /** This tensor on `device` ('cpu', 'cuda', 'cuda:N'); the same storage when it already is there. */
   toDevice(device: string): Tensor {
     return call('toDevice', handle(this), device);
+  }
+  /** Moved to `device` first, then converted there (no converted copy on the host). */
+  toDeviceAs(device: string, dtype: DType): Tensor {
+    return call('toDeviceAs', handle(this), device, dtype);
   }
   contiguous(): Tensor {
     return call('contiguous', handle(this));
@@ -160,20 +110,20 @@ export class Tensor {
     return binding().toBuffer(handle(this));
   }
   toFloat32Array(): Float32Array {
-    const src = this.dtype === 'float32' ? this : this.as('float32');
+    const src = this.dtype === 'float32' ? this : this.to('float32');
     const buf = binding().toBuffer(handle(src));
     if (src !== this) src.dispose();
     return new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4).slice();
   }
   toFloat64Array(): Float64Array {
-    const src = this.dtype === 'float64' ? this : this.as('float64');
+    const src = this.dtype === 'float64' ? this : this.to('float64');
     const buf = binding().toBuffer(handle(src));
     if (src !== this) src.dispose();
     return new Float64Array(buf.buffer, buf.byteOffset, buf.byteLength / 8).slice();
   }
   /** Integer tensors as plain numbers (exact up to 2^53). */
   toIntArray(): number[] {
-    const src = this.dtype === 'int64' ? this : this.as('int64');
+    const src = this.dtype === 'int64' ? this : this.to('int64');
     const buf = binding().toBuffer(handle(src));
     if (src !== this) src.dispose();
     return Array.from(new BigInt64Array(buf.buffer, buf.byteOffset, buf.byteLength / 8), Number);

@@ -42,7 +42,7 @@ function adapterFrom(file: SafetensorsFile, prefix: string): Map<string, Tensor>
   const out = new Map<string, Tensor>();
   for (const name of file.names()) {
     const m = new RegExp(`^${prefix.replace(/\./g, '\\.')}\\.(.+)\\.lora_([AB])\\.weight$`).exec(name);
-    if (m) out.set(peftKey(m[1], m[2] as 'A' | 'B'), keep(tidy(() => file.tensor(name).to('float32'))));
+    if (m) out.set(peftKey(m[1], m[2] as 'A' | 'B'), keep(tidy(() => file.tensor(name).cloneAs('float32'))));
   }
   return out;
 }

@@ -20,7 +20,7 @@ export function trainableModel(dir: string, opts: { dtype?: ComputeDType } = {})
     const model = new LlamaModel(
       config,
       (name, shape) => {
-        const t = keep(tidy(() => weights.get(name, shape, dtype).to(dtype).contiguous()));
+        const t = keep(tidy(() => weights.get(name, shape, dtype).cloneAs(dtype).contiguous()));
         t.requiresGrad_();
         params.set(name, t);
         return t;

@@ -1,11 +1,11 @@
 // The training loop: epochs of shuffled batches, one sequence group per adapter, scheduled optimiser steps on leaves.
-import { manualSeed, tidy, keep, type Tensor } from '../torch/index.js';
+import { disposeTree, keepTree, manualSeed, tidy, type Tensor, type TensorTree } from '../torch/index.js';
 import type { LlamaModel } from '../models/index.js';
 import { setLoraTraining, type LoraAdapters } from '../lora/index.js';
 import { IclitError } from '../util/errors.js';
 import { seededRandom } from '../util/random.js';
 import { groupedLoss, type TrainExample } from './loss.js';
-import { adamw, disposeState, sgd, type Optimizer, type Params } from './optim.js';
+import { adamw, sgd, type Optimizer, type Params } from './optim.js';
 import { makeSchedule, type ScheduleName } from './schedule.js';
 
 export interface StepProgress {
@@ -33,7 +33,7 @@ export interface TrainOptions {
   betas?: [number, number];
   eps?: number;
   momentum?: number;
-  /** Seeds the shuffling (the same order for every group) and libtorch's generator (dropout). */
+  /** Seeds the shuffling (the same order for every group) and libtorch's global generator (LoRA dropout has its own, per adapter). */
   seed?: number;
   /** Shuffle the examples every epoch (HF Trainer does; default true). */
   shuffle?: boolean;
@@ -46,14 +46,6 @@ export interface TrainResult {
   steps: number;
   /** Per step, each group's loss. */
   losses: number[][];
-}
-
-/** The optimiser named by the options. */
-export function makeOptimizer(o: TrainOptions): Optimizer<unknown> {
-  const lr = o.lr ?? 1e-4;
-  if (!(lr > 0) || !Number.isFinite(lr)) throw new IclitError(`learning rate must be a positive number, got ${lr}`);
-  if (o.optimizer === 'sgd') return sgd({ lr, momentum: o.momentum, weightDecay: o.weightDecay ?? 0 }) as Optimizer<unknown>;
-  return adamw({ lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay ?? 0 }) as Optimizer<unknown>;
 }
 
 function shuffled(n: number, rng: () => number): number[] {
@@ -72,6 +64,14 @@ function shuffled(n: number, rng: () => number): number[] {
  * infinite loss stops training with an IclitError.
  */
 export function train(model: LlamaModel, params: Params, data: TrainExample[][], opts: TrainOptions = {}): TrainResult {
+  const lr = opts.lr ?? 1e-4;
+  if (!(lr > 0) || !Number.isFinite(lr)) throw new IclitError(`learning rate must be a positive number, got ${lr}`);
+  const weightDecay = opts.weightDecay ?? 0;
+  if (opts.optimizer === 'sgd') return trainWith(sgd({ lr, momentum: opts.momentum, weightDecay }), model, params, data, opts);
+  return trainWith(adamw({ lr, betas: opts.betas, eps: opts.eps, weightDecay }), model, params, data, opts);
+}
+
+function trainWith<S extends TensorTree>(optimizer: Optimizer<S>, model: LlamaModel, params: Params, data: TrainExample[][], opts: TrainOptions): TrainResult {
   const G = data.length;
   if (G === 0) throw new IclitError('no training data');
   const n = data[0].length;
@@ -89,11 +89,10 @@ export function train(model: LlamaModel, params: Params, data: TrainExample[][],
   const stepsPerEpoch = Math.ceil(n / bs);
   const totalSteps = epochs * stepsPerEpoch;
   const schedule = makeSchedule(opts.schedule ?? 'constant', opts.warmupSteps ?? 0, totalSteps);
-  const optimizer = makeOptimizer(opts);
   const seed = opts.seed ?? 0;
   manualSeed(seed);
   const rng = seededRandom(seed);
-  let state = tidy(() => optimizer.init(params));
+  let state = keepTree(optimizer.init(params));
   const losses: number[][] = [];
   let step = 0;
   opts.setTraining?.(true);
@@ -124,9 +123,8 @@ export function train(model: LlamaModel, params: Params, data: TrainExample[][],
           }
           return { state: out.state, perGroup: loss.perGroup, tokens: loss.tokens };
         });
-        disposeState(state);
-        state = next.state;
-        keepState(state);
+        disposeTree(state);
+        state = keepTree(next.state);
         step++;
         losses.push(next.perGroup);
         const seconds = (performance.now() - start) / 1000;
@@ -144,13 +142,9 @@ export function train(model: LlamaModel, params: Params, data: TrainExample[][],
   } finally {
     opts.setTraining?.(false);
     for (const p of params.values()) p.zeroGrad();
-    disposeState(state);
+    disposeTree(state);
   }
   return { steps: step, losses };
-}
-
-function keepState(state: unknown): void {
-  if (state && typeof state === 'object') for (const v of Object.values(state)) if (v instanceof Map) for (const t of v.values()) keep(t as Tensor);
 }
 
 /** Trains LoRA adapters: `data[g]` trains adapter g (data.length must equal lora.count); dropout is on while training. */

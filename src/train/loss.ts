@@ -1,5 +1,5 @@
 // Next-token cross-entropy: per-token losses, and the training loss summed over sequence groups (one per adapter).
-import { crossEntropy, noGrad, tensor, tidy, type Tensor } from '../torch/index.js';
+import { crossEntropy, noGrad, tensor, tidy, tidyNoGrad, type Tensor } from '../torch/index.js';
 import type { LlamaModel } from '../models/index.js';
 import { setLoraEnabled, type LoraAdapters } from '../lora/index.js';
 import { IclitError } from '../util/errors.js';
@@ -8,21 +8,6 @@ import { IclitError } from '../util/errors.js';
 export interface TrainExample {
   ids: number[];
   lossMask?: number[];
-}
-
-/**
- * Target of position t is ids[t+1], counted when the example has no mask or mask[t+1] is 1 (HF labels = ids with
- * -100 where the mask is 0, shifted by one inside the model).
- */
-function targetsOf(ex: TrainExample, T: number): { targets: number[]; count: number } {
-  const targets = new Array<number>(T - 1).fill(-100);
-  let count = 0;
-  for (let t = 0; t + 1 < ex.ids.length; t++) {
-    if (ex.lossMask && !ex.lossMask[t + 1]) continue;
-    targets[t] = ex.ids[t + 1];
-    count++;
-  }
-  return { targets, count };
 }
 
 export interface GroupLoss {
@@ -40,50 +25,54 @@ export interface GroupLoss {
  * The training loss of `rows` split into `groups` equal contiguous groups (group g = adapter g): for each group the
  * mean next-token cross-entropy over all its counted targets (as HF's loss over a padded batch), summed over groups.
  * A sum rather than a mean over groups, so that each adapter's gradient equals the one it would get trained alone.
+ * Target of token t is ids[t+1], counted when the example has no mask or mask[t+1] is 1 (HF labels = ids with -100
+ * where the mask is 0, shifted by one inside the model). The LM head runs only at the counted tokens.
  */
 export function groupedLoss(model: LlamaModel, rows: TrainExample[], groups = 1): GroupLoss {
   if (rows.length % groups !== 0) throw new IclitError(`${rows.length} sequences cannot be split into ${groups} equal groups`);
+  if (rows.some((r) => r.ids.length < 2)) throw new IclitError('every training sequence needs at least 2 tokens (one target)');
   const k = rows.length / groups;
-  const { logits, lengths } = model.forward(rows.map((r) => r.ids), { logits: true, logitsPositions: 'all' });
+  const logitRows: number[] = [];
+  const targets: number[] = [];
+  const groupOf: number[] = [];
+  const counts = new Array<number>(groups).fill(0);
+  let offset = 0;
+  rows.forEach((ex, i) => {
+    const g = Math.floor(i / k);
+    for (let t = 0; t + 1 < ex.ids.length; t++) {
+      if (ex.lossMask && !ex.lossMask[t + 1]) continue;
+      logitRows.push(offset + t);
+      targets.push(ex.ids[t + 1]);
+      groupOf.push(g);
+      counts[g]++;
+    }
+    offset += ex.ids.length;
+  });
+  counts.forEach((c, g) => {
+    if (c === 0) throw new IclitError(`training group ${g} has no target tokens (sequences of one token, or a loss_mask of zeros)`);
+  });
   return tidy(() => {
-    const [R, T, V] = logits!.shape; // [R, T, V]
-    if (T < 2) throw new IclitError('every training sequence needs at least 2 tokens (one target)');
-    const flat: number[] = [];
-    const weights: number[] = [];
-    const counts = new Array<number>(groups).fill(0);
-    const per = rows.map((r) => targetsOf(r, T));
-    per.forEach((p, i) => (counts[Math.floor(i / k)] += p.count));
-    counts.forEach((c, g) => {
-      if (c === 0) throw new IclitError(`training group ${g} has no target tokens (sequences of one token, or a loss_mask of zeros)`);
-    });
-    per.forEach((p, i) => {
-      const c = counts[Math.floor(i / k)];
-      for (const t of p.targets) {
-        flat.push(t);
-        weights.push(t === -100 ? 0 : 1 / c);
-      }
-    });
-    const shifted = logits!.slice(1, 0, T - 1).reshape([R * (T - 1), V]); // [R·(T-1), V]
-    const ce = crossEntropy(shifted, tensor(flat, [R * (T - 1)], 'int64'), 'none'); // [R·(T-1)]
-    const weighted = ce.mul(tensor(weights, [R * (T - 1)])); // [R·(T-1)]
-    const perGroupT = weighted.reshape([groups, k * (T - 1)]).sum(1); // [G]
+    const { logits } = model.forward(rows.map((r) => r.ids), { logitRows }); // [M, V]
+    const M = targets.length;
+    const device = logits!.device;
+    const ce = crossEntropy(logits!, tensor(targets, [M], 'int64', device), 'none'); // [M]
+    // weights[g, m] = 1/count_g where target m belongs to group g: one matmul sums every group's mean
+    const weights = new Float32Array(groups * M);
+    groupOf.forEach((g, m) => (weights[g * M + m] = 1 / counts[g]));
+    const perGroupT = tensor(weights, [groups, M], 'float32', device).matmul(ce.unsqueeze(1)).squeeze(1); // [G]
     const perGroup = noGrad(() => perGroupT.detach().toArray());
-    logits!.dispose();
-    return { total: perGroupT.sum(), perGroup, targets: counts, tokens: lengths.reduce((a, b) => a + b, 0) };
+    return { total: perGroupT.sum(), perGroup, targets: counts, tokens: offset };
   });
 }
 
 /** Cross-entropy of every target token ids[t+1] given ids[≤t] (no autograd), as plain numbers (length T−1). */
 export function perTokenLoss(model: LlamaModel, ids: number[]): number[] {
   if (ids.length < 2) throw new IclitError('per-token loss needs at least 2 tokens');
-  return noGrad(() =>
-    tidy(() => {
-      const { logits } = model.forward([ids], { logits: true, logitsPositions: 'all' });
-      const T = ids.length;
-      const l = logits!.select(0, 0).slice(0, 0, T - 1); // [T-1, V]
-      return crossEntropy(l, tensor(ids.slice(1), [T - 1], 'int64'), 'none').toArray();
-    }),
-  );
+  return tidyNoGrad(() => {
+    const T = ids.length;
+    const { logits } = model.forward([ids], { logitRows: Array.from({ length: T - 1 }, (_, t) => t) }); // [T-1, V]
+    return crossEntropy(logits!, tensor(ids.slice(1), [T - 1], 'int64', logits!.device), 'none').toArray();
+  });
 }
 
 /** Mean of the per-token losses, over all targets or over those whose mask (aligned with ids) is 1. */

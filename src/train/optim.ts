@@ -1,14 +1,15 @@
-// Optimisers as pure {init, update} pairs over named tensors: AdamW exactly as torch.optim.AdamW, and SGD.
-import { noGrad, tidy, zeros, type Tensor } from '../torch/index.js';
+// Optimisers as pure {init, update} pairs over named tensors, their state a tensor tree (optax's shape): AdamW as torch.optim.AdamW, and SGD.
+import { tidyNoGrad, zerosLike, type Tensor, type TensorTree } from '../torch/index.js';
 
 export type Params = Map<string, Tensor>;
 
 /**
- * An optimiser: `init` makes its state for `params`; `update` returns new parameters and new state for the
- * 1-based `step` at learning rate `lr`, leaving its inputs untouched (the caller copies the result into its leaves
- * and disposes what it no longer needs). Parameters without a gradient are returned unchanged (torch skips them).
+ * An optimiser: `init` makes its state for `params`, a tree of tensors that one disposeTree(state) frees; `update`
+ * returns new parameters and a new state for the 1-based `step` at learning rate `lr`, leaving its inputs untouched
+ * (the caller copies the result into its leaves and disposes the old state). Parameters without a gradient are
+ * returned unchanged (torch skips them). State tensors live where the parameters do (same device).
  */
-export interface Optimizer<S> {
+export interface Optimizer<S extends TensorTree> {
   readonly lr: number;
   init(params: Params): S;
   update(params: Params, grads: Params, state: S, step: number, lr?: number): { params: Params; state: S };
@@ -21,20 +22,8 @@ export interface AdamWOptions {
   weightDecay?: number;
 }
 
-export interface AdamState {
-  expAvg: Params;
-  expAvgSq: Params;
-}
-
-function disposeAll(m: Params): void {
-  for (const t of m.values()) t.dispose();
-}
-
-/** Frees every tensor an optimiser state holds (Maps of tensors at any depth one). */
-export function disposeState(state: unknown): void {
-  if (state instanceof Map) disposeAll(state as Params);
-  else if (state && typeof state === 'object') for (const v of Object.values(state)) if (v instanceof Map) disposeAll(v as Params);
-}
+/** AdamW's moments by parameter name (float32, like the parameters' shapes and device). */
+export type AdamState = { expAvg: Params; expAvgSq: Params };
 
 /**
  * torch.optim.AdamW (amsgrad off, defaults lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 1e-2):
@@ -53,14 +42,13 @@ export function adamw(opts: AdamWOptions = {}): Optimizer<AdamState> {
       const expAvg = new Map<string, Tensor>();
       const expAvgSq = new Map<string, Tensor>();
       for (const [k, p] of params) {
-        expAvg.set(k, zeros(p.shape, 'float32'));
-        expAvgSq.set(k, zeros(p.shape, 'float32'));
+        expAvg.set(k, zerosLike(p, 'float32'));
+        expAvgSq.set(k, zerosLike(p, 'float32'));
       }
       return { expAvg, expAvgSq };
     },
     update(params, grads, state, step, lr = lr0) {
-      return noGrad(() =>
-        tidy(() => {
+      return tidyNoGrad(() => {
           const out = new Map<string, Tensor>();
           const expAvg = new Map<string, Tensor>();
           const expAvgSq = new Map<string, Tensor>();
@@ -76,19 +64,18 @@ export function adamw(opts: AdamWOptions = {}): Optimizer<AdamState> {
               expAvgSq.set(k, v0.clone());
               continue;
             }
-            const p32 = p.as('float32');
-            const g32 = g.as('float32');
+            const p32 = p.to('float32');
+            const g32 = g.to('float32');
             const decayed = p32.mul(1 - lr * wd);
             const m = m0.mul(b1).add(g32.mul(1 - b1));
             const v = v0.mul(b2).add(g32.mul(g32).mul(1 - b2));
             const denom = v.sqrt().div(bc2Sqrt).add(eps);
-            out.set(k, decayed.sub(m.div(denom).mul(lr / bc1)).as(p.dtype));
+            out.set(k, decayed.sub(m.div(denom).mul(lr / bc1)).to(p.dtype));
             expAvg.set(k, m);
             expAvgSq.set(k, v);
           }
           return { params: out, state: { expAvg, expAvgSq } };
-        }),
-      );
+        });
     },
   };
 }
@@ -99,9 +86,8 @@ export interface SgdOptions {
   weightDecay?: number;
 }
 
-export interface SgdState {
-  momentum: Params;
-}
+/** SGD's momentum buffers by parameter name (empty without momentum). */
+export type SgdState = { momentum: Params };
 
 /** torch.optim.SGD (dampening 0, no Nesterov): g ← g + wd·p; b ← μ·b + g (b = g at step 1); p ← p − lr·b. */
 export function sgd(opts: SgdOptions = {}): Optimizer<SgdState> {
@@ -114,8 +100,7 @@ export function sgd(opts: SgdOptions = {}): Optimizer<SgdState> {
       return { momentum: new Map() };
     },
     update(params, grads, state, step, lr = lr0) {
-      return noGrad(() =>
-        tidy(() => {
+      return tidyNoGrad(() => {
           const out = new Map<string, Tensor>();
           const momentum = new Map<string, Tensor>();
           for (const [k, p] of params) {
@@ -126,18 +111,17 @@ export function sgd(opts: SgdOptions = {}): Optimizer<SgdState> {
               if (b0) momentum.set(k, b0.clone());
               continue;
             }
-            const p32 = p.as('float32');
-            let g = g0.as('float32');
+            const p32 = p.to('float32');
+            let g = g0.to('float32');
             if (wd !== 0) g = g.add(p32.mul(wd));
             if (mu !== 0) {
               g = b0 && step > 1 ? b0.mul(mu).add(g) : g.clone();
               momentum.set(k, g);
             }
-            out.set(k, p32.sub(g.mul(lr)).as(p.dtype));
+            out.set(k, p32.sub(g.mul(lr)).to(p.dtype));
           }
           return { params: out, state: { momentum } };
-        }),
-      );
+        });
     },
   };
 }

@@ -57,6 +57,8 @@ export function removeTempDir(dir: string): void {
 /** Opt-in tiers: ICLIT_TEST_LARGE=1 for large models, ICLIT_TEST_GPU=1 for CUDA. */
 export const largeTests = process.env.ICLIT_TEST_LARGE === '1';
 export const gpuTests = process.env.ICLIT_TEST_GPU === '1';
+/** The device the GPU tier runs on (ICLIT_TEST_GPU_DEVICE=cpu runs its comparisons CPU against CPU, to check the tests themselves). */
+export const gpuDevice = process.env.ICLIT_TEST_GPU_DEVICE ?? 'cuda:0';
 
 /** Asserts |a - e| <= atol + rtol * |e| elementwise, naming the worst element on failure. */
 export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol = 0, label = 'values'): void {

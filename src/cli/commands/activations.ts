@@ -4,18 +4,19 @@ import { dirname } from 'node:path';
 import { LlamaModel, parseHiddenStates, resolveHiddenStates } from '../../models/index.js';
 import { loadAdapter } from '../../lora/index.js';
 import { writeSafetensors, tensorBytes, type TensorBytes } from '../../io/index.js';
-import { noGrad, tidy } from '../../torch/index.js';
+import { tidyNoGrad } from '../../torch/index.js';
 import { checkOutputFile } from '../../util/fs.js';
 import { oneOf, required, str, type Command } from '../args.js';
-import { applyThreads, computeDtype, folderFlag, modelFlags, readTokens, tokenFlags, tokenInput, usage } from '../common.js';
+import { applyThreads, deviceFlags, deviceOf, computeDtype, folderFlag, modelFlags, readTokens, tokenFlags, tokenInput, usage } from '../common.js';
 
 export const activations: Command = {
   name: 'activations',
   summary: 'capture hidden states (HF output_hidden_states convention) of a model for one input',
-  usage: 'activations --model DIR (--text STR | --ids 1,2,3) [--layers all|0,3,-1] [--positions last|all] [--adapter DIR] [--dtype float32|bfloat16] --out FILE.safetensors',
+  usage: 'activations --model DIR (--text STR | --ids 1,2,3) [--layers all|0,3,-1] [--positions last|all] [--adapter DIR] [--dtype float32|bfloat16] [--device cpu|cuda|cuda:N|auto] --out FILE.safetensors',
   maxPositionals: 0,
   flags: {
     ...modelFlags,
+    ...deviceFlags,
     ...tokenFlags,
     layers: { type: 'string', value: 'all|0,3,-1', description: 'hidden-state indices: 0 = embeddings, -1 = after the final norm', default: 'all' },
     positions: { type: 'string', value: 'last|all', description: 'last input token only, or every position', default: 'last' },
@@ -29,24 +30,23 @@ export const activations: Command = {
     const layerSpec = usage(() => parseHiddenStates(str(flags, 'layers') ?? 'all', '--layers'));
     const input = tokenInput(flags);
     applyThreads(flags);
+    const device = deviceOf(flags);
     const modelDir = folderFlag(flags, 'model', 'model folder');
     const adapter = folderFlag(flags, 'adapter', 'adapter folder', true);
     checkOutputFile(out, 'output file');
     const { ids } = await readTokens(input, modelDir);
-    const model = LlamaModel.load(modelDir, { dtype });
+    const model = LlamaModel.load(modelDir, { dtype, device });
     if (adapter) loadAdapter(adapter, model);
     // the spec is checked before the model loads (a usage error); its range against the model is an input error
     const layers = resolveHiddenStates(layerSpec, model.numHiddenStates);
     const tensors = new Map<string, TensorBytes>();
-    noGrad(() =>
-      tidy(() => {
+    tidyNoGrad(() => {
         const { hidden } = model.forward([ids], { hiddenStates: layers, positions });
         for (const i of layers) {
           const h = hidden.get(i)!.select(0, 0); // [T, C] or [C]
           tensors.set(`hidden.${i}`, tensorBytes(positions === 'all' ? h : h.unsqueeze(0))); // [positions, C]
         }
-      }),
-    );
+      });
     tensors.set('input_ids', { dtype: 'int64', shape: [ids.length], data: BigInt64Array.from(ids.map(BigInt)) });
     mkdirSync(dirname(out), { recursive: true }); // checked above: no file in the way, a real, writable disk
     writeSafetensors(out, tensors, { model: modelDir, ...(adapter ? { adapter } : {}), dtype, positions, layers: layers.join(',') });

@@ -7,7 +7,7 @@ import { writeSafetensors } from '../../io/index.js';
 import { IclitError, UsageError } from '../../util/errors.js';
 import { checkOutputFile } from '../../util/fs.js';
 import { num, str, type Command } from '../args.js';
-import { applyThreads, folderFlag } from '../common.js';
+import { applyThreads, deviceFlags, deviceOf, folderFlag } from '../common.js';
 
 /** Reads `{"input_ids": [[…]], "attention_mask": [[…]]}` (attention_mask optional). */
 function readIdsJson(path: string): IdsInput {
@@ -32,7 +32,7 @@ function readTexts(path: string): string[] {
 export const embed: Command = {
   name: 'embed',
   summary: 'sentence embeddings from a sentence-transformers BERT folder (mean/CLS/max pooling, normalised as its modules say)',
-  usage: 'embed --encoder DIR (--text STR … | --file FILE.txt | --ids-json FILE) [--out FILE.safetensors | --json] [--batch-size N]',
+  usage: 'embed --encoder DIR (--text STR … | --file FILE.txt | --ids-json FILE) [--out FILE.safetensors | --json] [--batch-size N] [--device cpu|cuda|cuda:N|auto]',
   maxPositionals: 0,
   flags: {
     encoder: { type: 'string', value: 'DIR', description: 'sentence-transformers folder (modules.json, 1_Pooling/, config.json, model.safetensors)' },
@@ -44,6 +44,7 @@ export const embed: Command = {
     json: { type: 'boolean', description: 'print {"dimension", "embeddings": [[…]]} as JSON on stdout (the default without --out)' },
     'batch-size': { type: 'string', value: 'N', description: 'sequences per forward pass', default: '32' },
     threads: { type: 'string', value: 'N', description: 'CPU threads for libtorch (default: all cores)' },
+    ...deviceFlags,
   },
   async run(flags) {
     const texts = flags.text as string[] | undefined;
@@ -55,11 +56,12 @@ export const embed: Command = {
     if (out !== undefined && flags.json === true) throw new UsageError('give either --out or --json, not both');
     const batchSize = num(flags, 'batch-size', { integer: true, min: 1 }) ?? 32;
     applyThreads(flags);
+    const device = deviceOf(flags);
     const dir = folderFlag(flags, 'encoder', 'encoder folder');
     const tokenizerDir = folderFlag(flags, 'tokenizer', 'tokenizer folder', true);
     if (out !== undefined) checkOutputFile(out, 'output file');
     const input: string[] | IdsInput = idsJson !== undefined ? readIdsJson(idsJson) : (texts ?? readTexts(file!));
-    const encoder = await SentenceEncoder.load(dir, { batchSize, tokenizerDir });
+    const encoder = await SentenceEncoder.load(dir, { batchSize, tokenizerDir, device });
     try {
       const vectors = encoder.embed(input);
       const n = vectors.length;

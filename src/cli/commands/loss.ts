@@ -4,15 +4,16 @@ import { loadAdapter } from '../../lora/index.js';
 import { lossDecrease, meanLoss, perTokenLoss } from '../../train/index.js';
 import { UsageError } from '../../util/errors.js';
 import type { Command } from '../args.js';
-import { applyThreads, computeDtype, folderFlag, modelFlags, readTokens, tokenFlags, tokenInput } from '../common.js';
+import { applyThreads, deviceFlags, deviceOf, computeDtype, folderFlag, modelFlags, readTokens, tokenFlags, tokenInput } from '../common.js';
 
 export const loss: Command = {
   name: 'loss',
   summary: 'per-token cross-entropy of an input under the base model and (with --adapter) a LoRA-tuned one',
-  usage: 'loss --model DIR [--adapter DIR] (--text STR | --ids 1,2,3) [--dtype float32|bfloat16] [--json]',
+  usage: 'loss --model DIR [--adapter DIR] (--text STR | --ids 1,2,3) [--dtype float32|bfloat16] [--device cpu|cuda|cuda:N|auto] [--json]',
   maxPositionals: 0,
   flags: {
     ...modelFlags,
+    ...deviceFlags,
     ...tokenFlags,
     adapter: { type: 'string', value: 'DIR', description: 'PEFT LoRA folder: also report the tuned loss and tuned − base' },
     json: { type: 'boolean', description: 'print JSON instead of a table' },
@@ -21,11 +22,12 @@ export const loss: Command = {
     const dtype = computeDtype(flags);
     const input = tokenInput(flags);
     applyThreads(flags);
+    const device = deviceOf(flags);
     const modelDir = folderFlag(flags, 'model', 'model folder');
     const adapter = folderFlag(flags, 'adapter', 'adapter folder', true);
     const { ids, tokenizer } = await readTokens(input, modelDir);
     if (ids.length < 2) throw new UsageError(`the input has ${ids.length} token; the loss needs at least 2`);
-    const model = LlamaModel.load(modelDir, { dtype });
+    const model = LlamaModel.load(modelDir, { dtype, device });
     const base = perTokenLoss(model, ids);
     let tuned: number[] | undefined;
     if (adapter) {

@@ -10,7 +10,7 @@ import { Tokenizer } from '../../tokenizers/index.js';
 import { IclitError, UsageError } from '../../util/errors.js';
 import { checkOutputDir } from '../../util/fs.js';
 import { list, num, oneOf, required, type Command } from '../args.js';
-import { applyThreads, computeDtype, folderFlag, modelFlags, progress } from '../common.js';
+import { applyThreads, deviceFlags, deviceOf, computeDtype, folderFlag, modelFlags, progress } from '../common.js';
 
 /** What a training line must fit: ids below `vocabSize`, at most `maxPositions` tokens (the model's config). */
 export interface TrainingLimits {
@@ -75,10 +75,11 @@ export const tune: Command = {
   name: 'tune',
   summary: 'LoRA-tune a model (PEFT conventions, AdamW) on a JSONL file; writes a PEFT adapter folder',
   usage:
-    'tune --model DIR --data FILE.jsonl --out ADAPTER_DIR [--init-adapter DIR] [--targets q_proj,v_proj] [--r 8] [--alpha 32] [--dropout 0.05] [--lr 1e-4] [--lr-schedule constant|linear] [--warmup-steps 0] [--epochs 10] [--batch-size 1] [--weight-decay 0] [--dtype float32|bfloat16] [--seed N]',
+    'tune --model DIR --data FILE.jsonl --out ADAPTER_DIR [--init-adapter DIR] [--targets q_proj,v_proj] [--r 8] [--alpha 32] [--dropout 0.05] [--lr 1e-4] [--lr-schedule constant|linear] [--warmup-steps 0] [--epochs 10] [--batch-size 1] [--weight-decay 0] [--dtype float32|bfloat16] [--device cpu|cuda|cuda:N|auto] [--seed N]',
   maxPositionals: 0,
   flags: {
     ...modelFlags,
+    ...deviceFlags,
     data: { type: 'string', value: 'FILE', description: 'JSONL: one object per line with "text" or "input_ids", optional "loss_mask" (0/1 per token)' },
     out: { type: 'string', value: 'DIR', description: 'output PEFT adapter folder (adapter_config.json + adapter_model.safetensors)' },
     'init-adapter': { type: 'string', value: 'DIR', description: 'start from this PEFT LoRA folder (its r, alpha, dropout and targets are used)' },
@@ -113,13 +114,14 @@ export const tune: Command = {
     const dropout = num(flags, 'dropout', { min: 0, max: 0.99 }) ?? 0.05;
     const dtype = computeDtype(flags);
     applyThreads(flags);
+    const device = deviceOf(flags);
     // every path and every training line is checked before the model loads and training starts
     const modelDir = folderFlag(flags, 'model', 'model folder');
     const init = folderFlag(flags, 'init-adapter', 'adapter folder', true);
     checkOutputDir(out, 'adapter folder');
     const config = readDecoderConfig(modelDir);
     const data = await readTrainingJsonl(dataPath, modelDir, { vocabSize: config.vocabSize, maxPositions: config.maxPositionEmbeddings });
-    const model = LlamaModel.load(modelDir, { dtype });
+    const model = LlamaModel.load(modelDir, { dtype, device });
     const lora = init ? loadAdapter(init, model) : applyLora(model, { r, alpha, dropout, targets }, { seed });
     const targetTokens = data.reduce((s, e) => s + (e.lossMask ? e.lossMask.slice(1).reduce((a, b) => a + b, 0) : e.ids.length - 1), 0);
     process.stderr.write(`tuning ${lora.layers.size} modules (r ${lora.config.r}, alpha ${lora.config.alpha}) on ${data.length} sequences, ${targetTokens} target tokens, ${epochs} epochs\n`);

@@ -1,0 +1,205 @@
+// The convergence study (1 demonstration, 10 epochs, 135M shape): iclit batched vs PyTorch one repeat after another, with matmul peaks.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decoderWeightShapes } from '../src/io/index.js';
+import { randn, threadSetup, tidy, type DType } from '../src/torch/index.js';
+import { SMOLLM2_135M, prepareSmolLM2 } from './forward.js';
+import { PY_LLAMA_COMMON, PY_LOAD_SAFETENSORS, runPython } from './pytorch.js';
+import { STUDY_EPOCHS, STUDY_LORA, STUDY_LR } from './study-loop.js';
+import { convergenceWorkload, meanLengths, type Workload } from './workload.js';
+import type { BenchResult } from './types.js';
+
+const REPEATS = Number(process.env.ICLIT_BENCH_STUDY_REPEATS ?? 30);
+const BATCH = Number(process.env.ICLIT_BENCH_STUDY_BATCH ?? 4);
+/** PyTorch's bfloat16 GEMM is a scalar loop on CPUs without native bf16 (minutes per repeat): few repeats, scaled. */
+const PY_REPEATS: Record<string, number> = {
+  float32: Number(process.env.ICLIT_BENCH_PY_FP32_REPEATS ?? 10),
+  bfloat16: Number(process.env.ICLIT_BENCH_PY_BF16_REPEATS ?? 1),
+};
+
+// The paper's way: per repeat, one sequence at a time — anchor forward, ICL forward, a fresh LoRA (q/v, r 8, alpha
+// 32, dropout 0.05, float32 as PEFT keeps adapters) tuned with AdamW (lr 1e-4) for 10 epochs of one step on the
+// tuning text, then the anchor under the tuned adapter. Hidden states at every layer, last token, as HF returns them.
+const PY_STUDY = `
+import json, math, resource, time, torch
+import torch.nn.functional as F
+torch.set_num_threads(THREADS)
+torch.manual_seed(0)
+dt = {'float32': torch.float32, 'bfloat16': torch.bfloat16}[DTYPE]
+W = {k: v.to(dt) for k, v in W.items()}
+R, ALPHA, P, LR, EPOCHS = LORA_R, LORA_ALPHA, LORA_P, STUDY_LR, STUDY_EPOCHS
+S = ALPHA / R
+work = json.load(open(WORKLOAD))['repeats'][:NREPEATS]
+def lora(h, w, ad, train):
+    base = F.linear(h, w)
+    if ad is None:
+        return base
+    A, B = ad
+    x = F.dropout(h.float(), P, train)
+    return (base.float() + F.linear(F.linear(x, A), B) * S).to(h.dtype)
+def run(ids, ad=None, train=False, logits=False):
+    T = len(ids)
+    inv = 1.0 / (C['rope_theta'] ** (torch.arange(0, D, 2).float() / D))
+    f = torch.outer(torch.arange(T).float(), inv)
+    emb = torch.cat([f, f], -1)
+    cos, sin = emb.cos().to(dt), emb.sin().to(dt)
+    mask = torch.full((T, T), torch.finfo(dt).min, dtype=dt).triu(1)
+    x = W['model.embed_tokens.weight'][torch.tensor([ids])]
+    hidden = [x[0, -1].float()]
+    for i in range(L):
+        p = 'model.layers.%d.' % i
+        h = rms(x, W[p + 'input_layernorm.weight'])
+        q = lora(h, W[p + 'self_attn.q_proj.weight'], ad and ad[i][0], train).view(1, T, H, D).transpose(1, 2)
+        k = F.linear(h, W[p + 'self_attn.k_proj.weight']).view(1, T, KV, D).transpose(1, 2)
+        v = lora(h, W[p + 'self_attn.v_proj.weight'], ad and ad[i][1], train).view(1, T, KV, D).transpose(1, 2)
+        q = q * cos + rot(q) * sin
+        k = k * cos + rot(k) * sin
+        k = k.repeat_interleave(H // KV, 1)
+        v = v.repeat_interleave(H // KV, 1)
+        a = torch.softmax(((q @ k.transpose(2, 3)) / math.sqrt(D) + mask).float(), -1).to(dt)
+        x = x + F.linear((a @ v).transpose(1, 2).reshape(1, T, H * D), W[p + 'self_attn.o_proj.weight'])
+        h = rms(x, W[p + 'post_attention_layernorm.weight'])
+        x = x + F.linear(F.silu(F.linear(h, W[p + 'mlp.gate_proj.weight'])) * F.linear(h, W[p + 'mlp.up_proj.weight']), W[p + 'mlp.down_proj.weight'])
+        if i + 1 < L:
+            hidden.append(x[0, -1].float())
+    x = rms(x, W['model.norm.weight'])
+    if logits:
+        return F.linear(x[0, :-1], W['model.embed_tokens.weight']).float()
+    hidden.append(x[0, -1].float())
+    return hidden
+def adapters():
+    ad, params = [], []
+    for i in range(L):
+        pair = []
+        for out in (H * D, KV * D):
+            A = torch.empty(R, C['hidden_size']).uniform_(-1 / math.sqrt(C['hidden_size']), 1 / math.sqrt(C['hidden_size'])).requires_grad_()
+            B = torch.zeros(out, R).requires_grad_()
+            pair.append((A, B))
+            params += [A, B]
+        ad.append(pair)
+    return ad, params
+t0 = time.perf_counter()
+sims = []
+for rep in work:
+    with torch.no_grad():
+        run(rep['anchor'])
+        icl = run(rep['icl'])
+    ad, params = adapters()
+    opt = torch.optim.AdamW(params, lr=LR, weight_decay=0.0)
+    target = torch.tensor(rep['tuning'][1:])
+    for epoch in range(EPOCHS):
+        loss = F.cross_entropy(run(rep['tuning'], ad, True, True), target)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+    with torch.no_grad():
+        it = run(rep['anchor'], ad)
+    sims.append(F.cosine_similarity(icl[-1], it[-1], 0).item())
+seconds = time.perf_counter() - t0
+print(json.dumps({'seconds': seconds, 'maxRssKb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, 'simIclIt': sims}))
+`;
+
+// GEMM throughput [M×K]·[K×N] of libtorch itself (the machine's practical peak), float32 and bfloat16.
+const PY_MATMUL = `
+import json, time, torch
+torch.set_num_threads(THREADS)
+out = {}
+for name, dt, iters in [('float32', torch.float32, 20), ('bfloat16', torch.bfloat16, 1)]:
+    a, b = torch.randn(1024, 1024).to(dt), torch.randn(1024, 1024).to(dt)
+    a @ b
+    t = time.perf_counter()
+    for _ in range(iters):
+        a @ b
+    out[name] = 2 * 1024 ** 3 * iters / (time.perf_counter() - t) / 1e9
+print(json.dumps(out))
+`;
+
+/** iclit's own GEMM rate (bfloat16 through the widened path where the CPU has no native bf16), GFLOP/s. */
+function iclitMatmul(dtype: DType): number {
+  return tidy(() => {
+    const a = randn([1024, 1024]).to(dtype);
+    const b = randn([1024, 1024]).to(dtype);
+    a.matmul(b);
+    const iters = 20;
+    const t0 = performance.now();
+    for (let i = 0; i < iters; i++) tidy(() => void a.matmul(b));
+    return (2 * 1024 ** 3 * iters) / ((performance.now() - t0) / 1000) / 1e9;
+  });
+}
+
+/** FLOPs of one repeat: forwards of anchor, ICL and the tuned anchor, and `epochs` training steps (≈ 2× a forward with the LM head). */
+export function repeatFlops(w: Workload, epochs: number): number {
+  const c = SMOLLM2_135M;
+  let linear = 0;
+  for (const [name, shape] of decoderWeightShapes(c)) if (name.includes('.layers.')) linear += shape.length === 2 ? shape[0] * shape[1] : 0;
+  const head = c.vocabSize * c.hiddenSize;
+  const attn = (T: number) => 4 * T * T * c.numHeads * c.headDim * c.numLayers;
+  const fwd = (T: number) => 2 * linear * T + attn(T);
+  const lens = meanLengths(w);
+  const step = 2 * (fwd(lens.tuning) + 2 * head * (lens.tuning - 1));
+  return 2 * fwd(lens.anchor) + fwd(lens.icl) + epochs * step;
+}
+
+function child(dir: string, workload: string, dtype: string, repeats: number): { seconds: number; maxRssKb: number; simIclIt: number[]; threads: string } {
+  const script = join(fileURLToPath(new URL('.', import.meta.url)), 'study-child.js');
+  const r = spawnSync(process.execPath, [script, dir, workload, dtype, String(BATCH), String(repeats)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`the iclit study child failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+/** Peak RSS of the batched study loop for 4 and for 16 repeats (separate processes, float32, real-length prompts). */
+export async function studyMemoryRows(dir: string): Promise<BenchResult[]> {
+  const workload = join(mkdtempSync(join(tmpdir(), 'iclit-bench-work-')), 'workload.json');
+  writeFileSync(workload, JSON.stringify(await convergenceWorkload(16, SMOLLM2_135M.vocabSize, 2)));
+  const four = child(dir, workload, 'float32', 4);
+  const sixteen = child(dir, workload, 'float32', 16);
+  process.stderr.write(`bench: study loop peak RSS: 4 repeats ${(four.maxRssKb / 1024).toFixed(0)} MB, 16 repeats ${(sixteen.maxRssKb / 1024).toFixed(0)} MB (ratio ${(sixteen.maxRssKb / four.maxRssKb).toFixed(2)}, bar ≤ 1.25)\n`);
+  return [{ name: 'study loop peak RSS, 16 repeats / 4 repeats (float32, batch 4; bar ≤ 1.25)', unit: 'ratio (lower is better)', iclit: sixteen.maxRssKb / four.maxRssKb }];
+}
+
+export async function benchStudy(): Promise<BenchResult[]> {
+  const { dir, threads } = prepareSmolLM2('study');
+  const w = await convergenceWorkload(REPEATS, SMOLLM2_135M.vocabSize, 0);
+  const workload = join(mkdtempSync(join(tmpdir(), 'iclit-bench-work-')), 'workload.json');
+  writeFileSync(workload, JSON.stringify(w));
+  const lens = meanLengths(w);
+  process.stderr.write(`bench: study workload ${w.source}; mean tokens anchor ${lens.anchor.toFixed(1)}, ICL ${lens.icl.toFixed(1)}, tuning ${lens.tuning.toFixed(1)}\n`);
+  process.stderr.write(`bench: ${threadSetup()} (the PyTorch side inherits the same environment)\n`);
+  const rows: BenchResult[] = [];
+  const peaks = runPython<Record<string, number>>(PY_MATMUL.replace('THREADS', String(threads)), 1_800_000);
+  const gflop = repeatFlops(w, STUDY_EPOCHS) / 1e9;
+  for (const dtype of ['float32', 'bfloat16']) {
+    const ours = child(dir, workload, dtype, REPEATS);
+    const perRepeat = ours.seconds / REPEATS;
+    process.stderr.write(`bench: iclit study ${dtype}: ${REPEATS} repeats in ${ours.seconds.toFixed(1)} s (${perRepeat.toFixed(2)} s per repeat), peak RSS ${(ours.maxRssKb / 1024).toFixed(0)} MB\n`);
+    const n = Math.min(PY_REPEATS[dtype], REPEATS);
+    const code =
+      PY_LOAD_SAFETENSORS +
+      PY_LLAMA_COMMON.replace(/DIR/g, JSON.stringify(dir)) +
+      PY_STUDY.replace('THREADS', String(threads))
+        .replace('DTYPE', JSON.stringify(dtype))
+        .replace('LORA_R', String(STUDY_LORA.r))
+        .replace('LORA_ALPHA', String(STUDY_LORA.alpha))
+        .replace('LORA_P', String(STUDY_LORA.dropout))
+        .replace('STUDY_LR', String(STUDY_LR))
+        .replace('STUDY_EPOCHS', String(STUDY_EPOCHS))
+        .replace('WORKLOAD', JSON.stringify(workload))
+        .replace('NREPEATS', String(n));
+    const py = n > 0 ? runPython<{ seconds: number; maxRssKb: number }>(code, 7_200_000) : undefined;
+    const pyPerRepeat = py ? py.seconds / n : undefined;
+    if (py) process.stderr.write(`bench: PyTorch study ${dtype}: ${n} repeats in ${py.seconds.toFixed(1)} s (${pyPerRepeat!.toFixed(2)} s per repeat), peak RSS ${(py.maxRssKb / 1024).toFixed(0)} MB\n`);
+    const peak = dtype === 'float32' ? peaks?.float32 : peaks?.bfloat16;
+    const note = `${REPEATS} repeats, batch ${BATCH}${n < REPEATS ? `; PyTorch ${n} repeat${n > 1 ? 's' : ''} measured` : ''}`;
+    rows.push({ name: `convergence study ${dtype} (1 demo, 10 epochs, 135M; ${note}), time per repeat`, unit: 'repeats/s', iclit: 1 / perRepeat, pytorch: pyPerRepeat ? 1 / pyPerRepeat : undefined });
+    rows.push({ name: `convergence study ${dtype}, peak RSS (lower is better)`, unit: 'MB', iclit: ours.maxRssKb / 1024, pytorch: py ? py.maxRssKb / 1024 : undefined });
+    rows.push({ name: `convergence study ${dtype}, FLOP rate (${gflop.toFixed(0)} GFLOP per repeat; libtorch GEMM peak ${peak?.toFixed(0) ?? '?'} GFLOP/s)`, unit: 'GFLOP/s', iclit: gflop / perRepeat, pytorch: pyPerRepeat ? gflop / pyPerRepeat : undefined });
+    const ourPeak = iclitMatmul(dtype as DType);
+    rows.push({ name: `GEMM 1024³ ${dtype}${dtype === 'bfloat16' ? ' (iclit: widened to float32 on this CPU)' : ''}`, unit: 'GFLOP/s', iclit: ourPeak, pytorch: peak });
+  }
+  rows.push(...(await studyMemoryRows(dir)));
+  rmSync(dir, { recursive: true, force: true });
+  return rows;
+}

@@ -1,0 +1,63 @@
+// Shared declarations of the binding's translation units: argument conversion, the tensor handle, op registration.
+#pragma once
+#include <napi.h>
+#include <ATen/ATen.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace iclit {
+
+// ---------- argument conversion (torch_binding.cc) ----------
+at::ScalarType ParseDtype(const std::string& s);
+std::string DtypeName(at::ScalarType t);
+std::vector<int64_t> ToInts(const Napi::Value& v);
+std::vector<double> ToDoubles(const Napi::Value& v);
+Napi::Array FromInts(Napi::Env env, at::IntArrayRef xs);
+/** 'cpu', 'cuda', 'cuda:N'; undefined or null means the CPU. */
+at::Device ParseDevice(const Napi::Value& v);
+const at::Tensor& T(const Napi::Value& v);
+std::vector<at::Tensor> TList(const Napi::Value& v);
+bool IsTensor(const Napi::Value& v);
+c10::optional<at::Tensor> OptT(const Napi::Value& v);
+at::Scalar S(const Napi::Value& v);
+int64_t I(const Napi::Value& v);
+double D(const Napi::Value& v);
+/** Wraps a libtorch tensor as a JS handle. */
+Napi::Value W(const Napi::CallbackInfo& info, at::Tensor t);
+
+using Fn = std::function<Napi::Value(const Napi::CallbackInfo&)>;
+
+/** Adds exported functions; every one runs through a guard that turns libtorch errors into JS errors. */
+struct Registry {
+  Napi::Env env;
+  Napi::Object exports;
+  void add(const char* name, Fn fn);
+};
+
+void RegisterOps(Registry& r);      // ops.cc: creation, elementwise, linear algebra, reductions, shapes, autograd
+void RegisterFused(Registry& r);    // fused.cc: RMSNorm, RoPE, packed attention, segment LoRA, dropout masks
+void RegisterRuntime(Registry& r);  // runtime.cc: threads, seeds, devices, memory, profiler
+
+// ---------- the CPU tensor cache (allocator.cc) ----------
+struct CacheStats {
+  size_t cached = 0;    // bytes held for reuse
+  size_t live = 0;      // bytes in live tensors
+  size_t peakLive = 0;  // highest `live` since the last ResetPeak
+  size_t limit = 0;     // the cache's byte cap
+};
+void InstallCpuAllocator();
+CacheStats CpuCacheStats();
+/** Frees every cached buffer (and returns the C heap's free pages); returns the bytes released from the cache. */
+size_t TrimCpuCache();
+void ResetCpuPeak();
+
+// ---------- bfloat16 GEMMs on CPUs without native bfloat16 (fused.cc) ----------
+/** When on, CPU bfloat16 GEMMs run as float32 GEMMs on exactly widened operands (output rounded to bfloat16). */
+void SetEmulateBf16(bool on);
+bool EmulateBf16();
+at::Tensor Linear(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b);
+at::Tensor Matmul(const at::Tensor& a, const at::Tensor& b);
+
+}  // namespace iclit

@@ -1,0 +1,221 @@
+// Composite ops the decoder runs many times (one crossing each): RMSNorm, RoPE, packed attention, segment LoRA, dropout masks.
+#include "binding.h"
+
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <atomic>
+#include <mutex>
+#include <limits>
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+namespace iclit {
+
+// ---------- bfloat16 GEMMs on CPUs without native bfloat16 ----------
+// libtorch 1.13 runs CPU bfloat16 GEMMs through oneDNN only with AVX-512 BF16/AMX; elsewhere it falls back to a
+// scalar loop (1.6 GFLOP/s here, against 100+ for float32). Widening bfloat16 to float32 is exact, so a float32 GEMM
+// on the widened operands, rounded to bfloat16 once, is a bfloat16 GEMM with float32 accumulation (what AMX and
+// GPUs compute). The linear layer is a custom autograd function so that backward widens the weight again instead of
+// keeping a float32 copy of every weight alive until backward.
+
+static std::atomic<bool> emulate_bf16{false};
+void SetEmulateBf16(bool on) { emulate_bf16 = on; }
+bool EmulateBf16() { return emulate_bf16; }
+
+static bool Widen(const at::Tensor& a, const at::Tensor& b) {
+  return emulate_bf16 && a.device().is_cpu() && a.scalar_type() == at::kBFloat16 && b.scalar_type() == at::kBFloat16;
+}
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// x [..., in] bf16, w [out, in] bf16 (and b [out] bf16 when HasBias) → [..., out] bf16.
+template <bool HasBias>
+struct WidenedLinear {
+  static at::Tensor Run(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
+    ctx->save_for_backward({x, w});
+    c10::optional<at::Tensor> b32;
+    if (b) b32 = b->to(at::kFloat);
+    return at::linear(x.to(at::kFloat), w.to(at::kFloat), b32).to(x.scalar_type());
+  }
+  static variable_list Grads(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const auto& x = saved[0];
+    const auto& w = saved[1];
+    auto g = grads[0].to(at::kFloat);       // [..., out]
+    auto g2 = g.reshape({-1, g.size(-1)});  // [rows, out]
+    variable_list out(HasBias ? 3 : 2);
+    if (ctx->needs_input_grad(0)) out[0] = at::matmul(g, w.to(at::kFloat)).to(x.scalar_type());  // [..., in]
+    if (ctx->needs_input_grad(1)) out[1] = g2.t().mm(x.reshape({-1, x.size(-1)}).to(at::kFloat)).to(w.scalar_type());  // [out, in]
+    if (HasBias && ctx->needs_input_grad(2)) out[2] = g2.sum(0).to(w.scalar_type());  // [out]
+    return out;
+  }
+};
+struct WidenedLinearBias : public torch::autograd::Function<WidenedLinearBias>, WidenedLinear<true> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) { return Run(ctx, x, w, b); }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) { return Grads(ctx, std::move(grads)); }
+};
+struct WidenedLinearNoBias : public torch::autograd::Function<WidenedLinearNoBias>, WidenedLinear<false> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w) { return Run(ctx, x, w, c10::nullopt); }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) { return Grads(ctx, std::move(grads)); }
+};
+
+at::Tensor Linear(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
+  if (Widen(x, w)) return b ? WidenedLinearBias::apply(x, w, *b) : WidenedLinearNoBias::apply(x, w);
+  return at::linear(x, w, b);
+}
+
+at::Tensor Matmul(const at::Tensor& a, const at::Tensor& b) {
+  if (Widen(a, b)) return at::matmul(a.to(at::kFloat), b.to(at::kFloat)).to(a.scalar_type());
+  return at::matmul(a, b);
+}
+
+// ---------- norm and rotary embedding ----------
+
+/** LlamaRMSNorm: normalise in float32, scale by the weight in the compute dtype. x [..., C], w [C]. */
+static at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& w, double eps) {
+  auto x32 = x.to(at::kFloat);
+  auto inv = x32.square().mean(-1, true).add(eps).rsqrt();  // [..., 1]
+  return w.mul(x32.mul(inv).to(x.scalar_type()));            // [..., C]
+}
+
+/** x·cos + rotate_half(x)·sin with rotate_half(x) = [−x2, x1]; cos/sin broadcast against x [..., D]. */
+static at::Tensor Rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  const int64_t d = x.size(-1);
+  auto x1 = x.narrow(-1, 0, d / 2);
+  auto x2 = x.narrow(-1, d / 2, d - d / 2);
+  auto rotated = at::cat({x2.neg(), x1}, -1);
+  return x.mul(cos).add(rotated.mul(sin));
+}
+
+// ---------- attention over packed sequences ----------
+
+/** [L, L], true where query t may not see key s (s > t, or t − s ≥ window); kept per (L, window, device), 32 MiB at most. */
+static at::Tensor BlockedMask(int64_t L, int64_t window, const at::Device& device) {
+  static std::mutex mu;
+  // Never destroyed: freeing CUDA tensors in a static destructor would run after the CUDA runtime shut down.
+  static auto* cache = new std::map<std::tuple<int64_t, int64_t, std::string>, at::Tensor>();
+  static int64_t bytes = 0;
+  const auto key = std::make_tuple(L, window, device.str());
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache->find(key);
+  if (it != cache->end()) return it->second;
+  if (bytes + L * L > (32 << 20)) {  // every length up to ~450 fits in 32 MiB; past that, start over
+    cache->clear();
+    bytes = 0;
+  }
+  bytes += L * L;
+  at::NoGradGuard ng;
+  auto ok = at::ones({L, L}, at::TensorOptions().dtype(at::kBool).device(device)).tril();
+  if (window > 0) ok = ok.triu(-(window - 1));
+  return (*cache)[key] = ok.logical_not();
+}
+
+/**
+ * Causal self-attention of sequences packed one after another: q [N, H, D], k and v [N, KV, D] with N = Σ lengths;
+ * returns [N, H·D]. Each sequence attends only within itself, so nothing is padded and the scores of one sequence
+ * are [H, L, L] at most. Grouped-query heads share their key/value head by a reshape (query head h uses KV head
+ * h / (H/KV), as HF's repeat_kv), not by copying keys. Softmax runs in float32, as HF's eager attention does.
+ */
+static at::Tensor PackedAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const std::vector<int64_t>& lengths, double scale,
+                                  int64_t window) {
+  const int64_t H = q.size(1), KV = k.size(1), Dh = q.size(2), G = H / KV;
+  const auto dt = q.scalar_type();
+  const double lowest = dt == at::kFloat ? -std::numeric_limits<float>::max() : -3.3895313892515355e38;
+  std::vector<at::Tensor> outs;
+  outs.reserve(lengths.size());
+  int64_t off = 0;
+  for (int64_t L : lengths) {
+    const auto blocked = BlockedMask(L, window, q.device());
+    auto qs = q.narrow(0, off, L).permute({1, 0, 2}).reshape({KV, G * L, Dh});  // [KV, G·L, D]
+    auto ks = k.narrow(0, off, L).permute({1, 2, 0});                           // [KV, D, L]
+    auto vs = v.narrow(0, off, L).permute({1, 0, 2});                           // [KV, L, D]
+    auto scores = Matmul(qs, ks).mul(scale).view({KV, G, L, L}).masked_fill(blocked, lowest);  // [KV, G, L, L]
+    auto probs = at::softmax(scores.to(at::kFloat), -1).to(dt).view({KV, G * L, L});           // [KV, G·L, L]
+    auto o = Matmul(probs, vs).view({H, L, Dh}).permute({1, 0, 2}).reshape({L, H * Dh});        // [L, H·D]
+    outs.push_back(o);
+    off += L;
+  }
+  return outs.size() == 1 ? outs[0] : at::cat(outs, 0);
+}
+
+// ---------- LoRA over row segments ----------
+
+/**
+ * The LoRA update of rows split into contiguous segments, segment g through adapter g: h [N, in], A [G, r, in],
+ * B [G, out, r], segment sizes summing to N → [N, out] = h_g A_gᵀ B_gᵀ per segment. One bmm pair either way: equal
+ * segments are a reshape; unequal ones are gathered into [G, S_max, in] with zero rows after each segment's end (the
+ * gather's backward is one index_add, where selecting each adapter's slice would make G full-size zero gradients).
+ */
+static at::Tensor SegmentLora(const at::Tensor& h, const at::Tensor& A, const at::Tensor& B, const std::vector<int64_t>& sizes) {
+  const int64_t G = A.size(0), in = h.size(-1), out = B.size(1), N = h.size(0);
+  if (static_cast<int64_t>(sizes.size()) != G) throw std::runtime_error("segmentLora: one segment per adapter needed");
+  if (G == 1) return at::linear(at::linear(h, A.select(0, 0)), B.select(0, 0));
+  int64_t smax = 0, total = 0;
+  bool equal = true;
+  for (auto s : sizes) {
+    smax = std::max(smax, s);
+    total += s;
+    equal = equal && s == sizes[0];
+  }
+  if (total != N) throw std::runtime_error("segmentLora: segment sizes do not add up to the rows");
+  if (equal) {
+    auto low = at::bmm(h.reshape({G, sizes[0], in}), A.transpose(1, 2));  // [G, S, r]
+    return at::bmm(low, B.transpose(1, 2)).reshape({N, out});            // [N, out]
+  }
+  std::vector<int64_t> gather(G * smax, N), scatter(N);  // row N of the padded input is a zero row
+  int64_t off = 0;
+  for (int64_t g = 0; g < G; g++) {
+    for (int64_t j = 0; j < sizes[g]; j++) {
+      gather[g * smax + j] = off + j;
+      scatter[off + j] = g * smax + j;
+    }
+    off += sizes[g];
+  }
+  auto idx = at::TensorOptions().dtype(at::kLong);
+  auto gi = at::tensor(gather, idx).to(h.device());
+  auto si = at::tensor(scatter, idx).to(h.device());
+  auto padded = at::cat({h, at::zeros({1, in}, h.options())}, 0).index_select(0, gi).view({G, smax, in});  // [G, S_max, in]
+  auto low = at::bmm(padded, A.transpose(1, 2));                                                            // [G, S_max, r]
+  return at::bmm(low, B.transpose(1, 2)).view({G * smax, out}).index_select(0, si);                         // [N, out]
+}
+
+// ---------- dropout masks from per-row seeds ----------
+
+/**
+ * Inverted-dropout masks [Σ lengths, width] (float32, entries 0 or 1/(1−p)) where the `lengths[i]` rows of sequence
+ * i come from a generator seeded with seeds[i] alone, so a sequence's mask never depends on what else is in the
+ * batch or how far the batch is padded.
+ */
+static at::Tensor DropoutMask(const std::vector<double>& seeds, const std::vector<int64_t>& lengths, int64_t width, double p, at::Device device) {
+  if (seeds.size() != lengths.size()) throw std::runtime_error("dropoutMask: one seed per sequence needed");
+  auto gen = at::globalContext().defaultGenerator(device).clone();
+  auto opts = at::TensorOptions().dtype(at::kFloat).device(device);
+  std::vector<at::Tensor> parts;
+  for (size_t i = 0; i < seeds.size(); i++) {
+    {
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_current_seed(static_cast<uint64_t>(seeds[i]));
+    }
+    parts.push_back(at::empty({lengths[i], width}, opts).bernoulli_(1 - p, gen));
+  }
+  return (parts.size() == 1 ? parts[0] : at::cat(parts, 0)).div_(1 - p);
+}
+
+void RegisterFused(Registry& r) {
+  r.add("rmsNorm", [](const Napi::CallbackInfo& i) { return W(i, RmsNorm(T(i[0]), T(i[1]), D(i[2]))); });
+  r.add("rope", [](const Napi::CallbackInfo& i) { return W(i, Rope(T(i[0]), T(i[1]), T(i[2]))); });
+  r.add("packedAttention", [](const Napi::CallbackInfo& i) {
+    return W(i, PackedAttention(T(i[0]), T(i[1]), T(i[2]), ToInts(i[3]), D(i[4]), i[5].IsNumber() ? I(i[5]) : 0));
+  });
+  r.add("segmentLora", [](const Napi::CallbackInfo& i) { return W(i, SegmentLora(T(i[0]), T(i[1]), T(i[2]), ToInts(i[3]))); });
+  r.add("dropoutMask", [](const Napi::CallbackInfo& i) { return W(i, DropoutMask(ToDoubles(i[0]), ToInts(i[1]), I(i[2]), D(i[3]), ParseDevice(i[4]))); });
+  r.add("setEmulateBf16", [](const Napi::CallbackInfo& i) {
+    SetEmulateBf16(i[0].ToBoolean());
+    return i.Env().Undefined();
+  });
+  r.add("emulateBf16", [](const Napi::CallbackInfo& i) { return Napi::Boolean::New(i.Env(), EmulateBf16()); });
+}
+
+}  // namespace iclit

@@ -1,0 +1,123 @@
+// The composite native ops against the same computation written with plain ops, and the widened bfloat16 GEMMs against float64.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cat, dropoutMask, linear, manualSeed, packedAttention, randn, rmsNorm, rope, segmentLora, setWidenedBf16, tensor, tidy, widenedBf16, type Tensor } from './index.js';
+import { assertClose } from '../util/testing.js';
+
+/** Reference attention of one sequence with plain ops: q [L, H, D], k/v [L, KV, D] → [L, H·D]. */
+function reference(q: Tensor, k: Tensor, v: Tensor, scale: number, window: number | null): Tensor {
+  const [L, H, D] = q.shape;
+  const G = H / k.shape[1];
+  const qh = q.transpose(0, 1); // [H, L, D]
+  const kh = k.transpose(0, 1).repeatInterleave(G, 0); // [H, L, D]
+  const vh = v.transpose(0, 1).repeatInterleave(G, 0); // [H, L, D]
+  const allowed = new Array<number>(L * L).fill(0).map((_, i) => {
+    const t = Math.floor(i / L);
+    const s = i % L;
+    return s <= t && (window === null || t - s < window) ? 0 : -3.4028234663852886e38;
+  });
+  const scores = qh.matmul(kh.transpose(1, 2)).mul(scale).add(tensor(allowed, [L, L])); // [H, L, L]
+  return scores.softmax(-1).matmul(vh).transpose(0, 1).reshape([L, H * D]); // [L, H·D]
+}
+
+test('packedAttention: each packed sequence equals its own causal attention (GQA by reshape, sliding window)', () => {
+  manualSeed(3);
+  tidy(() => {
+    const lengths = [5, 1, 9];
+    for (const [H, KV, window] of [[4, 2, null], [4, 4, null], [6, 2, 3]] as const) {
+      const N = lengths.reduce((a, b) => a + b, 0);
+      const q = randn([N, H, 8]);
+      const k = randn([N, KV, 8]);
+      const v = randn([N, KV, 8]);
+      const got = packedAttention(q, k, v, lengths, 0.35, window);
+      let off = 0;
+      const want = lengths.map((L) => {
+        const r = reference(q.slice(0, off, off + L), k.slice(0, off, off + L), v.slice(0, off, off + L), 0.35, window);
+        off += L;
+        return r;
+      });
+      assertClose(got.toFloat32Array(), cat(want, 0).toFloat32Array(), 1e-6, 0, `H ${H} KV ${KV} window ${window}`);
+    }
+  });
+});
+
+test('rmsNorm and rope equal their plain-op definitions', () => {
+  manualSeed(4);
+  tidy(() => {
+    const x = randn([3, 4, 8]);
+    const w = randn([8]);
+    const want = w.mul(x.mul(x.square().mean(-1, true).add(1e-5).rsqrt()));
+    assertClose(rmsNorm(x, w, 1e-5).toFloat32Array(), want.toFloat32Array(), 0, 0, 'rmsNorm');
+    const cos = randn([3, 1, 8]);
+    const sin = randn([3, 1, 8]);
+    const rotated = cat([x.slice(-1, 4, 8).neg(), x.slice(-1, 0, 4)], -1);
+    assertClose(rope(x, cos, sin).toFloat32Array(), x.mul(cos).add(rotated.mul(sin)).toFloat32Array(), 0, 0, 'rope');
+  });
+});
+
+test('segmentLora: segment g through adapter g, equal segments (bmm) and unequal ones (loop) alike', () => {
+  manualSeed(5);
+  tidy(() => {
+    const A = randn([3, 2, 6]);
+    const B = randn([3, 5, 2]);
+    for (const sizes of [[4, 4, 4], [1, 7, 3]]) {
+      const h = randn([12 - (sizes[0] === 4 ? 0 : 1), 6]);
+      let off = 0;
+      const want = sizes.map((n, g) => {
+        const part = linear(linear(h.slice(0, off, off + n), A.select(0, g)), B.select(0, g));
+        off += n;
+        return part;
+      });
+      assertClose(segmentLora(h, A, B, sizes).toFloat32Array(), cat(want, 0).toFloat32Array(), 1e-6, 0, `sizes ${sizes}`);
+    }
+  });
+});
+
+test('dropoutMask: a sequence\'s rows depend on its own seed only, not on its neighbours or its position; 0 or 1/(1−p)', () => {
+  tidy(() => {
+    const alone = dropoutMask([42], [7], 64, 0.25).toFloat32Array();
+    const batch = dropoutMask([9, 42, 5], [3, 7, 11], 64, 0.25).toFloat32Array();
+    assert.deepEqual(batch.slice(3 * 64, 10 * 64), alone, 'seed 42 gives the same 7 rows among other sequences');
+    const big = dropoutMask([1, 2], [500, 500], 64, 0.25).toFloat32Array();
+    const kept = big.filter((v) => v !== 0);
+    assert.ok(kept.every((v) => Math.abs(v - 1 / 0.75) < 1e-6), 'kept entries are scaled by 1/(1−p)');
+    const frac = kept.length / big.length;
+    assert.ok(Math.abs(frac - 0.75) < 0.01, `kept fraction ${frac}`);
+    assert.notDeepEqual(big.slice(0, 64 * 500), big.slice(64 * 500), 'different seeds, different masks');
+  });
+});
+
+test('bfloat16 GEMMs on a CPU without native bf16 are float32 GEMMs on the widened values, rounded once; gradients too', () => {
+  manualSeed(6);
+  const before = widenedBf16();
+  try {
+    tidy(() => {
+      const x = randn([5, 33]).to('bfloat16');
+      const w = randn([17, 33]).to('bfloat16');
+      const b = randn([17]).to('bfloat16');
+      setWidenedBf16(true);
+      const widened = linear(x, w, b);
+      assert.equal(widened.dtype, 'bfloat16');
+      // float64 on the same bf16 values, rounded to bf16 once: equal but for float32 vs float64 accumulation
+      const want = linear(x.to('float64'), w.to('float64'), b.to('float64')).to('bfloat16').toFloat32Array();
+      assertClose(widened.toFloat32Array(), want, 0, 2 ** -7, 'widened linear vs float64');
+      setWidenedBf16(false);
+      assertClose(linear(x, w, b).toFloat32Array(), want, 1e-2, 2 ** -6, "libtorch's own bf16 GEMM");
+      setWidenedBf16(true);
+      assertClose(x.matmul(w.transpose(0, 1)).toFloat32Array(), x.to('float64').matmul(w.to('float64').transpose(0, 1)).to('bfloat16').toFloat32Array(), 0, 2 ** -7, 'widened matmul');
+      // backward: dL/dx = g w, dL/dw = gᵀ x, dL/db = Σ g for L = Σ g·linear(x, w, b)
+      const xl = x.detach().requiresGrad_();
+      const wl = w.detach().requiresGrad_();
+      const bl = b.detach().requiresGrad_();
+      const g = randn([5, 17]).to('bfloat16');
+      linear(xl, wl, bl).to('float32').mul(g.to('float32')).sum().backward();
+      const g64 = g.to('float64');
+      assertClose(xl.grad!.toFloat32Array(), g64.matmul(w.to('float64')).to('bfloat16').toFloat32Array(), 0, 2 ** -7, 'grad x');
+      assertClose(wl.grad!.toFloat32Array(), g64.transpose(0, 1).matmul(x.to('float64')).to('bfloat16').toFloat32Array(), 0, 2 ** -7, 'grad w');
+      assertClose(bl.grad!.toFloat32Array(), g64.sum(0).to('bfloat16').toFloat32Array(), 0, 2 ** -7, 'grad b');
+      assertClose(linear(x, w).toFloat32Array(), linear(x.to('float64'), w.to('float64')).to('bfloat16').toFloat32Array(), 0, 2 ** -7, 'no bias');
+    });
+  } finally {
+    setWidenedBf16(before);
+  }
+});
