@@ -31,7 +31,7 @@ function pick(logits: Tensor, tokens: number[][]): number[][] {
     const [B] = logits.shape;
     const width = tokens[0].length;
     if (tokens.some((t) => t.length !== width)) throw new IclitError('every prompt needs the same number of label tokens');
-    const idx = tensor(tokens.flat(), [B, width], 'int64'); // [B, W]
+    const idx = tensor(tokens.flat(), [B, width], 'int64', logits.device); // [B, W]
     const vals = logits.gather(1, idx).toArray(); // [B, W]
     return Array.from({ length: B }, (_, b) => vals.slice(b * width, (b + 1) * width));
   });
@@ -56,7 +56,7 @@ const reads = {
         if (T < 2) throw new IclitError('per-token loss needs texts of at least 2 tokens');
         const targets: number[] = [];
         for (const ids of texts) for (let t = 0; t < T - 1; t++) targets.push(t + 1 < ids.length ? ids[t + 1] : -100);
-        const ce = crossEntropy(logits!.slice(1, 0, T - 1).reshape([B * (T - 1), V]), tensor(targets, [B * (T - 1)], 'int64'), 'none').toArray(); // [B·(T-1)]
+        const ce = crossEntropy(logits!.slice(1, 0, T - 1).reshape([B * (T - 1), V]), tensor(targets, [B * (T - 1)], 'int64', logits!.device), 'none').toArray(); // [B·(T-1)]
         return texts.map((ids, b) => ce.slice(b * (T - 1), b * (T - 1) + ids.length - 1));
       });
   },
@@ -172,11 +172,11 @@ export class LlamaStudyBackend implements StudyBackend {
   }
 
   /** Loads a model folder and the tokenizer in it (and its chat template with `chat`); label defaults to the folder name. */
-  static async load(dir: string, opts: { dtype?: ComputeDType; label?: string; chat?: boolean } = {}): Promise<LlamaStudyBackend> {
+  static async load(dir: string, opts: { dtype?: ComputeDType; device?: string; label?: string; chat?: boolean } = {}): Promise<LlamaStudyBackend> {
     if (!existsSync(join(dir, 'tokenizer.json'))) throw new IclitError(`${dir} has no tokenizer.json (the study tokenizes with the model folder's own tokenizer)`);
     const tokenizer = await Tokenizer.load(dir);
     const chat = opts.chat ? ChatTemplate.load(dir) : undefined;
-    const model = LlamaModel.load(dir, { dtype: opts.dtype });
+    const model = LlamaModel.load(dir, { dtype: opts.dtype, device: opts.device });
     return new LlamaStudyBackend(model, tokenizer, opts.label ?? basename(resolve(dir)), chat);
   }
 

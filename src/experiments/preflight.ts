@@ -34,14 +34,18 @@ export interface PreflightPlan {
 /**
  * Draws every repeat of the plan's conditions (the similarity bins aside: their demonstrations depend on the
  * encoder) and checks that every prompt fits the model; for bins, every row must fit as an inference example.
- * Pure draws and tokenization: cheap next to the run, and it runs before the results folder is created.
+ * Pure draws and tokenization: cheap next to the run, and it runs before the results folder is created. Returns
+ * the longest prompt in tokens (what sizes a batch).
  */
-export function checkPromptLengths(plan: PreflightPlan, codec: PromptCodec): void {
+export function checkPromptLengths(plan: PreflightPlan, codec: PromptCodec): { longest: number } {
   const views = studyViews(plan.materials, plan.methods, codec.chat);
   const drawn = plan.conditions.filter((c) => c.bin === undefined);
+  let longest = 0;
   for (let r = 0; r < plan.repeats && drawn.length > 0; r++) {
     for (const unit of repeatUnits(drawn, views, plan.seed, r, { all: plan.conditions, evalExamples: plan.evalExamples })) {
-      const check = (text: string, kind: PromptKind): void => void checkLength(plan.materials, codec, unit, kind, codec.encode(text));
+      const check = (text: string, kind: PromptKind): void => {
+        longest = Math.max(longest, checkLength(plan.materials, codec, unit, kind, codec.encode(text)).length);
+      };
       check(unit.anchor.text, 'anchor');
       check(unit.icl.text, 'ICL');
       for (const p of unit.tuning) check(p.text, 'tuning');
@@ -53,6 +57,8 @@ export function checkPromptLengths(plan: PreflightPlan, codec: PromptCodec): voi
     for (let i = 0; i < views.data.size; i++) {
       const n = codec.encode(views.data.anchor(instruction, i).text).length;
       if (n > codec.maxPositions) throw new IclitError(`${rowPlace(plan.materials.data, i)} is ${n} tokens as an inference example, longer than the model's max_position_embeddings ${codec.maxPositions}`);
+      longest = Math.max(longest, n);
     }
   }
+  return { longest };
 }

@@ -7,7 +7,7 @@
  *                 evaluation set and the templates against the rows)
  *   3. models     every model folder inspected (config, checkpoint headers, tokenizer), the layers resolved, and
  *                 every repeat's prompts measured against the model's longest sequence
- *   4. compute    device and dtype resolved; --batch defaulted
+ *   4. compute    device and dtype resolved; --batch defaulted (on CUDA: sized to the device's free memory)
  *   5. manifest   what decides the records, hashed; every input fingerprinted
  *   6. folder     the results folder created only now; its manifest compared: new, resume, refused, or --force
  *                 (the earlier setup moved to superseded/)
@@ -26,8 +26,8 @@ import {
   LlamaStudyBackend, STUDY_DEFAULTS, checkMethods, checkPromptLengths, findPreset, repeatUnits, resolveConditions, runPlan, studyViews,
   type Condition, type Preset, type PromptCodec, type ProgressEvent, type StudyPlan, type TextEmbedder,
 } from '../experiments/index.js';
-import { CheckpointWeights, readDecoderConfig } from '../io/index.js';
-import { SentenceEncoder, readSentenceModules, resolveHiddenStates } from '../models/index.js';
+import { CheckpointWeights, readDecoderConfig, type DecoderConfig } from '../io/index.js';
+import { SentenceEncoder, checkStudyBatch, defaultStudyBatch, readSentenceModules, resolveHiddenStates, type ComputeDType } from '../models/index.js';
 import { EmbeddingCache, ResultsStore, buildManifest, sha256Hex, type JsonValue, type Manifest, type ManifestAction } from '../results/index.js';
 import { ChatTemplate, Tokenizer } from '../tokenizers/index.js';
 import { deviceInfo, nativeBf16, resolveDevice } from '../torch/index.js';
@@ -100,7 +100,7 @@ async function dataPhase(s: RunSettings, preset: Preset, conditions: Condition[]
 }
 
 /** Phase 3: a model folder inspected without loading its weights: its number of hidden states and its tokenizer. */
-async function inspectModel(dir: string, chat: boolean): Promise<{ numHiddenStates: number; codec: PromptCodec }> {
+async function inspectModel(dir: string, chat: boolean): Promise<{ config: DecoderConfig; codec: PromptCodec }> {
   checkInputDir(dir, 'model folder');
   const config = readDecoderConfig(dir);
   CheckpointWeights.open(dir).close();
@@ -109,7 +109,24 @@ async function inspectModel(dir: string, chat: boolean): Promise<{ numHiddenStat
   if (tokenizer.vocabSize > config.vocabSize) throw new IclitError(`${dir}: the tokenizer has ${tokenizer.vocabSize} ids but config.json's vocab_size is ${config.vocabSize}`);
   const template = chat ? ChatTemplate.load(dir) : undefined;
   const codec: PromptCodec = { encode: (text) => tokenizer.encode(text, { addSpecialTokens: !template }), maxPositions: config.maxPositionEmbeddings, chat: template };
-  return { numHiddenStates: config.numLayers + 1, codec };
+  return { config, codec };
+}
+
+/**
+ * Phase 4's --batch: on the CPU the given one or STUDY_DEFAULTS.batch; on CUDA the given one checked against the
+ * device's free memory (an error naming --batch), or the largest that fits every model (estimated from its config
+ * and the longest prompt).
+ */
+function studyBatch(asked: number | undefined, device: string, dtype: ComputeDType, models: { config: DecoderConfig; longest: number }[]): number {
+  if (device === 'cpu') return asked ?? STUDY_DEFAULTS.batch;
+  const info = deviceInfo(device);
+  const available = info.freeMemory ?? info.totalMemory;
+  if (available === undefined) return asked ?? STUDY_DEFAULTS.batch;
+  if (asked !== undefined) {
+    for (const m of models) checkStudyBatch(m.config, dtype, asked, m.longest, available, device);
+    return asked;
+  }
+  return Math.min(...models.map((m) => defaultStudyBatch(m.config, dtype, m.longest, available, 64, device)));
 }
 
 /** Phase 5: the part of the settings that decides the records (hashed); paths are fingerprinted apart. */
@@ -139,10 +156,12 @@ export async function openStudy(s: RunSettings, out: string, opts: OpenOptions =
   const { data, demoData, instructions } = await dataPhase(s, preset, conditions);
   // 3. models
   const labels = modelLabels(s.models);
+  const inspected: { config: DecoderConfig; longest: number }[] = [];
   for (const dir of s.models) {
     const m = await inspectModel(dir, s.methods.chatTemplate);
-    resolveHiddenStates(s.layers, m.numHiddenStates);
-    checkPromptLengths({ conditions, repeats: s.repeats, seed: s.seed, materials: { data, demoData, instructions }, methods: s.methods, evalExamples: s.evalExamples }, m.codec);
+    resolveHiddenStates(s.layers, m.config.numLayers + 1);
+    const { longest } = checkPromptLengths({ conditions, repeats: s.repeats, seed: s.seed, materials: { data, demoData, instructions }, methods: s.methods, evalExamples: s.evalExamples }, m.codec);
+    inspected.push({ config: m.config, longest });
   }
   if (s.encoder) {
     checkInputDir(s.encoder, 'encoder folder');
@@ -151,7 +170,7 @@ export async function openStudy(s: RunSettings, out: string, opts: OpenOptions =
   // 4. compute
   const dev = resolveDevice(s.device);
   const dtype = s.dtype === 'auto' ? (nativeBf16(dev.device) ? 'bfloat16' : 'float32') : s.dtype;
-  const batch = s.batch ?? STUDY_DEFAULTS.batch;
+  const batch = studyBatch(s.batch, dev.device, dtype, inspected);
   // 5. manifest
   const dataEntries: { role: string; path: string }[] = [];
   const addData = (role: string, path: string): void => {
@@ -204,13 +223,13 @@ export async function openStudy(s: RunSettings, out: string, opts: OpenOptions =
     try {
       // 7. load (the encoder once; each model in turn)
       if (preset.needs.includes('encoder')) {
-        const enc = (encoder = await SentenceEncoder.load(s.encoder!));
+        const enc = (encoder = await SentenceEncoder.load(s.encoder!, { device: dev.device }));
         const cache = EmbeddingCache.inResults(out);
         embedder = { fingerprint: enc.fingerprint, embed: (texts) => cache.embed(enc, texts) };
       }
       const full: StudyPlan = { ...plan, materials: { data, demoData, instructions, embedder, similarityCandidates: s.candidates } };
       for (const [i, m] of models.entries()) {
-        const backend = await LlamaStudyBackend.load(m.dir, { dtype, label: m.label, chat: s.methods.chatTemplate });
+        const backend = await LlamaStudyBackend.load(m.dir, { dtype, device: dev.device, label: m.label, chat: s.methods.chatTemplate });
         try {
           // 8. run
           const sink = store.sink({

@@ -42,6 +42,12 @@ export function resolveDevice(spec: string): ResolvedDevice {
   return { device: `cuda:${index}` };
 }
 
+/** How many CUDA devices this libtorch sees (0 on a CPU-only build). */
+export function cudaDeviceCount(): number {
+  const b = binding();
+  return b.cudaIsAvailable() ? b.cudaDeviceCount() : 0;
+}
+
 export interface DeviceInfo {
   device: string;
   /** CPU model or GPU name. */

@@ -7,7 +7,8 @@ import { availableParallelism, cpus, freemem, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointWeights, decoderWeightShapes, matchCheckpoint, readDecoderConfig, type DecoderConfig } from '../../io/index.js';
 import { ChatTemplate, Tokenizer } from '../../tokenizers/index.js';
-import { cudaIsAvailable, elementBytes, getNumThreads, parallelInfo, torchVersion, type DType } from '../../torch/index.js';
+import { cpuHasNativeBf16, cudaDeviceCount, cudaIsAvailable, deviceInfo, getNumThreads, parallelInfo, threadSetup, torchVersion } from '../../torch/index.js';
+import { studyMemory, type ComputeDType, type StudyMemory } from '../../models/index.js';
 import { repoRoot } from '../../util/paths.js';
 
 export interface LibtorchInfo {
@@ -93,31 +94,29 @@ function blasInfo(loaded: boolean): RuntimeInfo['blas'] {
   return { library: null, how: 'no BLAS library found in the process' };
 }
 
-/** bf16 matmuls run natively with AVX512_BF16 or AMX-BF16; otherwise libtorch converts through float32 (slower than float32). */
+/** The CPU model and its bf16-relevant flags; native or emulated as src/torch decides it (cpuHasNativeBf16). */
 export function bf16Support(cpuinfo: string): RuntimeInfo['cpu'] {
   const flags = new Set((/^flags\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? '').split(/\s+/).filter(Boolean));
   const relevant = ['avx512f', 'avx512_bf16', 'amx_bf16', 'amx_tile'].filter((f) => flags.has(f));
   const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown';
-  return { model, bf16: flags.has('avx512_bf16') || flags.has('amx_bf16') ? 'native' : 'emulated', flags: relevant };
+  return { model, bf16: cpuHasNativeBf16(relevant.join(' ')) ? 'native' : 'emulated', flags: relevant };
 }
 
 function cudaInfo(lt: LibtorchInfo): RuntimeInfo['cuda'] {
   if (!lt.loaded) return { available: false, devices: [], note: 'the binding did not load' };
   const available = cudaIsAvailable();
   if (!available) return { available, devices: [], note: lt.cudaBuild ? 'libtorch has CUDA but no device is visible' : 'this libtorch is CPU-only' };
-  // The binding has no device query yet: nvidia-smi names the devices and their memory.
-  const smi = run('nvidia-smi', ['--query-gpu=index,name,memory.total', '--format=csv,noheader,nounits']);
-  const devices = (smi ?? '').split('\n').filter(Boolean).map((l) => {
-    const [index, name, mib] = l.split(',').map((s) => s.trim());
-    return { index: Number(index), name, totalMemory: Number(mib) * 2 ** 20 };
+  const devices = Array.from({ length: cudaDeviceCount() }, (_, index) => {
+    const d = deviceInfo(`cuda:${index}`);
+    return { index, name: d.name, totalMemory: d.totalMemory ?? 0 };
   });
-  return { available, devices, ...(smi === null ? { note: 'nvidia-smi not found: devices not listed' } : {}) };
+  return { available, devices };
 }
 
 function threadInfo(loaded: boolean, explicit: number | undefined): RuntimeInfo['threads'] {
   const cores = availableParallelism();
   const env = Object.fromEntries(THREAD_ENV.map((k) => [k, process.env[k] ?? null]));
-  const policy = explicit !== undefined ? `--threads ${explicit}` : `all ${cores} cores (iclit's default for every command; --threads N to change)`;
+  const policy = !loaded ? (explicit !== undefined ? `--threads ${explicit}` : `all ${cores} cores`) : threadSetup();
   if (!loaded) return { inForce: null, policy, cores, parallelBackend: null, env };
   const backend = /ATen parallel backend:\s*(.*)/.exec(parallelInfo())?.[1]?.trim() ?? null;
   return { inForce: getNumThreads(), policy, cores, parallelBackend: backend, env };
@@ -152,36 +151,11 @@ export function probeRuntime(version: string, threads: number | undefined): Runt
 
 // ---------- a model folder ----------
 
-export interface MemoryEstimate {
-  dtype: DType;
+/** A study's memory on the model (src/models/study-memory.ts) and what it was estimated for. */
+export interface MemoryEstimate extends StudyMemory {
+  dtype: ComputeDType;
   batch: number;
   tokens: number;
-  /** The decoder's weights at the compute dtype (a same-dtype load maps the file instead of copying it). */
-  weights: number;
-  /** LoRA A/B on q_proj and v_proj (r 8) for `batch` adapters: parameters, gradients and AdamW's two moments, float32. */
-  lora: number;
-  /** Tensors autograd keeps for one LoRA step of `batch` sequences of `tokens` tokens (eager attention), plus logits. */
-  activations: number;
-  total: number;
-}
-
-/**
- * What a study on `c` costs in memory: weights + LoRA state + the activations of one training step, the peak of a
- * study (reads need less). Per layer and sequence autograd keeps ≈ T·(10·C + 4·I) values (norm inputs, q/k/v,
- * attention output, the four MLP intermediates) and 2·H·T² attention scores; logits and their gradient are
- * T·V float32 each. An estimate (±50%), not a measurement.
- */
-export function studyMemory(c: DecoderConfig, dtype: DType, batch: number, tokens: number): MemoryEstimate {
-  const e = elementBytes(dtype);
-  let params = 0;
-  for (const shape of decoderWeightShapes(c).values()) params += shape.reduce((a, b) => a * b, 1);
-  const weights = params * e;
-  const r = 8;
-  const loraParams = c.numLayers * r * ((c.hiddenSize + c.numHeads * c.headDim) + (c.hiddenSize + c.numKvHeads * c.headDim));
-  const lora = batch * loraParams * 4 * 4;
-  const perLayer = tokens * (10 * c.hiddenSize + 4 * c.intermediateSize) + 2 * c.numHeads * tokens * tokens;
-  const activations = batch * (c.numLayers * perLayer * e + 2 * tokens * c.vocabSize * 4);
-  return { dtype, batch, tokens, weights, lora, activations, total: weights + lora + activations };
 }
 
 export interface ModelInfo {
@@ -196,7 +170,7 @@ export interface ModelInfo {
 }
 
 /** Checks that `dir` loads (config, every weight's header, name, shape and finiteness, tokenizer) and estimates a study's memory on it. */
-export async function probeModel(dir: string, dtype: DType, batch: number, tokens: number): Promise<ModelInfo> {
+export async function probeModel(dir: string, dtype: ComputeDType, batch: number, tokens: number): Promise<ModelInfo> {
   const info: ModelInfo = { dir, loads: false, warnings: [], problems: [] };
   try {
     checkInputDir(dir, 'model folder');
@@ -230,7 +204,7 @@ export async function probeModel(dir: string, dtype: DType, batch: number, token
     } catch (e) {
       info.problems.push((e as Error).message);
     }
-    info.memory = studyMemory(config, dtype, batch, tokens);
+    info.memory = { dtype, batch, tokens, ...studyMemory(config, dtype, batch, tokens) };
   }
   if (!existsSync(join(dir, 'tokenizer.json'))) {
     info.problems.push(`${join(dir, 'tokenizer.json')} not found (a study tokenises text with the model's own tokenizer)`);

@@ -54,7 +54,7 @@ export async function diagnose(opts: { model?: string; dtype: 'float32' | 'bfloa
       ? `the binding does not load (${rt.libtorch.error}): run \`npm install\` to build it against libtorch from ${rt.libtorch.foundBy}`
       : `libtorch was not found: apt-get install -y libtorch-dev libopenblas0-pthread (or pip install torch, or set LIBTORCH), then npm install`);
   }
-  if (rt.cpu.bf16 === 'emulated') notes.push('this CPU has no AVX512_BF16 / AMX-BF16: --dtype bfloat16 is emulated through float32 and slower than float32 here');
+  if (rt.cpu.bf16 === 'emulated') notes.push('this CPU has no AVX512_BF16 / AMX-BF16: --dtype bfloat16 is emulated through float32 (iclit widens its matmuls to float32; no faster than --dtype float32 here), and --dtype auto picks float32');
   if (!rt.chromium.found) notes.push(`no Chromium at ${rt.chromium.path}: the browser test of report.html is skipped (apt-get install chromium, or set ICLIT_CHROMIUM)`);
   if (rt.libtorch.loaded && !rt.blas.library) notes.push('no BLAS library found: matmuls may be slow (apt-get install libopenblas0-pthread)');
   const model = opts.model ? await probeModel(opts.model, opts.dtype, opts.batch, opts.tokens) : undefined;
@@ -91,7 +91,7 @@ export function formatReport(r: DoctorReport): string {
     ? `${r.cuda.devices.length} device(s)${r.cuda.devices.map((d) => `; cuda:${d.index} ${d.name} ${bytes(d.totalMemory)}`).join('')}${r.cuda.note ? ` (${r.cuda.note})` : ''}`
     : `not available (${r.cuda.note})`);
   const env = Object.entries(r.threads.env).map(([k, v]) => `${k}=${v ?? 'unset'}`).join(', ');
-  out += row('threads', `${r.threads.inForce ?? '?'} in force of ${r.threads.cores} cores; policy: ${r.threads.policy}; backend ${r.threads.parallelBackend ?? '?'}; ${env}`);
+  out += row('threads', `${r.threads.policy.replace(/^threads: /, '')}; backend ${r.threads.parallelBackend ?? '?'}; ${env}`);
   out += row('BLAS', r.blas.library ? `${r.blas.library} (${r.blas.how})` : `none (${r.blas.how})`);
   out += row('bfloat16', `${r.cpu.bf16} on ${r.cpu.model}${r.cpu.flags.length ? ` [${r.cpu.flags.join(' ')}]` : ''}`);
   out += row('Chromium', r.chromium.found ? `${r.chromium.path}: ${r.chromium.version ?? 'version unknown'}` : `not found at ${r.chromium.path}`);
@@ -119,7 +119,7 @@ function formatModel(m: ModelInfo): string {
   }
   if (m.memory) {
     const e = m.memory;
-    out += row('  memory', `a study at ${e.dtype}, batch ${e.batch} × ${e.tokens} tokens: weights ${bytes(e.weights)} + LoRA ${bytes(e.lora)} + activations ${bytes(e.activations)} ≈ ${bytes(e.total)} (estimate)`);
+    out += row('  memory', `a study at ${e.dtype}, batch ${e.batch} × ${e.tokens} tokens: weights ${bytes(e.weights)} + ${e.batch} × ${bytes(e.perRepeat)} per repeat + ${bytes(e.overhead)} overhead ≈ ${bytes(e.total)} (estimate)`);
   }
   for (const w of m.warnings) out += `  ${w}\n`;
   return out;
