@@ -45,13 +45,14 @@ export function applyThreads(flags: Record<string, unknown>): void {
 }
 
 export const deviceFlags: Record<string, FlagSpec> = {
-  device: { type: 'string', value: 'cpu|cuda|cuda:N|auto', description: 'where to compute (auto: CUDA when this libtorch has it)', default: 'cpu' },
+  device: { type: 'string', value: 'auto|cpu|cuda|cuda:N', description: 'where to compute (default auto: CUDA when this libtorch has it, else the CPU)' },
 };
 
-/** The device --device names ('cpu' or 'cuda:N'); says on stderr when 'auto' chose for the user. */
+/** The device --device names ('cpu' or 'cuda:N'); default auto. Says on stderr what 'auto' chose when it was asked for. */
 export function deviceOf(flags: Record<string, unknown>): string {
-  const { device, note } = resolveDevice(str(flags, 'device') ?? 'cpu');
-  if (note) process.stderr.write(`${note}\n`);
+  const asked = str(flags, 'device');
+  const { device, note } = resolveDevice(asked ?? 'auto');
+  if (note && asked !== undefined) process.stderr.write(`iclit: ${note}\n`);
   return device;
 }
 
