@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decoderWeightShapes } from '../src/io/index.js';
+import { STUDY_DEFAULTS } from '../src/experiments/index.js';
 import { randn, threadSetup, tidy, type DType } from '../src/torch/index.js';
 import { SMOLLM2_135M, prepareSmolLM2 } from './forward.js';
 import { PY_LLAMA_COMMON, PY_LOAD_SAFETENSORS, runPython } from './pytorch.js';
@@ -13,7 +14,10 @@ import { convergenceWorkload, meanLengths, type Workload } from './workload.js';
 import type { BenchResult } from './types.js';
 
 const REPEATS = Number(process.env.ICLIT_BENCH_STUDY_REPEATS ?? 30);
-const BATCH = Number(process.env.ICLIT_BENCH_STUDY_BATCH ?? 4);
+/** The study's own default, as `iclit run` uses it on the CPU. */
+const BATCH = Number(process.env.ICLIT_BENCH_STUDY_BATCH ?? STUDY_DEFAULTS.batch);
+/** The memory bar compares 16 repeats with 4 at a fixed batch of 4: 4 repeats are then exactly one chunk. */
+const MEMORY_BATCH = 4;
 /** PyTorch's bfloat16 GEMM is a scalar loop on CPUs without native bf16 (minutes per repeat): few repeats, scaled. */
 const PY_REPEATS: Record<string, number> = {
   float32: Number(process.env.ICLIT_BENCH_PY_FP32_REPEATS ?? 10),
@@ -143,9 +147,9 @@ export function repeatFlops(w: Workload, epochs: number): number {
   return 2 * fwd(lens.anchor) + fwd(lens.icl) + epochs * step;
 }
 
-function child(dir: string, workload: string, dtype: string, repeats: number): { seconds: number; maxRssKb: number; simIclIt: number[]; threads: string } {
+function child(dir: string, workload: string, dtype: string, repeats: number, batch = BATCH): { seconds: number; maxRssKb: number; simIclIt: number[]; threads: string } {
   const script = join(fileURLToPath(new URL('.', import.meta.url)), 'study-child.js');
-  const r = spawnSync(process.execPath, [script, dir, workload, dtype, String(BATCH), String(repeats)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync(process.execPath, [script, dir, workload, dtype, String(batch), String(repeats)], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`the iclit study child failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
@@ -154,10 +158,10 @@ function child(dir: string, workload: string, dtype: string, repeats: number): {
 export async function studyMemoryRows(dir: string): Promise<BenchResult[]> {
   const workload = join(mkdtempSync(join(tmpdir(), 'iclit-bench-work-')), 'workload.json');
   writeFileSync(workload, JSON.stringify(await convergenceWorkload(16, SMOLLM2_135M.vocabSize, 2)));
-  const four = child(dir, workload, 'float32', 4);
-  const sixteen = child(dir, workload, 'float32', 16);
+  const four = child(dir, workload, 'float32', 4, MEMORY_BATCH);
+  const sixteen = child(dir, workload, 'float32', 16, MEMORY_BATCH);
   process.stderr.write(`bench: study loop peak RSS: 4 repeats ${(four.maxRssKb / 1024).toFixed(0)} MB, 16 repeats ${(sixteen.maxRssKb / 1024).toFixed(0)} MB (ratio ${(sixteen.maxRssKb / four.maxRssKb).toFixed(2)}, bar ≤ 1.25)\n`);
-  return [{ name: 'study loop peak RSS, 16 repeats / 4 repeats (float32, batch 4; bar ≤ 1.25)', unit: 'ratio (lower is better)', iclit: sixteen.maxRssKb / four.maxRssKb }];
+  return [{ name: `study loop peak RSS, 16 repeats / 4 repeats (float32, batch ${MEMORY_BATCH}; bar ≤ 1.25)`, unit: 'ratio (lower is better)', iclit: sixteen.maxRssKb / four.maxRssKb }];
 }
 
 export async function benchStudy(): Promise<BenchResult[]> {

@@ -75,8 +75,8 @@ export const STUDY_DEFAULTS = {
   lr: 1e-4,
   weightDecay: 0,
   lora: { r: 8, alpha: 32, dropout: 0.05, targets: ['q_proj', 'v_proj'] },
-  /** Repeats of one condition tuned together as a batch of adapters (CPU default; CUDA sizes it to memory). */
-  batch: 4,
+  /** Repeats of one condition tuned together as a batch of adapters: the CPU's default when memory allows (8: 23% faster than 4 per repeat on 2 cores, BENCHMARKS.md); CUDA sizes it to memory. */
+  batch: 8,
   /** Accuracy preset: evaluation examples per repeat (drawn without the demonstrations). */
   evalExamples: 100,
 } as const;

@@ -36,7 +36,7 @@ export interface StudyPlan {
   layers: HiddenStateSpec;
   /** LoRA / optimiser settings (epochs come from each condition). */
   tune: Omit<TuneSettings, 'epochs'>;
-  /** Repeats of one condition tuned together as one batch of adapters (chunks are aligned to multiples of it). */
+  /** Repeats of one condition tuned together as one batch of adapters (the repeats still to do, taken in order). A repeat's records do not depend on it. */
   batch: number;
   materials: StudyMaterials;
   methods: Methods;
@@ -65,8 +65,8 @@ export interface ProgressEvent {
 export interface RunOptions {
   onProgress?: (e: ProgressEvent) => void;
   /**
-   * Only this worker's share of the repeats: chunk c (repeats c·batch … c·batch+batch−1) belongs to worker
-   * c mod count. Workers launched by a job engine (Slurm arrays, GNU parallel, …) write separate folders that
+   * Only this worker's share of the repeats: repeat r belongs to worker r mod count (whatever each worker's
+   * batch). Workers launched by a job engine (Slurm arrays, GNU parallel, …) write separate folders that
    * `iclit merge` combines; the records equal those of a single run.
    */
   shard?: { index: number; count: number };
@@ -162,7 +162,7 @@ function todoOf(plan: StudyPlan, model: string, sink: RecordSink, shard?: RunOpt
   const todo = new Map<number, Condition[]>();
   let skipped = 0;
   for (let r = 0; r < plan.repeats; r++) {
-    if (shard && Math.floor(r / plan.batch) % shard.count !== shard.index) continue;
+    if (shard && r % shard.count !== shard.index) continue; // by repeat, so shards never depend on --batch
     const missing = plan.conditions.filter((c) => !sink.isDone({ experiment: plan.experiment, condition: c.name, repeat: r, model }));
     if (missing.length > 0) todo.set(r, missing);
     else skipped++;
@@ -201,7 +201,7 @@ function runChunk(plan: StudyPlan, views: StudyViews, backend: StudyBackend, lay
 
 /**
  * Runs `plan` on `backend`: every repeat whose conditions are not all in `sink` is computed (only its missing
- * conditions), in chunks of `plan.batch` repeats aligned to multiples of it; each finished repeat's units go to
+ * conditions), in chunks of `plan.batch` of the repeats still to do, in order; each finished repeat's units go to
  * `sink.save` in one call.
  */
 export function runPlan(plan: StudyPlan, backend: StudyBackend, sink: RecordSink, opts: RunOptions = {}): RunSummary {
@@ -226,12 +226,11 @@ export function runPlan(plan: StudyPlan, backend: StudyBackend, sink: RecordSink
   if (total === 0) return { computed: 0, skipped, records: 0 };
   const views = studyViews(plan.materials, plan.methods, backend.chat);
   const pool = plan.conditions.some((c) => c.bin !== undefined) ? candidatePool(views, plan.seed) : undefined;
-  const chunks = new Map<number, number[]>();
-  for (const r of todo.keys()) {
-    const k = Math.floor(r / plan.batch);
-    chunks.set(k, [...(chunks.get(k) ?? []), r]);
-  }
-  for (const repeats of chunks.values()) {
+  // chunks of the repeats still to do, in order: a resumed run or a shard packs full chunks too
+  const order = [...todo.keys()];
+  const chunks: number[][] = [];
+  for (let i = 0; i < order.length; i += plan.batch) chunks.push(order.slice(i, i + plan.batch));
+  for (const repeats of chunks) {
     runChunk(plan, views, backend, layers, repeats, todo, pool, sink, (r, n) => {
       records += n;
       done++;

@@ -29,7 +29,7 @@ export interface RunSettings {
   lr: number;
   weightDecay: number;
   lora: { r: number; alpha: number; dropout: number; targets: string[] };
-  /** Undefined: STUDY_DEFAULTS.batch on the CPU, sized to memory on CUDA. */
+  /** Undefined: sized to the device's free memory (on the CPU at most STUDY_DEFAULTS.batch). */
   batch?: number;
   /** demo-similarity: --data rows (a seeded subset) binned as demonstration candidates. */
   candidates: number;
@@ -86,7 +86,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { path: ['lora', 'alpha'], yaml: 'lora.alpha', flag: 'lora-alpha', kind: 'positive', value: 'A', help: `LoRA alpha (default ${D.lora.alpha}, the paper's)` },
   { path: ['lora', 'dropout'], yaml: 'lora.dropout', flag: 'lora-dropout', kind: 'fraction', value: 'P', help: `LoRA dropout (default ${D.lora.dropout}, the paper's)` },
   { path: ['lora', 'targets'], yaml: 'lora.targets', flag: 'lora-targets', kind: 'targets', value: 'q_proj,v_proj', help: `modules LoRA wraps (default ${D.lora.targets.join(',')}, the paper's)` },
-  { path: ['batch'], yaml: 'batch', flag: 'batch', kind: 'int', value: 'N', help: `repeats tuned together as one batch of adapters (default ${D.batch} on the CPU; on CUDA sized to the device's memory)` },
+  { path: ['batch'], yaml: 'batch', flag: 'batch', kind: 'int', value: 'N', help: `repeats tuned together as one batch of adapters (default: what fits free memory — on the CPU at most ${D.batch}; results differ only in float rounding)` },
   { path: ['candidates'], yaml: 'candidates', flag: 'candidates', kind: 'int', value: 'N', help: 'demo-similarity: --data rows binned as demonstration candidates (default 1000)' },
   { path: ['evalExamples'], yaml: 'eval_examples', aliases: ['evalExamples'], flag: 'eval-examples', kind: 'int', value: 'N', help: `accuracy: evaluation examples per repeat, drawn without the demonstrations (default ${D.evalExamples})` },
   { path: ['saveAdapters'], yaml: 'save_adapters', flag: 'save-adapters', kind: 'bool', help: "write each repeat's tuned adapter as a PEFT folder under RESULTS_DIR/adapters/" },

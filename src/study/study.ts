@@ -7,8 +7,10 @@
  *                 evaluation set and the templates against the rows)
  *   3. models     every model folder inspected (config, checkpoint headers, tokenizer), the layers resolved, and
  *                 every repeat's prompts measured against the model's longest sequence
- *   4. compute    device and dtype resolved; --batch defaulted (on CUDA: sized to the device's free memory)
- *   5. manifest   what decides the records, hashed; every input fingerprinted
+ *   4. compute    device and dtype resolved; --batch defaulted to what fits the device's free memory (on the CPU
+ *                 at most STUDY_DEFAULTS.batch)
+ *   5. manifest   what decides the records, hashed (not --batch: it changes only float rounding, so a resume or
+ *                 a shard may use another); every input fingerprinted
  *   6. folder     the results folder created only now; its manifest compared: new, resume, refused, or --force
  *                 (the earlier setup moved to superseded/)
  *
@@ -19,6 +21,7 @@
  *   9. finish     the manifest marked finished with the wall time
  */
 import { existsSync } from 'node:fs';
+import { freemem } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { defaultInstructionPool, findTextPair, loadDataset, loadInstructionPool } from '../data/index.js';
 import type { Dataset } from '../data/types.js';
@@ -113,24 +116,34 @@ async function inspectModel(dir: string, chat: boolean): Promise<{ config: Decod
 }
 
 /**
- * Phase 4's --batch: on the CPU the given one or STUDY_DEFAULTS.batch; on CUDA the given one checked against the
- * device's free memory (an error naming --batch), or the largest that fits every model (estimated from its config
- * and the longest prompt).
+ * Phase 4's --batch. Given: checked against a CUDA device's free memory (an error naming --batch). Not given: the
+ * largest that fits every model (estimated from its config and the longest prompt) in the device's free memory —
+ * on the CPU the host's available memory, capped at STUDY_DEFAULTS.batch (larger chunks gain little there) and
+ * never below 1 (the estimate is conservative and the OS can page memory-mapped weights).
  */
 function studyBatch(asked: number | undefined, device: string, dtype: ComputeDType, models: { config: DecoderConfig; longest: number }[]): number {
-  if (device === 'cpu') return asked ?? STUDY_DEFAULTS.batch;
-  const info = deviceInfo(device);
-  const available = info.freeMemory ?? info.totalMemory;
-  if (available === undefined) return asked ?? STUDY_DEFAULTS.batch;
+  const cpu = device === 'cpu';
+  const info = cpu ? undefined : deviceInfo(device);
+  const available = cpu ? freemem() : (info!.freeMemory ?? info!.totalMemory);
   if (asked !== undefined) {
-    for (const m of models) checkStudyBatch(m.config, dtype, asked, m.longest, available, device);
+    if (!cpu && available !== undefined) for (const m of models) checkStudyBatch(m.config, dtype, asked, m.longest, available, device);
     return asked;
   }
-  return Math.min(...models.map((m) => defaultStudyBatch(m.config, dtype, m.longest, available, 64, device)));
+  if (available === undefined) return STUDY_DEFAULTS.batch;
+  const fit = (m: { config: DecoderConfig; longest: number }): number => {
+    if (!cpu) return defaultStudyBatch(m.config, dtype, m.longest, available, 64, device);
+    try {
+      return defaultStudyBatch(m.config, dtype, m.longest, available, STUDY_DEFAULTS.batch, 'this machine');
+    } catch (e) {
+      if (e instanceof IclitError) return 1;
+      throw e;
+    }
+  };
+  return Math.min(...models.map(fit));
 }
 
 /** Phase 5: the part of the settings that decides the records (hashed); paths are fingerprinted apart. */
-function manifestConfig(s: RunSettings, preset: Preset, conditions: Condition[], instructions: readonly string[], dtype: string, batch: number): JsonValue {
+function manifestConfig(s: RunSettings, preset: Preset, conditions: Condition[], instructions: readonly string[], dtype: string): JsonValue {
   return {
     preset: preset.name,
     conditions: conditions as unknown as JsonValue,
@@ -139,7 +152,6 @@ function manifestConfig(s: RunSettings, preset: Preset, conditions: Condition[],
     lr: s.lr,
     weightDecay: s.weightDecay,
     lora: s.lora,
-    batch,
     bins: s.bins,
     candidates: s.candidates,
     evalExamples: s.evalExamples,
@@ -184,11 +196,11 @@ export async function openStudy(s: RunSettings, out: string, opts: OpenOptions =
   if (s.instructions) dataEntries.push({ role: 'instructions', path: s.instructions });
   if (preset.needs.includes('encoder')) dataEntries.push({ role: 'encoder', path: s.encoder! });
   const manifest = buildManifest({
-    config: manifestConfig(s, preset, conditions, instructions, dtype, batch),
+    config: manifestConfig(s, preset, conditions, instructions, dtype),
     models: s.models.map((path, i) => ({ label: labels[i], path })),
     data: dataEntries,
     seed: s.seed,
-    compute: { ...deviceInfo(dev.device), dtype } as unknown as JsonValue,
+    compute: { ...deviceInfo(dev.device), dtype, batch } as unknown as JsonValue,
   });
   // 6. folder
   const store = ResultsStore.open(out, { create: true });

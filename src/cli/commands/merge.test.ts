@@ -49,3 +49,19 @@ test('three shards run separately and merged equal one uninterrupted run; mismat
   assert.match(bad.stderr, /was run with a different setup than .*seed \(4 → 5\)/);
   assert.equal(iclit(...common, '--shard', '3/3', '--out', join(root, 'x')).status, 2);
 });
+
+test('a shard run with another --batch holds the same repeats (r mod N) and merges: --batch is not in the configuration', () => {
+  const common = ['run', 'convergence', '--model', tiny.model, '--data', tiny.sst2, '--repeats', '5', '--shots', '2', '--epochs', '1', '--seed', '4', '--shard', '1/2'];
+  const one = join(root, 'batch-1');
+  const three = join(root, 'batch-3');
+  assert.equal(iclit(...common, '--batch', '1', '--out', one).status, 0);
+  assert.equal(iclit(...common, '--batch', '3', '--out', three).status, 0);
+  const repeats = (dir: string) => (records(dir) as RepeatRecord[]).map((r) => r.repeat).sort();
+  assert.deepEqual(repeats(one), [1, 3]);
+  assert.deepEqual(repeats(three), [1, 3]);
+  const other = join(root, 'batch-3-shard-0');
+  assert.equal(iclit(...common.slice(0, -1), '0/2', '--batch', '3', '--out', other).status, 0);
+  const m = iclit('merge', one, other, '--out', join(root, 'batch-merged'), '--json');
+  assert.equal(m.status, 0, m.stderr);
+  assert.equal(JSON.parse(m.stdout).added, 5);
+});
