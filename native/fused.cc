@@ -125,17 +125,19 @@ static at::Tensor PackedAttention(const at::Tensor& q, const at::Tensor& k, cons
   const double lowest = dt == at::kFloat ? -std::numeric_limits<float>::max() : -3.3895313892515355e38;
   std::vector<at::Tensor> outs;
   outs.reserve(lengths.size());
-  int64_t off = 0;
-  for (int64_t L : lengths) {
+  // split, not one narrow per sequence: split's backward is one cat, where each narrow's backward would be a
+  // zero-filled gradient of the whole packed batch, summed over the sequences (quadratic in the batch)
+  const auto qp = q.split_with_sizes(lengths, 0), kp = k.split_with_sizes(lengths, 0), vp = v.split_with_sizes(lengths, 0);
+  for (size_t i = 0; i < lengths.size(); i++) {
+    const int64_t L = lengths[i];
     const auto blocked = BlockedMask(L, window, q.device());
-    auto qs = q.narrow(0, off, L).permute({1, 0, 2}).reshape({KV, G * L, Dh});  // [KV, G·L, D]
-    auto ks = k.narrow(0, off, L).permute({1, 2, 0});                           // [KV, D, L]
-    auto vs = v.narrow(0, off, L).permute({1, 0, 2});                           // [KV, L, D]
+    auto qs = qp[i].permute({1, 0, 2}).reshape({KV, G * L, Dh});  // [KV, G·L, D]
+    auto ks = kp[i].permute({1, 2, 0});                           // [KV, D, L]
+    auto vs = vp[i].permute({1, 0, 2});                           // [KV, L, D]
     auto scores = Matmul(qs, ks).mul(scale).view({KV, G, L, L}).masked_fill(blocked, lowest);  // [KV, G, L, L]
     auto probs = at::softmax(scores.to(at::kFloat), -1).to(dt).view({KV, G * L, L});           // [KV, G·L, L]
     auto o = Matmul(probs, vs).view({H, L, Dh}).permute({1, 0, 2}).reshape({L, H * Dh});        // [L, H·D]
     outs.push_back(o);
-    off += L;
   }
   return outs.size() == 1 ? outs[0] : at::cat(outs, 0);
 }
