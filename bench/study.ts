@@ -202,10 +202,13 @@ export async function benchStudy(): Promise<BenchResult[]> {
         .replace('WORKLOAD', JSON.stringify(workload))
         .replace('NREPEATS', String(n));
     const py = n > 0 ? runPython<{ seconds: number; maxRssKb: number }>(code, 7_200_000) : undefined;
-    const pyPerRepeat = py ? py.seconds / n : undefined;
-    if (py) process.stderr.write(`bench: PyTorch study ${dtype}: ${n} repeats in ${py.seconds.toFixed(1)} s (${pyPerRepeat!.toFixed(2)} s per repeat), peak RSS ${(py.maxRssKb / 1024).toFixed(0)} MB\n`);
+    // PyTorch ran the first n repeats only: its time per repeat is scaled to the whole workload's FLOPs per repeat
+    // (prompt lengths differ between repeats), so both sides are compared on the same work.
+    const pyFlopsScale = n > 0 ? gflop / (repeatFlops({ ...w, repeats: w.repeats.slice(0, n) }, STUDY_EPOCHS) / 1e9) : 1;
+    const pyPerRepeat = py ? (py.seconds / n) * pyFlopsScale : undefined;
+    if (py) process.stderr.write(`bench: PyTorch study ${dtype}: ${n} repeats in ${py.seconds.toFixed(1)} s (${(py.seconds / n).toFixed(2)} s per repeat; ${pyPerRepeat!.toFixed(2)} s scaled to the whole workload's mean FLOPs, ×${pyFlopsScale.toFixed(3)}), peak RSS ${(py.maxRssKb / 1024).toFixed(0)} MB\n`);
     const peak = dtype === 'float32' ? peaks?.float32 : peaks?.bfloat16;
-    const note = `${REPEATS} repeats, batch ${BATCH}${n < REPEATS ? `; PyTorch ${n} repeat${n > 1 ? 's' : ''} measured` : ''}`;
+    const note = `${REPEATS} repeats, batch ${BATCH}${n < REPEATS ? `; PyTorch ${n} repeat${n > 1 ? 's' : ''} measured, scaled by FLOPs` : ''}`;
     rows.push({ name: `convergence study ${dtype} (1 demo, 10 epochs, 135M; ${note}), time per repeat`, unit: 'repeats/s', iclit: 1 / perRepeat, pytorch: pyPerRepeat ? 1 / pyPerRepeat : undefined });
     rows.push({ name: `convergence study ${dtype}, peak RSS (lower is better)`, unit: 'MB', iclit: ours.maxRssKb / 1024, pytorch: py ? py.maxRssKb / 1024 : undefined });
     rows.push({ name: `convergence study ${dtype}, FLOP rate (${gflop.toFixed(0)} GFLOP per repeat; libtorch GEMM peak ${peak?.toFixed(0) ?? '?'} GFLOP/s)`, unit: 'GFLOP/s', iclit: gflop / perRepeat, pytorch: pyPerRepeat ? gflop / pyPerRepeat : undefined });

@@ -36,7 +36,7 @@ export interface StudyPlan {
   layers: HiddenStateSpec;
   /** LoRA / optimiser settings (epochs come from each condition). */
   tune: Omit<TuneSettings, 'epochs'>;
-  /** Repeats of one condition tuned together as one batch of adapters (the repeats still to do, taken in order). A repeat's records do not depend on it. */
+  /** Repeats of one condition tuned together as one batch of adapters (the repeats still to do, taken in order); it changes records only in float rounding. */
   batch: number;
   materials: StudyMaterials;
   methods: Methods;
