@@ -3,23 +3,12 @@ import { LlamaModel } from '../src/models/index.js';
 import { applyLora, removeLora, type LoraConfig } from '../src/lora/index.js';
 import { trainLora } from '../src/train/index.js';
 import { releaseCachedMemory, tidyNoGrad } from '../src/torch/index.js';
+import { cosine } from '../src/stats/index.js';
 import type { StudyRepeat } from './workload.js';
 
 export const STUDY_LORA: LoraConfig = { r: 8, alpha: 32, dropout: 0.05, targets: ['q_proj', 'v_proj'] };
 export const STUDY_LR = 1e-4;
 export const STUDY_EPOCHS = 10;
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 /** Hidden states at every layer, last token, of each prompt: [prompt][layer] float32 vectors. */
 function hiddenAll(model: LlamaModel, prompts: number[][]): Float32Array[][] {

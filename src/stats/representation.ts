@@ -159,16 +159,6 @@ export function centredGram(x: readonly Vec[]): Float64Array {
 export function linearCka(x: readonly Vec[], y: readonly Vec[]): number {
   if (x.length !== y.length) throw new IclitError(`linearCka: ${x.length} rows in X but ${y.length} in Y; rows must be paired`);
   if (x.length < 2) return NaN;
-  const k = centredGram(x);
-  const l = centredGram(y);
-  let kl = 0;
-  let kk = 0;
-  let ll = 0;
-  for (let i = 0; i < k.length; i++) {
-    kl += k[i] * l[i];
-    kk += k[i] * k[i];
-    ll += l[i] * l[i];
-  }
-  if (kk === 0 || ll === 0) return NaN;
-  return Math.max(0, Math.min(1, kl / (Math.sqrt(kk) * Math.sqrt(ll))));
+  // linear CKA is the cosine of the two centred Gram matrices (flattened); NaN when either is all zeros
+  return Math.max(0, cosine(centredGram(x), centredGram(y)));
 }
