@@ -6,22 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SafetensorsFile, tinyConfig, writeRandomCheckpoint } from '../io/index.js';
 import { LlamaModel } from '../models/index.js';
-import { adapterWeights, applyLora, peftKey, removeLora, setAdapterWeights, type LoraConfig } from '../lora/index.js';
-import { keep, noGrad, tidy, treeLeaves, type Tensor } from '../torch/index.js';
+import { adapterWeights, applyLora, removeLora, setAdapterWeights, type LoraConfig } from '../lora/index.js';
+import { noGrad, tidy, treeLeaves } from '../torch/index.js';
 import { assertClose, gpuDevice, gpuTests, missingShared, sharedPath } from '../util/testing.js';
 import { adamw, trainLora } from './index.js';
+import { adapterFrom } from './testing.js';
 
 const skip = !gpuTests && 'set ICLIT_TEST_GPU=1 on a host whose libtorch has CUDA';
 const FIXTURE = 'fixtures/tiny-llama';
-
-function adapterFrom(file: SafetensorsFile, prefix: string): Map<string, Tensor> {
-  const out = new Map<string, Tensor>();
-  for (const name of file.names()) {
-    const m = new RegExp(`^${prefix.replace(/\./g, '\\.')}\\.(.+)\\.lora_([AB])\\.weight$`).exec(name);
-    if (m) out.set(peftKey(m[1], m[2] as 'A' | 'B'), keep(tidy(() => file.tensor(name).cloneAs('float32'))));
-  }
-  return out;
-}
 
 test('GPU: the fixture\'s 5 AdamW steps on the device match PyTorch: losses and final adapter within 1e-5, hidden states 1e-4', { skip }, (t) => {
   const dir = sharedPath(FIXTURE);

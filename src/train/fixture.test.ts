@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { SafetensorsFile } from '../io/index.js';
 import { LlamaModel } from '../models/index.js';
 import { applyLora, peftKey, setAdapterWeights, type LoraAdapters } from '../lora/index.js';
-import { keep, noGrad, tidy, type Tensor } from '../torch/index.js';
+import { noGrad, tidy } from '../torch/index.js';
 import { assertClose, missingShared, sharedPath } from '../util/testing.js';
 import { groupedLoss, meanLoss, perTokenLoss, trainLora } from './index.js';
+import { adapterFrom } from './testing.js';
 
 const FIXTURE = 'fixtures/tiny-llama';
 
@@ -35,16 +36,6 @@ function open(t: { skip: (m: string) => void }): { dir: string; ref: Reference; 
 
 function values(file: SafetensorsFile, name: string): Float32Array {
   return tidy(() => file.tensor(name).toFloat32Array());
-}
-
-/** The fixture's `<prefix>.<module>.lora_X.weight` tensors under PEFT keys. */
-function adapterFrom(file: SafetensorsFile, prefix: string): Map<string, Tensor> {
-  const out = new Map<string, Tensor>();
-  for (const name of file.names()) {
-    const m = new RegExp(`^${prefix.replace(/\./g, '\\.')}\\.(.+)\\.lora_([AB])\\.weight$`).exec(name);
-    if (m) out.set(peftKey(m[1], m[2] as 'A' | 'B'), keep(tidy(() => file.tensor(name).cloneAs('float32'))));
-  }
-  return out;
 }
 
 function fixtureLora(model: LlamaModel, ref: Reference, file: SafetensorsFile): LoraAdapters {
