@@ -22,6 +22,8 @@ async function main(): Promise<void> {
     ['train', await optional('./train.js', 'benchTrain')],
     ['encoder', await optional('./encoder.js', 'benchEncoder')],
     ['study', await optional('./study.js', 'benchStudy')],
+    ['estimate', await optional('./estimate.js', 'benchEstimate')],
+    ['7b', await optional('./study-7b.js', 'bench7b')],
     ['profile', await optional('./profile.js', 'benchProfile')],
     ['threads', await optional('./threads.js', 'benchThreads')],
   ];

@@ -27,7 +27,7 @@ const PY_REPEATS: Record<string, number> = {
 // The paper's way: per repeat, one sequence at a time — anchor forward, ICL forward, a fresh LoRA (q/v, r 8, alpha
 // 32, dropout 0.05, float32 as PEFT keeps adapters) tuned with AdamW (lr 1e-4) for 10 epochs of one step on the
 // tuning text, then the anchor under the tuned adapter. Hidden states at every layer, last token, as HF returns them.
-const PY_STUDY = `
+export const PY_STUDY = `
 import json, math, resource, time, torch
 import torch.nn.functional as F
 torch.set_num_threads(THREADS)
@@ -156,7 +156,8 @@ export function repeatFlops(w: Workload, epochs: number): number {
   return 2 * fwd(lens.anchor) + fwd(lens.icl) + epochs * step;
 }
 
-function child(dir: string, workload: string, dtype: string, repeats: number, batch = BATCH): { seconds: number; maxRssKb: number; simIclIt: number[]; threads: string } {
+/** The batched study loop in its own process (bench/study-child.ts): its seconds and peak RSS. */
+export function studyChild(dir: string, workload: string, dtype: string, repeats: number, batch = BATCH): { seconds: number; maxRssKb: number; simIclIt: number[]; threads: string } {
   const script = join(fileURLToPath(new URL('.', import.meta.url)), 'study-child.js');
   const r = spawnSync(process.execPath, [script, dir, workload, dtype, String(batch), String(repeats)], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`the iclit study child failed: ${r.stderr}`);
@@ -167,8 +168,8 @@ function child(dir: string, workload: string, dtype: string, repeats: number, ba
 export async function studyMemoryRows(dir: string): Promise<BenchResult[]> {
   const workload = join(mkdtempSync(join(tmpdir(), 'iclit-bench-work-')), 'workload.json');
   writeFileSync(workload, JSON.stringify(await convergenceWorkload(16, SMOLLM2_135M.vocabSize, 2)));
-  const four = child(dir, workload, 'float32', 4, MEMORY_BATCH);
-  const sixteen = child(dir, workload, 'float32', 16, MEMORY_BATCH);
+  const four = studyChild(dir, workload, 'float32', 4, MEMORY_BATCH);
+  const sixteen = studyChild(dir, workload, 'float32', 16, MEMORY_BATCH);
   process.stderr.write(`bench: study loop peak RSS: 4 repeats ${(four.maxRssKb / 1024).toFixed(0)} MB, 16 repeats ${(sixteen.maxRssKb / 1024).toFixed(0)} MB (ratio ${(sixteen.maxRssKb / four.maxRssKb).toFixed(2)}, bar ≤ 1.25)\n`);
   return [{ name: `study loop peak RSS, 16 repeats / 4 repeats (float32, batch ${MEMORY_BATCH}; bar ≤ 1.25)`, unit: 'ratio (lower is better)', iclit: sixteen.maxRssKb / four.maxRssKb }];
 }
@@ -185,7 +186,7 @@ export async function benchStudy(): Promise<BenchResult[]> {
   const peaks = runPython<Record<string, number>>(PY_MATMUL.replace('THREADS', String(threads)), 1_800_000);
   const gflop = repeatFlops(w, STUDY_EPOCHS) / 1e9;
   for (const dtype of ['float32', 'bfloat16']) {
-    const ours = child(dir, workload, dtype, REPEATS);
+    const ours = studyChild(dir, workload, dtype, REPEATS);
     const perRepeat = ours.seconds / REPEATS;
     process.stderr.write(`bench: iclit study ${dtype}: ${REPEATS} repeats in ${ours.seconds.toFixed(1)} s (${perRepeat.toFixed(2)} s per repeat), peak RSS ${(ours.maxRssKb / 1024).toFixed(0)} MB\n`);
     const n = Math.min(PY_REPEATS[dtype], REPEATS);

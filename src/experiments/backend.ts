@@ -59,8 +59,20 @@ export interface TunedAdapters {
   dispose(): void;
 }
 
+/**
+ * Progress inside a pass, for a progress line that moves within a chunk: a decoder block finished its forward (reads
+ * and training alike), or a training step finished its backward and update (over the rows of its last forward).
+ */
+export interface WorkEvent {
+  kind: 'block' | 'step';
+  /** Tokens of each packed sequence of the pass. */
+  lengths: readonly number[];
+}
+
 /** The model side of the study, for one model. */
 export interface StudyBackend {
+  /** Told of each block and training step as it finishes (optional: set by whoever shows progress). */
+  onWork?: (e: WorkEvent) => void;
   /** Model label written into records. */
   readonly label: string;
   /** Number of HF hidden states (n_layers + 1). */

@@ -7,10 +7,10 @@ import { trainLora } from '../train/index.js';
 import { crossEntropy, releaseCachedMemory, tensor, tidy, tidyNoGrad, type Tensor } from '../torch/index.js';
 import { ChatTemplate, Tokenizer } from '../tokenizers/index.js';
 import { IclitError } from '../util/errors.js';
-import type { AdapterWeights, StudyBackend, TuneRequest, TunedAdapters } from './backend.js';
+import type { AdapterWeights, StudyBackend, TuneRequest, TunedAdapters, WorkEvent } from './backend.js';
 
 /** Sequences per forward pass (bounded so long runs keep a steady memory footprint). */
-const READ_BATCH = 16;
+export const READ_BATCH = 16;
 
 function chunks<T>(xs: T[], n: number): T[][] {
   const out: T[][] = [];
@@ -158,6 +158,9 @@ class LlamaTunedAdapters implements TunedAdapters {
 export class LlamaStudyBackend implements StudyBackend {
   /** The adapters handed out by tune() and not yet disposed: base reads switch them off. */
   #tuned: LlamaTunedAdapters | null = null;
+  onWork?: (e: WorkEvent) => void;
+  /** The rows of the latest forward: a training step's event names them. */
+  #lastLengths: readonly number[] = [];
 
   constructor(
     readonly model: LlamaModel,
@@ -169,6 +172,10 @@ export class LlamaStudyBackend implements StudyBackend {
     if (tokenizer.vocabSize > model.config.vocabSize) {
       throw new IclitError(`the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${model.config.vocabSize}`);
     }
+    model.onBlock = (_, lengths) => {
+      this.#lastLengths = lengths;
+      this.onWork?.({ kind: 'block', lengths });
+    };
   }
 
   /** Loads a model folder and the tokenizer in it (and its chat template with `chat`); label defaults to the folder name. */
@@ -220,7 +227,7 @@ export class LlamaStudyBackend implements StudyBackend {
     const s = req.settings;
     const lora = applyLora(this.model, { r: s.r, alpha: s.alpha, dropout: s.dropout, targets: s.targets }, { seeds: req.seeds });
     try {
-      const result = trainLora(this.model, lora, req.texts, { epochs: s.epochs, lr: s.lr, weightDecay: s.weightDecay, batchSize: 1, seed: req.shuffleSeed });
+      const result = trainLora(this.model, lora, req.texts, { epochs: s.epochs, lr: s.lr, weightDecay: s.weightDecay, batchSize: 1, seed: req.shuffleSeed, onStep: () => this.onWork?.({ kind: 'step', lengths: this.#lastLengths }) });
       const lastEpoch = result.losses.slice(-k); // one step per text per epoch
       const tuneLoss = Array.from({ length: N }, (_, n) => lastEpoch.reduce((a, l) => a + l[n], 0) / lastEpoch.length);
       const tuned = new LlamaTunedAdapters(this.model, lora, tuneLoss);

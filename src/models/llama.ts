@@ -186,6 +186,8 @@ export class LlamaModel {
   readonly #norms = new Map<string, Tensor>();
   readonly #lmHead: Tensor;
   readonly #invFreq: Tensor;
+  /** Called after each decoder block of every forward (progress inside a pass; see src/study/progress.ts). */
+  onBlock?: (block: number, lengths: readonly number[]) => void;
 
   constructor(config: DecoderConfig, get: (name: string, shape: number[]) => Tensor, dtype: ComputeDType, device = 'cpu') {
     this.config = config;
@@ -303,6 +305,7 @@ export class LlamaModel {
         const packed: PackedBatch = { ...layout, ...ropeRows(this.#invFreq, lengths, this.dtype) };
         for (let i = 0; i < blocksToRun; i++) {
           x = block(x, this.#blockWeights(i), c, packed); // [N, C]
+          this.onBlock?.(i, lengths);
           if (i + 1 < n) x = visit(i + 1, x);
         }
       }

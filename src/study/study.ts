@@ -27,7 +27,7 @@ import { defaultInstructionPool, findTextPair, loadDataset, loadInstructionPool 
 import type { Dataset } from '../data/types.js';
 import {
   LlamaStudyBackend, STUDY_DEFAULTS, checkMethods, checkPromptLengths, findPreset, repeatUnits, resolveConditions, runPlan, studyViews,
-  type Condition, type Preset, type PromptCodec, type ProgressEvent, type StudyPlan, type TextEmbedder,
+  type Condition, type Preset, type PromptCodec, type ProgressEvent, type StudyPlan, type TextEmbedder, type WorkEvent,
 } from '../experiments/index.js';
 import { CheckpointWeights, readDecoderConfig, type DecoderConfig } from '../io/index.js';
 import { SentenceEncoder, checkStudyBatch, defaultStudyBatch, readSentenceModules, resolveHiddenStates, type ComputeDType } from '../models/index.js';
@@ -67,7 +67,7 @@ export interface Study {
   readonly models: StudyModel[];
   /** Where it computes; `note` says why the device is not the one asked for (auto falling back to the CPU). */
   readonly compute: { device: string; dtype: 'float32' | 'bfloat16'; batch: number; note?: string };
-  run(opts?: { shard?: { index: number; count: number }; onProgress?: (e: ProgressEvent, model: number) => void }): Promise<StudySummary>;
+  run(opts?: { shard?: { index: number; count: number }; onProgress?: (e: ProgressEvent, model: number) => void; onWork?: (e: WorkEvent, model: number) => void }): Promise<StudySummary>;
   close(): void;
 }
 
@@ -78,7 +78,7 @@ function modelLabels(dirs: string[]): string[] {
 }
 
 /** Phase 1: the preset, its conditions and the methods. */
-function presetPhase(s: RunSettings): { preset: Preset; conditions: Condition[] } {
+export function presetPhase(s: RunSettings): { preset: Preset; conditions: Condition[] } {
   const preset = findPreset(s.preset);
   if (!s.data) throw new UsageError(`--data is required (${preset.task} data for preset ${preset.name})`);
   if (preset.needs.includes('demoData') && !s.demoData) throw new UsageError(`preset ${preset.name} needs --demo-data (EN→CS translation pairs)`);
@@ -89,7 +89,7 @@ function presetPhase(s: RunSettings): { preset: Preset; conditions: Condition[] 
 }
 
 /** Phase 2: the data sets and the instruction pool, checked by drawing repeat 0 of every condition but the bins. */
-async function dataPhase(s: RunSettings, preset: Preset, conditions: Condition[]): Promise<{ data: Dataset; demoData?: Dataset; instructions: readonly string[] }> {
+export async function dataPhase(s: RunSettings, preset: Preset, conditions: Condition[]): Promise<{ data: Dataset; demoData?: Dataset; instructions: readonly string[] }> {
   const data = await loadDataset(s.data!, preset.task);
   let demoData: Dataset | undefined;
   if (preset.needs.includes('demoData')) {
@@ -103,7 +103,7 @@ async function dataPhase(s: RunSettings, preset: Preset, conditions: Condition[]
 }
 
 /** Phase 3: a model folder inspected without loading its weights: its number of hidden states and its tokenizer. */
-async function inspectModel(dir: string, chat: boolean): Promise<{ config: DecoderConfig; codec: PromptCodec }> {
+export async function inspectModel(dir: string, chat: boolean): Promise<{ config: DecoderConfig; codec: PromptCodec }> {
   checkInputDir(dir, 'model folder');
   const config = readDecoderConfig(dir);
   CheckpointWeights.open(dir).close();
@@ -121,7 +121,7 @@ async function inspectModel(dir: string, chat: boolean): Promise<{ config: Decod
  * on the CPU the host's available memory, capped at STUDY_DEFAULTS.batch (larger chunks gain little there) and
  * never below 1 (the estimate is conservative and the OS can page memory-mapped weights).
  */
-function studyBatch(asked: number | undefined, device: string, dtype: ComputeDType, models: { config: DecoderConfig; longest: number }[]): number {
+export function studyBatch(asked: number | undefined, device: string, dtype: ComputeDType, models: { config: DecoderConfig; longest: number }[]): number {
   const cpu = device === 'cpu';
   const info = cpu ? undefined : deviceInfo(device);
   const available = cpu ? freemem() : (info!.freeMemory ?? info!.totalMemory);
@@ -140,6 +140,23 @@ function studyBatch(asked: number | undefined, device: string, dtype: ComputeDTy
     }
   };
   return Math.min(...models.map(fit));
+}
+
+/** The runner's plan of a study (its materials apart: the run adds the sentence encoder). */
+export function planOf(s: RunSettings, preset: Preset, conditions: Condition[], batch: number, configHash: string): Omit<StudyPlan, 'materials'> {
+  return {
+    experiment: preset.name,
+    conditions,
+    repeats: s.repeats,
+    seed: s.seed,
+    layers: s.layers,
+    tune: { lr: s.lr, weightDecay: s.weightDecay, ...s.lora },
+    batch,
+    methods: s.methods,
+    evalExamples: s.evalExamples,
+    configHash,
+    save: { states: s.saveStates, adapters: s.saveAdapters },
+  };
 }
 
 /** Phase 5: the part of the settings that decides the records (hashed); paths are fingerprinted apart. */
@@ -212,19 +229,7 @@ export async function openStudy(s: RunSettings, out: string, opts: OpenOptions =
     throw e;
   }
   const models = s.models.map((dir, i) => ({ label: labels[i], dir }));
-  const plan: Omit<StudyPlan, 'materials'> = {
-    experiment: preset.name,
-    conditions,
-    repeats: s.repeats,
-    seed: s.seed,
-    layers: s.layers,
-    tune: { lr: s.lr, weightDecay: s.weightDecay, ...s.lora },
-    batch,
-    methods: s.methods,
-    evalExamples: s.evalExamples,
-    configHash: manifest.configHash,
-    save: { states: s.saveStates, adapters: s.saveAdapters },
-  };
+  const plan = planOf(s, preset, conditions, batch, manifest.configHash);
 
   async function run(ro: Parameters<Study['run']>[0] = {}): Promise<StudySummary> {
     const started = performance.now();
@@ -242,6 +247,7 @@ export async function openStudy(s: RunSettings, out: string, opts: OpenOptions =
       const full: StudyPlan = { ...plan, materials: { data, demoData, instructions, embedder, similarityCandidates: s.candidates } };
       for (const [i, m] of models.entries()) {
         const backend = await LlamaStudyBackend.load(m.dir, { dtype, device: dev.device, label: m.label, chat: s.methods.chatTemplate });
+        if (ro.onWork) backend.onWork = (e) => ro.onWork!(e, i);
         try {
           // 8. run
           const sink = store.sink({

@@ -207,3 +207,17 @@ test('fixture tier: LLaMA-2 tokenizer (vocab 32000, hidden 16), real SST-2 / WMT
     }
   }
 });
+
+test('iclit run --dry-run prints the estimate (FLOPs, time, memory) and writes nothing; a run prints it before its first progress line', async () => {
+  const out = join(root, 'dry');
+  const args = ['run', 'convergence', '--model', tiny.model, '--data', tiny.sst2, ...small, '--out', out];
+  const dry = await run([...args, '--dry-run']);
+  assert.equal(dry.code, 0, dry.err);
+  assert.match(dry.err, /^iclit: estimate: 2 repeat\(s\) × 1 condition\(s\) of convergence on 1 model\(s\): [\d.]+ [GT]FLOP \(\d+ forward reads, 4 training steps\), ≈ \S+ on cpu in float32 at batch \d+ .*peak memory ≈ [\d.]+ GiB\n$/);
+  assert.equal(existsSync(out), false);
+  const real = await run(args);
+  assert.equal(real.code, 0, real.err);
+  const lines = real.err.split('\n');
+  assert.match(lines[0], /^iclit: estimate: /);
+  assert.match(lines[1], /tiny-llama \[\.+\] 0\/2 repeats · 0\.0% of the work/);
+});

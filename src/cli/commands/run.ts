@@ -3,26 +3,9 @@ import { existsSync, statSync } from 'node:fs';
 import { str, type Command, type FlagSpec } from '../args.js';
 import { applyThreads, progress, threadFlags } from '../common.js';
 import { UsageError } from '../../util/errors.js';
-import { PRESET_NAMES, type ProgressEvent } from '../../experiments/index.js';
-import { SETTINGS, flagSettings, loadSettingsFile, mergeSettings, openStudy } from '../../study/index.js';
+import { PRESET_NAMES } from '../../experiments/index.js';
+import { ProgressReporter, SETTINGS, estimateLine, estimateStudy, flagSettings, formatDuration, loadSettingsFile, mergeSettings, openStudy } from '../../study/index.js';
 import { threadSetup } from '../../torch/index.js';
-
-function duration(ms: number): string {
-  if (!Number.isFinite(ms)) return '--';
-  const s = Math.round(ms / 1000);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-}
-
-/** One progress line: bar, counts, elapsed, ETA. */
-export function progressLine(e: ProgressEvent, modelIndex: number, models: number): string {
-  const frac = e.total === 0 ? 1 : e.done / e.total;
-  const bar = '#'.repeat(Math.round(frac * 24)).padEnd(24, '.');
-  const skipped = e.skipped > 0 ? ` (${e.skipped} already done)` : '';
-  const which = models > 1 ? ` [model ${modelIndex + 1}/${models}]` : '';
-  return `${e.model}${which} [${bar}] ${e.done}/${e.total} repeats${skipped}  elapsed ${duration(e.elapsedMs)}  ETA ${duration(e.etaMs)}`;
-}
 
 /** `--shard I/N` → {index, count}. */
 function parseShard(spec: string | undefined): { index: number; count: number } | undefined {
@@ -45,6 +28,7 @@ export const run: Command = {
     ...settingFlags,
     ...threadFlags,
     shard: { type: 'string', value: 'I/N', description: 'compute only worker I of N (0-based) of the repeats; combine the folders with iclit merge' },
+    'dry-run': { type: 'boolean', description: 'check everything and print the estimate (FLOPs, time on this device, peak memory), then stop: nothing is written' },
     force: { type: 'boolean', description: 'on a changed setup, move the folder\'s earlier records, states and adapters to superseded/ and start anew' },
     verbose: { type: 'boolean', description: 'say on stderr how threads, device and dtype are set up' },
     out: { type: 'string', short: 'o', value: 'RESULTS_DIR', description: 'results folder (created; re-running resumes it)' },
@@ -63,16 +47,24 @@ export const run: Command = {
     applyThreads(flags);
     // validate + open (nothing is written before every check passed)
     const note = (line: string): void => void process.stderr.write(`iclit: ${line}\n`);
+    // --dry-run: the checks and the estimate, nothing written; otherwise the folder is opened (or refused) first
+    if (flags['dry-run']) {
+      note(estimateLine(await estimateStudy(settings, { shard })));
+      return 0;
+    }
     const study = await openStudy(settings, out, { force: Boolean(flags.force), onNote: note });
     try {
+      const estimate = await estimateStudy(settings, { shard });
+      note(estimateLine(estimate));
       if (study.compute.note && (flags.verbose || flags.device !== undefined || file.device !== undefined)) note(study.compute.note);
       if (flags.verbose) note(`${threadSetup()}; device ${study.compute.device}, dtype ${study.compute.dtype}, batch ${study.compute.batch}`);
       if (study.supersededTo) note(`--force: the earlier setup's records, states and adapters were moved to ${study.supersededTo}`);
       // run
-      const s = await study.run({ shard, onProgress: (e, i) => progress(progressLine(e, i, study.models.length)) });
+      const reporter = new ProgressReporter(estimate, { tty: Boolean(process.stderr.isTTY), write: (line) => progress(line) });
+      const s = await study.run({ shard, onProgress: (e, i) => reporter.repeat(e, i), onWork: (e) => reporter.work(e) });
       if (process.stderr.isTTY) process.stderr.write('\n');
       // print
-      process.stderr.write(`${study.preset.name}: ${s.computed} repeat(s) computed, ${s.skipped} already done, ${study.models.length} model(s) → ${out} (${duration(s.wallSeconds * 1000)})\n`);
+      process.stderr.write(`${study.preset.name}: ${s.computed} repeat(s) computed, ${s.skipped} already done, ${study.models.length} model(s) → ${out} (${formatDuration(s.wallSeconds * 1000)})\n`);
     } finally {
       study.close();
     }

@@ -1,0 +1,137 @@
+// The passes a plan will run, found by running the runner itself over a backend that counts instead of computing.
+import type { Pass } from '../models/index.js';
+import type { ChatTemplate } from '../tokenizers/index.js';
+import type { AdapterWeights, RecordSink, StudyBackend, TextEmbedder, TuneRequest, TunedAdapters, UnitKey } from './backend.js';
+import { READ_BATCH } from './llama-backend.js';
+import { runPlan, type StudyPlan } from './runner.js';
+
+/** What the counting backend needs of a model: its tokenizer (as the study encodes), its depth and positions. */
+export interface WorkModel {
+  encode(text: string): number[];
+  numLayers: number;
+  maxPositions: number;
+  chat?: ChatTemplate;
+}
+
+function chunks<T>(xs: T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+/**
+ * A stand-in sentence embedder (letter counts) for estimating a demo-similarity plan before the encoder is loaded:
+ * it picks other demonstrations than the real encoder would, of the same data, so the prompt lengths are alike.
+ */
+const letterEmbedder: TextEmbedder = {
+  fingerprint: 'estimate-letters',
+  embed: (texts) =>
+    texts.map((t) => {
+      const v = new Float32Array(27).fill(1e-3);
+      for (const ch of t.toLowerCase()) {
+        const c = ch.charCodeAt(0) - 97;
+        v[c >= 0 && c < 26 ? c : 26] += 1;
+      }
+      return v;
+    }),
+};
+
+/**
+ * A StudyBackend that records the passes LlamaStudyBackend would run for the same calls — reads split into
+ * READ_BATCH rows, blocks past the highest requested hidden state skipped, logits where asked, one training step
+ * per tuning text per epoch (batch size 1 per adapter) — and returns zeros.
+ */
+class CountingBackend implements StudyBackend {
+  readonly passes: Pass[] = [];
+  readonly label: string;
+  constructor(readonly m: WorkModel, label: string) {
+    this.label = label;
+  }
+  get numHiddenStates(): number {
+    return this.m.numLayers + 1;
+  }
+  get maxPositions(): number {
+    return this.m.maxPositions;
+  }
+  get chat(): ChatTemplate | undefined {
+    return this.m.chat;
+  }
+  encode(text: string): number[] {
+    return this.m.encode(text);
+  }
+  /** Blocks a read runs (LlamaModel.forward: none past the highest requested state, all for logits). */
+  #blocks(layers: number[] | null): number {
+    const n = this.m.numLayers;
+    return layers === null || layers.includes(n) ? n : Math.max(0, ...layers);
+  }
+  read(prompts: number[][], layers: number[] | null, logitRows: (batch: number[][]) => number, lora: boolean): void {
+    this.passes.push({ kind: 'read', lengths: prompts.map((p) => p.length), blocks: this.#blocks(layers), logitRows: logitRows(prompts), lora });
+  }
+  hidden(prompts: number[][], layers: number[]): Float32Array[][] {
+    for (const b of chunks(prompts, READ_BATCH)) this.read(b, layers, () => 0, false);
+    return prompts.map(() => layers.map(() => new Float32Array(1)));
+  }
+  lastLogits(prompts: number[][], tokens: number[][]): number[][] {
+    for (const b of chunks(prompts, READ_BATCH)) this.read(b, null, (x) => x.length, false);
+    return tokens.map((t) => t.map(() => 0));
+  }
+  tokenLosses(texts: number[][]): number[][] {
+    for (const b of chunks(texts, READ_BATCH)) this.read(b, null, (x) => x.reduce((a, t) => a + t.length, 0), false);
+    return texts.map((t) => new Array<number>(Math.max(0, t.length - 1)).fill(0));
+  }
+  tune(req: TuneRequest): TunedAdapters {
+    const k = req.texts[0].length;
+    for (let e = 0; e < req.settings.epochs; e++) {
+      for (let i = 0; i < k; i++) {
+        const rows = req.texts.map((t) => t[i]);
+        const targets = rows.reduce((a, r) => a + (r.lossMask ? r.lossMask.slice(1).reduce((s, x) => s + x, 0) : r.ids.length - 1), 0);
+        this.passes.push({ kind: 'step', lengths: rows.map((r) => r.ids.length), logitRows: targets });
+      }
+    }
+    return new CountingAdapters(this, req.texts.length);
+  }
+  releaseMemory(): void {}
+  dispose(): void {}
+}
+
+/** The adapters of CountingBackend.tune: reads as LlamaTunedAdapters routes them (one forward when row i is adapter i). */
+class CountingAdapters implements TunedAdapters {
+  readonly tuneLoss: number[];
+  constructor(readonly b: CountingBackend, readonly count: number) {
+    this.tuneLoss = new Array<number>(count).fill(0);
+  }
+  #route(prompts: number[][], adapterOf: number[] | undefined, record: (batch: number[][]) => void): void {
+    const of = adapterOf ?? prompts.map((_, i) => i);
+    if (of.length === this.count && of.every((a, i) => a === i)) return record(prompts);
+    for (const a of new Set(of)) for (const batch of chunks(prompts.filter((_, i) => of[i] === a), READ_BATCH)) record(batch);
+  }
+  hidden(prompts: number[][], layers: number[], adapterOf?: number[]): Float32Array[][] {
+    this.#route(prompts, adapterOf, (x) => this.b.read(x, layers, () => 0, true));
+    return prompts.map(() => layers.map(() => new Float32Array(1)));
+  }
+  lastLogits(prompts: number[][], tokens: number[][], adapterOf?: number[]): number[][] {
+    this.#route(prompts, adapterOf, (x) => this.b.read(x, null, (y) => y.length, true));
+    return tokens.map((t) => t.map(() => 0));
+  }
+  tokenLosses(texts: number[][], adapterOf?: number[]): number[][] {
+    this.#route(texts, adapterOf, (x) => this.b.read(x, null, (y) => y.reduce((a, t) => a + t.length, 0), true));
+    return texts.map((t) => new Array<number>(Math.max(0, t.length - 1)).fill(0));
+  }
+  weights(): AdapterWeights {
+    throw new Error('the counting backend keeps no adapter weights');
+  }
+  dispose(): void {}
+}
+
+/**
+ * Every pass `runPlan` would run for `plan` on a model, in order: the plan is run through a counting backend into a
+ * sink that stores nothing (units `isDone` says are finished are skipped, as on resume). Saving is switched off
+ * (it costs no passes); a demo-similarity plan without its embedder gets a stand-in one.
+ */
+export function planWork(plan: StudyPlan, model: WorkModel, opts: { label?: string; isDone?: (key: UnitKey) => boolean; shard?: { index: number; count: number } } = {}): Pass[] {
+  const backend = new CountingBackend(model, opts.label ?? 'model');
+  const sink: RecordSink = { isDone: opts.isDone ?? (() => false), save: () => undefined };
+  const materials = plan.materials.embedder || !plan.conditions.some((c) => c.bin !== undefined) ? plan.materials : { ...plan.materials, embedder: letterEmbedder };
+  runPlan({ ...plan, materials, save: { states: false, adapters: false } }, backend, sink, { shard: opts.shard });
+  return backend.passes;
+}

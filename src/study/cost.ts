@@ -1,0 +1,159 @@
+// What a pass costs on this device: a calibration of one decoder block of the model's own shapes and dtype, fitted as seconds = overhead + FLOPs / rate.
+import { LlamaModel, blockFlops, headFlops, passFlops, type ComputeDType, type FlopsLora, type Pass } from '../models/index.js';
+import type { DecoderConfig } from '../io/index.js';
+import { applyLora, removeLora, type LoraConfig } from '../lora/index.js';
+import { trainLora } from '../train/index.js';
+import { full, linear, randn, releaseCachedMemory, synchronize, tidy, tidyNoGrad, type Tensor } from '../torch/index.js';
+
+/** Seconds of a piece of work: a fixed part (per-op overhead, small elementwise ops) plus FLOPs at a marginal rate. */
+export interface Rate {
+  overhead: number;
+  /** FLOP/s. */
+  rate: number;
+}
+
+/**
+ * A device's cost of the study's passes, per decoder block: `forward` one block's forward (read or training),
+ * `step` one block's share of a training step (forward, backward, AdamW); `head` the LM head's GEMM rate.
+ */
+export interface CostModel {
+  forward: Rate;
+  step: Rate;
+  /** FLOP/s of the LM head's GEMM (and of the plain GEMMs at the model's shapes, reported). */
+  head: number;
+  /** Seconds the calibration took. */
+  seconds: number;
+}
+
+/** Seconds of one block's forward over `lengths`. */
+export function blockForwardSeconds(c: DecoderConfig, cost: CostModel, lengths: readonly number[], lora?: FlopsLora): number {
+  const b = blockFlops(c, lengths, lora);
+  return cost.forward.overhead + (b.linear + b.attention + b.lora) / cost.forward.rate;
+}
+
+/** Seconds of one block's share of a training step over `lengths` (its forward included). */
+export function blockStepSeconds(c: DecoderConfig, cost: CostModel, lengths: readonly number[], lora: FlopsLora): number {
+  const b = blockFlops(c, lengths, lora);
+  return cost.step.overhead + (2 * b.linear + 3 * b.attention + 3 * b.lora) / cost.step.rate;
+}
+
+/** Estimated seconds of a pass on the device `cost` was calibrated on. */
+export function passSeconds(c: DecoderConfig, pass: Pass, cost: CostModel, lora: FlopsLora): number {
+  if (pass.kind === 'read') return pass.blocks * blockForwardSeconds(c, cost, pass.lengths, pass.lora ? lora : undefined) + headFlops(c, pass.logitRows) / cost.head;
+  return c.numLayers * blockStepSeconds(c, cost, pass.lengths, lora) + (2 * headFlops(c, pass.logitRows)) / cost.head;
+}
+
+/** FLOPs and estimated seconds of a list of passes. */
+export function workCost(c: DecoderConfig, passes: readonly Pass[], cost: CostModel, lora: FlopsLora): { flops: number; seconds: number } {
+  let flops = 0;
+  let seconds = 0;
+  for (const p of passes) {
+    flops += passFlops(c, p, lora);
+    seconds += passSeconds(c, p, cost, lora);
+  }
+  return { flops, seconds };
+}
+
+/**
+ * The rate and overhead through two timed points (FLOPs, seconds). When timing noise makes the line meaningless (a
+ * slope ≤ 0 or a negative intercept or time), the larger point's mean rate with no overhead, from `fallback`.
+ */
+function fit(small: [number, number], large: [number, number], fallback: [number, number]): Rate {
+  const slope = (large[1] - small[1]) / (large[0] - small[0]);
+  const overhead = small[1] - small[0] * slope;
+  if (!(slope > 0) || !Number.isFinite(slope) || !(overhead >= 0) || !(small[1] > 0)) return { overhead: 0, rate: fallback[0] / fallback[1] };
+  return { overhead, rate: 1 / slope };
+}
+
+/** The fastest of `times` runs of fn, in seconds: the least disturbed by other processes on the machine. */
+function seconds(fn: () => void, times = 1): number {
+  let best = Infinity;
+  for (let i = 0; i < times; i++) {
+    const t0 = performance.now();
+    fn();
+    synchronize();
+    best = Math.min(best, (performance.now() - t0) / 1000);
+  }
+  return best;
+}
+
+/** Timed runs per calibration point (the fastest counts). */
+const TIMES = 3;
+
+/** The vocabulary of the one-block calibration model: its LM head is timed apart, at the real width. */
+const CALIBRATION_VOCAB = 256;
+/** The most FLOPs of one block's forward the calibration runs at its larger point (≈ 0.1–0.3 s on a 2-core CPU). */
+const CALIBRATION_FLOPS = 60e9;
+
+/**
+ * Times one decoder block of `config`'s shapes in `dtype` on `device` — its forward and a LoRA training step of
+ * `sequences` sequences of `length` tokens (the workload's typical pass, cut down to CALIBRATION_FLOPS), and a
+ * quarter of that — and the LM head's GEMM. What a pass costs once whatever its depth (embedding, the loss, the
+ * calibration model's tiny head) is taken out by timing the small point with one and with two blocks. Each point
+ * is the fastest of TIMES runs, after a warm-up. Weights are constants (speed does not depend on the values). A
+ * fraction of a second on the 135M shape on an idle 2-core CPU; a few seconds at 7B.
+ */
+export function calibrate(config: DecoderConfig, dtype: ComputeDType, device: string, lora: LoraConfig, typical: { sequences: number; length: number }): CostModel {
+  const t0 = performance.now();
+  const shape = (layers: number): DecoderConfig => ({ ...config, numLayers: layers, vocabSize: CALIBRATION_VOCAB, tieWordEmbeddings: true });
+  const c = shape(1);
+  const length = Math.max(2, Math.min(typical.length, config.maxPositionEmbeddings));
+  const perSequence = blockFlops(c, [length]);
+  const fitting = Math.max(1, Math.floor(CALIBRATION_FLOPS / (perSequence.linear + perSequence.attention)));
+  const large = Math.max(2, Math.min(typical.sequences, fitting));
+  const small = Math.max(1, Math.floor(large / 4));
+  const build = (layers: number): LlamaModel =>
+    new LlamaModel(shape(layers), (name, sh) => (name.includes('norm') ? full(sh, 1, dtype, device) : name.includes('embed') ? randn(sh, 'float32', device).mul(0.02).to(dtype) : full(sh, 0.02, dtype, device)), dtype, device);
+  const one = build(1);
+  const two = build(2);
+  const fl = { r: lora.r, targets: lora.targets };
+  try {
+    const ids = (n: number): number[][] => Array.from({ length: n }, (_, s) => Array.from({ length }, (_, t) => 1 + ((s * 31 + t * 7) % (CALIBRATION_VOCAB - 1))));
+    const forward = (blocks: number, n: number, times = TIMES): number => seconds(() => tidyNoGrad(() => void two.forward(ids(n), { hiddenStates: [blocks] })), times);
+    const step = (model: LlamaModel, n: number, times = TIMES): number =>
+      seconds(() => {
+        const adapters = applyLora(model, lora, { adapters: n });
+        try {
+          trainLora(model, adapters, ids(n).map((x) => [{ ids: x }]), { epochs: 1, lr: 1e-4 });
+        } finally {
+          removeLora(model);
+        }
+      }, times);
+    forward(1, small, 1);
+    step(one, small, 1);
+    const lens = (n: number): number[] => new Array<number>(n).fill(length);
+    const fwdFlops = (n: number): number => {
+      const b = blockFlops(c, lens(n));
+      return b.linear + b.attention;
+    };
+    const stepFlops = (n: number): number => {
+      const b = blockFlops(c, lens(n), fl);
+      return 2 * b.linear + 3 * b.attention + 3 * b.lora;
+    };
+    /** Per-block points from one-block times at both sizes and a two-block time at the small one. */
+    const perBlock = (oneSmall: number, twoSmall: number, oneLarge: number, flops: (n: number) => number): Rate => {
+      const once = Math.min(Math.max(0, 2 * oneSmall - twoSmall), 0.5 * oneSmall);
+      return fit([flops(small), oneSmall - once], [flops(large), oneLarge - once], [flops(large), oneLarge]);
+    };
+    const fwd = perBlock(forward(1, small), forward(2, small), forward(1, large), fwdFlops);
+    const stp = perBlock(step(one, small), step(two, small), step(one, large), stepFlops);
+    const head = headRate(config, dtype, device, large * length);
+    return { forward: fwd, step: stp, head, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    one.dispose();
+    two.dispose();
+    releaseCachedMemory();
+  }
+}
+
+/** FLOP/s of the LM head's GEMM [rows, C]·[C, V′] in `dtype`, V′ the vocabulary cut to at most 8192 columns (one warm-up, one timed). */
+function headRate(config: DecoderConfig, dtype: ComputeDType, device: string, rows: number): number {
+  const V = Math.min(config.vocabSize, 8192);
+  return tidy(() => {
+    const x: Tensor = full([rows, config.hiddenSize], 0.5, dtype, device);
+    const w: Tensor = full([V, config.hiddenSize], 0.02, dtype, device);
+    tidy(() => void linear(x, w).to('float32'));
+    const s = seconds(() => tidy(() => void linear(x, w).to('float32')), TIMES);
+    return (2 * rows * config.hiddenSize * V) / s;
+  });
+}

@@ -1,0 +1,124 @@
+// Before a study runs: its passes counted from the drawn prompts, their FLOPs, the time they take on this device (calibrated) and the peak memory.
+import { planWork, type ProgressEvent } from '../experiments/index.js';
+import type { DecoderConfig } from '../io/index.js';
+import { studyMemory, type ComputeDType, type FlopsLora, type Pass } from '../models/index.js';
+import { checkPromptLengths } from '../experiments/index.js';
+import { resolveDevice, nativeBf16 } from '../torch/index.js';
+import { calibrate, workCost, type CostModel } from './cost.js';
+import type { RunSettings } from './settings.js';
+import { dataPhase, inspectModel, planOf, presetPhase, studyBatch } from './study.js';
+
+export interface ModelEstimate {
+  dir: string;
+  config: DecoderConfig;
+  /** Every pass of the run on this model, in the runner's order. */
+  passes: Pass[];
+  flops: number;
+  seconds: number;
+  /** Estimated peak bytes (src/models/study-memory.ts at the run's batch and longest prompt). */
+  memory: number;
+  cost: CostModel;
+}
+
+export interface StudyEstimate {
+  preset: string;
+  repeats: number;
+  conditions: number;
+  device: string;
+  dtype: ComputeDType;
+  batch: number;
+  lora: FlopsLora;
+  models: ModelEstimate[];
+  flops: number;
+  seconds: number;
+  /** The largest model's peak. */
+  memory: number;
+}
+
+/** The typical training step (or read, without training) of a work list: its sequences and mean length, for the calibration. */
+function typicalPass(passes: readonly Pass[]): { sequences: number; length: number } {
+  const steps = passes.filter((p) => p.kind === 'step');
+  const pick = steps.length > 0 ? steps : passes;
+  if (pick.length === 0) return { sequences: 1, length: 32 };
+  const sizes = pick.map((p) => p.lengths.length).sort((a, b) => a - b);
+  const tokens = pick.reduce((a, p) => a + p.lengths.reduce((x, y) => x + y, 0), 0);
+  const seqs = pick.reduce((a, p) => a + p.lengths.length, 0);
+  return { sequences: sizes[Math.floor(sizes.length / 2)], length: Math.round(tokens / seqs) };
+}
+
+/**
+ * Runs a study's checks (phases 1–4 of openStudy: preset, data, models, compute; nothing is written), counts every
+ * pass the runner will run on each model from the drawn prompts (src/experiments/work.ts), calibrates this
+ * device on one block of each model's shapes (src/study/cost.ts), and adds up FLOPs, seconds and memory.
+ */
+export async function estimateStudy(s: RunSettings, opts: { shard?: { index: number; count: number } } = {}): Promise<StudyEstimate> {
+  const { preset, conditions } = presetPhase(s);
+  const { data, demoData, instructions } = await dataPhase(s, preset, conditions);
+  const dev = resolveDevice(s.device);
+  const dtype: ComputeDType = s.dtype === 'auto' ? (nativeBf16(dev.device) ? 'bfloat16' : 'float32') : s.dtype;
+  const inspected = [];
+  for (const dir of s.models) {
+    const m = await inspectModel(dir, s.methods.chatTemplate);
+    const { longest } = checkPromptLengths({ conditions, repeats: s.repeats, seed: s.seed, materials: { data, demoData, instructions }, methods: s.methods, evalExamples: s.evalExamples }, m.codec);
+    inspected.push({ dir, ...m, longest });
+  }
+  const batch = studyBatch(s.batch, dev.device, dtype, inspected);
+  const plan = { ...planOf(s, preset, conditions, batch, ''), materials: { data, demoData, instructions, similarityCandidates: s.candidates } };
+  const lora = { r: s.lora.r, targets: s.lora.targets };
+  const calibrated = new Map<string, CostModel>();
+  const models: ModelEstimate[] = inspected.map((m) => {
+    const passes = planWork(plan, { encode: m.codec.encode, numLayers: m.config.numLayers, maxPositions: m.config.maxPositionEmbeddings, chat: m.codec.chat }, { shard: opts.shard });
+    const shape = JSON.stringify(m.config);
+    const cost = calibrated.get(shape) ?? calibrate(m.config, dtype, dev.device, { ...s.lora }, typicalPass(passes));
+    calibrated.set(shape, cost);
+    const { flops, seconds } = workCost(m.config, passes, cost, lora);
+    const memory = studyMemory(m.config, dtype, batch, m.longest, lora).total;
+    return { dir: m.dir, config: m.config, passes, flops, seconds, memory, cost };
+  });
+  return {
+    preset: preset.name,
+    repeats: s.repeats,
+    conditions: conditions.length,
+    device: dev.device,
+    dtype,
+    batch,
+    lora,
+    models,
+    flops: models.reduce((a, m) => a + m.flops, 0),
+    seconds: models.reduce((a, m) => a + m.seconds, 0),
+    memory: Math.max(...models.map((m) => m.memory)),
+  };
+}
+
+/** 1h05m / 4m05s / 12s. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return '--';
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+const tflop = (f: number): string => (f >= 1e12 ? `${(f / 1e12).toFixed(2)} TFLOP` : `${(f / 1e9).toFixed(1)} GFLOP`);
+const gflops = (r: number): string => `${(r / 1e9).toFixed(0)} GFLOP/s`;
+
+/** The one line `iclit run` prints before any work. */
+export function estimateLine(e: StudyEstimate): string {
+  const passes = e.models.flatMap((m) => m.passes);
+  const steps = passes.filter((p) => p.kind === 'step').length;
+  const c = e.models[0].cost;
+  const cal = e.models.reduce((a, m, i) => a + (e.models.findIndex((x) => x.cost === m.cost) === i ? m.cost.seconds : 0), 0);
+  return (
+    `estimate: ${e.repeats} repeat(s) × ${e.conditions} condition(s) of ${e.preset} on ${e.models.length} model(s): ` +
+    `${tflop(e.flops)} (${passes.length - steps} forward reads, ${steps} training steps), ` +
+    `≈ ${formatDuration(e.seconds * 1000)} on ${e.device} in ${e.dtype} at batch ${e.batch} ` +
+    `(calibrated in ${cal.toFixed(1)} s: block forward ${gflops(c.forward.rate)}, training step ${gflops(c.step.rate)}, GEMM ${gflops(c.head)} at the model's shapes; model loading not counted), ` +
+    `peak memory ≈ ${(e.memory / 2 ** 30).toFixed(1)} GiB`
+  );
+}
+
+/** The fraction of a model's estimated work a run still has to do after `start` (its first progress event): resumed or sharded runs skip some. */
+export function remainingShare(start: ProgressEvent): number {
+  const all = start.total + start.skipped;
+  return all === 0 ? 0 : start.total / all;
+}
