@@ -119,3 +119,13 @@ test('doctor --model: the memory it states is the study\'s own estimate (src/mod
   const params = [...decoderWeightShapes(c).values()].reduce((s, sh) => s + sh.reduce((x, y) => x * y, 1), 0);
   assert.equal(want.weights, params * 4);
 });
+
+test('doctor --preset P --data D prints the study estimate on stderr before the report (30 repeats at batch 4: 8 chunks of 3 reads and 10 batched training steps); --preset without --data is a usage error', () => {
+  const r = doctor('--model', tiny.model, '--preset', 'convergence', '--data', tiny.sst2, '--batch', '4');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /^iclit: estimate: 30 repeat\(s\) × 1 condition\(s\) of convergence on 1 model\(s\): [\d.]+ [GT]FLOP \(24 forward reads, 80 training steps\), ≈ \S+ on cpu in float32 at batch 4 .*peak memory/);
+  assert.match(r.stdout, /ready\n$/);
+  const bad = doctor('--model', tiny.model, '--preset', 'convergence');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^iclit: --preset needs --model DIR and --data PATH/);
+});

@@ -4,6 +4,7 @@ import { version } from '../../util/version.js';
 import { num, oneOf, str, type Command } from '../args.js';
 import { applyThreads } from '../common.js';
 import { probeModel, probeRuntime, type ModelInfo, type RuntimeInfo } from './doctor-probe.js';
+import { estimateLine, estimateStudy, mergeSettings } from '../../study/index.js';
 
 export interface DoctorReport extends RuntimeInfo {
   model?: ModelInfo;
@@ -16,7 +17,7 @@ export interface DoctorReport extends RuntimeInfo {
 export const doctor: Command = {
   name: 'doctor',
   summary: 'check this machine (libtorch, CUDA, threads, BLAS, bf16, Chromium) and, with --model, that a model folder loads and what a study on it costs in memory',
-  usage: 'doctor [--model DIR [--dtype float32|bfloat16] [--batch N] [--tokens N]] [--threads N] [--json]',
+  usage: 'doctor [--model DIR [--dtype float32|bfloat16] [--batch N] [--tokens N] [--preset NAME --data PATH]] [--threads N] [--json]',
   flags: {
     model: { type: 'string', value: 'DIR', description: 'also check this model folder: config, shards, tokenizer, memory of a study' },
     dtype: { type: 'string', value: 'float32|bfloat16', description: 'compute dtype for the memory estimate', default: 'float32' },
@@ -24,6 +25,8 @@ export const doctor: Command = {
     tokens: { type: 'string', value: 'N', description: 'tokens per sequence for the memory estimate', default: '256' },
     threads: { type: 'string', value: 'N', description: 'CPU threads for libtorch (default: all cores)' },
     json: { type: 'boolean', description: 'print the report as JSON' },
+    preset: { type: 'string', value: 'NAME', description: 'with --model and --data: print the estimate of that preset\'s study on stderr (FLOPs, time on this device, peak memory) at --dtype and --batch' },
+    data: { type: 'string', value: 'PATH', description: 'the data the estimate draws the study\'s prompts from (with --preset)' },
   },
   async run(flags, positionals) {
     if (positionals.length > 0) throw new UsageError(`doctor takes no arguments, got '${positionals[0]}' (a model folder goes after --model)`);
@@ -31,6 +34,14 @@ export const doctor: Command = {
     const batch = num(flags, 'batch', { integer: true, min: 1 }) ?? 1;
     const tokens = num(flags, 'tokens', { integer: true, min: 1 }) ?? 256;
     const threads = num(flags, 'threads', { integer: true, min: 1 });
+    const preset = str(flags, 'preset');
+    if (preset !== undefined) {
+      const model = str(flags, 'model');
+      if (!model || !str(flags, 'data')) throw new UsageError('--preset needs --model DIR and --data PATH (the estimate draws the study\'s prompts from the data)');
+      applyThreads(flags);
+      const settings = mergeSettings({ preset }, { models: [model], data: str(flags, 'data'), dtype, batch, device: 'cpu' });
+      process.stderr.write(`iclit: ${estimateLine(await estimateStudy(settings))}\n`);
+    }
     const report = await diagnose({ model: str(flags, 'model'), dtype, batch, tokens, threads, applyThreads: () => applyThreads(flags) });
     process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
     if (report.problems.length === 0) return 0;
