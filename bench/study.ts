@@ -12,6 +12,8 @@ import { PY_LLAMA_COMMON, PY_LOAD_SAFETENSORS, runPython } from './pytorch.js';
 import { STUDY_EPOCHS, STUDY_LORA, STUDY_LR } from './study-loop.js';
 import { convergenceWorkload, meanLengths, type Workload } from './workload.js';
 import type { BenchResult } from './types.js';
+import type { ComputeDType } from '../src/models/index.js';
+import { estimateLoop } from './estimate.js';
 
 const REPEATS = Number(process.env.ICLIT_BENCH_STUDY_REPEATS ?? 30);
 /** The study's own default, as `iclit run` uses it on the CPU. */
@@ -186,7 +188,9 @@ export async function benchStudy(): Promise<BenchResult[]> {
   const peaks = runPython<Record<string, number>>(PY_MATMUL.replace('THREADS', String(threads)), 1_800_000);
   const gflop = repeatFlops(w, STUDY_EPOCHS) / 1e9;
   for (const dtype of ['float32', 'bfloat16']) {
+    const est = estimateLoop(w, REPEATS, BATCH, SMOLLM2_135M, dtype as ComputeDType);
     const ours = studyChild(dir, workload, dtype, REPEATS);
+    rows.push({ name: `study estimate / measured wall, ${dtype} (bar 0.7–1.3; ${est.seconds.toFixed(0)} s vs ${ours.seconds.toFixed(0)} s)`, unit: 'ratio', iclit: est.seconds / ours.seconds });
     const perRepeat = ours.seconds / REPEATS;
     process.stderr.write(`bench: iclit study ${dtype}: ${REPEATS} repeats in ${ours.seconds.toFixed(1)} s (${perRepeat.toFixed(2)} s per repeat), peak RSS ${(ours.maxRssKb / 1024).toFixed(0)} MB\n`);
     const n = Math.min(PY_REPEATS[dtype], REPEATS);
