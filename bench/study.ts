@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decoderWeightShapes } from '../src/io/index.js';
 import { STUDY_DEFAULTS } from '../src/experiments/index.js';
 import { randn, threadSetup, tidy, type DType } from '../src/torch/index.js';
 import { SMOLLM2_135M, prepareSmolLM2 } from './forward.js';
@@ -12,8 +11,8 @@ import { PY_LLAMA_COMMON, PY_LOAD_SAFETENSORS, runPython } from './pytorch.js';
 import { STUDY_EPOCHS, STUDY_LORA, STUDY_LR } from './study-loop.js';
 import { convergenceWorkload, meanLengths, type Workload } from './workload.js';
 import type { BenchResult } from './types.js';
-import type { ComputeDType } from '../src/models/index.js';
-import { estimateLoop } from './estimate.js';
+import { passFlops, type ComputeDType } from '../src/models/index.js';
+import { estimateLoop, loopPasses } from './estimate.js';
 
 const REPEATS = Number(process.env.ICLIT_BENCH_STUDY_REPEATS ?? 30);
 /** The study's own default, as `iclit run` uses it on the CPU. */
@@ -145,17 +144,10 @@ function iclitMatmul(dtype: DType): number {
   });
 }
 
-/** FLOPs of one repeat: forwards of anchor, ICL and the tuned anchor, and `epochs` training steps (≈ 2× a forward with the LM head). */
+/** Mean FLOPs of one repeat (src/models/flops.ts over the loop's passes: forwards of anchor, ICL and the tuned anchor, `epochs` training steps). */
 export function repeatFlops(w: Workload, epochs: number): number {
-  const c = SMOLLM2_135M;
-  let linear = 0;
-  for (const [name, shape] of decoderWeightShapes(c)) if (name.includes('.layers.')) linear += shape.length === 2 ? shape[0] * shape[1] : 0;
-  const head = c.vocabSize * c.hiddenSize;
-  const attn = (T: number) => 4 * T * T * c.numHeads * c.headDim * c.numLayers;
-  const fwd = (T: number) => 2 * linear * T + attn(T);
-  const lens = meanLengths(w);
-  const step = 2 * (fwd(lens.tuning) + 2 * head * (lens.tuning - 1));
-  return 2 * fwd(lens.anchor) + fwd(lens.icl) + epochs * step;
+  const passes = loopPasses(w, w.repeats.length, 1, SMOLLM2_135M, epochs);
+  return passes.reduce((a, p) => a + passFlops(SMOLLM2_135M, p, STUDY_LORA), 0) / w.repeats.length;
 }
 
 /** The batched study loop in its own process (bench/study-child.ts): its seconds and peak RSS. */
