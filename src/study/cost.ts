@@ -65,19 +65,19 @@ function fit(small: [number, number], large: [number, number], fallback: [number
   return { overhead, rate: 1 / slope };
 }
 
-/** The fastest of `times` runs of fn, in seconds: the least disturbed by other processes on the machine. */
+/** The median of `times` runs of fn, in seconds: what a long run sharing the machine as now sees, not its luckiest moment. */
 function seconds(fn: () => void, times = 1): number {
-  let best = Infinity;
+  const all: number[] = [];
   for (let i = 0; i < times; i++) {
     const t0 = performance.now();
     fn();
     synchronize();
-    best = Math.min(best, (performance.now() - t0) / 1000);
+    all.push((performance.now() - t0) / 1000);
   }
-  return best;
+  return all.sort((a, b) => a - b)[Math.floor(times / 2)];
 }
 
-/** Timed runs per calibration point (the fastest counts). */
+/** Timed runs per calibration point (the median counts). */
 const TIMES = 3;
 
 /** The vocabulary of the one-block calibration model: its LM head is timed apart, at the real width. */
@@ -90,7 +90,7 @@ const CALIBRATION_FLOPS = 60e9;
  * `sequences` sequences of `length` tokens (the workload's typical pass, cut down to CALIBRATION_FLOPS), and a
  * quarter of that — and the LM head's GEMM. What a pass costs once whatever its depth (embedding, the loss, the
  * calibration model's tiny head) is taken out by timing the small point with one and with two blocks. Each point
- * is the fastest of TIMES runs, after a warm-up. Weights are constants (speed does not depend on the values). A
+ * is the median of TIMES runs, after a warm-up. Weights are constants (speed does not depend on the values). A
  * fraction of a second on the 135M shape on an idle 2-core CPU; a few seconds at 7B.
  */
 export function calibrate(config: DecoderConfig, dtype: ComputeDType, device: string, lora: LoraConfig, typical: { sequences: number; length: number }): CostModel {
