@@ -54,7 +54,7 @@ export const run: Command = {
     }
     const study = await openStudy(settings, out, { force: Boolean(flags.force), onNote: note });
     try {
-      const estimate = await estimateStudy(settings, { shard });
+      const estimate = await estimateStudy({ ...settings, batch: study.compute.batch }, { shard }); // the batch the run uses (free memory moves)
       note(estimateLine(estimate));
       if (study.compute.note && (flags.verbose || flags.device !== undefined || file.device !== undefined)) note(study.compute.note);
       if (flags.verbose) note(`${threadSetup()}; device ${study.compute.device}, dtype ${study.compute.dtype}, batch ${study.compute.batch}`);
