@@ -5,6 +5,7 @@ import { studyMemory, type ComputeDType, type FlopsLora, type Pass } from '../mo
 import { checkPromptLengths } from '../experiments/index.js';
 import { resolveDevice, nativeBf16 } from '../torch/index.js';
 import { calibrate, workCost, type CostModel } from './cost.js';
+import { formatDuration } from './progress-line.js';
 import type { RunSettings } from './settings.js';
 import { dataPhase, inspectModel, planOf, presetPhase, studyBatch } from './study.js';
 
@@ -88,15 +89,6 @@ export async function estimateStudy(s: RunSettings, opts: { shard?: { index: num
     seconds: models.reduce((a, m) => a + m.seconds, 0),
     memory: Math.max(...models.map((m) => m.memory)),
   };
-}
-
-/** 1h05m / 4m05s / 12s. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return '--';
-  const s = Math.round(ms / 1000);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
 const tflop = (f: number): string => (f >= 1e12 ? `${(f / 1e12).toFixed(2)} TFLOP` : `${(f / 1e9).toFixed(1)} GFLOP`);

@@ -4,3 +4,5 @@ export * from './study.js';
 export * from './cost.js';
 export * from './estimate.js';
 export * from './progress.js';
+export * from './progress-line.js';
+export { Ticker } from './ticker.js';

@@ -1,11 +1,12 @@
 // The progress line of a study run: moves with every decoder block and training step, its ETA from the measured rate against the estimate.
 import type { ProgressEvent, WorkEvent } from '../experiments/index.js';
 import { blockForwardSeconds, passSeconds } from './cost.js';
-import { formatDuration, remainingShare, type StudyEstimate } from './estimate.js';
+import { remainingShare, type StudyEstimate } from './estimate.js';
+import { composeLine } from './progress-line.js';
 
 export interface ReporterOptions {
-  /** Where lines go; `final` marks a finished repeat (or the start), the only lines written when not a terminal. */
-  write: (line: string, final: boolean) => void;
+  /** Where lines go; `final` marks a finished repeat (or the start), the only lines written when not a terminal; `parts` for a Ticker. */
+  write: (line: string, final: boolean, parts: { head: string; elapsedMs: number; etaMs: number }) => void;
   /** A terminal redraws one line as work moves; anything else gets one line per finished repeat. */
   tty: boolean;
   /** Milliseconds (default performance.now): tests pass a fake clock. */
@@ -70,6 +71,12 @@ export class ProgressReporter {
 
   /** The line now: model, repeats, share of the work, elapsed, ETA. */
   line(): string {
+    const p = this.parts();
+    return composeLine(p.head, p.elapsedMs, p.etaMs);
+  }
+
+  /** The line's parts: where the run is, milliseconds since it started, and the ETA in milliseconds. */
+  parts(): { head: string; elapsedMs: number; etaMs: number } {
     const m = this.#models[this.#current];
     const r = m.repeats;
     const total = this.#models.reduce((a, x) => a + x.total, 0);
@@ -81,17 +88,18 @@ export class ProgressReporter {
     const n = this.#models.length;
     const which = n > 1 ? ` [model ${this.#current + 1}/${n}]` : '';
     const repeats = r ? `${r.done}/${r.total} repeats${r.skipped > 0 ? ` (${r.skipped} already done)` : ''}` : '';
-    return `${r?.model ?? ''}${which} [${bar}] ${repeats} · ${(100 * (total > 0 ? done / total : 1)).toFixed(1)}% of the work  elapsed ${formatDuration(elapsed)}  ETA ${formatDuration(eta)}`;
+    return { head: `${r?.model ?? ''}${which} [${bar}] ${repeats} · ${(100 * (total > 0 ? done / total : 1)).toFixed(1)}% of the work`, elapsedMs: elapsed, etaMs: eta };
   }
 
   #emit(final: boolean): void {
     if (!final && !this.#o.tty) return;
     const now = this.#o.now();
     if (!final && now - this.#lastWrite < this.#o.minIntervalMs) return;
-    const line = this.line();
+    const parts = this.parts();
+    const line = composeLine(parts.head, parts.elapsedMs, parts.etaMs);
     if (!final && line === this.#last) return;
     this.#lastWrite = now;
     this.#last = line;
-    this.#o.write(line, final);
+    this.#o.write(line, final, parts);
   }
 }

@@ -4,7 +4,7 @@ import { str, type Command, type FlagSpec } from '../args.js';
 import { applyThreads, progress, threadFlags } from '../common.js';
 import { UsageError } from '../../util/errors.js';
 import { PRESET_NAMES } from '../../experiments/index.js';
-import { ProgressReporter, SETTINGS, estimateLine, estimateStudy, flagSettings, formatDuration, loadSettingsFile, mergeSettings, openStudy } from '../../study/index.js';
+import { ProgressReporter, SETTINGS, Ticker, estimateLine, estimateStudy, flagSettings, formatDuration, loadSettingsFile, mergeSettings, openStudy } from '../../study/index.js';
 import { threadSetup } from '../../torch/index.js';
 
 /** `--shard I/N` → {index, count}. */
@@ -60,9 +60,16 @@ export const run: Command = {
       if (flags.verbose) note(`${threadSetup()}; device ${study.compute.device}, dtype ${study.compute.dtype}, batch ${study.compute.batch}`);
       if (study.supersededTo) note(`--force: the earlier setup's records, states and adapters were moved to ${study.supersededTo}`);
       // run
-      const reporter = new ProgressReporter(estimate, { tty: Boolean(process.stderr.isTTY), write: (line) => progress(line) });
-      const s = await study.run({ shard, onProgress: (e, i) => reporter.repeat(e, i), onWork: (e) => reporter.work(e) });
-      if (process.stderr.isTTY) process.stderr.write('\n');
+      // on a terminal the line is redrawn as work moves, and by a ticker thread while a native call runs long
+      const ticker = process.stderr.isTTY ? new Ticker(process.stderr.fd) : undefined;
+      const reporter = new ProgressReporter(estimate, { tty: Boolean(ticker), write: (line, _final, parts) => (ticker ? ticker.draw(parts) : progress(line)) });
+      let s: Awaited<ReturnType<typeof study.run>>;
+      try {
+        s = await study.run({ shard, onProgress: (e, i) => reporter.repeat(e, i), onWork: (e) => reporter.work(e) });
+      } finally {
+        await ticker?.stop();
+      }
+      if (ticker) process.stderr.write('\n');
       // print
       process.stderr.write(`${study.preset.name}: ${s.computed} repeat(s) computed, ${s.skipped} already done, ${study.models.length} model(s) → ${out} (${formatDuration(s.wallSeconds * 1000)})\n`);
     } finally {
