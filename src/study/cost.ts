@@ -56,12 +56,14 @@ export function workCost(c: DecoderConfig, passes: readonly Pass[], cost: CostMo
 
 /**
  * The rate and overhead through two timed points (FLOPs, seconds). When timing noise makes the line meaningless (a
- * slope ≤ 0 or a negative intercept or time), the larger point's mean rate with no overhead, from `fallback`.
+ * slope ≤ 0, a negative intercept or time, or a marginal rate over 3× the larger point's mean rate: the two points
+ * then differ by the noise more than by the work), the larger point's mean rate with no overhead, from `fallback`.
  */
 function fit(small: [number, number], large: [number, number], fallback: [number, number]): Rate {
   const slope = (large[1] - small[1]) / (large[0] - small[0]);
   const overhead = small[1] - small[0] * slope;
-  if (!(slope > 0) || !Number.isFinite(slope) || !(overhead >= 0) || !(small[1] > 0)) return { overhead: 0, rate: fallback[0] / fallback[1] };
+  const mean = fallback[0] / fallback[1];
+  if (!(slope > 0) || !Number.isFinite(slope) || !(overhead >= 0) || !(small[1] > 0) || 1 / slope > 3 * mean) return { overhead: 0, rate: mean };
   return { overhead, rate: 1 / slope };
 }
 
