@@ -92,7 +92,7 @@ export async function estimateStudy(s: RunSettings, opts: { shard?: { index: num
 }
 
 const tflop = (f: number): string => (f >= 1e12 ? `${(f / 1e12).toFixed(2)} TFLOP` : `${(f / 1e9).toFixed(1)} GFLOP`);
-const gflops = (r: number): string => `${(r / 1e9).toFixed(0)} GFLOP/s`;
+const gflops = (r: number): string => `${(r / 1e9).toFixed(r < 1e10 ? 1 : 0)} GFLOP/s`;
 
 /** The one line `iclit run` prints before any work. */
 export function estimateLine(e: StudyEstimate): string {
