@@ -97,8 +97,8 @@ export async function benchGpu(outDir: string, checkpointDir: string, repeats = 
   const maxTokens = Math.max(...w.repeats.flatMap((r) => [r.icl.length, r.tuning.length]));
   // What the study may use: free memory now plus what the loaded weights already take (the estimate counts them).
   const free = index < 0 ? (info.totalMemory ?? 0) : (binding().cudaDeviceInfo(index)?.free ?? 0) + deviceUsed(index) - baseline;
-  const batch = defaultStudyBatch(config, 'bfloat16', maxTokens, free, repeats, device);
-  log('studyBatch', { batch, estimateGb: studyMemory(config, 'bfloat16', batch, maxTokens).total / 2 ** 30, maxTokens });
+  const batch = defaultStudyBatch(config, 'bfloat16', STUDY_LORA, maxTokens, free, repeats, device);
+  log('studyBatch', { batch, estimateGb: studyMemory(config, 'bfloat16', STUDY_LORA, batch, maxTokens).total / 2 ** 30, maxTokens });
   const study = runStudyLoop(model, w.repeats, batch);
   synchronize();
   log('study', { repeats, batch, epochs: 10, seconds: study.seconds, secondsPerRepeat: study.seconds / repeats, meanSimIclIt: study.simIclIt.reduce((a, b) => a + b, 0) / repeats });

@@ -1,12 +1,12 @@
 // The convergence study's loop written with the library (models, LoRA, train), batched as `iclit run` batches repeats.
 import { LlamaModel } from '../src/models/index.js';
-import { applyLora, removeLora, type LoraConfig } from '../src/lora/index.js';
+import { LORA_DEFAULTS, applyLora, removeLora, type LoraConfig } from '../src/lora/index.js';
 import { trainLora } from '../src/train/index.js';
 import { releaseCachedMemory, tidyNoGrad } from '../src/torch/index.js';
 import { cosine } from '../src/stats/index.js';
 import type { StudyRepeat } from './workload.js';
 
-export const STUDY_LORA: LoraConfig = { r: 8, alpha: 32, dropout: 0.05, targets: ['q_proj', 'v_proj'] };
+export const STUDY_LORA: LoraConfig = LORA_DEFAULTS;
 export const STUDY_LR = 1e-4;
 export const STUDY_EPOCHS = 10;
 

@@ -1,13 +1,12 @@
 // The StudyBackend over a LlamaModel + its tokenizer: batched base reads, and N LoRA adapters tuned at once, handed over as a value.
-import { existsSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
 import { LlamaModel, type ComputeDType } from '../models/index.js';
 import { adapterWeights, applyLora, removeLora, setLoraEnabled, useAdapter, type LoraAdapters } from '../lora/index.js';
-import { trainLora } from '../train/index.js';
-import { crossEntropy, releaseCachedMemory, tensor, tidy, tidyNoGrad, type Tensor } from '../torch/index.js';
-import { ChatTemplate, Tokenizer } from '../tokenizers/index.js';
+import { perTokenLosses, trainLora } from '../train/index.js';
+import { releaseCachedMemory, tensor, tidy, tidyNoGrad, type Tensor } from '../torch/index.js';
+import type { ChatTemplate } from '../tokenizers/index.js';
 import { IclitError } from '../util/errors.js';
 import type { AdapterWeights, StudyBackend, TuneRequest, TunedAdapters } from './backend.js';
+import { openModelFolder, type ModelFolder } from './model-folder.js';
 
 /** Sequences per forward pass (bounded so long runs keep a steady memory footprint). */
 const READ_BATCH = 16;
@@ -49,17 +48,7 @@ const reads = {
   lastLogits(model: LlamaModel, batch: number[][], tokens: number[][]): number[][] {
     return tidyNoGrad(() => pick(model.forward(batch, { logits: true }).logits!, tokens)); // [B, V] → [B, W]
   },
-  tokenLosses(model: LlamaModel, texts: number[][]): number[][] {
-    return tidyNoGrad(() => {
-        const { logits } = model.forward(texts, { logits: true, logitsPositions: 'all' }); // [B, T, V]
-        const [B, T, V] = logits!.shape;
-        if (T < 2) throw new IclitError('per-token loss needs texts of at least 2 tokens');
-        const targets: number[] = [];
-        for (const ids of texts) for (let t = 0; t < T - 1; t++) targets.push(t + 1 < ids.length ? ids[t + 1] : -100);
-        const ce = crossEntropy(logits!.slice(1, 0, T - 1).reshape([B * (T - 1), V]), tensor(targets, [B * (T - 1)], 'int64', logits!.device), 'none').toArray(); // [B·(T-1)]
-        return texts.map((ids, b) => ce.slice(b * (T - 1), b * (T - 1) + ids.length - 1));
-      });
-  },
+  tokenLosses: perTokenLosses,
 };
 
 /** Runs `read` over rows in batches of READ_BATCH, results in row order. */
@@ -130,8 +119,7 @@ class LlamaTunedAdapters implements TunedAdapters {
       tensors.set(k, { shape: t.shape, data: t.toFloat32Array() });
       t.dispose();
     }
-    const c = lora.config;
-    return { r: c.r, alpha: c.alpha, dropout: c.dropout, targets: [...c.targets], tensors };
+    return { config: { ...lora.config, targets: [...lora.config.targets] }, tensors };
   }
 
   /** Runs `fn` on the base model: the adapters are switched off meanwhile. */
@@ -159,25 +147,33 @@ export class LlamaStudyBackend implements StudyBackend {
   /** The adapters handed out by tune() and not yet disposed: base reads switch them off. */
   #tuned: LlamaTunedAdapters | null = null;
 
-  constructor(
+  private constructor(
     readonly model: LlamaModel,
-    readonly tokenizer: Tokenizer,
-    readonly label: string,
-    /** Prompts are rendered through this chat template (and tokenised without added special tokens). */
-    readonly chat?: ChatTemplate,
-  ) {
-    if (tokenizer.vocabSize > model.config.vocabSize) {
-      throw new IclitError(`the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${model.config.vocabSize}`);
+    readonly folder: Pick<ModelFolder, 'label' | 'chat' | 'encode'>,
+  ) {}
+
+  /** The backend of a model folder already read (openModelFolder): only the weights load now. */
+  static fromFolder(folder: ModelFolder, opts: { dtype?: ComputeDType; device?: string } = {}): LlamaStudyBackend {
+    return new LlamaStudyBackend(LlamaModel.fromCheckpoint(folder.config, folder.weights, opts), folder);
+  }
+
+  /** Reads a model folder (openModelFolder: its tokenizer, and its chat template with `chat`) and loads it; label defaults to the folder name. */
+  static async load(dir: string, opts: { dtype?: ComputeDType; device?: string; label?: string; chat?: boolean } = {}): Promise<LlamaStudyBackend> {
+    const folder = await openModelFolder(dir, { chat: opts.chat, label: opts.label });
+    try {
+      return LlamaStudyBackend.fromFolder(folder, opts);
+    } finally {
+      folder.close();
     }
   }
 
-  /** Loads a model folder and the tokenizer in it (and its chat template with `chat`); label defaults to the folder name. */
-  static async load(dir: string, opts: { dtype?: ComputeDType; device?: string; label?: string; chat?: boolean } = {}): Promise<LlamaStudyBackend> {
-    if (!existsSync(join(dir, 'tokenizer.json'))) throw new IclitError(`${dir} has no tokenizer.json (the study tokenizes with the model folder's own tokenizer)`);
-    const tokenizer = await Tokenizer.load(dir);
-    const chat = opts.chat ? ChatTemplate.load(dir) : undefined;
-    const model = LlamaModel.load(dir, { dtype: opts.dtype, device: opts.device });
-    return new LlamaStudyBackend(model, tokenizer, opts.label ?? basename(resolve(dir)), chat);
+  get label(): string {
+    return this.folder.label;
+  }
+
+  /** Prompts are rendered through this chat template (and tokenised without added special tokens). */
+  get chat(): ChatTemplate | undefined {
+    return this.folder.chat;
   }
 
   get numHiddenStates(): number {
@@ -189,8 +185,7 @@ export class LlamaStudyBackend implements StudyBackend {
   }
 
   encode(text: string): number[] {
-    // A chat template writes BOS (and every other special token) itself, as transformers' apply_chat_template does.
-    return this.tokenizer.encode(text, { addSpecialTokens: !this.chat });
+    return this.folder.encode(text);
   }
 
   /** Base-model reads, also while tuned adapters are alive (they are switched off meanwhile). */
@@ -218,7 +213,7 @@ export class LlamaStudyBackend implements StudyBackend {
     if (req.seeds.length !== N) throw new IclitError(`tune: ${req.seeds.length} seeds for ${N} adapters`);
     const k = req.texts[0].length;
     const s = req.settings;
-    const lora = applyLora(this.model, { r: s.r, alpha: s.alpha, dropout: s.dropout, targets: s.targets }, { seeds: req.seeds });
+    const lora = applyLora(this.model, s.lora, { seeds: req.seeds });
     try {
       const result = trainLora(this.model, lora, req.texts, { epochs: s.epochs, lr: s.lr, weightDecay: s.weightDecay, batchSize: 1, seed: req.shuffleSeed });
       const lastEpoch = result.losses.slice(-k); // one step per text per epoch

@@ -3,35 +3,7 @@ import { dropoutMask, linear, segmentLora, tensor, tidy, zeros, keep, type Tenso
 import type { LinearLike, LlamaModel, RowLayout } from '../models/index.js';
 import { IclitError } from '../util/errors.js';
 import { seededRandom } from '../util/random.js';
-
-/** The PEFT LoraConfig fields iclit uses. */
-export interface LoraConfig {
-  r: number;
-  alpha: number;
-  dropout: number;
-  /** Module names as PEFT matches them: a module is targeted when its path equals or ends with `.<target>`. */
-  targets: string[];
-  /** PEFT `use_rslora`: scaling alpha/√r instead of alpha/r. */
-  useRslora?: boolean;
-}
-
-export const DEFAULT_TARGETS = ['q_proj', 'v_proj'];
-/** The projections LoRA may wrap in a LLaMA-family decoder. */
-export const KNOWN_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
-
-export function loraScaling(c: Pick<LoraConfig, 'r' | 'alpha' | 'useRslora'>): number {
-  return c.useRslora ? c.alpha / Math.sqrt(c.r) : c.alpha / c.r;
-}
-
-/** PEFT's file key of a LoRA matrix: `base_model.model.<module>.lora_A.weight`. */
-export function peftKey(module: string, which: 'A' | 'B'): string {
-  return `base_model.model.${module}.lora_${which}.weight`;
-}
-
-/** True when PEFT's `target_modules` list selects the module at `path`. */
-export function isTargeted(path: string, targets: readonly string[]): boolean {
-  return targets.some((t) => path === t || path.endsWith(`.${t}`));
-}
+import { isTargeted, loraScaling, peftKey, type LoraConfig } from './config.js';
 
 /**
  * The seed of one dropout mask, 32 bits: from the adapter's seed, the module's index among the LoRA layers, the

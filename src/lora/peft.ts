@@ -5,7 +5,8 @@ import { SafetensorsFile, tensorBytes, writeSafetensors, type TensorBytes } from
 import { tidy, keep, type Tensor } from '../torch/index.js';
 import type { LlamaModel } from '../models/index.js';
 import { IclitError } from '../util/errors.js';
-import { adapterWeights, applyLora, isTargeted, peftKey, setAdapterWeights, type LoraAdapters, type LoraConfig } from './lora.js';
+import { isTargeted, peftKey, type LoraConfig } from './config.js';
+import { adapterWeights, applyLora, setAdapterWeights, type LoraAdapters } from './lora.js';
 
 export const ADAPTER_CONFIG = 'adapter_config.json';
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';

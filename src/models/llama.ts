@@ -212,18 +212,22 @@ export class LlamaModel {
     if (!existsSync(dir)) throw new IclitError(`model folder ${dir} does not exist`);
     const config = readDecoderConfig(dir);
     const weights = CheckpointWeights.open(dir);
-    const dtype = opts.dtype ?? 'float32';
-    const device = opts.device ?? 'cpu';
     try {
-      // A missing weight is an error naming it; weights the config leaves unused are a warning, as in HF.
-      const unused = matchCheckpoint(weights, decoderWeightShapes(config).keys(), config.numLayers);
-      if (unused) process.stderr.write(`iclit: ${unused}
-`);
-      return new LlamaModel(config, (name, shape) => weights.get(name, shape, dtype, device), dtype, device);
+      return LlamaModel.fromCheckpoint(config, weights, opts);
     } finally {
       // Views keep their own file mapping alive; converted or moved weights own their memory, so the files can go.
       weights.close();
     }
+  }
+
+  /** The model of an already read config.json and opened checkpoint (which stays the caller's to close). */
+  static fromCheckpoint(config: DecoderConfig, weights: CheckpointWeights, opts: LoadOptions = {}): LlamaModel {
+    const dtype = opts.dtype ?? 'float32';
+    const device = opts.device ?? 'cpu';
+    // A missing weight is an error naming it; weights the config leaves unused are a warning, as in HF.
+    const unused = matchCheckpoint(weights, decoderWeightShapes(config).keys(), config.numLayers);
+    if (unused) process.stderr.write(`iclit: ${unused}\n`);
+    return new LlamaModel(config, (name, shape) => weights.get(name, shape, dtype, device), dtype, device);
   }
 
   get numHiddenStates(): number {

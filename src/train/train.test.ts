@@ -201,7 +201,7 @@ test('estimateStudyMemory bounds the measured peak of LoRA training (batch 4, q/
   const base = cacheStats().live;
   trainLora(model, lora, data, { epochs: 2 });
   const measured = cacheStats().peakLive - base;
-  const m = studyMemory(config, 'float32', 4, T);
+  const m = studyMemory(config, 'float32', { r: 8, targets: ['q_proj', 'v_proj'] }, 4, T);
   const bound = 4 * m.perRepeat;
   assert.ok(measured <= bound, `measured ${measured} bytes > estimated ${bound} for 4 repeats`);
   assert.ok(measured >= bound / 10, `measured ${measured} bytes, estimate ${bound} is more than 10× loose`);
