@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decoderWeightShapes, tinyConfig, toHfConfig, writeSafetensorsStreaming, type DecoderConfig } from '../src/io/index.js';
 import { LlamaModel, defaultStudyBatch, studyMemory } from '../src/models/index.js';
-import { applyLora, removeLora } from '../src/lora/index.js';
+import { applyLora } from '../src/lora/index.js';
 import { trainLora } from '../src/train/index.js';
 import { binding } from '../src/torch/native.js';
 import { deviceInfo, manualSeed, randn, resolveDevice, synchronize, threadSetup, tidy, tidyNoGrad } from '../src/torch/index.js';
@@ -91,7 +91,7 @@ export async function benchGpu(outDir: string, checkpointDir: string, repeats = 
   const tuneTokens = data.reduce((s, d) => s + d[0].ids.length, 0);
   const lora = applyLora(model, STUDY_LORA, { adapters: data.length });
   const step = timed(() => void trainLora(model, lora, data, { epochs: 1, lr: 1e-4 }));
-  removeLora(model);
+  lora.dispose();
   log('loraStep', { adapters: data.length, tokens: tuneTokens, seconds: step, tokensPerSecond: tuneTokens / step });
 
   const maxTokens = Math.max(...w.repeats.flatMap((r) => [r.icl.length, r.tuning.length]));

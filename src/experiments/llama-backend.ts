@@ -1,6 +1,6 @@
 // The StudyBackend over a LlamaModel + its tokenizer: batched base reads, and N LoRA adapters tuned at once, handed over as a value.
 import { LlamaModel, type ComputeDType } from '../models/index.js';
-import { adapterWeights, applyLora, removeLora, setLoraEnabled, useAdapter, type LoraAdapters } from '../lora/index.js';
+import { adapterWeights, applyLora, type LoraAdapters } from '../lora/index.js';
 import { perTokenLosses, trainLora } from '../train/index.js';
 import { releaseCachedMemory, tensor, tidy, tidyNoGrad, type Tensor } from '../torch/index.js';
 import type { ChatTemplate } from '../tokenizers/index.js';
@@ -8,8 +8,17 @@ import { IclitError } from '../util/errors.js';
 import type { AdapterWeights, StudyBackend, TuneRequest, TunedAdapters } from './backend.js';
 import { openModelFolder, type ModelFolder } from './model-folder.js';
 
-/** Sequences per forward pass (bounded so long runs keep a steady memory footprint). */
+/**
+ * Sequences per forward pass of the base or tuned reads: bounded so that a long evaluation set (accuracy reads 2 ×
+ * --eval-examples prompts per repeat) keeps the memory of one batch of study prompts, not of the whole set.
+ */
 const READ_BATCH = 16;
+
+/**
+ * Tuning texts per optimiser step for each adapter: 1, as the paper tunes on each demonstration in turn (k texts, k
+ * steps an epoch; HF Trainer's per_device_train_batch_size 1), so k = 1 and k = 10 conditions differ only in data.
+ */
+const TEXTS_PER_STEP = 1;
 
 function chunks<T>(xs: T[], n: number): T[][] {
   const out: T[][] = [];
@@ -68,10 +77,10 @@ class LlamaTunedAdapters implements TunedAdapters {
   }
 
   get count(): number {
-    return this.#live().count;
+    return this.#adapters().count;
   }
 
-  #live(): LoraAdapters {
+  #adapters(): LoraAdapters {
     if (!this.#lora) throw new IclitError('tuned adapters used after dispose()');
     return this.#lora;
   }
@@ -81,19 +90,14 @@ class LlamaTunedAdapters implements TunedAdapters {
    * runs as one forward with the batched adapters; otherwise each adapter reads its rows in its own batches.
    */
   #route<T, R>(items: T[], adapterOf: number[] | undefined, read: (batch: T[]) => R[]): R[] {
-    const lora = this.#live();
+    const lora = this.#adapters();
     const of = adapterOf ?? items.map((_, i) => i);
     if (of.length !== items.length) throw new IclitError(`${of.length} adapter indices for ${items.length} rows`);
-    if (of.length === lora.count && of.every((a, i) => a === i)) return read(items);
+    if (of.length === lora.count && of.every((a, i) => a === i)) return lora.apply(() => read(items));
     const out = new Array<R>(items.length);
     for (const a of new Set(of)) {
       const idx = of.flatMap((x, i) => (x === a ? [i] : []));
-      useAdapter(lora, a);
-      try {
-        batched(idx.map((i) => items[i]), read).forEach((r, j) => (out[idx[j]] = r));
-      } finally {
-        useAdapter(lora, null);
-      }
+      lora.apply(() => batched(idx.map((i) => items[i]), read), { adapter: a }).forEach((r, j) => (out[idx[j]] = r));
     }
     return out;
   }
@@ -112,7 +116,7 @@ class LlamaTunedAdapters implements TunedAdapters {
   }
 
   weights(n: number): AdapterWeights {
-    const lora = this.#live();
+    const lora = this.#adapters();
     const w = adapterWeights(lora, n);
     const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const [k, t] of w) {
@@ -122,31 +126,13 @@ class LlamaTunedAdapters implements TunedAdapters {
     return { config: { ...lora.config, targets: [...lora.config.targets] }, tensors };
   }
 
-  /** Runs `fn` on the base model: the adapters are switched off meanwhile. */
-  asBase<R>(fn: () => R): R {
-    if (!this.#lora) return fn();
-    setLoraEnabled(this.#lora, false);
-    try {
-      return fn();
-    } finally {
-      setLoraEnabled(this.#lora, true);
-    }
-  }
-
   dispose(): void {
-    if (!this.#lora) return;
-    removeLora(this.model);
+    this.#lora?.dispose();
     this.#lora = null;
-    this.onDispose?.();
   }
-
-  onDispose?: () => void;
 }
 
 export class LlamaStudyBackend implements StudyBackend {
-  /** The adapters handed out by tune() and not yet disposed: base reads switch them off. */
-  #tuned: LlamaTunedAdapters | null = null;
-
   private constructor(
     readonly model: LlamaModel,
     readonly folder: Pick<ModelFolder, 'label' | 'chat' | 'encode'>,
@@ -188,42 +174,34 @@ export class LlamaStudyBackend implements StudyBackend {
     return this.folder.encode(text);
   }
 
-  /** Base-model reads, also while tuned adapters are alive (they are switched off meanwhile). */
-  #base<R>(fn: () => R): R {
-    return this.#tuned ? this.#tuned.asBase(fn) : fn();
-  }
-
+  // Base-model reads: tuned adapters are values applied only inside their own reads, so the model here is the base.
   hidden(prompts: number[][], layers: number[]): Float32Array[][] {
-    return this.#base(() => batched(prompts, (b) => reads.hidden(this.model, b, layers)));
+    return batched(prompts, (b) => reads.hidden(this.model, b, layers));
   }
 
   lastLogits(prompts: number[][], tokens: number[][]): number[][] {
     const items = prompts.map((p, i) => ({ p, t: tokens[i] }));
-    return this.#base(() => batched(items, (b) => reads.lastLogits(this.model, b.map((x) => x.p), b.map((x) => x.t))));
+    return batched(items, (b) => reads.lastLogits(this.model, b.map((x) => x.p), b.map((x) => x.t)));
   }
 
   tokenLosses(texts: number[][]): number[][] {
-    return this.#base(() => batched(texts, (b) => reads.tokenLosses(this.model, b)));
+    return batched(texts, (b) => reads.tokenLosses(this.model, b));
   }
 
   tune(req: TuneRequest): TunedAdapters {
     const N = req.texts.length;
     if (N === 0) throw new IclitError('tune: no adapters requested');
-    if (this.#tuned) throw new IclitError('tune: the adapters of the previous tune() are still alive (dispose them first)');
     if (req.seeds.length !== N) throw new IclitError(`tune: ${req.seeds.length} seeds for ${N} adapters`);
     const k = req.texts[0].length;
     const s = req.settings;
     const lora = applyLora(this.model, s.lora, { seeds: req.seeds });
     try {
-      const result = trainLora(this.model, lora, req.texts, { epochs: s.epochs, lr: s.lr, weightDecay: s.weightDecay, batchSize: 1, seed: req.shuffleSeed });
+      const result = trainLora(this.model, lora, req.texts, { epochs: s.epochs, lr: s.lr, weightDecay: s.weightDecay, batchSize: TEXTS_PER_STEP, seed: req.shuffleSeed });
       const lastEpoch = result.losses.slice(-k); // one step per text per epoch
       const tuneLoss = Array.from({ length: N }, (_, n) => lastEpoch.reduce((a, l) => a + l[n], 0) / lastEpoch.length);
-      const tuned = new LlamaTunedAdapters(this.model, lora, tuneLoss);
-      tuned.onDispose = () => (this.#tuned = null);
-      this.#tuned = tuned;
-      return tuned;
+      return new LlamaTunedAdapters(this.model, lora, tuneLoss);
     } catch (e) {
-      removeLora(this.model);
+      lora.dispose();
       throw e;
     }
   }

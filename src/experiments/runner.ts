@@ -126,21 +126,21 @@ function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], 
     ...over,
   });
   const out: UnitResult[] = items.filter((x) => x.unit.empty).map((x) => ({ record: recordOf(x, {}) }));
-  const live = items.filter((x) => !x.unit.empty);
-  if (live.length > 0) {
+  const computed = items.filter((x) => !x.unit.empty); // units with demonstrations (an empty bin has none)
+  if (computed.length > 0) {
     // 4. ICL: the base model reads X + A + label(A) + B.
-    const icl = backend.hidden(live.map((x) => x.icl), layers);
+    const icl = backend.hidden(computed.map((x) => x.icl), layers);
     // 5. IT: one adapter per repeat tuned on its tuning texts, then X + B read through it.
     const tuned = backend.tune({
-      texts: live.map((x) => x.tuning),
-      seeds: live.map((x) => deriveSeed(x.unit.seed, 'lora')),
+      texts: computed.map((x) => x.tuning),
+      seeds: computed.map((x) => deriveSeed(x.unit.seed, 'lora')),
       shuffleSeed: deriveSeed(plan.seed, 'tune-shuffle'),
       settings: { ...plan.tune, epochs: c.epochs },
     });
     try {
-      const it = tuned.hidden(live.map((x) => x.anchor), layers);
+      const it = tuned.hidden(computed.map((x) => x.anchor), layers);
       // 6. measures
-      live.forEach((x, n) => {
+      computed.forEach((x, n) => {
         const states = { layers, anchor: anchorStates.get(x.unit.repeat)!, icl: icl[n], it: it[n] };
         const record = recordOf(x, { ...similarities(states), tuneLoss: tuned.tuneLoss[n] });
         if (x.unit.evaluation) record.accuracy = accuracyOf(backend, tuned, n, x.unit.evaluation);

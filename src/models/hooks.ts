@@ -1,5 +1,6 @@
 // What a forward pass captures: HF hidden-state indices, TransformerLens-style hook names, and the output shape.
 import type { Tensor } from '../torch/index.js';
+import { IclitError } from '../util/errors.js';
 
 /**
  * TransformerLens-like name of HF hidden state `i` of a model with `n` layers: index 0 is
@@ -10,6 +11,20 @@ export function hookName(i: number, n: number): string {
   if (i === 0) return 'blocks.0.hook_resid_pre';
   if (i === n) return 'ln_final.hook_normalized';
   return `blocks.${i - 1}.hook_resid_post`;
+}
+
+/** Every hook point of a model with `n` layers (HF hidden states 0..n), in order: what a forward's `hooks` may name. */
+export function hookPoints(n: number): string[] {
+  return Array.from({ length: n + 1 }, (_, i) => hookName(i, n));
+}
+
+/** Refuses a hook name that is not a hook point of the model (a misspelt hook would otherwise be silently ignored). */
+export function checkHookNames(hooks: Record<string, unknown> | undefined, n: number): void {
+  if (!hooks) return;
+  const known = hookPoints(n);
+  for (const name of Object.keys(hooks)) {
+    if (!known.includes(name)) throw new IclitError(`unknown hook '${name}': this model's hook points are ${known.join(', ')}`);
+  }
 }
 
 /** A hook sees the activation [B, T, C] (padded positions are zero); returning a tensor replaces it (an intervention). */

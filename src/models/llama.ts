@@ -29,7 +29,7 @@ import {
 } from '../io/index.js';
 import { IclitError } from '../util/errors.js';
 import { Linear, type LinearLike, type RowLayout } from './linear.js';
-import { hookName, type CaptureRequest, type ModelOutput } from './hooks.js';
+import { checkHookNames, hookName, type CaptureRequest, type ModelOutput } from './hooks.js';
 import { resolveHiddenStates } from './hidden-states.js';
 
 export type ComputeDType = Extract<DType, 'float32' | 'bfloat16'>;
@@ -281,6 +281,7 @@ export class LlamaModel {
     const c = this.config;
     const n = c.numLayers;
     const wanted = new Set(resolveHiddenStates(req.hiddenStates ?? [], n + 1));
+    checkHookNames(req.hooks, n);
     const positions = req.positions ?? 'last';
     return tidy(() => {
       const { ids, lengths, offsets, T } = this.pack(batch);

@@ -1,7 +1,7 @@
 // Next-token cross-entropy: per-token losses, and the training loss summed over sequence groups (one per adapter).
 import { crossEntropy, noGrad, tensor, tidy, tidyNoGrad, type Tensor } from '../torch/index.js';
 import type { LlamaModel } from '../models/index.js';
-import { setLoraEnabled, type LoraAdapters } from '../lora/index.js';
+import type { LoraAdapters } from '../lora/index.js';
 import { IclitError } from '../util/errors.js';
 
 /** One training sequence: token ids and, optionally, which tokens count as targets (1) or not (0), same length. */
@@ -112,15 +112,9 @@ export function lossDecrease(base: number[], tuned: number[]): number[] {
   return base.map((v, i) => v - tuned[i]);
 }
 
-/** Per-token loss of `ids` under the base model (LoRA switched off) and the tuned model, and the decrease base − tuned. */
+/** Per-token loss of `ids` under the base model and through the adapters, and the decrease base − tuned. */
 export function compareLoss(model: LlamaModel, lora: LoraAdapters, ids: number[]): { base: number[]; tuned: number[]; decrease: number[] } {
-  setLoraEnabled(lora, false);
-  let base: number[];
-  try {
-    base = perTokenLoss(model, ids);
-  } finally {
-    setLoraEnabled(lora, true);
-  }
-  const tuned = perTokenLoss(model, ids);
+  const base = perTokenLoss(model, ids);
+  const tuned = lora.apply(() => perTokenLoss(model, ids));
   return { base, tuned, decrease: lossDecrease(base, tuned) };
 }

@@ -124,7 +124,7 @@ export const tune: Command = {
     const model = LlamaModel.load(modelDir, { dtype, device });
     const lora = init ? loadAdapter(init, model) : applyLora(model, { r, alpha, dropout, targets }, { seed });
     const targetTokens = data.reduce((s, e) => s + (e.lossMask ? e.lossMask.slice(1).reduce((a, b) => a + b, 0) : e.ids.length - 1), 0);
-    process.stderr.write(`tuning ${lora.layers.size} modules (r ${lora.config.r}, alpha ${lora.config.alpha}) on ${data.length} sequences, ${targetTokens} target tokens, ${epochs} epochs\n`);
+    process.stderr.write(`tuning ${lora.modules.length} modules (r ${lora.config.r}, alpha ${lora.config.alpha}) on ${data.length} sequences, ${targetTokens} target tokens, ${epochs} epochs\n`);
     const result = trainLora(model, lora, [data], {
       epochs, batchSize, lr, schedule, warmupSteps, weightDecay, seed,
       onStep: (p) => progress(`step ${p.step}/${p.totalSteps}  epoch ${p.epoch}  loss ${p.loss.toFixed(4)}  lr ${p.lr.toExponential(2)}  ${Math.round(p.tokensPerSecond)} tok/s`),
