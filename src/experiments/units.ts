@@ -24,8 +24,9 @@ export interface StudyMaterials {
 }
 
 /**
- * How many --data rows (a seeded subset) demo-similarity bins as demonstration candidates unless told: enough for
- * every one of the study's 10 bins to hold candidates near its edges, few enough to embed in seconds.
+ * How many --data rows (a seeded subset) demo-similarity bins as demonstration candidates unless told (--candidates):
+ * iclit's own choice, as the paper does not say how many rows it binned (docs/METHODS.md); every candidate is
+ * embedded once per run, so the pool bounds the encoder's work, not the data set.
  */
 export const SIMILARITY_CANDIDATES = 1000;
 
