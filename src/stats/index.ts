@@ -38,3 +38,4 @@ export {
 export { logSoftmax, klDivergence, jensenShannon, argmax, probabilityMass } from './distributions.js';
 export { pageTrendTest, type PageResult, type PageMethod } from './page.js';
 export { holmAdjust } from './multiple.js';
+export { headAveragedCosine, gatherPositions, spanShare } from './attention.js';
