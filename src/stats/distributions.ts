@@ -80,3 +80,14 @@ export function probabilityMass(logP: Vec, ids: readonly number[]): number {
   }
   return mass;
 }
+
+/**
+ * How much of the way from the source output to the target output a patch closes:
+ * 1 − JS(patched, target) / JS(source, target), from log-probabilities. 1 when the patched output is the target's,
+ * 0 when it is still the source's; NaN when source and target already agree (no gap to close).
+ */
+export function gapClosed(logSource: Vec, logPatched: Vec, logTarget: Vec): number {
+  const gap = jensenShannon(logSource, logTarget);
+  if (gap === 0) return NaN;
+  return 1 - jensenShannon(logPatched, logTarget) / gap;
+}

@@ -35,7 +35,7 @@ export {
   unbiasedHsic,
   debiasedLinearCka,
 } from './representation.js';
-export { logSoftmax, klDivergence, jensenShannon, argmax, probabilityMass } from './distributions.js';
+export { logSoftmax, klDivergence, jensenShannon, argmax, probabilityMass, gapClosed } from './distributions.js';
 export { pageTrendTest, type PageResult, type PageMethod } from './page.js';
 export { holmAdjust } from './multiple.js';
 export { headAveragedCosine, gatherPositions, spanShare } from './attention.js';
