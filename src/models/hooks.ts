@@ -45,6 +45,11 @@ export interface CaptureRequest {
   logitRows?: readonly number[];
   /** Hooks by name (see hookName). */
   hooks?: Record<string, Hook>;
+  /**
+   * Return each block's attention weights of every sequence's last token over its own positions (ModelOutput.
+   * attention); every block runs. Only the last query's row is formed, one layer at a time: [H, T] per sequence.
+   */
+  lastTokenAttention?: boolean;
 }
 
 export interface ModelOutput {
@@ -54,4 +59,6 @@ export interface ModelOutput {
   logits?: Tensor;
   /** Real (unpadded) length of each sequence. */
   lengths: number[];
+  /** With lastTokenAttention: by block index 0..n−1, float32 on the host, [B, H, T] (zero past a sequence's end; rows sum to 1). */
+  attention?: Map<number, Tensor>;
 }
