@@ -6,7 +6,8 @@ import { blockFlops, headFlops, passFlops, type Pass } from '../models/index.js'
 import { tinyConfig } from '../io/index.js';
 import { tempDir } from '../util/testing.js';
 import type { RecordSink, WorkEvent } from './backend.js';
-import { PRESETS, STUDY_DEFAULTS, resolveConditions, type Preset } from './conditions.js';
+import { PRESETS, resolveConditions, type Preset } from './conditions.js';
+import { LORA_DEFAULTS } from '../lora/index.js';
 import { LlamaStudyBackend } from './llama-backend.js';
 import { DEFAULT_METHODS } from './methods.js';
 import { runPlan, type StudyPlan } from './runner.js';
@@ -33,7 +34,7 @@ function planFor(p: Preset): StudyPlan {
     repeats: 3,
     seed: 5,
     layers: p.allLayers ? 'all' : [-1],
-    tune: { lr: 1e-3, weightDecay: 0, r: 4, alpha: 16, dropout: 0.05, targets: [...STUDY_DEFAULTS.lora.targets] },
+    tune: { lr: 1e-3, weightDecay: 0, lora: { ...LORA_DEFAULTS, r: 4, alpha: 16 } },
     batch: 2,
     materials: { data: p.task === 'sentiment' ? sst2 : wmt, demoData: wmt, instructions: defaultInstructionPool(p.task), embedder: letterEmbedder(), similarityCandidates: 30 },
     methods: DEFAULT_METHODS,

@@ -1,7 +1,7 @@
 // What a pass costs on this device: a calibration of one decoder block of the model's own shapes and dtype, fitted as seconds = overhead + FLOPs / rate.
 import { LlamaModel, blockFlops, headFlops, passFlops, type ComputeDType, type FlopsLora, type Pass } from '../models/index.js';
 import type { DecoderConfig } from '../io/index.js';
-import { applyLora, removeLora, type LoraConfig } from '../lora/index.js';
+import { applyLora, type LoraConfig } from '../lora/index.js';
 import { trainLora } from '../train/index.js';
 import { full, linear, randn, releaseCachedMemory, synchronize, tidy, tidyNoGrad, type Tensor } from '../torch/index.js';
 
@@ -118,7 +118,7 @@ export function calibrate(config: DecoderConfig, dtype: ComputeDType, device: st
         try {
           trainLora(model, adapters, ids(n).map((x) => [{ ids: x }]), { epochs: 1, lr: 1e-4 });
         } finally {
-          removeLora(model);
+          adapters.dispose();
         }
       }, times);
     forward(1, small, 1);

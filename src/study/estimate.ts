@@ -2,12 +2,11 @@
 import { planWork, type ProgressEvent } from '../experiments/index.js';
 import type { DecoderConfig } from '../io/index.js';
 import { studyMemory, type ComputeDType, type FlopsLora, type Pass } from '../models/index.js';
-import { checkPromptLengths } from '../experiments/index.js';
-import { resolveDevice, nativeBf16 } from '../torch/index.js';
+import { computePhase, dataPhase, modelsPhase, presetPhase } from './phases.js';
 import { calibrate, workCost, type CostModel } from './cost.js';
 import { formatDuration } from './progress-line.js';
 import type { RunSettings } from './settings.js';
-import { dataPhase, inspectModel, planOf, presetPhase, studyBatch } from './study.js';
+import { planOf } from './study.js';
 
 export interface ModelEstimate {
   dir: string;
@@ -53,42 +52,40 @@ function typicalPass(passes: readonly Pass[]): { sequences: number; length: numb
  * device on one block of each model's shapes (src/study/cost.ts), and adds up FLOPs, seconds and memory.
  */
 export async function estimateStudy(s: RunSettings, opts: { shard?: { index: number; count: number } } = {}): Promise<StudyEstimate> {
-  const { preset, conditions } = presetPhase(s);
-  const { data, demoData, instructions } = await dataPhase(s, preset, conditions);
-  const dev = resolveDevice(s.device);
-  const dtype: ComputeDType = s.dtype === 'auto' ? (nativeBf16(dev.device) ? 'bfloat16' : 'float32') : s.dtype;
-  const inspected = [];
-  for (const dir of s.models) {
-    const m = await inspectModel(dir, s.methods.chatTemplate);
-    const { longest } = checkPromptLengths({ conditions, repeats: s.repeats, seed: s.seed, materials: { data, demoData, instructions }, methods: s.methods, evalExamples: s.evalExamples }, m.codec);
-    inspected.push({ dir, ...m, longest });
+  const preset = presetPhase(s);
+  const data = await dataPhase(s, preset);
+  const models = await modelsPhase(s, data);
+  try {
+    const compute = computePhase(s, models);
+    const plan = { ...planOf(s, preset, data, compute.batch, ''), materials: data.materials };
+    const lora = { r: s.lora.r, targets: s.lora.targets };
+    const calibrated = new Map<string, CostModel>();
+    const estimates: ModelEstimate[] = models.map((m) => {
+      const config = m.folder.config;
+      const passes = planWork(plan, { encode: m.folder.encode, numLayers: config.numLayers, maxPositions: config.maxPositionEmbeddings, chat: m.folder.chat }, { shard: opts.shard });
+      const shape = JSON.stringify(config);
+      const cost = calibrated.get(shape) ?? calibrate(config, compute.dtype, compute.device, { ...s.lora }, typicalPass(passes));
+      calibrated.set(shape, cost);
+      const { flops, seconds } = workCost(config, passes, cost, lora);
+      const memory = studyMemory(config, compute.dtype, s.lora, compute.batch, m.longest).total;
+      return { dir: m.dir, config, passes, flops, seconds, memory, cost };
+    });
+    return {
+      preset: preset.preset.name,
+      repeats: s.repeats,
+      conditions: preset.conditions.length,
+      device: compute.device,
+      dtype: compute.dtype,
+      batch: compute.batch,
+      lora,
+      models: estimates,
+      flops: estimates.reduce((a, m) => a + m.flops, 0),
+      seconds: estimates.reduce((a, m) => a + m.seconds, 0),
+      memory: Math.max(...estimates.map((m) => m.memory)),
+    };
+  } finally {
+    for (const m of models) m.folder.close();
   }
-  const batch = studyBatch(s.batch, dev.device, dtype, inspected);
-  const plan = { ...planOf(s, preset, conditions, batch, ''), materials: { data, demoData, instructions, similarityCandidates: s.candidates } };
-  const lora = { r: s.lora.r, targets: s.lora.targets };
-  const calibrated = new Map<string, CostModel>();
-  const models: ModelEstimate[] = inspected.map((m) => {
-    const passes = planWork(plan, { encode: m.codec.encode, numLayers: m.config.numLayers, maxPositions: m.config.maxPositionEmbeddings, chat: m.codec.chat }, { shard: opts.shard });
-    const shape = JSON.stringify(m.config);
-    const cost = calibrated.get(shape) ?? calibrate(m.config, dtype, dev.device, { ...s.lora }, typicalPass(passes));
-    calibrated.set(shape, cost);
-    const { flops, seconds } = workCost(m.config, passes, cost, lora);
-    const memory = studyMemory(m.config, dtype, batch, m.longest, lora).total;
-    return { dir: m.dir, config: m.config, passes, flops, seconds, memory, cost };
-  });
-  return {
-    preset: preset.name,
-    repeats: s.repeats,
-    conditions: conditions.length,
-    device: dev.device,
-    dtype,
-    batch,
-    lora,
-    models,
-    flops: models.reduce((a, m) => a + m.flops, 0),
-    seconds: models.reduce((a, m) => a + m.seconds, 0),
-    memory: Math.max(...models.map((m) => m.memory)),
-  };
 }
 
 const tflop = (f: number): string => (f >= 1e12 ? `${(f / 1e12).toFixed(2)} TFLOP` : `${(f / 1e9).toFixed(1)} GFLOP`);
