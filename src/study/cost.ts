@@ -81,6 +81,8 @@ function seconds(fn: () => void, times = 1): number {
 
 /** Timed runs per calibration point (the median counts). */
 const TIMES = 3;
+/** Seconds of a warm-up block forward past which a block is timed once per point (see calibrate). */
+const SLOW = 0.25;
 
 /** The vocabulary of the one-block calibration model: its LM head is timed apart, at the real width. */
 const CALIBRATION_VOCAB = 256;
@@ -92,8 +94,11 @@ const CALIBRATION_FLOPS = 60e9;
  * `sequences` sequences of `length` tokens (the workload's typical pass, cut down to CALIBRATION_FLOPS), and a
  * quarter of that — and the LM head's GEMM. What a pass costs once whatever its depth (embedding, the loss, the
  * calibration model's tiny head) is taken out by timing the small point with one and with two blocks. Each point
- * is the median of TIMES runs, after a warm-up. Weights are constants (speed does not depend on the values). A
- * fraction of a second on the 135M shape on an idle 2-core CPU; a few seconds at 7B.
+ * is the median of TIMES runs, after a warm-up. A block whose warm-up forward takes over SLOW seconds (a 7B block on
+ * a CPU) is timed once per point and without the two-block point: its once-per-pass part is negligible beside it.
+ * Weights are constants (speed does not depend on the values). About a second on the 135M shape on a 2-core CPU;
+ * several seconds at 7B there (6.0 s measured on a shared machine; 16.8 s before the SLOW rule): one bfloat16 7B
+ * block's forward alone takes about half a second on 2 cores.
  */
 export function calibrate(config: DecoderConfig, dtype: ComputeDType, device: string, lora: LoraConfig, typical: { sequences: number; length: number }): CostModel {
   const t0 = performance.now();
@@ -107,11 +112,11 @@ export function calibrate(config: DecoderConfig, dtype: ComputeDType, device: st
   const build = (layers: number): LlamaModel =>
     new LlamaModel(shape(layers), (name, sh) => (name.includes('norm') ? full(sh, 1, dtype, device) : name.includes('embed') ? randn(sh, 'float32', device).mul(0.02).to(dtype) : full(sh, 0.02, dtype, device)), dtype, device);
   const one = build(1);
-  const two = build(2);
+  let two: LlamaModel | undefined;
   const fl = { r: lora.r, targets: lora.targets };
   try {
     const ids = (n: number): number[][] => Array.from({ length: n }, (_, s) => Array.from({ length }, (_, t) => 1 + ((s * 31 + t * 7) % (CALIBRATION_VOCAB - 1))));
-    const forward = (blocks: number, n: number, times = TIMES): number => seconds(() => tidyNoGrad(() => void two.forward(ids(n), { hiddenStates: [blocks] })), times);
+    const forward = (model: LlamaModel, n: number, times = TIMES): number => seconds(() => tidyNoGrad(() => void model.forward(ids(n), { hiddenStates: [model.config.numLayers] })), times);
     const step = (model: LlamaModel, n: number, times = TIMES): number =>
       seconds(() => {
         const adapters = applyLora(model, lora, { adapters: n });
@@ -121,8 +126,9 @@ export function calibrate(config: DecoderConfig, dtype: ComputeDType, device: st
           adapters.dispose();
         }
       }, times);
-    forward(1, small, 1);
-    step(one, small, 1);
+    const slow = forward(one, small, 1) > SLOW;
+    const times = slow ? 1 : TIMES;
+    if (!slow) step(one, small, 1); // a slow block's first step costs more than a warm-up gains
     const lens = (n: number): number[] => new Array<number>(n).fill(length);
     const fwdFlops = (n: number): number => {
       const b = blockFlops(c, lens(n));
@@ -132,18 +138,21 @@ export function calibrate(config: DecoderConfig, dtype: ComputeDType, device: st
       const b = blockFlops(c, lens(n), fl);
       return 2 * b.linear + 3 * b.attention + 3 * b.lora;
     };
-    /** Per-block points from one-block times at both sizes and a two-block time at the small one. */
-    const perBlock = (oneSmall: number, twoSmall: number, oneLarge: number, flops: (n: number) => number): Rate => {
+    /** Per-block points from one-block times at both sizes and (unless slow) a two-block time at the small one. */
+    const perBlock = (time: (model: LlamaModel, n: number, times: number) => number, flops: (n: number) => number): Rate => {
+      const oneSmall = time(one, small, times);
+      const twoSmall = slow ? 2 * oneSmall : time((two ??= build(2)), small, times);
+      const oneLarge = time(one, large, times);
       const once = Math.min(Math.max(0, 2 * oneSmall - twoSmall), 0.5 * oneSmall);
       return fit([flops(small), oneSmall - once], [flops(large), oneLarge - once], [flops(large), oneLarge]);
     };
-    const fwd = perBlock(forward(1, small), forward(2, small), forward(1, large), fwdFlops);
-    const stp = perBlock(step(one, small), step(two, small), step(one, large), stepFlops);
+    const fwd = perBlock(forward, fwdFlops);
+    const stp = perBlock(step, stepFlops);
     const head = headRate(config, dtype, device, large * length);
     return { forward: fwd, step: stp, head, seconds: (performance.now() - t0) / 1000 };
   } finally {
     one.dispose();
-    two.dispose();
+    two?.dispose();
     releaseCachedMemory();
   }
 }
