@@ -35,7 +35,7 @@ import { EmbeddingCache, ResultsStore, buildManifest, sha256Hex, type JsonValue,
 import { ChatTemplate, Tokenizer } from '../tokenizers/index.js';
 import { deviceInfo, nativeBf16, resolveDevice } from '../torch/index.js';
 import { IclitError, UsageError } from '../util/errors.js';
-import { checkInputDir } from '../util/fs.js';
+import { checkInputDir, checkOutputApart } from '../util/fs.js';
 import type { RunSettings } from './settings.js';
 
 export interface OpenOptions {
@@ -202,7 +202,8 @@ export async function openStudy(s: RunSettings, out: string, opts: OpenOptions =
     seed: s.seed,
     compute: { ...deviceInfo(dev.device), dtype, batch } as unknown as JsonValue,
   });
-  // 6. folder
+  // 6. folder (never on or inside an input: a model folder's fingerprint would change under its own results)
+  checkOutputApart(out, 'results folder', [...s.models.map((path) => ({ path, what: 'model folder' })), ...dataEntries.map((d) => ({ path: d.path, what: d.role }))]);
   const store = ResultsStore.open(out, { create: true });
   let begun: ReturnType<ResultsStore['beginRun']>;
   try {

@@ -8,7 +8,7 @@ import { applyLora, DEFAULT_TARGETS, KNOWN_TARGETS, loadAdapter, saveAdapter } f
 import { trainLora, type TrainExample } from '../../train/index.js';
 import { Tokenizer } from '../../tokenizers/index.js';
 import { IclitError, UsageError } from '../../util/errors.js';
-import { checkOutputDir } from '../../util/fs.js';
+import { checkOutputApart, checkOutputDir } from '../../util/fs.js';
 import { list, num, oneOf, required, type Command } from '../args.js';
 import { applyThreads, deviceFlags, deviceOf, computeDtype, folderFlag, modelFlags, progress } from '../common.js';
 
@@ -119,6 +119,7 @@ export const tune: Command = {
     const modelDir = folderFlag(flags, 'model', 'model folder');
     const init = folderFlag(flags, 'init-adapter', 'adapter folder', true);
     checkOutputDir(out, 'adapter folder');
+    checkOutputApart(out, 'adapter folder', [{ path: modelDir, what: 'model folder' }, { path: dataPath, what: 'data file' }, ...(init ? [{ path: init, what: 'adapter folder' }] : [])]);
     const config = readDecoderConfig(modelDir);
     const data = await readTrainingJsonl(dataPath, modelDir, { vocabSize: config.vocabSize, maxPositions: config.maxPositionEmbeddings });
     const model = LlamaModel.load(modelDir, { dtype, device });
