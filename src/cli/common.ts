@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { resolveDevice, setNumThreads } from '../torch/index.js';
 import { Tokenizer } from '../tokenizers/index.js';
 import { UsageError, IclitError } from '../util/errors.js';
-import { checkInputDir } from '../util/fs.js';
+import { resolveModelFolder } from '../io/index.js';
 import { num, oneOf, required, str, type FlagSpec } from './args.js';
 
 export const threadFlags: Record<string, FlagSpec> = {
@@ -24,14 +24,15 @@ export const tokenFlags: Record<string, FlagSpec> = {
 
 /**
  * A folder named by flag `name` (required unless `optional`), checked to exist and be a folder: every command
- * says "<what> PATH does not exist" and "PATH is a file, not a <what>" alike (what: 'model folder', …).
+ * says "<what> PATH does not exist" and "PATH is a file, not a <what>" alike (what: 'model folder', …). A hub id
+ * that is no local path resolves to its snapshot folder in the local Hugging Face cache (never a download).
  */
 export function folderFlag(flags: Record<string, unknown>, name: string, what: string): string;
 export function folderFlag(flags: Record<string, unknown>, name: string, what: string, optional: true): string | undefined;
 export function folderFlag(flags: Record<string, unknown>, name: string, what: string, optional = false): string | undefined {
   const dir = optional ? str(flags, name) : required(flags, name);
-  if (dir !== undefined) checkInputDir(dir, what);
-  return dir;
+  // a folder that exists wins; else `org/name[@revision]` resolves from the local Hugging Face cache
+  return dir === undefined ? undefined : resolveModelFolder(dir, what).dir;
 }
 
 export function computeDtype(flags: Record<string, unknown>): 'float32' | 'bfloat16' {

@@ -343,7 +343,9 @@ export class ResultsStore {
    * never holds records of two setups; `supersededTo` names that place.
    */
   beginRun(wanted: Manifest, opts: { force?: boolean } = {}): { action: ManifestAction; supersededTo?: string } {
-    const existing = this.manifest();
+    // A folder without a single record holds nothing to protect: a corrected rerun starts it anew without --force.
+    const empty = this.#db.prepare('SELECT 1 FROM records LIMIT 1').get() === undefined;
+    const existing = empty ? undefined : this.manifest();
     const action = checkManifest(existing, wanted, { force: opts.force, dir: this.dir });
     let supersededTo: string | undefined;
     if (action === 'replace') supersededTo = this.#supersede();

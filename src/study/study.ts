@@ -29,9 +29,9 @@ import {
   LlamaStudyBackend, STUDY_DEFAULTS, checkMethods, checkPromptLengths, findPreset, repeatUnits, resolveConditions, runPlan, studyViews,
   type Condition, type Preset, type PromptCodec, type ProgressEvent, type StudyPlan, type TextEmbedder,
 } from '../experiments/index.js';
-import { CheckpointWeights, readDecoderConfig, type DecoderConfig } from '../io/index.js';
-import { SentenceEncoder, checkStudyBatch, defaultStudyBatch, readSentenceModules, resolveHiddenStates, type ComputeDType } from '../models/index.js';
-import { EmbeddingCache, ResultsStore, buildManifest, sha256Hex, type JsonValue, type Manifest, type ManifestAction } from '../results/index.js';
+import { checkCheckpointWeights, decoderWeightShapes, readDecoderConfig, resolveModelFolder, type DecoderConfig, type HubModel } from '../io/index.js';
+import { SentenceEncoder, checkSentenceEncoder, checkStudyBatch, defaultStudyBatch, resolveHiddenStates, type ComputeDType } from '../models/index.js';
+import { EmbeddingCache, ResultsStore, buildManifest, sha256Hex, type JsonValue, type Manifest, type ManifestAction, type ManifestHub } from '../results/index.js';
 import { ChatTemplate, Tokenizer } from '../tokenizers/index.js';
 import { deviceInfo, nativeBf16, resolveDevice } from '../torch/index.js';
 import { IclitError, UsageError } from '../util/errors.js';
@@ -77,6 +77,11 @@ function modelLabels(dirs: string[]): string[] {
   return names.map((n, i) => (names.filter((m) => m === n).length > 1 ? `${n}-${i + 1}` : n));
 }
 
+/** What the manifest records of a model named by hub id: id, revision, snapshot (undefined for a local folder). */
+function hubRecord(h: HubModel | undefined): ManifestHub | undefined {
+  return h && { id: h.id, revision: h.revision, snapshot: h.snapshot };
+}
+
 /** Phase 1: the preset, its conditions and the methods. */
 function presetPhase(s: RunSettings): { preset: Preset; conditions: Condition[] } {
   const preset = findPreset(s.preset);
@@ -106,7 +111,7 @@ async function dataPhase(s: RunSettings, preset: Preset, conditions: Condition[]
 async function inspectModel(dir: string, chat: boolean): Promise<{ config: DecoderConfig; codec: PromptCodec }> {
   checkInputDir(dir, 'model folder');
   const config = readDecoderConfig(dir);
-  CheckpointWeights.open(dir).close();
+  checkCheckpointWeights(dir, decoderWeightShapes(config), { why: (n) => (/^model\.layers\./.test(n) ? ` (config.json says num_hidden_layers ${config.numLayers})` : '') });
   if (!existsSync(resolve(dir, 'tokenizer.json'))) throw new IclitError(`${dir} has no tokenizer.json (the study tokenizes with the model folder's own tokenizer)`);
   const tokenizer = await Tokenizer.load(dir);
   if (tokenizer.vocabSize > config.vocabSize) throw new IclitError(`${dir}: the tokenizer has ${tokenizer.vocabSize} ids but config.json's vocab_size is ${config.vocabSize}`);
@@ -166,8 +171,11 @@ export async function openStudy(s: RunSettings, out: string, opts: OpenOptions =
   const { preset, conditions } = presetPhase(s);
   // 2. data
   const { data, demoData, instructions } = await dataPhase(s, preset, conditions);
-  // 3. models
-  const labels = modelLabels(s.models);
+  // 3. models (a hub id resolves from the local Hugging Face cache; a folder that exists wins)
+  const hubs = s.models.map((m) => resolveModelFolder(m, 'model folder').hub);
+  const encoderHub = s.encoder ? resolveModelFolder(s.encoder, 'encoder folder').hub : undefined;
+  const labels = modelLabels(s.models.map((m, i) => hubs[i]?.id ?? m));
+  s = { ...s, models: s.models.map((m, i) => hubs[i]?.dir ?? m), encoder: encoderHub?.dir ?? s.encoder };
   const inspected: { config: DecoderConfig; longest: number }[] = [];
   for (const dir of s.models) {
     const m = await inspectModel(dir, s.methods.chatTemplate);
@@ -177,14 +185,14 @@ export async function openStudy(s: RunSettings, out: string, opts: OpenOptions =
   }
   if (s.encoder) {
     checkInputDir(s.encoder, 'encoder folder');
-    readSentenceModules(s.encoder);
+    await checkSentenceEncoder(s.encoder);
   }
   // 4. compute
   const dev = resolveDevice(s.device);
   const dtype = s.dtype === 'auto' ? (nativeBf16(dev.device) ? 'bfloat16' : 'float32') : s.dtype;
   const batch = studyBatch(s.batch, dev.device, dtype, inspected);
   // 5. manifest
-  const dataEntries: { role: string; path: string }[] = [];
+  const dataEntries: { role: string; path: string; hub?: ManifestHub }[] = [];
   const addData = (role: string, path: string): void => {
     // A text pair named by its prefix (newstest2016 → .en + .cs) is fingerprinted file by file.
     const pair = existsSync(path) ? undefined : findTextPair(path);
@@ -194,10 +202,10 @@ export async function openStudy(s: RunSettings, out: string, opts: OpenOptions =
   addData('data', s.data!);
   if (demoData) addData('demo-data', s.demoData!);
   if (s.instructions) dataEntries.push({ role: 'instructions', path: s.instructions });
-  if (preset.needs.includes('encoder')) dataEntries.push({ role: 'encoder', path: s.encoder! });
+  if (preset.needs.includes('encoder')) dataEntries.push({ role: 'encoder', path: s.encoder!, hub: hubRecord(encoderHub) });
   const manifest = buildManifest({
     config: manifestConfig(s, preset, conditions, instructions, dtype),
-    models: s.models.map((path, i) => ({ label: labels[i], path })),
+    models: s.models.map((path, i) => ({ label: labels[i], path, hub: hubRecord(hubs[i]) })),
     data: dataEntries,
     seed: s.seed,
     compute: { ...deviceInfo(dev.device), dtype, batch } as unknown as JsonValue,
