@@ -161,8 +161,8 @@ function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], 
 function todoOf(plan: StudyPlan, model: string, sink: RecordSink, shard?: RunOptions['shard']): { todo: Map<number, Condition[]>; skipped: number } {
   const todo = new Map<number, Condition[]>();
   let skipped = 0;
-  for (let r = 0; r < plan.repeats; r++) {
-    if (shard && r % shard.count !== shard.index) continue; // by repeat, so shards never depend on --batch
+  // by repeat, so shards never depend on --batch; only the shard's repeats are visited (a huge --repeats with a small shard starts at once)
+  for (let r = shard?.index ?? 0; r < plan.repeats; r += shard?.count ?? 1) {
     const missing = plan.conditions.filter((c) => !sink.isDone({ experiment: plan.experiment, condition: c.name, repeat: r, model }));
     if (missing.length > 0) todo.set(r, missing);
     else skipped++;

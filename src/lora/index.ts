@@ -1,3 +1,4 @@
 // LoRA adapters (PEFT conventions): the wrapping layer, batched adapters, PEFT adapter folders.
 export * from './lora.js';
 export * from './peft.js';
+export * from './rank.js';

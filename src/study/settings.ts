@@ -63,6 +63,8 @@ export interface SettingSpec {
   help: string;
   /** A model folder that may be named by hub id (`org/name[@revision]`): kept as is when no such local path exists. */
   hub?: boolean;
+  /** The largest value an integer setting takes (bounded work: a run is refused rather than never starting). */
+  max?: number;
 }
 
 const D = STUDY_DEFAULTS;
@@ -76,7 +78,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { path: ['demoData'], yaml: 'demo_data', aliases: ['demoData'], flag: 'demo-data', kind: 'path', value: 'PATH', help: 'EN→CS demonstrations (cross-task)' },
   { path: ['encoder'], yaml: 'encoder', flag: 'encoder', kind: 'path', value: 'DIR', hub: true, help: 'sentence-transformers folder such as all-MiniLM-L6-v2, or its hub id from the local Hugging Face cache (demo-similarity)' },
   { path: ['instructions'], yaml: 'instructions', flag: 'instructions', kind: 'path', value: 'FILE', help: "instruction pool, one per line (default: iclit's own pool of the task)" },
-  { path: ['repeats'], yaml: 'repeats', flag: 'repeats', kind: 'int', value: 'N', help: `seeded repeats (default ${D.repeats}, the paper's)` },
+  { path: ['repeats'], yaml: 'repeats', flag: 'repeats', kind: 'int', max: 1_000_000, value: 'N', help: `seeded repeats (default ${D.repeats}, the paper's)` },
   { path: ['seed'], yaml: 'seed', flag: 'seed', kind: 'int0', value: 'N', help: `run seed (default ${D.seed})` },
   { path: ['shots'], yaml: 'shots', flag: 'shots', kind: 'int', value: 'K', help: `demonstrations per repeat (default ${D.shots}: the paper uses a single demonstration in every analysis but shots, which uses 1/2/5/10)` },
   { path: ['epochs'], yaml: 'epochs', flag: 'epochs', kind: 'int', value: 'N', help: `LoRA epochs (default ${D.epochs}, the paper's; shots tunes 10/5/2/1)` },
@@ -106,13 +108,17 @@ export const SETTINGS: readonly SettingSpec[] = [
   { path: ['methods', 'chatTemplate'], yaml: 'methods.chat_template', flag: 'chat-template', kind: 'bool', help: "render prompts through the model folder's chat template (tokenizer_config.json)" },
 ];
 
+/** A decimal number as typed: 12, -1, 0.5, .5, 1e-4 (not 0x10, 0b1, 0o7, Infinity). */
+export const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
 function bad(where: string, what: string, v: unknown): never {
   throw new IclitError(`${where} must be ${what}, got ${JSON.stringify(v)}`);
 }
 
 /** A value of `kind` from YAML (any JSON value) or a flag (a string); `base` resolves relative paths. */
-function coerce(kind: Kind, v: unknown, where: string, base: string, fromFlag: boolean, hub = false): unknown {
-  const num = (x: unknown): unknown => (fromFlag && typeof x === 'string' && x.trim() !== '' && Number.isFinite(Number(x)) ? Number(x) : x);
+function coerce(kind: Kind, v: unknown, where: string, base: string, fromFlag: boolean, hub = false, max = Number.MAX_SAFE_INTEGER): unknown {
+  // decimal only: Number('0x10') is 16 and Number('0b1') is 1, never what a user typing a count meant
+  const num = (x: unknown): unknown => (fromFlag && typeof x === 'string' && DECIMAL.test(x.trim()) ? Number(x) : x);
   const path = (x: unknown): string => {
     if (typeof x !== 'string' || x.trim() === '') bad(where, 'a non-empty path', x);
     if (hub && !isAbsolute(x) && isHubId(x) && !existsSync(resolve(base, x))) return x; // a hub id, resolved by the study
@@ -135,6 +141,7 @@ function coerce(kind: Kind, v: unknown, where: string, base: string, fromFlag: b
       const n = num(v);
       const min = kind === 'int' ? 1 : 0;
       if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min) bad(where, `an integer ≥ ${min}`, v);
+      if (n > max) bad(where, `an integer from ${min} to ${max}`, v);
       return n;
     }
     case 'positive': {
@@ -200,7 +207,7 @@ export function parseSettings(raw: unknown, file: string, baseDir: string): Part
       const known = SETTINGS.map((s) => s.yaml).join(', ');
       throw new IclitError(`${file}: key '${key}' is not a setting (known: ${known})`);
     }
-    setPath(out, spec.path, coerce(spec.kind, v, `${file}: key '${key}'`, baseDir, false, spec.hub));
+    setPath(out, spec.path, coerce(spec.kind, v, `${file}: key '${key}'`, baseDir, false, spec.hub, spec.max));
   }
   return out as PartialSettings;
 }
@@ -225,7 +232,7 @@ function fromFlags(flags: Record<string, unknown>, cwd: string): PartialSettings
     if (spec.flag === 'no-save-states') setPath(out, spec.path, false);
     else if (spec.kind === 'bool') setPath(out, spec.path, true);
     else if (spec.kind === 'paths') setPath(out, spec.path, (v as string[]).map((p) => coerce('path', p, where, cwd, true, spec.hub)));
-    else setPath(out, spec.path, coerce(spec.kind, v, where, cwd, true, spec.hub));
+    else setPath(out, spec.path, coerce(spec.kind, v, where, cwd, true, spec.hub, spec.max));
   }
   return out as PartialSettings;
 }

@@ -32,6 +32,7 @@ import {
 import { checkCheckpointWeights, decoderWeightShapes, readDecoderConfig, resolveModelFolder, type DecoderConfig, type HubModel } from '../io/index.js';
 import { SentenceEncoder, checkSentenceEncoder, checkStudyBatch, defaultStudyBatch, resolveHiddenStates, type ComputeDType } from '../models/index.js';
 import { EmbeddingCache, ResultsStore, buildManifest, sha256Hex, type JsonValue, type Manifest, type ManifestAction, type ManifestHub } from '../results/index.js';
+import { checkLoraRank } from '../lora/index.js';
 import { ChatTemplate, Tokenizer } from '../tokenizers/index.js';
 import { deviceInfo, nativeBf16, resolveDevice } from '../torch/index.js';
 import { IclitError, UsageError } from '../util/errors.js';
@@ -43,6 +44,8 @@ export interface OpenOptions {
   force?: boolean;
   /** One line for the user (notes such as the device fallback); default: nothing. */
   onNote?: (line: string) => void;
+  /** The worker's share of the repeats (`--shard I/N`): only these are measured before the run. */
+  shard?: { index: number; count: number };
 }
 
 export interface StudyModel {
@@ -180,7 +183,8 @@ export async function openStudy(s: RunSettings, out: string, opts: OpenOptions =
   for (const dir of s.models) {
     const m = await inspectModel(dir, s.methods.chatTemplate);
     resolveHiddenStates(s.layers, m.config.numLayers + 1);
-    const { longest } = checkPromptLengths({ conditions, repeats: s.repeats, seed: s.seed, materials: { data, demoData, instructions }, methods: s.methods, evalExamples: s.evalExamples }, m.codec);
+    checkLoraRank(m.config, s.lora.r, s.lora.targets, '--lora-r (lora.r)');
+    const { longest } = checkPromptLengths({ conditions, repeats: s.repeats, shard: opts.shard, seed: s.seed, materials: { data, demoData, instructions }, methods: s.methods, evalExamples: s.evalExamples }, m.codec);
     inspected.push({ config: m.config, longest });
   }
   if (s.encoder) {

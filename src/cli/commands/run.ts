@@ -63,7 +63,7 @@ export const run: Command = {
     applyThreads(flags);
     // validate + open (nothing is written before every check passed)
     const note = (line: string): void => void process.stderr.write(`iclit: ${line}\n`);
-    const study = await openStudy(settings, out, { force: Boolean(flags.force), onNote: note });
+    const study = await openStudy(settings, out, { force: Boolean(flags.force), onNote: note, shard });
     try {
       if (study.compute.note && (flags.verbose || flags.device !== undefined || file.device !== undefined)) note(study.compute.note);
       if (flags.verbose) note(`${threadSetup()}; device ${study.compute.device}, dtype ${study.compute.dtype}, batch ${study.compute.batch}`);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readTextFile } from '../../data/index.js';
 import { readDecoderConfig } from '../../io/index.js';
 import { LlamaModel } from '../../models/index.js';
-import { applyLora, DEFAULT_TARGETS, KNOWN_TARGETS, loadAdapter, saveAdapter } from '../../lora/index.js';
+import { applyLora, checkLoraRank, DEFAULT_TARGETS, KNOWN_TARGETS, loadAdapter, saveAdapter } from '../../lora/index.js';
 import { trainLora, type TrainExample } from '../../train/index.js';
 import { Tokenizer } from '../../tokenizers/index.js';
 import { IclitError, UsageError } from '../../util/errors.js';
@@ -121,6 +121,7 @@ export const tune: Command = {
     checkOutputDir(out, 'adapter folder');
     checkOutputApart(out, 'adapter folder', [{ path: modelDir, what: 'model folder' }, { path: dataPath, what: 'data file' }, ...(init ? [{ path: init, what: 'adapter folder' }] : [])]);
     const config = readDecoderConfig(modelDir);
+    if (!init) checkLoraRank(config, r, targets, '--r');
     const data = await readTrainingJsonl(dataPath, modelDir, { vocabSize: config.vocabSize, maxPositions: config.maxPositionEmbeddings });
     const model = LlamaModel.load(modelDir, { dtype, device });
     const lora = init ? loadAdapter(init, model) : applyLora(model, { r, alpha, dropout, targets }, { seed });
