@@ -19,6 +19,7 @@ import { resolveHiddenStates, type HiddenStateSpec } from '../models/index.js';
 import { IclitError } from '../util/errors.js';
 import type { RecordSink, StudyBackend, TuneSettings, TuneText, UnitResult } from './backend.js';
 import type { Condition } from './conditions.js';
+import { checkStates } from './degenerate.js';
 import { accuracyOf, answerStart, instructionTokens, lossDecrease, similarities } from './measures.js';
 import type { Methods } from './methods.js';
 import { checkLength, type PromptKind } from './preflight.js';
@@ -138,6 +139,7 @@ function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], 
       // 6. measures
       live.forEach((x, n) => {
         const states = { anchor: anchorStates.get(x.unit.repeat)!, icl: icl[n], it: it[n] };
+        checkStates(states, { model: backend.label, layers, condition: c.name, repeat: x.unit.repeat });
         const record = recordOf(x, { ...similarities(states), tuneLoss: tuned.tuneLoss[n] });
         if (x.unit.evaluation) record.accuracy = accuracyOf(backend, tuned, n, x.unit.evaluation);
         if (c.measures.tokenLoss) {

@@ -3,6 +3,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { IclitError } from '../util/errors.js';
+import { onPath } from '../util/fs.js';
 import { version as iclitVersion } from '../util/version.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -109,6 +110,10 @@ function sampled(path: string, size: number): boolean {
  * layout, but not an edit in the middle of a tensor that keeps the size.
  */
 function hashFileInto(hash: Hash, path: string, st: Stats): void {
+  onPath(path, () => hashFile(hash, path, st));
+}
+
+function hashFile(hash: Hash, path: string, st: Stats): void {
   const size = st.size;
   const fd = openSync(path, 'r');
   try {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_METHODS, METHOD_CHOICES, STUDY_DEFAULTS, type Methods } from '../experiments/index.js';
-import { readTextFile } from '../data/index.js';
+import { TASK_SPECS, readTextFile, splitTemplate, type Task } from '../data/index.js';
 import { isHubId } from '../io/index.js';
 import { KNOWN_TARGETS } from '../lora/index.js';
 import { parseHiddenStates, type HiddenStateSpec } from '../models/index.js';
@@ -233,6 +233,15 @@ function fromFlags(flags: Record<string, unknown>, cwd: string): PartialSettings
     else if (spec.kind === 'bool') setPath(out, spec.path, true);
     else if (spec.kind === 'paths') setPath(out, spec.path, (v as string[]).map((p) => coerce('path', p, where, cwd, true, spec.hub)));
     else setPath(out, spec.path, coerce(spec.kind, v, where, cwd, true, spec.hub, spec.max));
+    // a template flag's shape is checked here, so a bad one is a usage error like any other flag value
+    const task = spec.path[0] === 'methods' && spec.path[1] === 'templates' ? (spec.path[2] as Task) : undefined;
+    if (task && TASK_SPECS[task]) {
+      try {
+        splitTemplate(v as string, TASK_SPECS[task].answerSlot);
+      } catch (e) {
+        throw new UsageError(`${where}: ${(e as Error).message}`);
+      }
+    }
   }
   return out as PartialSettings;
 }
@@ -242,7 +251,7 @@ export function loadSettingsFile(file: string): PartialSettings {
   const content = readTextFile(file, 'config file');
   let raw: unknown;
   try {
-    raw = parseYaml(content);
+    raw = parseYaml(content, { logLevel: 'error' }); // errors only: a warning would print lines of its own
   } catch (e) {
     throw new IclitError(`${file}: not valid YAML (${(e as Error).message.split('\n')[0]})`);
   }

@@ -206,3 +206,17 @@ export function checkOutputApart(out: string, what: string, inputs: readonly Inp
     throw new IclitError(`${what} ${out} ${same ? 'is' : 'lies inside'} ${name}, an input of this command; write it elsewhere (inputs are never overwritten)`);
   }
 }
+
+/**
+ * Runs `f` on the file `path`; a filesystem error Node reports without a path (a read or write on an open file
+ * descriptor: "is a folder (read)", "no space left (write)") gets `path`, so its one line names the file.
+ */
+export function onPath<T>(path: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    const s = e as NodeJS.ErrnoException;
+    if (s instanceof Error && typeof s.code === 'string' && typeof s.syscall === 'string' && s.path === undefined) s.path = path;
+    throw e;
+  }
+}
