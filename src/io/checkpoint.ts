@@ -1,5 +1,5 @@
 // A Hugging Face checkpoint folder's weights: single or sharded safetensors, looked up by HF weight name.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { isFloating, tidy, type DType, type Tensor } from '../torch/index.js';
 import { IclitError } from '../util/errors.js';
@@ -45,6 +45,8 @@ export class CheckpointWeights {
       w.#files.set(SINGLE, f);
       for (const name of f.names()) w.#where.set(name, SINGLE);
     } else {
+      const link = [SINGLE, INDEX].map((f) => join(dir, f)).find((p) => isLink(p));
+      if (link) throw new IclitError(`${link} is a symbolic link that does not resolve to a file (a loop, or a missing target)`);
       throw new IclitError(`${dir} has neither ${SINGLE} nor ${INDEX}`);
     }
     return w;
@@ -119,6 +121,14 @@ export class CheckpointWeights {
 
   close(): void {
     for (const f of this.#files.values()) f.close();
+  }
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
   }
 }
 

@@ -36,8 +36,9 @@ function checkLink(st: Stats, path: string, subject: string, named: boolean): vo
   if (!st.isSymbolicLink()) return;
   try {
     statSync(path);
-  } catch {
-    throw new IclitError(named ? `${subject} is a symbolic link to a missing target` : `${subject}: ${path} is a symbolic link to a missing target`);
+  } catch (e) {
+    const what = code(e) === 'ELOOP' ? 'a symbolic link loop (it resolves to itself)' : 'a symbolic link to a missing target';
+    throw new IclitError(named ? `${subject} is ${what}` : `${subject}: ${path} is ${what}`);
   }
 }
 
