@@ -2,7 +2,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, openSync, symlinkSync, truncateSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, openSync, readFileSync, symlinkSync, truncateSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeTinyStudy } from '../experiments/testing.js';
 import { DB_FILE } from '../results/index.js';
@@ -57,6 +57,13 @@ before(async () => {
   writeFileSync(p('latin1.jsonl'), Buffer.concat([Buffer.from('{"text": "caf'), Buffer.from([0xe9]), Buffer.from('"}\n')]));
   writeFileSync(p('ids.json'), '{"input_ids": [[1, 2');
   writeFileSync(p('empty.txt'), '\n');
+  symlinkSync(p('loop'), p('loop'));
+  // a tokenizer of a model type the library does not know, and a config.json whose JSON error quotes several lines
+  cpSync(tiny.model, p('oddtok'), { recursive: true });
+  const tj = JSON.parse(readFileSync(join(p('oddtok'), 'tokenizer.json'), 'utf8'));
+  writeFileSync(join(p('oddtok'), 'tokenizer.json'), JSON.stringify({ ...tj, model: { ...tj.model, type: 'Mystery' } }));
+  cpSync(tiny.model, p('badjson'), { recursive: true });
+  writeFileSync(join(p('badjson'), 'config.json'), '{\n  "hidden_size": 32,\n  "oops"\n}\n');
 });
 
 const usage = (args: string[], says: RegExp): Case => ({ args, code: 2, says });
@@ -201,6 +208,9 @@ function cases(): Record<string, Case[]> {
       input(['loss', '--model', broken, ...ids], /model\.safetensors is not a valid safetensors file/),
       input(['loss', ...model, ...ids, '--adapter', p('none')], /^adapter folder .*none does not exist$/),
       input(['loss', ...model, ...ids, '--adapter', folder], /afolder is not a PEFT adapter folder/),
+      input(['loss', '--model', p('loop'), ...ids], /^model folder .*loop is a symbolic link loop \(it resolves to itself\)$/),
+      input(['loss', '--model', p('oddtok'), '--text', 'a delight'], /oddtok\/tokenizer\.json: "model\.type" is "Mystery"; supported are BPE, WordPiece, Unigram and WordLevel$/),
+      input(['loss', '--model', p('badjson'), ...ids], /badjson\/config\.json is not valid JSON/),
     ],
     doctor: [
       usage(['doctor', '--bogus'], /^Unknown option '--bogus'/),

@@ -79,3 +79,8 @@ export function resolveModelFolder(ref: string, what: string, env: NodeJS.Proces
   const hub = resolveHubModel(ref, what.replace(/ folder$/, ''), env);
   return { dir: hub.dir, hub };
 }
+
+/** `ref` unchanged when it exists or is no hub id; else its snapshot folder in the local cache (or the one-line error). */
+export function localOrHub(ref: string, what = 'model', env: NodeJS.ProcessEnv = process.env): string {
+  return existsSync(ref) || !isHubId(ref) ? ref : resolveHubModel(ref, what, env).dir;
+}

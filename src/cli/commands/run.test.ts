@@ -80,10 +80,10 @@ test('iclit run writes records and a manifest, resumes without recomputing, refu
   assert.match(more.err, /1 repeat\(s\) computed, 2 already done/);
   assert.deepEqual(rows(out).filter((r) => !r.key.includes('/2/')), before);
 
-  const changed = await run(['run', 'wrong-label', '--model', tiny.model, '--data', tiny.sst2, ...small, '--epochs', '3', '--out', out]);
+  const changed = await run(['run', 'wrong-label', '--model', tiny.model, '--data', tiny.sst2, ...small.map((a, i) => (small[i - 1] === '--epochs' ? '3' : a)), '--out', out]);
   assert.equal(changed.code, 1);
   assert.match(changed.err, /^iclit: results folder .* was made with a different setup: config\.conditions\[0\]\.epochs \(2 → 3\).*--force/);
-  const forced = await run(['run', 'wrong-label', '--model', tiny.model, '--data', tiny.sst2, ...small, '--epochs', '3', '--force', '--out', out]);
+  const forced = await run(['run', 'wrong-label', '--model', tiny.model, '--data', tiny.sst2, ...small.map((a, i) => (small[i - 1] === '--epochs' ? '3' : a)), '--force', '--out', out]);
   assert.equal(forced.code, 0, forced.err);
   assert.match(forced.err, /2 repeat\(s\) computed/);
   assert.match(forced.err, /--force: the earlier setup's records, states and adapters were moved to .*superseded/);
