@@ -13,7 +13,7 @@ function firstNonFinite(v: Float32Array): number {
  * the cosines would be NaN. Names the model, the situation, the hidden-state index, the condition and the repeat,
  * and the likely cause (a bad weight, or float overflow in a low-precision dtype).
  */
-export function checkStates(s: SituationStates, where: { model: string; layers: readonly number[]; condition: string; repeat: number }): void {
+export function checkStates(s: Pick<SituationStates, 'anchor' | 'icl' | 'it'>, where: { model: string; layers: readonly number[]; condition: string; repeat: number }): void {
   for (const [situation, rows] of [['anchor', s.anchor], ['ICL', s.icl], ['IT', s.it]] as const) {
     rows.forEach((v, l) => {
       const at = `the ${situation} hidden state ${where.layers[l]} of model ${where.model} (condition ${where.condition}, repeat ${where.repeat})`;
