@@ -2,7 +2,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, openSync, readFileSync, symlinkSync, truncateSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeTinyStudy } from '../experiments/testing.js';
 import { DB_FILE } from '../results/index.js';
@@ -64,6 +64,10 @@ before(async () => {
   writeFileSync(join(p('oddtok'), 'tokenizer.json'), JSON.stringify({ ...tj, model: { ...tj.model, type: 'Mystery' } }));
   cpSync(tiny.model, p('badjson'), { recursive: true });
   writeFileSync(join(p('badjson'), 'config.json'), '{\n  "hidden_size": 32,\n  "oops"\n}\n');
+  // a weights file that is a folder: the read fails on an open descriptor, which Node reports without a path
+  cpSync(tiny.model, p('dirweights'), { recursive: true });
+  rmSync(join(p('dirweights'), 'model.safetensors'));
+  mkdirSync(join(p('dirweights'), 'model.safetensors'));
 });
 
 const usage = (args: string[], says: RegExp): Case => ({ args, code: 2, says });
@@ -211,6 +215,7 @@ function cases(): Record<string, Case[]> {
       input(['loss', '--model', p('loop'), ...ids], /^model folder .*loop is a symbolic link loop \(it resolves to itself\)$/),
       input(['loss', '--model', p('oddtok'), '--text', 'a delight'], /oddtok\/tokenizer\.json: "model\.type" is "Mystery"; supported are BPE, WordPiece, Unigram and WordLevel$/),
       input(['loss', '--model', p('badjson'), ...ids], /badjson\/config\.json is not valid JSON/),
+      input(['loss', '--model', p('dirweights'), ...ids], /dirweights\/model\.safetensors: is a folder, not a file$/),
     ],
     doctor: [
       usage(['doctor', '--bogus'], /^Unknown option '--bogus'/),
