@@ -36,7 +36,7 @@ function planFor(p: Preset, over: Partial<StudyPlan> = {}): StudyPlan {
     repeats: 2,
     seed: 11,
     layers: 'all',
-    tune: { lr: 1e-3, weightDecay: 0, r: 4, alpha: 16, dropout: 0.05, targets: [...STUDY_DEFAULTS.lora.targets] },
+    tune: { lr: 1e-3, weightDecay: 0, lora: { r: 4, alpha: 16, dropout: 0.05, targets: [...STUDY_DEFAULTS.lora.targets] } },
     batch: 2,
     materials: { data: p.task === 'sentiment' ? sst2 : wmt, demoData: wmt, instructions: defaultInstructionPool(p.task), embedder: letterEmbedder(), similarityCandidates: 30 },
     methods: DEFAULT_METHODS,
@@ -249,7 +249,7 @@ test('resume: a crash after the first saved repeat, then a second run computes o
 
 test('batched adapters: tuning two repeats together equals tuning each alone (LoRA dropout on: masks are drawn per adapter)', () => {
   const plan = planFor(findPreset('convergence'), { repeats: 2 });
-  assert.equal(plan.tune.dropout, 0.05);
+  assert.equal(plan.tune.lora.dropout, 0.05);
   const together = memorySink();
   runPlan({ ...plan, batch: 2 }, backend, together);
   const alone = memorySink();

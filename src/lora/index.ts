@@ -1,4 +1,5 @@
 // LoRA adapters (PEFT conventions): the wrapping layer, batched adapters, PEFT adapter folders.
+export * from './config.js';
 export * from './lora.js';
 export * from './peft.js';
 export * from './rank.js';

@@ -9,3 +9,4 @@ export * from './sentence-modules.js';
 export * from './pooling.js';
 export * from './hidden-states.js';
 export * from './encoder-checks.js';
+export * from './patching.js';

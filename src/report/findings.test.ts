@@ -153,10 +153,10 @@ test('findings: wrong labels, shots trend and layer profile tests equal independ
 test('findings: accuracy uses per-repeat fractions, token loss tests example > instruction, a reversed effect is "not supported"', () => {
   const recs = [0, 1, 2, 3, 4, 5].flatMap((k) => [
     makeRecord({ experiment: 'accuracy', condition: 'right-labels', repeat: k, extra: { labels: 'right' }, accuracy: { zeroShot: 0.5, icl: 0.8 + 0.01 * k, it: 0.9, n: 100 } }),
-    makeRecord({ experiment: 'accuracy', condition: 'flipped-labels', repeat: k, extra: { labels: 'flipped' }, accuracy: { zeroShot: 0.5, icl: 0.5 + 0.02 * k, it: 0.95, n: 100 } }),
+    makeRecord({ experiment: 'accuracy', condition: 'flipped-labels', repeat: k, extra: { labels: 'wrong' }, accuracy: { zeroShot: 0.5, icl: 0.5 + 0.02 * k, it: 0.95, n: 100 } }),
     makeRecord({ experiment: 'token-loss', condition: 'right-labels', repeat: k, lossDecrease: { instruction: 0.1 + 0.01 * k, example: 0.5 + 0.03 * k } }),
-    makeRecord({ experiment: 'sl', condition: 'it', repeat: k, simIclIt: [0.6 + 0.01 * k] }),
-    makeRecord({ experiment: 'sl', condition: 'sl', repeat: k, simIclIt: [0.9 + 0.001 * k] }),
+    makeRecord({ experiment: 'sl', condition: 'it', repeat: k, extra: { withInstruction: true }, simIclIt: [0.6 + 0.01 * k] }),
+    makeRecord({ experiment: 'sl', condition: 'sl', repeat: k, extra: { withInstruction: false }, simIclIt: [0.9 + 0.001 * k] }),
   ]);
   const run = summarize([{ label: 'x', meta: {}, records: recs }]).runs[0];
   const icl = finding(run, 'fig6.icl');

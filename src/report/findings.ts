@@ -3,7 +3,9 @@ import type { RepeatRecord } from '../experiments/record.js';
 import type { Robustness } from '../results/robustness.js';
 import { spearman } from '../stats/index.js';
 import { groupBy } from '../util/group.js';
-import { byRepeat, labelsOf, lastLayerOf, layersOf, numberFrom, pairedDifferences } from './groups.js';
+import { findPreset } from '../experiments/conditions.js';
+import { recordCondition, type RecordCondition } from '../experiments/record.js';
+import { byRepeat, lastLayerOf, layersOf, pairedDifferences } from './groups.js';
 import { ROBUST_MEASURES, convergenceAt, gapAt, pairAt, updateAt, type Measure } from './measures.js';
 import { dist, fmt, pageTest, signedRankTest } from './numbers.js';
 import { CLAIMS, type Claim } from './paper.js';
@@ -114,9 +116,13 @@ function planFor(claim: Claim, recs: Records, ctx: Ctx): Plan | string {
     case 'fig3b.spread':
     case 'fig3c':
     case 'fig8b': {
-      const [hi, lo] = id === 'fig3c' ? ['same-task', 'translation-demos'] : id === 'fig8b' ? ['it', 'sl'] : ['right', 'wrong'];
-      const pick = (name: string) => (id.startsWith('fig3b') ? recs.filter((r) => labelsOf(r) === name) : recs.filter((r) => r.condition === name));
-      const [a, b] = [pick(hi), pick(lo)];
+      // The two sides by the records' condition settings (never their names): demonstration task, instruction in the tuning texts, labels.
+      const task = findPreset(claim.preset).task;
+      const [[hi, isHi], [lo, isLo]]: [string, (c: RecordCondition) => boolean][] =
+        id === 'fig3c' ? [['same-task', (c) => c.demoTask === task], ['translation-demos', (c) => c.demoTask !== null && c.demoTask !== task]]
+        : id === 'fig8b' ? [['it', (c) => c.withInstruction === true], ['sl', (c) => c.withInstruction === false]]
+        : [['right', (c) => c.labels === 'right'], ['wrong', (c) => c.labels === 'wrong']];
+      const [a, b] = [recs.filter((r) => isHi(recordCondition(r))), recs.filter((r) => isLo(recordCondition(r)))];
       if (a.length === 0 || b.length === 0) return `needs records of both '${hi}' and '${lo}'`;
       const layer = lastLayerOf([...a, ...b])!;
       const raw = conv(layer, 'raw');
@@ -135,8 +141,8 @@ function planFor(claim: Claim, recs: Records, ctx: Ctx): Plan | string {
     }
     case 'fig4c':
     case 'fig5': {
-      const [key, prefix] = id === 'fig4c' ? ['bin', 'bin'] : ['shots', 'k'];
-      const level = (r: RepeatRecord) => numberFrom(r, key, prefix);
+      const [key, prefix] = id === 'fig4c' ? (['bin', 'bin'] as const) : (['shots', 'k'] as const);
+      const level = (r: RepeatRecord) => recordCondition(r)[key];
       const withLevel = recs.filter((r) => level(r) !== null);
       const layer = lastLayerOf(withLevel);
       if (layer === null) return `no records with a ${key === 'bin' ? 'similarity bin' : 'shot count'}`;

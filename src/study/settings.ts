@@ -2,10 +2,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { DEFAULT_METHODS, METHOD_CHOICES, STUDY_DEFAULTS, type Methods } from '../experiments/index.js';
+import { DEFAULT_METHODS, METHOD_CHOICES, SIMILARITY_CANDIDATES, STUDY_DEFAULTS, type Methods } from '../experiments/index.js';
 import { TASK_SPECS, readTextFile, splitTemplate, type Task } from '../data/index.js';
 import { isHubId } from '../io/index.js';
-import { KNOWN_TARGETS } from '../lora/index.js';
+import { KNOWN_TARGETS, type LoraConfig } from '../lora/index.js';
 import { parseHiddenStates, type HiddenStateSpec } from '../models/index.js';
 import { IclitError, UsageError } from '../util/errors.js';
 
@@ -30,7 +30,7 @@ export interface RunSettings {
   device: string;
   lr: number;
   weightDecay: number;
-  lora: { r: number; alpha: number; dropout: number; targets: string[] };
+  lora: LoraConfig;
   /** Undefined: sized to the device's free memory (on the CPU at most STUDY_DEFAULTS.batch). */
   batch?: number;
   /** demo-similarity: --data rows (a seeded subset) binned as demonstration candidates. */
@@ -93,7 +93,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { path: ['lora', 'dropout'], yaml: 'lora.dropout', flag: 'lora-dropout', kind: 'fraction', value: 'P', help: `LoRA dropout (default ${D.lora.dropout}, the paper's)` },
   { path: ['lora', 'targets'], yaml: 'lora.targets', flag: 'lora-targets', kind: 'targets', value: 'q_proj,v_proj', help: `modules LoRA wraps (default ${D.lora.targets.join(',')}, the paper's)` },
   { path: ['batch'], yaml: 'batch', flag: 'batch', kind: 'int', value: 'N', help: `repeats tuned together as one batch of adapters (default: what fits free memory — on the CPU at most ${D.batch}; results differ only in float rounding)` },
-  { path: ['candidates'], yaml: 'candidates', flag: 'candidates', kind: 'int', value: 'N', help: 'demo-similarity: --data rows binned as demonstration candidates (default 1000)' },
+  { path: ['candidates'], yaml: 'candidates', flag: 'candidates', kind: 'int', value: 'N', help: `demo-similarity: --data rows binned as demonstration candidates (default ${SIMILARITY_CANDIDATES}, iclit's)` },
   { path: ['evalExamples'], yaml: 'eval_examples', aliases: ['evalExamples'], flag: 'eval-examples', kind: 'int', value: 'N', help: `accuracy: evaluation examples per repeat, drawn without the demonstrations (default ${D.evalExamples})` },
   { path: ['saveAdapters'], yaml: 'save_adapters', flag: 'save-adapters', kind: 'bool', help: "write each repeat's tuned adapter as a PEFT folder under RESULTS_DIR/adapters/" },
   { path: ['saveStates'], yaml: 'save_states', flag: 'no-save-states', kind: 'bool', help: 'do not store the last-token hidden states (stored by default under RESULTS_DIR/states/)' },
@@ -284,9 +284,9 @@ export function mergeSettings(file: PartialSettings, flags: PartialSettings): Ru
     device: pick('device') ?? 'auto',
     lr: pick('lr') ?? D.lr,
     weightDecay: pick('weightDecay') ?? D.weightDecay,
-    lora: { r: D.lora.r, alpha: D.lora.alpha, dropout: D.lora.dropout, targets: [...D.lora.targets], ...file.lora, ...flags.lora },
+    lora: { ...D.lora, targets: [...D.lora.targets], ...file.lora, ...flags.lora },
     batch: pick('batch'),
-    candidates: pick('candidates') ?? 1000,
+    candidates: pick('candidates') ?? SIMILARITY_CANDIDATES,
     evalExamples: pick('evalExamples') ?? D.evalExamples,
     saveAdapters: pick('saveAdapters') ?? false,
     saveStates: pick('saveStates') ?? true,
