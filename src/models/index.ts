@@ -9,4 +9,5 @@ export * from './sentence-modules.js';
 export * from './pooling.js';
 export * from './hidden-states.js';
 export * from './flops.js';
+export * from './encoder-checks.js';
 export * from './patching.js';

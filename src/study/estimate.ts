@@ -2,6 +2,7 @@
 import { planWork, type ProgressEvent } from '../experiments/index.js';
 import type { DecoderConfig } from '../io/index.js';
 import { studyMemory, type ComputeDType, type FlopsLora, type Pass } from '../models/index.js';
+import { resolveStudyRefs } from './hub-refs.js';
 import { computePhase, dataPhase, modelsPhase, presetPhase } from './phases.js';
 import { calibrate, workCost, type CostModel } from './cost.js';
 import { formatDuration } from './progress-line.js';
@@ -53,8 +54,10 @@ function typicalPass(passes: readonly Pass[]): { sequences: number; length: numb
  */
 export async function estimateStudy(s: RunSettings, opts: { shard?: { index: number; count: number } } = {}): Promise<StudyEstimate> {
   const preset = presetPhase(s);
-  const data = await dataPhase(s, preset);
-  const models = await modelsPhase(s, data);
+  const data = await dataPhase(s, preset, opts.shard);
+  const refs = resolveStudyRefs(s); // hub ids resolved as openStudy resolves them
+  s = refs.settings;
+  const models = await modelsPhase(s, data, refs.names);
   try {
     const compute = computePhase(s, models);
     const plan = { ...planOf(s, preset, data, compute.batch, ''), materials: data.materials };

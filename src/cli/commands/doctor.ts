@@ -1,4 +1,5 @@
 // `iclit doctor`: what a user needs to know before a long run — libtorch, CUDA, threads, BLAS, bf16, Chromium, and a model folder's load and memory cost.
+import { localOrHub } from '../../io/index.js';
 import { UsageError } from '../../util/errors.js';
 import { version } from '../../util/version.js';
 import { num, oneOf, str, type Command } from '../args.js';
@@ -34,15 +35,15 @@ export const doctor: Command = {
     const batch = num(flags, 'batch', { integer: true, min: 1 }) ?? 1;
     const tokens = num(flags, 'tokens', { integer: true, min: 1 }) ?? 256;
     const threads = num(flags, 'threads', { integer: true, min: 1 });
+    const modelRef = str(flags, 'model'); // a hub id resolves from the local Hugging Face cache
     const preset = str(flags, 'preset');
     if (preset !== undefined) {
-      const model = str(flags, 'model');
-      if (!model || !str(flags, 'data')) throw new UsageError('--preset needs --model DIR and --data PATH (the estimate draws the study\'s prompts from the data)');
+      if (!modelRef || !str(flags, 'data')) throw new UsageError('--preset needs --model DIR and --data PATH (the estimate draws the study\'s prompts from the data)');
       applyThreads(flags);
-      const settings = mergeSettings({ preset }, { models: [model], data: str(flags, 'data'), dtype, batch, device: 'cpu' });
+      const settings = mergeSettings({ preset }, { models: [localOrHub(modelRef)], data: str(flags, 'data'), dtype, batch, device: 'cpu' });
       process.stderr.write(`iclit: ${estimateLine(await estimateStudy(settings))}\n`);
     }
-    const report = await diagnose({ model: str(flags, 'model'), dtype, batch, tokens, threads, applyThreads: () => applyThreads(flags) });
+    const report = await diagnose({ model: modelRef === undefined ? undefined : localOrHub(modelRef), dtype, batch, tokens, threads, applyThreads: () => applyThreads(flags) });
     process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
     if (report.problems.length === 0) return 0;
     process.stderr.write(`iclit: ${report.problems.length} problem(s) would stop a run: ${report.problems[0]}${report.problems.length > 1 ? ' (and more in the report)' : ''}\n`);

@@ -3,8 +3,8 @@ import { basename, resolve } from 'node:path';
 import type { Command } from '../args.js';
 import { required } from '../args.js';
 import { UsageError } from '../../util/errors.js';
-import { checkOutputDir } from '../../util/fs.js';
-import { ResultsStore, readRecordStates, type Manifest } from '../../results/index.js';
+import { checkOutputApart, checkOutputDir } from '../../util/fs.js';
+import { ResultsStore, readRecordStates, resultsInputs, type Manifest } from '../../results/index.js';
 import { runsByModel, writeReport, toJson, type ReportRun } from '../../report/index.js';
 
 type Meta = ReportRun['meta'];
@@ -81,6 +81,7 @@ export const report: Command = {
     if (positionals.length === 0) throw new UsageError('expected at least one RESULTS_DIR (see iclit report --help)');
     const out = required(flags, 'out');
     checkOutputDir(out, 'report folder');
+    checkOutputApart(out, 'report folder', positionals.flatMap(resultsInputs));
     // One run per model: a model's per-preset folders merge, a two-model folder splits (runs side by side).
     const notes = (flags.note as string[] | undefined) ?? [];
     const runs = runsByModel(positionals.map(readRun)).map((r) => (notes.length ? { ...r, meta: { notes: notes.join(' · '), ...r.meta } } : r));

@@ -52,7 +52,7 @@ export const run: Command = {
       note(estimateLine(await estimateStudy(settings, { shard })));
       return 0;
     }
-    const study = await openStudy(settings, out, { force: Boolean(flags.force), onNote: note });
+    const study = await openStudy(settings, out, { force: Boolean(flags.force), onNote: note, shard });
     try {
       const estimate = await estimateStudy({ ...settings, batch: study.compute.batch }, { shard }); // the batch the run uses (free memory moves)
       note(estimateLine(estimate));
