@@ -39,7 +39,8 @@ const letterEmbedder: TextEmbedder = {
 /**
  * A StudyBackend that records the passes LlamaStudyBackend would run for the same calls — reads split into
  * READ_BATCH rows, blocks past the highest requested hidden state skipped, logits where asked, one training step
- * per tuning text per epoch (batch size 1 per adapter) — and returns zeros.
+ * per tuning text per epoch (batch size 1 per adapter) — and returns placeholders (hidden states of ones: the runner
+ * refuses all-zero states).
  */
 class CountingBackend implements StudyBackend {
   readonly passes: Pass[] = [];
@@ -69,7 +70,7 @@ class CountingBackend implements StudyBackend {
   }
   hidden(prompts: number[][], layers: number[]): Float32Array[][] {
     for (const b of chunks(prompts, READ_BATCH)) this.read(b, layers, () => 0, false);
-    return prompts.map(() => layers.map(() => new Float32Array(1)));
+    return prompts.map(() => layers.map(() => Float32Array.of(1)));
   }
   lastLogits(prompts: number[][], tokens: number[][]): number[][] {
     for (const b of chunks(prompts, READ_BATCH)) this.read(b, null, (x) => x.length, false);
@@ -107,7 +108,7 @@ class CountingAdapters implements TunedAdapters {
   }
   hidden(prompts: number[][], layers: number[], adapterOf?: number[]): Float32Array[][] {
     this.#route(prompts, adapterOf, (x) => this.b.read(x, layers, () => 0, true));
-    return prompts.map(() => layers.map(() => new Float32Array(1)));
+    return prompts.map(() => layers.map(() => Float32Array.of(1)));
   }
   lastLogits(prompts: number[][], tokens: number[][], adapterOf?: number[]): number[][] {
     this.#route(prompts, adapterOf, (x) => this.b.read(x, null, (y) => y.length, true));
