@@ -90,8 +90,9 @@ td.c-value{min-width:12em;max-width:18em}
 td.c-test{max-width:9em}
 td.c-nowrap{white-space:nowrap}
 td.c-robust{max-width:8em}
-.v-supported,.v-holds{background:#e3f4e1}
-.v-not-supported,.v-fails{background:#fbe3e1}
+.v-replicates{background:#e3f4e1}
+.v-does-not-replicate{background:#fbe3e1}
+.v-inconclusive{background:#fdf6dc}
 .v-not-run,.v-na{color:#777}
 figure{margin:1.2em 0;border-top:1px solid #eee;padding-top:0.8em;overflow-x:auto}
 figcaption{font-size:0.85em;color:#444;max-width:1000px}

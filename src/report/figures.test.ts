@@ -41,7 +41,7 @@ test('one combined figure per preset: lettered panels, the paper\'s figure numbe
   assert.deepEqual(byExp.accuracy.kinds, ['accuracy', 'boxes']);
   assert.deepEqual(byExp['token-loss'].kinds, ['token-loss', 'boxes']);
   assert.deepEqual(byExp.convergence.kinds, ['boxes']);
-  const figureNo: Record<string, string> = { 'wrong-label': 'Fig. 3b', 'cross-task': 'Fig. 3c', 'demo-similarity': 'Fig. 4c', shots: 'Fig. 5', accuracy: 'Fig. 6', layers: 'Fig. 7', sl: 'Fig. 8b', translation: 'Fig. 8c', 'token-loss': 'Fig. 10' };
+  const figureNo: Record<string, string> = { convergence: 'Fig. 3a', 'wrong-label': 'Fig. 3b', 'cross-task': 'Fig. 3c', 'demo-similarity': 'Fig. 4a, Fig. 4b, Fig. 4c', shots: 'Fig. 5', accuracy: 'Fig. 6', layers: 'Fig. 7', sl: 'Fig. 8b', translation: 'Fig. 8c', 'token-loss': 'Fig. 10' };
   for (const [exp, no] of Object.entries(figureNo)) {
     assert.ok(byExp[exp].caption.startsWith(`Cf. the paper's ${no}.`), `${exp}: ${byExp[exp].caption}`);
     assert.ok(byExp[exp].title.includes(no), exp);

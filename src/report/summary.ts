@@ -3,7 +3,7 @@ import type { RepeatRecord } from '../experiments/record.js';
 import { computeRobustness, type Robustness } from '../results/robustness.js';
 import { groupBy } from '../util/group.js';
 import { applyHolm, dist, notRun, signedRankTest } from './numbers.js';
-import { ALPHA, decideFindings, findingsOf } from './findings.js';
+import { ALPHA, findingsOf } from './findings.js';
 import {
   PAIRS,
   byRepeat,
@@ -48,7 +48,8 @@ export function summarizeRun(run: ReadonlyRunLike, opts: SummarizeOptions = {}):
   const rob = run.states ? computeRobustness(run.records, run.states, { massiveRatio: opts.massiveRatio }) : undefined;
   const byExperiment = groupBy(run.records, (r) => r.experiment);
   const experiments = orderExperiments(byExperiment.keys()).map((e) => summarizeExperiment(e, byExperiment.get(e) ?? [], rob));
-  const findings = findingsOf(run.records, experiments, rob);
+  const checked = findingsOf(run.records, experiments, rob);
+  const findings = checked.findings;
   // Families for Holm, each test in the first it belongs to: the findings' own tests (the confirmatory family),
   // then each robustness measure's re-tests of those claims, then the remaining tests of the per-preset tables.
   const assigned = new Set<TestSummary>();
@@ -66,12 +67,12 @@ export function summarizeRun(run: ReadonlyRunLike, opts: SummarizeOptions = {}):
   }
   const nTables = family(tableTests);
   const nTests = nFindings + Object.values(robustness).reduce((a, b) => a + b, 0) + nTables;
-  decideFindings(findings);
+  checked.decide({ findings: nFindings, robustness });
   return {
     label: run.label,
     meta: { ...run.meta },
     nRecords: run.records.length,
-    models: [...new Set(run.records.map((r) => r.model))].sort(),
+    models: [...new Set(run.records.map((r) => r.model))],
     findings,
     experiments,
     multipleTesting: { method: 'holm', nTests, alpha: ALPHA, families: { findings: nFindings, robustness, tables: nTables } },
