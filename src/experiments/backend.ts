@@ -10,6 +10,8 @@ export type { TextEmbedder };
 export interface TuneSettings {
   epochs: number;
   lr: number;
+  /** 'linear': decays to 0 over the steps (Hugging Face Trainer's default, what the paper's "without further specification" implies); 'constant'. */
+  lrSchedule: 'constant' | 'linear';
   weightDecay: number;
   r: number;
   alpha: number;

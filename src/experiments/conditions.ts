@@ -73,6 +73,11 @@ export const STUDY_DEFAULTS = {
   epochs: 10,
   bins: 10,
   lr: 1e-4,
+  /**
+   * The paper tunes with AdamW at lr 1e-4 through Hugging Face transformers and names no schedule ("without further
+   * specification"): the Trainer's default, lr_scheduler_type "linear" (no warmup), decays the rate to 0 over the steps.
+   */
+  lrSchedule: 'linear' as 'constant' | 'linear',
   weightDecay: 0,
   lora: { r: 8, alpha: 32, dropout: 0.05, targets: ['q_proj', 'v_proj'] },
   /** Repeats of one condition tuned together as a batch of adapters: the CPU's default when memory allows (8: 23% faster than 4 per repeat on 2 cores, BENCHMARKS.md); CUDA sizes it to memory. */

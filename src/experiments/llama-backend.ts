@@ -220,7 +220,7 @@ export class LlamaStudyBackend implements StudyBackend {
     const s = req.settings;
     const lora = applyLora(this.model, { r: s.r, alpha: s.alpha, dropout: s.dropout, targets: s.targets }, { seeds: req.seeds });
     try {
-      const result = trainLora(this.model, lora, req.texts, { epochs: s.epochs, lr: s.lr, weightDecay: s.weightDecay, batchSize: 1, seed: req.shuffleSeed });
+      const result = trainLora(this.model, lora, req.texts, { epochs: s.epochs, lr: s.lr, schedule: s.lrSchedule, weightDecay: s.weightDecay, batchSize: 1, seed: req.shuffleSeed });
       const lastEpoch = result.losses.slice(-k); // one step per text per epoch
       const tuneLoss = Array.from({ length: N }, (_, n) => lastEpoch.reduce((a, l) => a + l[n], 0) / lastEpoch.length);
       const tuned = new LlamaTunedAdapters(this.model, lora, tuneLoss);

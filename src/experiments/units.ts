@@ -19,7 +19,7 @@ export interface StudyMaterials {
   instructions: readonly string[];
   /** demo-similarity: the sentence encoder and the candidate pool size. */
   embedder?: TextEmbedder;
-  /** How many --data rows (seeded subset) are binned as demonstration candidates; default 1000. */
+  /** How many --data rows (seeded subset) are binned as demonstration candidates; default every row. */
   similarityCandidates?: number;
 }
 
@@ -31,7 +31,8 @@ export interface StudyViews {
   demoData?: TaskExamples;
   instructions: readonly string[];
   embedder?: TextEmbedder;
-  similarityCandidates: number;
+  /** Undefined: every row of --data. */
+  similarityCandidates: number | undefined;
   methods: Methods;
 }
 
@@ -42,7 +43,7 @@ export function studyViews(m: StudyMaterials, methods: Methods, chat?: ChatTempl
     demoData: m.demoData && taskExamples(m.demoData, templateChoice(methods, m.demoData.task)),
     instructions: m.instructions,
     embedder: m.embedder,
-    similarityCandidates: m.similarityCandidates ?? 1000,
+    similarityCandidates: m.similarityCandidates,
     methods,
   };
 }
@@ -75,7 +76,11 @@ export function repeatSeed(runSeed: number, repeat: number): number {
   return deriveSeed(runSeed, 'repeat', repeat);
 }
 
-/** A reusable bin candidate pool: seeded subset of --data and its embeddings (computed once per run). */
+/**
+ * A reusable bin candidate pool: every row of --data (or a seeded subset of --candidates rows) and its embeddings
+ * (computed once per run). The inference example stays in the pool: the paper's top similarity level is the
+ * demonstration identical to it (similarity 1).
+ */
 export interface CandidatePool {
   indices: number[];
   vectors: ArrayLike<number>[];
@@ -83,9 +88,9 @@ export interface CandidatePool {
 
 export function candidatePool(v: StudyViews, runSeed: number): CandidatePool {
   if (!v.embedder) throw new IclitError('the demo-similarity preset needs a sentence encoder (--encoder DIR)');
-  const n = Math.min(v.similarityCandidates, v.data.size);
   const all = [...Array(v.data.size).keys()];
-  const indices = sampleWithoutReplacement(all, n, seededRandom(deriveSeed(runSeed, 'similarity-candidates'))).sort((a, b) => a - b);
+  const n = Math.min(v.similarityCandidates ?? all.length, all.length);
+  const indices = n === all.length ? all : sampleWithoutReplacement(all, n, seededRandom(deriveSeed(runSeed, 'similarity-candidates'))).sort((a, b) => a - b);
   const vectors = v.embedder.embed(indices.map((i) => v.data.inputText(i)));
   return { indices, vectors };
 }
@@ -108,16 +113,23 @@ function concatPrompts(...ps: Prompt[]): Prompt {
 
 /**
  * The ICL prompt of a condition whose demonstrations come from another task: the inference task's instruction (or
- * none, by crossTaskInstruction), the demonstrations in their own template, then B.
+ * none, by crossTaskInstruction), the demonstrations in their own template, then B; when the demonstration task
+ * places the instruction before every example (translation, the paper's footnote 5) the instruction stands before
+ * each demonstration and again before B. Its tuning texts are the inference task's instruction + one demonstration
+ * in its own template (X + "English: … Czech: …").
  */
 function crossTaskIcl(v: StudyViews, demoSet: TaskExamples, instruction: string, demos: DemoRef[], inference: number): Prompt {
   const anchor = v.data.anchor(instruction, inference);
   const withHead = v.methods.crossTaskInstruction === 'inference-task' && anchor.parts[0].kind === 'instruction';
-  const pieces: Prompt[] = [withHead ? { text: anchor.text.slice(0, anchor.parts[0].end), parts: [anchor.parts[0]] } : { text: '', parts: [] }];
+  const every = withHead && demoSet.instructionPlacement === 'every-example';
+  const head = (index: number): Prompt => ({ text: anchor.text.slice(0, anchor.parts[0].end), parts: [{ ...anchor.parts[0], index }] });
+  const pieces: Prompt[] = [withHead ? head(0) : { text: '', parts: [] }];
   demoSet.tuning(instruction, demos, { withInstruction: false }).forEach((p, i) => {
+    if (every && i > 0) pieces.push(head(i));
     pieces.push({ text: p.text, parts: p.parts.map((q) => ({ ...q, index: i })) });
     pieces.push({ text: demoSet.separator, parts: [{ kind: 'separator', index: i, start: 0, end: demoSet.separator.length }] });
   });
+  if (every) pieces.push(head(demos.length));
   pieces.push(v.data.anchor(instruction, inference, { withInstruction: false }));
   return concatPrompts(...pieces);
 }
@@ -172,12 +184,11 @@ export function repeatUnits(conditions: Condition[], v: StudyViews, runSeed: num
     if (!pool || !v.embedder) throw new IclitError('the demo-similarity preset needs a sentence encoder (--encoder DIR)');
     const q = v.embedder.embed([data.inputText(inference)])[0];
     simsToInference = pool.vectors.map((u) => cosine(u, q));
-    const self = pool.indices.indexOf(inference);
     const allBinned = all.filter((c) => c.bin !== undefined);
     const nBins = Math.max(...allBinned.map((c) => c.bin as number)) + 1;
     const ks = new Set(allBinned.map((c) => c.shots));
     if (ks.size !== 1) throw new IclitError('demo-similarity conditions must share one k');
-    bins = pickPerBin(simsToInference, { k: [...ks][0], seed: deriveSeed(seed, 'bins'), nBins, excludeIndex: self >= 0 ? self : undefined, edges: v.methods.binEdges });
+    bins = pickPerBin(simsToInference, { k: [...ks][0], seed: deriveSeed(seed, 'bins'), nBins, edges: v.methods.binEdges });
   }
 
   return conditions.map((c): Unit => {
@@ -198,8 +209,7 @@ export function repeatUnits(conditions: Condition[], v: StudyViews, runSeed: num
     }
     const demos: DemoRef[] = demoIndices.map((index) => (c.labels === 'wrong' ? { index, label: wrongLabel(v, set, index, seed) } : { index }));
     extra.demoIndices = demoIndices.join(',');
-    const promptOpts = { instructionPlacement: v.methods.instructionPlacement };
-    const icl = read(set === data ? data.icl(instruction, demos, inference, promptOpts) : crossTaskIcl(v, set, instruction, demos, inference));
+    const icl = read(set === data ? data.icl(instruction, demos, inference) : crossTaskIcl(v, set, instruction, demos, inference));
     const tuning = set.tuning(instruction, demos, { withInstruction: c.withInstruction }).map(tune);
     const unit: Unit = { condition: c, repeat, seed, anchor, icl, tuning, empty: false, extra };
     if (c.measures.accuracy) {
@@ -209,7 +219,7 @@ export function repeatUnits(conditions: Condition[], v: StudyViews, runSeed: num
       const evalIdx = evaluationIndices(data.size, opts.evalExamples ?? 100, seed, exclude);
       unit.evaluation = {
         anchor: evalIdx.map((i) => read(data.anchor(instruction, i))),
-        icl: evalIdx.map((i) => read(data.icl(instruction, demos, i, promptOpts))),
+        icl: evalIdx.map((i) => read(data.icl(instruction, demos, i))),
         gold: evalIdx.map((i) => data.gold(i)!),
         labelWords,
         answerSeparator: v.chat ? answerSeparator(v.chat) : data.answerSeparator,

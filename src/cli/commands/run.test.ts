@@ -207,3 +207,28 @@ test('fixture tier: LLaMA-2 tokenizer (vocab 32000, hidden 16), real SST-2 / WMT
     }
   }
 });
+
+test("a default convergence run uses the paper's prompts: iclit export shows 'Sentiment: Positive' / 'Sentiment: Negative'; the manifest records the linear lr schedule; --labels and --lr-schedule change them", async () => {
+  const out = join(root, 'paper-prompts');
+  const res = await run(['run', 'convergence', '--model', tiny.model, '--data', tiny.sst2, '--repeats', '4', '--epochs', '1', '--out', out]);
+  assert.equal(res.code, 0, res.err);
+  const exp = await runCli(['export', out, '--format', 'jsonl']);
+  assert.equal(exp.code, 0, exp.err);
+  const lines = exp.out.toString().trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+  const words = new Set(lines.flatMap((l) => [...l.prompt_icl.matchAll(/Sentiment: (\w+)/g)].map((m) => m[1])));
+  assert.ok([...words].every((w) => w === 'Positive' || w === 'Negative') && words.size > 0, [...words].join(','));
+  for (const l of lines) assert.match(l.prompt_icl, /\nSentiment: (Positive|Negative)\n\n/);
+  const manifest = JSON.parse(readFileSync(join(out, MANIFEST_FILE), 'utf8'));
+  assert.equal(manifest.config.lrSchedule, 'linear');
+  assert.deepEqual(manifest.config.methods.labels, ['Negative', 'Positive']);
+  const other = join(root, 'paper-prompts-lower');
+  const res2 = await run(['run', 'convergence', '--model', tiny.model, '--data', tiny.sst2, '--repeats', '1', '--epochs', '1', '--labels', 'negative,positive', '--lr-schedule', 'constant', '--out', other]);
+  assert.equal(res2.code, 0, res2.err);
+  const r = records(other)[0];
+  assert.match(r.prompts.icl, /\nSentiment: (negative|positive)\n\n/);
+  assert.equal(JSON.parse(readFileSync(join(other, MANIFEST_FILE), 'utf8')).config.lrSchedule, 'constant');
+  const bad = await run(['run', 'convergence', '--model', tiny.model, '--data', tiny.sst2, '--labels', 'only', '--out', join(root, 'never')]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--labels must be distinct non-empty label words/);
+  assert.ok(!existsSync(join(root, 'never')));
+});
