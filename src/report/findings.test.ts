@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { bootstrapMedianCI, holmAdjust, pageTrendTest, wilcoxon } from '../stats/index.js';
 import { CLAIMS, EXPECTATIONS } from './paper.js';
 import { slope } from './findings.js';
+import { runsByModel } from './runs.js';
 import { summarize } from './summary.js';
 import { makeRecord, syntheticRun } from './synthetic.js';
 import { patternRecords } from './synthetic-paper.js';
@@ -157,4 +158,17 @@ test('without states: the state measures say why they did not run; absent preset
   const sl = find(run, 'fig8b');
   assert.deepEqual([sl.ran, sl.verdict], [false, 'inconclusive']);
   assert.match(sl.note!, /no sl records/);
+});
+
+test('a two-model folder split into one run per model (as iclit report does) keeps the model order: Fig. 3a on the first run, Fig. 8a on the second', () => {
+  const records = patternRecords({ pattern: 'paper', repeats: 12, models: ['z-7b', 'a-13b'] });
+  // the store returns records ordered by model name; the manifest's order says which model ran first
+  const sorted = [...records].sort((x, y) => x.model.localeCompare(y.model));
+  const runs = runsByModel([{ label: 'both', meta: {}, records: sorted, models: ['z-7b', 'a-13b'] }]);
+  assert.deepEqual(runs.map((r) => r.label), ['z-7b', 'a-13b']);
+  const s = summarize(runs);
+  const ids = (i: number) => s.runs[i].findings.map((f) => f.id);
+  assert.ok(ids(0).includes('fig3a.iclIt') && !ids(0).includes('fig8a'));
+  assert.ok(ids(1).includes('fig8a') && !ids(1).includes('fig3a.iclIt'));
+  assert.equal(s.runs[1].findings.find((f) => f.id === 'fig8a')!.model, 'a-13b');
 });

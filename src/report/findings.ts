@@ -6,7 +6,7 @@ import { PAIR_LABEL, byRepeat, isEmptyUnit, labelsOf, lastLayerOf, layersOf, pai
 import { ROBUST_MEASURES, convergenceAt, pairAt, type Measure } from './measures.js';
 import { dist, fmt, notRun, pageTest, signedRankTest } from './numbers.js';
 import { CLAIMS, type Claim, type Selector } from './paper.js';
-import type { ExperimentSummary, Finding, Interval, PairKey, RobustCheck, RobustMeasure, TestSummary } from './types.js';
+import type { Finding, Interval, PairKey, RobustCheck, RobustMeasure, TestSummary } from './types.js';
 import { ACCURACY_MARGIN, FLAT_MARGIN, HIGH_THRESHOLD, directional, equivalent, high, medianInterval, uShape, type Decision } from './verdicts.js';
 
 export { ALPHA } from './verdicts.js';
@@ -267,14 +267,24 @@ export interface CheckedFindings {
   decide(sizes: FamilySizes): void;
 }
 
-/** The run's Findings: a row per claim and model it is about; claims about 'others' need a second model. */
-export function findingsOf(records: Records, _experiments: readonly ExperimentSummary[], rob: Robustness | undefined): CheckedFindings {
-  const models = modelOrder(records);
+/**
+ * The run's Findings: a row per claim and model it is about. `order`: every model of the report in the order the
+ * study ran them (a report may hold each model as its own run); the first is the paper's 7B, the others its 13B.
+ * A claim about a model this run does not hold is left out when another run holds one, else its row says why not.
+ */
+export function findingsOf(records: Records, rob: Robustness | undefined, order: readonly string[] = modelOrder(records)): CheckedFindings {
+  const present = new Set(records.map((r) => r.model));
+  const models = [...order.filter((m) => present.has(m)), ...modelOrder(records).filter((m) => !order.includes(m))];
+  const all = [...order, ...models.filter((m) => !order.includes(m))];
   const findings: Finding[] = [];
   const evals = new Map<Finding, { raw: Evaluation | null; robust: Partial<Record<RobustMeasure, Evaluation>> }>();
   for (const claim of CLAIMS) {
-    const targets: (string | null)[] = claim.models === 'first' ? models.slice(0, 1) : claim.models === 'others' ? models.slice(1) : models;
-    if (targets.length === 0) targets.push(null);
+    const wanted = claim.models === 'first' ? all.slice(0, 1) : claim.models === 'others' ? all.slice(1) : all;
+    const targets: (string | null)[] = models.filter((m) => wanted.includes(m));
+    if (targets.length === 0) {
+      if (wanted.length > 0 && present.size > 0) continue; // another run of the report holds that model
+      targets.push(null);
+    }
     for (const model of targets) {
       const base = {
         id: claim.id, figure: claim.figure, claim: claim.claim, preset: claim.preset, model, expect: claim.expect, paper: claim.paper ?? null,

@@ -11,6 +11,8 @@ export interface ReportRun {
   /** What produced the run: model, data, config hash, seed, iclit version, wall time… */
   meta: Record<string, string | number | null>;
   records: RepeatRecord[];
+  /** The models in the order the study ran them (the manifest's): the first plays the paper's 7B, the others its 13B (Fig. 8a). Default: the records' order. */
+  models?: string[];
   /** The records' stored hidden states (e.g. `(r) => readRecordStates(dir, r)`); without it the robustness measures that need states are not run. */
   states?: StatesOf;
 }

@@ -62,7 +62,7 @@ export function readRun(dir: string): ReportRun {
     const models = manifest?.models.map((x) => x.label) ?? [...new Set(records.map((r) => r.model))];
     const label = models.length === 1 ? models[0] : basename(resolve(dir));
     // The records' stored hidden states feed the robustness measures (centred, massive dims out, null, CKA).
-    return { label, meta: metaOf(dir, manifest), records, states: (r) => readRecordStates(dir, r) };
+    return { label, meta: metaOf(dir, manifest), records, models: manifest?.models.map((x) => x.label), states: (r) => readRecordStates(dir, r) };
   } finally {
     store.close();
   }
