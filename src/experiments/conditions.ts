@@ -95,7 +95,7 @@ function base(task: Task, o: PresetOptions, over: Partial<Condition> = {}): Cond
 export const PRESETS: readonly Preset[] = [
   {
     name: 'convergence',
-    figure: 'Fig. 3a',
+    figure: 'Fig. 3a, Fig. 8a',
     summary: 'anchor vs ICL vs IT hidden states (right labels)',
     task: 'sentiment',
     needs: [],
@@ -119,7 +119,7 @@ export const PRESETS: readonly Preset[] = [
   },
   {
     name: 'demo-similarity',
-    figure: 'Fig. 4c',
+    figure: 'Fig. 4a, Fig. 4b, Fig. 4c',
     summary: 'demonstrations from bins of demo–inference cosine (sentence encoder; needs --encoder)',
     task: 'sentiment',
     needs: ['encoder'],
@@ -160,7 +160,7 @@ export const PRESETS: readonly Preset[] = [
   },
   {
     name: 'translation',
-    figure: 'Fig. 8c',
+    figure: 'Fig. 8c, footnote 6',
     summary: 'EN→CS translation as the task',
     task: 'translation',
     needs: [],

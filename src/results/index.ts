@@ -17,3 +17,4 @@ export {
 } from './robustness.js';
 export { decodeJson, encodeJson } from './codec.js';
 export { mergeResults, type MergeSummary } from './merge.js';
+export { resultsFolders } from './tree.js';

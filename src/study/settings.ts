@@ -13,6 +13,8 @@ export interface RunSettings {
   models: string[];
   data?: string;
   demoData?: string;
+  /** `iclit run paper`: the EN–CS data of the translation preset and of cross-task's demonstrations. */
+  translationData?: string;
   encoder?: string;
   instructions?: string;
   repeats: number;
@@ -71,6 +73,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { path: ['models'], yaml: 'models', aliases: ['model'], flag: 'model', kind: 'paths', value: 'DIR', help: 'model folder (config.json, safetensors, tokenizer.json); repeat to compare models' },
   { path: ['data'], yaml: 'data', flag: 'data', kind: 'path', value: 'PATH', help: "data of the preset's task (SST-2 for sentiment presets, WMT16 EN–CS for translation)" },
   { path: ['demoData'], yaml: 'demo_data', aliases: ['demoData'], flag: 'demo-data', kind: 'path', value: 'PATH', help: 'EN→CS demonstrations (cross-task)' },
+  { path: ['translationData'], yaml: 'translation_data', aliases: ['translationData'], flag: 'translation-data', kind: 'path', value: 'PATH', help: 'iclit run paper: WMT16 EN–CS pairs (the translation preset, and cross-task\'s demonstrations)' },
   { path: ['encoder'], yaml: 'encoder', flag: 'encoder', kind: 'path', value: 'DIR', help: 'sentence-transformers folder such as all-MiniLM-L6-v2 (demo-similarity)' },
   { path: ['instructions'], yaml: 'instructions', flag: 'instructions', kind: 'path', value: 'FILE', help: "instruction pool, one per line (default: iclit's own pool of the task)" },
   { path: ['repeats'], yaml: 'repeats', flag: 'repeats', kind: 'int', value: 'N', help: `seeded repeats (default ${D.repeats}, the paper's)` },
@@ -259,6 +262,7 @@ export function mergeSettings(file: PartialSettings, flags: PartialSettings): Ru
     models,
     data: pick('data'),
     demoData: pick('demoData'),
+    translationData: pick('translationData'),
     encoder: pick('encoder'),
     instructions: pick('instructions'),
     repeats: pick('repeats') ?? D.repeats,
