@@ -8,3 +8,4 @@ export * from './measures.js';
 export * from './runner.js';
 export { LlamaStudyBackend } from './llama-backend.js';
 export * from './preflight.js';
+export { PAPER_ORDER } from './paper-order.js';

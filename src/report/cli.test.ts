@@ -95,9 +95,9 @@ test('iclit run (tiny random LLaMA) → iclit report / export: real records and 
   };
   assert.deepEqual(parsed.summary.runs.map((r) => r.label), ['tiny-llama']);
   const exps = parsed.summary.runs[0].experiments;
-  assert.deepEqual(exps.map((e) => e.experiment), ['layers', 'accuracy']);
-  assert.deepEqual(exps[1].accuracy?.byLabels.map((g) => [g.labels, g.n]), [['right', 2], ['wrong', 2]]);
-  assert.ok(exps[0].conditions[0].layers.length > 1);
+  assert.deepEqual(exps.map((e) => e.experiment), ['accuracy', 'layers']);
+  assert.deepEqual(exps[0].accuracy?.byLabels.map((g) => [g.labels, g.n]), [['right', 2], ['wrong', 2]]);
+  assert.ok(exps[1].conditions[0].layers.length > 1);
   // The stored states were read: centred and null values exist, and the stored similarities equal those recomputed from the states.
   for (const e of exps) {
     assert.equal(e.states?.nWithStates, e.conditions.reduce((s, c) => s + c.n, 0), e.experiment);

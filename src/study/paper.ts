@@ -1,7 +1,9 @@
 // `iclit run paper`: every experiment of the paper as one results tree (one folder per preset), built from the per-preset studies.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { PRESETS, type Preset, type ProgressEvent } from '../experiments/index.js';
+import { PAPER_ORDER, PRESETS, type Preset, type ProgressEvent } from '../experiments/index.js';
+
+export { PAPER_ORDER };
 import { UsageError } from '../util/errors.js';
 import type { RunSettings } from './settings.js';
 import { openStudy, type OpenOptions, type Study, type StudySummary } from './study.js';
@@ -9,8 +11,6 @@ import { openStudy, type OpenOptions, type Study, type StudySummary } from './st
 /** The name of the whole-paper target of `iclit run`. */
 export const PAPER_TARGET = 'paper';
 
-/** The presets in the paper's order of figures (Fig. 3a … Fig. 10). */
-export const PAPER_ORDER: readonly string[] = ['convergence', 'wrong-label', 'cross-task', 'demo-similarity', 'shots', 'accuracy', 'layers', 'sl', 'translation', 'token-loss'];
 
 /** One preset of the paper: where its folder goes and the settings it runs with. */
 export interface PaperPart {
