@@ -1,11 +1,13 @@
 // `iclit run paper` end to end on tiny random models: one folder per preset, skips said up front, resume, and `iclit report` of the tree with one Findings row per claim.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../testing.js';
 import { writeTinyStudy } from '../../experiments/testing.js';
 import { CLAIMS, EXPECTATIONS } from '../../report/paper.js';
+import { repoRoot } from '../../util/paths.js';
 import { tempDir } from '../../util/testing.js';
 
 const root = tempDir(test, 'iclit-paper-');
@@ -69,4 +71,22 @@ test('iclit run paper refuses what it cannot run, before writing anything', asyn
   const wrong = await runCli(['run', 'convergence', '--model', a.model, '--data', a.sst2, '--translation-data', a.wmt, '--out', join(root, 'never')]);
   assert.equal(wrong.code, 2);
   assert.match(wrong.err, /--translation-data is for `iclit run paper`/);
+});
+
+test('npm run demo is iclit run paper on models/iclit-demo: its summary.json has a Findings row per claim with figure, preset, expect and verdict; footnote 6 on translation', async () => {
+  const out = join(root, 'demo');
+  const r = spawnSync(process.execPath, [join(repoRoot(), 'dist', 'scripts', 'demo.js'), '--repeats', '3', '--out', out], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /iclit: paper: 10 experiment\(s\)/);
+  const summary = JSON.parse(readFileSync(join(out, 'report', 'summary.json'), 'utf8')) as { runs: { label: string; findings: Row[] }[] };
+  assert.deepEqual(summary.runs.map((x) => x.label), ['iclit-demo']);
+  const rows = summary.runs[0].findings;
+  assert.deepEqual(rows.map((f) => f.id), CLAIMS.map((c) => c.id), 'one row per claim, in the paper order');
+  for (const f of rows) {
+    assert.ok(f.figure && f.preset && EXPECTATIONS.includes(f.expect as never), f.id);
+    assert.match(f.verdict, /^(replicates|does-not-replicate|inconclusive)$/);
+    if (f.id !== 'fig8a') assert.ok(f.ran, `${f.id}: ${f.note}`);
+  }
+  assert.deepEqual(rows.filter((f) => f.figure === 'footnote 6').map((f) => f.preset), ['translation', 'translation']);
+  assert.match(rows.find((f) => f.id === 'fig8a')!.note!, /needs a second model/);
 });
