@@ -320,3 +320,20 @@ test('demo-similarity candidates: every --data row by default, the inference exa
   const some = candidatePool({ ...views, similarityCandidates: 10 }, 5);
   assert.equal(some.indices.length, 10);
 });
+
+test("cross-task ICL prompt in footnote 5's form: the instruction before the translation demonstration and again before B; the tuning text is X + the pair", () => {
+  const views = studyViews({ data: sst2, demoData: wmt, instructions: defaultInstructionPool('sentiment') }, DEFAULT_METHODS);
+  const c = resolveConditions(findPreset('cross-task'), {}).find((x) => x.demoTask === 'translation')!;
+  const [u] = repeatUnits([c], views, 3, 0);
+  const x = u.anchor.text.slice(0, u.anchor.parts[0].end);
+  const b = u.anchor.text.slice(u.anchor.parts[0].end);
+  assert.equal(u.icl.text.split(x).length - 1, 2, 'X twice: before the demonstration and before B');
+  assert.match(u.icl.text, new RegExp(`^${x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}English: .+\nCzech: .+\n\n`));
+  assert.ok(u.icl.text.endsWith(`\n\n${x}${b}`), 'X + B at the end');
+  assert.deepEqual(u.icl.parts.map((p) => p.kind), ['instruction', 'demonstration', 'separator', 'instruction', 'inference']);
+  assert.match(u.tuning[0].text, /^.+\nEnglish: .+\nCzech: .+$/);
+  assert.ok(u.tuning[0].text.startsWith(x));
+  // --instruction-placement once: the instruction only at the start
+  const once = repeatUnits([c], studyViews({ data: sst2, demoData: wmt, instructions: defaultInstructionPool('sentiment') }, { ...DEFAULT_METHODS, instructionPlacement: 'once' }), 3, 0)[0];
+  assert.equal(once.icl.text.split(x).length - 1, 1);
+});

@@ -199,7 +199,12 @@ test('fixture tier: LLaMA-2 tokenizer (vocab 32000, hidden 16), real SST-2 / WMT
       assert.ok(x.tokenCounts.anchor > 3 && x.prompts.anchor.length > 0);
       if (x.extra.empty !== true) assert.ok(x.simAnchorIcl.every((v) => v >= -1 && v <= 1), `${preset}: ${x.simAnchorIcl}`);
     }
-    if (preset === 'translation') assert.match(rs[0].prompts.icl, /\nCzech: .+\n\nEnglish: /s);
+    if (preset === 'translation') {
+      // footnote 5's form: the instruction before every demonstration and again before B (k = 2: three times)
+      const instruction = rs[0].prompts.anchor.split('\n')[0];
+      assert.equal(rs[0].prompts.icl.split(`${instruction}\nEnglish: `).length - 1, 3);
+      assert.match(rs[0].prompts.icl, /\nCzech: .+\n\n[^\n]+\nEnglish: [^\n]+\nCzech:$/s);
+    }
     if (preset === 'accuracy') assert.ok(rs.every((x) => x.accuracy && x.accuracy.n === 100 && x.accuracy.icl >= 0 && x.accuracy.icl <= 1));
     if (preset === 'demo-similarity') {
       assert.equal(new Set(rs.map((x) => x.condition)).size, 4);
