@@ -110,6 +110,11 @@ function sectionTitle(ex: string): string {
   return fig ? `${ex} (cf. the paper's ${fig})` : ex;
 }
 
+/** Whether a figure group is an experiment of the runs (not one of the paper's combined figures, which has no tables of its own). */
+function isExperiment(summary: Summary, ex: string): boolean {
+  return summary.runs.some((r) => r.experiments.some((e) => e.experiment === ex));
+}
+
 const METHOD_NOTE =
   'Similarities are cosine similarities of last-token hidden states (anchor = query alone, ICL = query after the demonstrations, IT = query through the model tuned on them). ' +
   "Tests are Wilcoxon signed-rank tests on per-repeat paired differences and Page's L trend tests over ordered levels (repeats as blocks), one-tailed unless marked two-sided. Every number is also in summary.json.";
@@ -143,6 +148,10 @@ export function renderHtml(input: DocumentInput): string {
       parts.push(`<figcaption>${escapeHtml(fig.caption)}</figcaption>`);
       if (fig.notes.length) parts.push(`<ul class="notes">${fig.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`);
       parts.push(`</figure>`);
+    }
+    if (!isExperiment(summary, ex)) {
+      parts.push(`</section>`);
+      continue;
     }
     parts.push(`<h3>Similarities at the last measured layer</h3>`, htmlTable(conditionTable(summary, ex)));
     parts.push(`<h3>Robustness at the last measured layer</h3>`, htmlTable(robustnessTable(summary, ex)));
@@ -196,6 +205,7 @@ export function renderMarkdown(input: DocumentInput): string {
       for (const n of fig.notes) out.push(`- ${n}`);
       if (fig.notes.length) out.push('');
     }
+    if (!isExperiment(summary, ex)) continue;
     out.push(`### Similarities at the last measured layer`, '', mdTable(conditionTable(summary, ex)), '');
     out.push(`### Robustness at the last measured layer`, '', mdTable(robustnessTable(summary, ex)), '');
     for (const line of massiveLines(summary, ex)) out.push(line, '');
