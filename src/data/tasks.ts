@@ -30,7 +30,7 @@ export interface TaskSpec<E> {
   scoring?: Scoring<E>;
 }
 
-/** The paper's label words by label index (§2: "Review: This is a wonderful movie. Sentiment: Positive"). */
+/** The paper's label words by label index (§2: its example demonstration ends in "Sentiment: Positive"). */
 export const SENTIMENT_LABEL_WORDS = ['Negative', 'Positive'] as const;
 
 function labelWord(words: readonly string[], label: number): string {

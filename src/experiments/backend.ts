@@ -10,7 +10,7 @@ export type { TextEmbedder };
 export interface TuneSettings {
   epochs: number;
   lr: number;
-  /** 'linear': decays to 0 over the steps (Hugging Face Trainer's default, what the paper's "without further specification" implies); 'constant'. */
+  /** 'linear': decays to 0 over the steps (the Hugging Face Trainer's default; the paper names no schedule); 'constant'. */
   lrSchedule: 'constant' | 'linear';
   weightDecay: number;
   r: number;

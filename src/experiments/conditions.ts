@@ -74,8 +74,8 @@ export const STUDY_DEFAULTS = {
   bins: 10,
   lr: 1e-4,
   /**
-   * The paper tunes with AdamW at lr 1e-4 through Hugging Face transformers and names no schedule ("without further
-   * specification"): the Trainer's default, lr_scheduler_type "linear" (no warmup), decays the rate to 0 over the steps.
+   * The paper tunes with AdamW at lr 1e-4 through Hugging Face transformers and names no schedule: the Trainer's
+   * default, lr_scheduler_type "linear" (no warmup), decays the rate to 0 over the steps.
    */
   lrSchedule: 'linear' as 'constant' | 'linear',
   weightDecay: 0,
