@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decoderWeightShapes, tinyConfig, toHfConfig, writeSafetensorsStreaming, type DecoderConfig } from '../src/io/index.js';
 import { LlamaModel, defaultStudyBatch, studyMemory } from '../src/models/index.js';
-import { applyLora, removeLora } from '../src/lora/index.js';
+import { applyLora } from '../src/lora/index.js';
 import { trainLora } from '../src/train/index.js';
 import { binding } from '../src/torch/native.js';
 import { deviceInfo, manualSeed, randn, resolveDevice, synchronize, threadSetup, tidy, tidyNoGrad } from '../src/torch/index.js';
@@ -91,14 +91,14 @@ export async function benchGpu(outDir: string, checkpointDir: string, repeats = 
   const tuneTokens = data.reduce((s, d) => s + d[0].ids.length, 0);
   const lora = applyLora(model, STUDY_LORA, { adapters: data.length });
   const step = timed(() => void trainLora(model, lora, data, { epochs: 1, lr: 1e-4 }));
-  removeLora(model);
+  lora.dispose();
   log('loraStep', { adapters: data.length, tokens: tuneTokens, seconds: step, tokensPerSecond: tuneTokens / step });
 
   const maxTokens = Math.max(...w.repeats.flatMap((r) => [r.icl.length, r.tuning.length]));
   // What the study may use: free memory now plus what the loaded weights already take (the estimate counts them).
   const free = index < 0 ? (info.totalMemory ?? 0) : (binding().cudaDeviceInfo(index)?.free ?? 0) + deviceUsed(index) - baseline;
-  const batch = defaultStudyBatch(config, 'bfloat16', maxTokens, free, repeats, device);
-  log('studyBatch', { batch, estimateGb: studyMemory(config, 'bfloat16', batch, maxTokens).total / 2 ** 30, maxTokens });
+  const batch = defaultStudyBatch(config, 'bfloat16', STUDY_LORA, maxTokens, free, repeats, device);
+  log('studyBatch', { batch, estimateGb: studyMemory(config, 'bfloat16', STUDY_LORA, batch, maxTokens).total / 2 ** 30, maxTokens });
   const study = runStudyLoop(model, w.repeats, batch);
   synchronize();
   log('study', { repeats, batch, epochs: 10, seconds: study.seconds, secondsPerRepeat: study.seconds / repeats, meanSimIclIt: study.simIclIt.reduce((a, b) => a + b, 0) / repeats });

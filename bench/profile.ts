@@ -3,7 +3,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LlamaModel } from '../src/models/index.js';
-import { applyLora, removeLora } from '../src/lora/index.js';
+import { applyLora } from '../src/lora/index.js';
 import { trainLora } from '../src/train/index.js';
 import { profileOps, tidyNoGrad, type DType } from '../src/torch/index.js';
 import { SMOLLM2_135M, prepareSmolLM2 } from './forward.js';
@@ -85,7 +85,7 @@ export async function benchProfile(): Promise<BenchResult[]> {
     const lora = applyLora(model, STUDY_LORA, { adapters: 4 });
     trainLora(model, lora, data, { epochs: 1, lr: 1e-4 });
     out.push(table(`${dtype}: one LoRA step of 4 adapters (forward, backward, AdamW)`, profiled(() => void trainLora(model, lora, data, { epochs: 1, lr: 1e-4 }))));
-    removeLora(model);
+    lora.dispose();
     model.dispose();
   }
   rmSync(dir, { recursive: true, force: true });

@@ -1,12 +1,12 @@
 // The convergence study's loop written with the library (models, LoRA, train), batched as `iclit run` batches repeats.
 import { LlamaModel } from '../src/models/index.js';
-import { applyLora, removeLora, type LoraConfig } from '../src/lora/index.js';
+import { LORA_DEFAULTS, applyLora, type LoraConfig } from '../src/lora/index.js';
 import { trainLora } from '../src/train/index.js';
 import { releaseCachedMemory, tidyNoGrad } from '../src/torch/index.js';
 import { cosine } from '../src/stats/index.js';
 import type { StudyRepeat } from './workload.js';
 
-export const STUDY_LORA: LoraConfig = { r: 8, alpha: 32, dropout: 0.05, targets: ['q_proj', 'v_proj'] };
+export const STUDY_LORA: LoraConfig = LORA_DEFAULTS;
 export const STUDY_LR = 1e-4;
 export const STUDY_EPOCHS = 10;
 
@@ -44,11 +44,11 @@ export function runStudyLoop(model: LlamaModel, repeats: StudyRepeat[], batch: n
     const lora = applyLora(model, STUDY_LORA, { seeds: chunk.map((_, i) => seed + start + i) });
     try {
       trainLora(model, lora, chunk.map((r) => [{ ids: r.tuning }]), { epochs, lr: STUDY_LR, batchSize: 1, seed });
-      const it = hiddenAll(model, anchors); // row b is read through adapter b
+      const it = lora.apply(() => hiddenAll(model, anchors)); // row b is read through adapter b
       const last = model.numHiddenStates - 1;
       chunk.forEach((_, b) => simIclIt.push(cosine(icl[b][last], it[b][last])));
     } finally {
-      removeLora(model);
+      lora.dispose();
     }
     releaseCachedMemory();
   }

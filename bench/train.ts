@@ -1,7 +1,7 @@
 // LoRA tuning of 30 repeats (one ~64-token demonstration each, 1 epoch) on a SmolLM2-135M-shaped checkpoint: sequential vs batched, against plain PyTorch.
 import { removeTempDir } from '../src/util/testing.js';
 import { LlamaModel } from '../src/models/index.js';
-import { applyLora, removeLora, type LoraConfig } from '../src/lora/index.js';
+import { applyLora, type LoraAdapters, type LoraConfig } from '../src/lora/index.js';
 import { trainLora, type TrainExample } from '../src/train/index.js';
 import { seededRandom } from '../src/util/random.js';
 import { SMOLLM2_135M, prepareSmolLM2 } from './forward.js';
@@ -100,25 +100,28 @@ export async function benchTrain(): Promise<BenchResult[]> {
   const data: TrainExample[][] = demos.map((ids) => [{ ids }]);
   const opts = { epochs: 1, batchSize: 1, lr: LR, seed: 0 };
   const model = LlamaModel.load(dir);
+  const tuneOnce = (lora: LoraAdapters, d: TrainExample[][]): void => {
+    try {
+      trainLora(model, lora, d, opts);
+    } finally {
+      lora.dispose();
+    }
+  };
 
   // Warm-up (allocator, thread pool) with one repeat.
-  trainLora(model, applyLora(model, LORA, { seed: 0 }), [data[0]], opts);
-  removeLora(model);
+  tuneOnce(applyLora(model, LORA, { seed: 0 }), [data[0]]);
 
   let t0 = performance.now();
   for (let r = 0; r < REPEATS; r++) {
-    trainLora(model, applyLora(model, LORA, { seed: r }), [data[r]], opts);
-    removeLora(model);
+    tuneOnce(applyLora(model, LORA, { seed: r }), [data[r]]);
   }
   const sequential = (performance.now() - t0) / 1000;
   process.stderr.write(`bench: LoRA tuning, ${REPEATS} repeats one after another: ${sequential.toFixed(2)} s\n`);
 
   // Warm-up of the batched path with two adapters (the allocator sees batched shapes once).
-  trainLora(model, applyLora(model, LORA, { adapters: 2, seed: 0 }), data.slice(0, 2), opts);
-  removeLora(model);
+  tuneOnce(applyLora(model, LORA, { adapters: 2, seed: 0 }), data.slice(0, 2));
   t0 = performance.now();
-  trainLora(model, applyLora(model, LORA, { adapters: REPEATS, seed: 0 }), data, opts);
-  removeLora(model);
+  tuneOnce(applyLora(model, LORA, { adapters: REPEATS, seed: 0 }), data);
   const batched = (performance.now() - t0) / 1000;
   process.stderr.write(`bench: LoRA tuning, ${REPEATS} repeats batched: ${batched.toFixed(2)} s\n`);
   model.dispose();

@@ -1,4 +1,5 @@
 // The interfaces the runner computes and saves through: the model side (base reads, tuning → adapters) and the record sink.
+import type { LoraConfig } from '../lora/index.js';
 import type { TextEmbedder } from '../models/index.js';
 import type { TrainExample } from '../train/index.js';
 import type { ChatTemplate } from '../tokenizers/index.js';
@@ -13,11 +14,8 @@ export interface TuneSettings {
   /** 'linear': decays to 0 over the steps (the Hugging Face Trainer's default; the paper names no schedule); 'constant'. */
   lrSchedule: 'constant' | 'linear';
   weightDecay: number;
-  r: number;
-  alpha: number;
-  dropout: number;
-  /** Module-name suffixes wrapped with LoRA, e.g. ['q_proj', 'v_proj']. */
-  targets: string[];
+  /** The adapters' LoRA (r, alpha, dropout, targets): src/lora's one definition. */
+  lora: LoraConfig;
 }
 
 /** One tuning text: token ids (BOS included) and, optionally, which tokens carry loss (same length, 1 = target). */
@@ -34,10 +32,7 @@ export interface TuneRequest {
 
 /** A PEFT adapter's weights on the host, under PEFT keys, ready to write as adapter_model.safetensors. */
 export interface AdapterWeights {
-  r: number;
-  alpha: number;
-  dropout: number;
-  targets: string[];
+  config: LoraConfig;
   /** float32 tensors by PEFT key (`base_model.model.<module>.lora_A.weight`), [r, in] / [out, r]. */
   tensors: Map<string, { shape: number[]; data: Float32Array }>;
 }
@@ -94,8 +89,12 @@ export interface UnitKey {
   model: string;
 }
 
-/** The last-token hidden states of the three situations, [layer][C] float32, layers in the record's order. */
+/**
+ * The last-token hidden states of the three situations at the HF hidden-state indices `layers`, [layer][C] float32:
+ * what a unit computes, the results folder stores (states/*.safetensors) and the robustness measures read back.
+ */
 export interface SituationStates {
+  layers: number[];
   anchor: Float32Array[];
   icl: Float32Array[];
   it: Float32Array[];

@@ -1,6 +1,7 @@
 // The study as data: what a condition is, the presets (one per experiment) and how options resolve them.
 import { IclitError, UsageError } from '../util/errors.js';
 import type { Task } from '../data/types.js';
+import { LORA_DEFAULTS } from '../lora/config.js';
 
 /** What one condition measures beyond the three similarities (which every condition records). */
 export interface Measures {
@@ -64,7 +65,7 @@ export interface PresetOptions {
 /**
  * Defaults of the study, as the paper ran it: 30 repeats; one demonstration in every analysis but the shots one
  * ("In the previous analysis, we used a single demonstration"); LoRA r=8, alpha=32, dropout 0.05 on q_proj and
- * v_proj; AdamW, lr 1e-4, 10 epochs; 10 similarity bins. batch and evalExamples are iclit's own.
+ * v_proj (LORA_DEFAULTS, src/lora); AdamW, lr 1e-4, 10 epochs; 10 similarity bins. batch and evalExamples are iclit's own.
  */
 export const STUDY_DEFAULTS = {
   repeats: 30,
@@ -79,7 +80,7 @@ export const STUDY_DEFAULTS = {
    */
   lrSchedule: 'linear' as 'constant' | 'linear',
   weightDecay: 0,
-  lora: { r: 8, alpha: 32, dropout: 0.05, targets: ['q_proj', 'v_proj'] },
+  lora: LORA_DEFAULTS,
   /** Repeats of one condition tuned together as a batch of adapters: the CPU's default when memory allows (8: 23% faster than 4 per repeat on 2 cores, BENCHMARKS.md); CUDA sizes it to memory. */
   batch: 8,
   /** Accuracy preset: evaluation examples per repeat (drawn without the demonstrations). */

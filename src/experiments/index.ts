@@ -7,5 +7,6 @@ export * from './units.js';
 export * from './measures.js';
 export * from './runner.js';
 export { LlamaStudyBackend } from './llama-backend.js';
+export * from './model-folder.js';
 export * from './preflight.js';
 export { PAPER_ORDER } from './paper-order.js';

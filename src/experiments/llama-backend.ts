@@ -1,16 +1,24 @@
 // The StudyBackend over a LlamaModel + its tokenizer: batched base reads, and N LoRA adapters tuned at once, handed over as a value.
-import { existsSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
 import { LlamaModel, type ComputeDType } from '../models/index.js';
-import { adapterWeights, applyLora, removeLora, setLoraEnabled, useAdapter, type LoraAdapters } from '../lora/index.js';
-import { trainLora } from '../train/index.js';
-import { crossEntropy, releaseCachedMemory, tensor, tidy, tidyNoGrad, type Tensor } from '../torch/index.js';
-import { ChatTemplate, Tokenizer } from '../tokenizers/index.js';
+import { adapterWeights, applyLora, type LoraAdapters } from '../lora/index.js';
+import { perTokenLosses, trainLora } from '../train/index.js';
+import { releaseCachedMemory, tensor, tidy, tidyNoGrad, type Tensor } from '../torch/index.js';
+import type { ChatTemplate } from '../tokenizers/index.js';
 import { IclitError } from '../util/errors.js';
 import type { AdapterWeights, StudyBackend, TuneRequest, TunedAdapters } from './backend.js';
+import { openModelFolder, type ModelFolder } from './model-folder.js';
 
-/** Sequences per forward pass (bounded so long runs keep a steady memory footprint). */
+/**
+ * Sequences per forward pass of the base or tuned reads: bounded so that a long evaluation set (accuracy reads 2 ×
+ * --eval-examples prompts per repeat) keeps the memory of one batch of study prompts, not of the whole set.
+ */
 const READ_BATCH = 16;
+
+/**
+ * Tuning texts per optimiser step for each adapter: 1, as the paper tunes on each demonstration in turn (k texts, k
+ * steps an epoch; HF Trainer's per_device_train_batch_size 1), so k = 1 and k = 10 conditions differ only in data.
+ */
+const TEXTS_PER_STEP = 1;
 
 function chunks<T>(xs: T[], n: number): T[][] {
   const out: T[][] = [];
@@ -49,17 +57,7 @@ const reads = {
   lastLogits(model: LlamaModel, batch: number[][], tokens: number[][]): number[][] {
     return tidyNoGrad(() => pick(model.forward(batch, { logits: true }).logits!, tokens)); // [B, V] → [B, W]
   },
-  tokenLosses(model: LlamaModel, texts: number[][]): number[][] {
-    return tidyNoGrad(() => {
-        const { logits } = model.forward(texts, { logits: true, logitsPositions: 'all' }); // [B, T, V]
-        const [B, T, V] = logits!.shape;
-        if (T < 2) throw new IclitError('per-token loss needs texts of at least 2 tokens');
-        const targets: number[] = [];
-        for (const ids of texts) for (let t = 0; t < T - 1; t++) targets.push(t + 1 < ids.length ? ids[t + 1] : -100);
-        const ce = crossEntropy(logits!.slice(1, 0, T - 1).reshape([B * (T - 1), V]), tensor(targets, [B * (T - 1)], 'int64', logits!.device), 'none').toArray(); // [B·(T-1)]
-        return texts.map((ids, b) => ce.slice(b * (T - 1), b * (T - 1) + ids.length - 1));
-      });
-  },
+  tokenLosses: perTokenLosses,
 };
 
 /** Runs `read` over rows in batches of READ_BATCH, results in row order. */
@@ -79,10 +77,10 @@ class LlamaTunedAdapters implements TunedAdapters {
   }
 
   get count(): number {
-    return this.#live().count;
+    return this.#adapters().count;
   }
 
-  #live(): LoraAdapters {
+  #adapters(): LoraAdapters {
     if (!this.#lora) throw new IclitError('tuned adapters used after dispose()');
     return this.#lora;
   }
@@ -92,19 +90,14 @@ class LlamaTunedAdapters implements TunedAdapters {
    * runs as one forward with the batched adapters; otherwise each adapter reads its rows in its own batches.
    */
   #route<T, R>(items: T[], adapterOf: number[] | undefined, read: (batch: T[]) => R[]): R[] {
-    const lora = this.#live();
+    const lora = this.#adapters();
     const of = adapterOf ?? items.map((_, i) => i);
     if (of.length !== items.length) throw new IclitError(`${of.length} adapter indices for ${items.length} rows`);
-    if (of.length === lora.count && of.every((a, i) => a === i)) return read(items);
+    if (of.length === lora.count && of.every((a, i) => a === i)) return lora.apply(() => read(items));
     const out = new Array<R>(items.length);
     for (const a of new Set(of)) {
       const idx = of.flatMap((x, i) => (x === a ? [i] : []));
-      useAdapter(lora, a);
-      try {
-        batched(idx.map((i) => items[i]), read).forEach((r, j) => (out[idx[j]] = r));
-      } finally {
-        useAdapter(lora, null);
-      }
+      lora.apply(() => batched(idx.map((i) => items[i]), read), { adapter: a }).forEach((r, j) => (out[idx[j]] = r));
     }
     return out;
   }
@@ -123,61 +116,50 @@ class LlamaTunedAdapters implements TunedAdapters {
   }
 
   weights(n: number): AdapterWeights {
-    const lora = this.#live();
+    const lora = this.#adapters();
     const w = adapterWeights(lora, n);
     const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const [k, t] of w) {
       tensors.set(k, { shape: t.shape, data: t.toFloat32Array() });
       t.dispose();
     }
-    const c = lora.config;
-    return { r: c.r, alpha: c.alpha, dropout: c.dropout, targets: [...c.targets], tensors };
-  }
-
-  /** Runs `fn` on the base model: the adapters are switched off meanwhile. */
-  asBase<R>(fn: () => R): R {
-    if (!this.#lora) return fn();
-    setLoraEnabled(this.#lora, false);
-    try {
-      return fn();
-    } finally {
-      setLoraEnabled(this.#lora, true);
-    }
+    return { config: { ...lora.config, targets: [...lora.config.targets] }, tensors };
   }
 
   dispose(): void {
-    if (!this.#lora) return;
-    removeLora(this.model);
+    this.#lora?.dispose();
     this.#lora = null;
-    this.onDispose?.();
   }
-
-  onDispose?: () => void;
 }
 
 export class LlamaStudyBackend implements StudyBackend {
-  /** The adapters handed out by tune() and not yet disposed: base reads switch them off. */
-  #tuned: LlamaTunedAdapters | null = null;
-
-  constructor(
+  private constructor(
     readonly model: LlamaModel,
-    readonly tokenizer: Tokenizer,
-    readonly label: string,
-    /** Prompts are rendered through this chat template (and tokenised without added special tokens). */
-    readonly chat?: ChatTemplate,
-  ) {
-    if (tokenizer.vocabSize > model.config.vocabSize) {
-      throw new IclitError(`the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${model.config.vocabSize}`);
+    readonly folder: Pick<ModelFolder, 'label' | 'chat' | 'encode'>,
+  ) {}
+
+  /** The backend of a model folder already read (openModelFolder): only the weights load now. */
+  static fromFolder(folder: ModelFolder, opts: { dtype?: ComputeDType; device?: string } = {}): LlamaStudyBackend {
+    return new LlamaStudyBackend(LlamaModel.fromCheckpoint(folder.config, folder.weights, opts), folder);
+  }
+
+  /** Reads a model folder (openModelFolder: its tokenizer, and its chat template with `chat`) and loads it; label defaults to the folder name. */
+  static async load(dir: string, opts: { dtype?: ComputeDType; device?: string; label?: string; chat?: boolean } = {}): Promise<LlamaStudyBackend> {
+    const folder = await openModelFolder(dir, { chat: opts.chat, label: opts.label });
+    try {
+      return LlamaStudyBackend.fromFolder(folder, opts);
+    } finally {
+      folder.close();
     }
   }
 
-  /** Loads a model folder and the tokenizer in it (and its chat template with `chat`); label defaults to the folder name. */
-  static async load(dir: string, opts: { dtype?: ComputeDType; device?: string; label?: string; chat?: boolean } = {}): Promise<LlamaStudyBackend> {
-    if (!existsSync(join(dir, 'tokenizer.json'))) throw new IclitError(`${dir} has no tokenizer.json (the study tokenizes with the model folder's own tokenizer)`);
-    const tokenizer = await Tokenizer.load(dir);
-    const chat = opts.chat ? ChatTemplate.load(dir) : undefined;
-    const model = LlamaModel.load(dir, { dtype: opts.dtype, device: opts.device });
-    return new LlamaStudyBackend(model, tokenizer, opts.label ?? basename(resolve(dir)), chat);
+  get label(): string {
+    return this.folder.label;
+  }
+
+  /** Prompts are rendered through this chat template (and tokenised without added special tokens). */
+  get chat(): ChatTemplate | undefined {
+    return this.folder.chat;
   }
 
   get numHiddenStates(): number {
@@ -189,46 +171,37 @@ export class LlamaStudyBackend implements StudyBackend {
   }
 
   encode(text: string): number[] {
-    // A chat template writes BOS (and every other special token) itself, as transformers' apply_chat_template does.
-    return this.tokenizer.encode(text, { addSpecialTokens: !this.chat });
+    return this.folder.encode(text);
   }
 
-  /** Base-model reads, also while tuned adapters are alive (they are switched off meanwhile). */
-  #base<R>(fn: () => R): R {
-    return this.#tuned ? this.#tuned.asBase(fn) : fn();
-  }
-
+  // Base-model reads: tuned adapters are values applied only inside their own reads, so the model here is the base.
   hidden(prompts: number[][], layers: number[]): Float32Array[][] {
-    return this.#base(() => batched(prompts, (b) => reads.hidden(this.model, b, layers)));
+    return batched(prompts, (b) => reads.hidden(this.model, b, layers));
   }
 
   lastLogits(prompts: number[][], tokens: number[][]): number[][] {
     const items = prompts.map((p, i) => ({ p, t: tokens[i] }));
-    return this.#base(() => batched(items, (b) => reads.lastLogits(this.model, b.map((x) => x.p), b.map((x) => x.t))));
+    return batched(items, (b) => reads.lastLogits(this.model, b.map((x) => x.p), b.map((x) => x.t)));
   }
 
   tokenLosses(texts: number[][]): number[][] {
-    return this.#base(() => batched(texts, (b) => reads.tokenLosses(this.model, b)));
+    return batched(texts, (b) => reads.tokenLosses(this.model, b));
   }
 
   tune(req: TuneRequest): TunedAdapters {
     const N = req.texts.length;
     if (N === 0) throw new IclitError('tune: no adapters requested');
-    if (this.#tuned) throw new IclitError('tune: the adapters of the previous tune() are still alive (dispose them first)');
     if (req.seeds.length !== N) throw new IclitError(`tune: ${req.seeds.length} seeds for ${N} adapters`);
     const k = req.texts[0].length;
     const s = req.settings;
-    const lora = applyLora(this.model, { r: s.r, alpha: s.alpha, dropout: s.dropout, targets: s.targets }, { seeds: req.seeds });
+    const lora = applyLora(this.model, s.lora, { seeds: req.seeds });
     try {
-      const result = trainLora(this.model, lora, req.texts, { epochs: s.epochs, lr: s.lr, schedule: s.lrSchedule, weightDecay: s.weightDecay, batchSize: 1, seed: req.shuffleSeed });
+      const result = trainLora(this.model, lora, req.texts, { epochs: s.epochs, lr: s.lr, schedule: s.lrSchedule, weightDecay: s.weightDecay, batchSize: TEXTS_PER_STEP, seed: req.shuffleSeed });
       const lastEpoch = result.losses.slice(-k); // one step per text per epoch
       const tuneLoss = Array.from({ length: N }, (_, n) => lastEpoch.reduce((a, l) => a + l[n], 0) / lastEpoch.length);
-      const tuned = new LlamaTunedAdapters(this.model, lora, tuneLoss);
-      tuned.onDispose = () => (this.#tuned = null);
-      this.#tuned = tuned;
-      return tuned;
+      return new LlamaTunedAdapters(this.model, lora, tuneLoss);
     } catch (e) {
-      removeLora(this.model);
+      lora.dispose();
       throw e;
     }
   }

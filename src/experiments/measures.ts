@@ -1,6 +1,7 @@
 // What a unit measures from its situations: cosines per layer, accuracy over an evaluation set, per-token loss decrease by part.
 import type { Prompt } from '../data/index.js';
 import { cosine, updateCosine } from '../stats/index.js';
+import { lossDecrease } from '../train/index.js';
 import { IclitError } from '../util/errors.js';
 import type { SituationStates, StudyBackend, TunedAdapters } from './backend.js';
 import type { RepeatRecord } from './record.js';
@@ -45,17 +46,19 @@ export function instructionTokens(backend: Pick<StudyBackend, 'encode'>, p: Prom
 }
 
 /**
- * Mean per-token loss decrease (base − tuned) over the instruction's tokens and over the rest, pooled over a unit's
- * tuning texts. Loss t predicts token t + 1, so it belongs to the part of token t + 1.
+ * Mean per-token loss decrease (src/train's lossDecrease, base − tuned) over the instruction's tokens and over the
+ * rest, pooled over a unit's tuning texts. Loss t predicts token t + 1, so it belongs to the part of token t + 1
+ * (perTokenLosses).
  */
-export function lossDecrease(base: number[][], tuned: number[][], instructionCounts: number[]): { instruction: number; example: number } {
+export function lossDecreaseByPart(base: number[][], tuned: number[][], instructionCounts: number[]): { instruction: number; example: number } {
   let si = 0;
   let ni = 0;
   let se = 0;
   let ne = 0;
   base.forEach((b, j) => {
-    for (let t = 0; t < b.length; t++) {
-      const d = b[t] - tuned[j][t];
+    const decrease = lossDecrease(b, tuned[j]);
+    for (let t = 0; t < decrease.length; t++) {
+      const d = decrease[t];
       if (t + 1 < instructionCounts[j]) {
         si += d;
         ni++;

@@ -2,49 +2,36 @@
 import { rowPlace } from '../data/index.js';
 import { IclitError } from '../util/errors.js';
 import type { StudyBackend } from './backend.js';
-import type { Condition } from './conditions.js';
-import type { Methods } from './methods.js';
-import { repeatUnits, studyViews, type StudyMaterials, type Unit } from './units.js';
+import { renderUnit, type DrawnRepeats, type StudyMaterials, type Unit } from './units.js';
 
 export type PromptKind = 'anchor' | 'ICL' | 'tuning' | 'evaluation';
 
-/** What measuring a prompt needs of a model: its tokenizer and its longest sequence. */
-export type PromptCodec = Pick<StudyBackend, 'encode' | 'maxPositions' | 'chat'>;
+/** What measuring a prompt needs of a model: its tokenizer, its longest sequence and its chat template (if the run renders through one). */
+export type PromptTokenizer = Pick<StudyBackend, 'encode' | 'maxPositions' | 'chat'>;
 
 /** `ids` when they fit the model; else an IclitError naming the prompt and the data rows it holds (file:line). */
-export function checkLength(m: StudyMaterials, codec: PromptCodec, unit: Unit, prompt: PromptKind, ids: number[]): number[] {
-  if (ids.length <= codec.maxPositions) return ids;
+export function checkLength(m: StudyMaterials, tok: PromptTokenizer, unit: Unit, prompt: PromptKind, ids: number[]): number[] {
+  if (ids.length <= tok.maxPositions) return ids;
   const demoSet = unit.condition.demoTask === m.data.task ? m.data : (m.demoData ?? m.data);
-  const rows = prompt === 'tuning' ? [] : [`${rowPlace(m.data, Number(unit.extra.inferenceIndex))} (inference example)`];
-  const demos = String(unit.extra.demoIndices ?? '').split(',').filter(Boolean).map(Number);
-  if (prompt !== 'anchor') rows.push(...demos.map((i) => `${rowPlace(demoSet, i)} (demonstration)`));
+  const rows = prompt === 'tuning' ? [] : [`${rowPlace(m.data, unit.inferenceIndex)} (inference example)`];
+  if (prompt !== 'anchor') rows.push(...unit.demoIndices.map((i) => `${rowPlace(demoSet, i)} (demonstration)`));
   const what = prompt === 'evaluation' ? 'an evaluation prompt' : `the ${prompt} prompt`;
-  throw new IclitError(`${what} of ${unit.condition.name}, repeat ${unit.repeat}, is ${ids.length} tokens, longer than the model's max_position_embeddings ${codec.maxPositions}; it holds ${rows.join(', ')}`);
-}
-
-export interface PreflightPlan {
-  conditions: Condition[];
-  repeats: number;
-  seed: number;
-  materials: StudyMaterials;
-  methods: Methods;
-  evalExamples: number;
+  throw new IclitError(`${what} of ${unit.condition.name}, repeat ${unit.repeat}, is ${ids.length} tokens, longer than the model's max_position_embeddings ${tok.maxPositions}; it holds ${rows.join(', ')}`);
 }
 
 /**
- * Draws every repeat of the plan's conditions (the similarity bins aside: their demonstrations depend on the
- * encoder) and checks that every prompt fits the model; for bins, every row must fit as an inference example.
- * Pure draws and tokenization: cheap next to the run, and it runs before the results folder is created. Returns
- * the longest prompt in tokens (what sizes a batch).
+ * Checks that every prompt of the drawn repeats (drawRepeats: all but the similarity bins, whose demonstrations
+ * depend on the encoder), rendered for this model, fits it; with bins (`binned`), every --data row must fit as an
+ * inference example. Pure tokenization: cheap next to the run, and it runs before the results folder is created.
+ * Returns the longest prompt in tokens (what sizes a batch).
  */
-export function checkPromptLengths(plan: PreflightPlan, codec: PromptCodec): { longest: number } {
-  const views = studyViews(plan.materials, plan.methods, codec.chat);
-  const drawn = plan.conditions.filter((c) => c.bin === undefined);
+export function checkPromptLengths(drawn: DrawnRepeats, materials: StudyMaterials, tok: PromptTokenizer): { longest: number } {
   let longest = 0;
-  for (let r = 0; r < plan.repeats && drawn.length > 0; r++) {
-    for (const unit of repeatUnits(drawn, views, plan.seed, r, { all: plan.conditions, evalExamples: plan.evalExamples })) {
+  for (const units of drawn.units) {
+    for (const drawnUnit of units) {
+      const unit = renderUnit(drawnUnit, tok.chat);
       const check = (text: string, kind: PromptKind): void => {
-        longest = Math.max(longest, checkLength(plan.materials, codec, unit, kind, codec.encode(text)).length);
+        longest = Math.max(longest, checkLength(materials, tok, unit, kind, tok.encode(text)).length);
       };
       check(unit.anchor.text, 'anchor');
       check(unit.icl.text, 'ICL');
@@ -52,11 +39,11 @@ export function checkPromptLengths(plan: PreflightPlan, codec: PromptCodec): { l
       for (const p of [...(unit.evaluation?.anchor ?? []), ...(unit.evaluation?.icl ?? [])]) check(p.text, 'evaluation');
     }
   }
-  if (drawn.length < plan.conditions.length) {
-    const instruction = plan.materials.instructions.reduce((a, b) => (b.length > a.length ? b : a), '');
-    for (let i = 0; i < views.data.size; i++) {
-      const n = codec.encode(views.data.anchor(instruction, i).text).length;
-      if (n > codec.maxPositions) throw new IclitError(`${rowPlace(plan.materials.data, i)} is ${n} tokens as an inference example, longer than the model's max_position_embeddings ${codec.maxPositions}`);
+  if (drawn.binned) {
+    const instruction = materials.instructions.reduce((a, b) => (b.length > a.length ? b : a), '');
+    for (let i = 0; i < drawn.tasks.data.size; i++) {
+      const n = tok.encode(drawn.tasks.data.anchor(instruction, i).text).length;
+      if (n > tok.maxPositions) throw new IclitError(`${rowPlace(materials.data, i)} is ${n} tokens as an inference example, longer than the model's max_position_embeddings ${tok.maxPositions}`);
       longest = Math.max(longest, n);
     }
   }

@@ -1,4 +1,6 @@
-// The record one finished repeat of one condition produces: what the runner emits and the results store keeps (schema 2).
+// The record one finished repeat of one condition produces: what the runner emits and the results store keeps (schema 2), and how it stores its condition.
+import type { Condition } from './conditions.js';
+import type { Unit } from './units.js';
 
 /** Hidden-state indices follow Hugging Face `output_hidden_states`: 0 = embeddings, n_layers = after the final norm. */
 export interface RepeatRecord {
@@ -39,4 +41,45 @@ export interface RepeatRecord {
   states?: string;
   /** Path, relative to the results folder, of this record's PEFT adapter folder (with --save-adapters). */
   adapter?: string;
+}
+
+/**
+ * A unit's `extra`: its condition's settings and its draw as the record stores them (the keys and order of schema 2).
+ * The one writer of these keys; `recordCondition` is their one reader.
+ */
+export function unitExtra(u: Unit): RepeatRecord['extra'] {
+  const c = u.condition;
+  const extra: RepeatRecord['extra'] = {
+    instructionIndex: u.instructionIndex, inferenceIndex: u.inferenceIndex,
+    shots: c.shots, epochs: c.epochs, labels: c.labels, demoTask: c.demoTask, withInstruction: c.withInstruction,
+  };
+  if (u.bin) Object.assign(extra, { bin: u.bin.index, binLo: u.bin.lo, binHi: u.bin.hi, binCandidates: u.bin.candidates, empty: u.empty });
+  if (u.bin?.demoCosine !== undefined) extra.demoCosine = u.bin.demoCosine;
+  extra.demoIndices = u.demoIndices.join(',');
+  if (u.evaluation) extra.evalExamples = u.evaluation.gold.length;
+  return extra;
+}
+
+/** The condition settings a record stores (what the report groups by), typed; null where the record does not say. */
+export interface RecordCondition {
+  labels: Condition['labels'] | null;
+  shots: number | null;
+  epochs: number | null;
+  bin: number | null;
+  demoTask: string | null;
+  withInstruction: boolean | null;
+}
+
+/** Reads back what unitExtra wrote; never looks at the condition's name (a condition's name only labels it). */
+export function recordCondition(r: Pick<RepeatRecord, 'extra'>): RecordCondition {
+  const x = r.extra ?? {};
+  const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  return {
+    labels: x.labels === 'right' || x.labels === 'wrong' ? x.labels : null,
+    shots: num(x.shots),
+    epochs: num(x.epochs),
+    bin: num(x.bin),
+    demoTask: typeof x.demoTask === 'string' ? x.demoTask : null,
+    withInstruction: typeof x.withInstruction === 'boolean' ? x.withInstruction : null,
+  };
 }

@@ -10,7 +10,7 @@ import { LlamaStudyBackend } from './llama-backend.js';
 import { DEFAULT_METHODS } from './methods.js';
 import type { RepeatRecord } from './record.js';
 import { runPlan, type StudyPlan } from './runner.js';
-import { candidatePool, repeatUnits, studyViews } from './units.js';
+import { candidatePool, repeatUnits, taskMaterials } from './units.js';
 import { letterEmbedder, writeTinyStudy } from './testing.js';
 import { makeTempDir, removeTempDir } from '../util/testing.js';
 
@@ -37,7 +37,7 @@ function planFor(p: Preset, over: Partial<StudyPlan> = {}): StudyPlan {
     repeats: 2,
     seed: 11,
     layers: 'all',
-    tune: { lr: 1e-3, lrSchedule: STUDY_DEFAULTS.lrSchedule, weightDecay: 0, r: 4, alpha: 16, dropout: 0.05, targets: [...STUDY_DEFAULTS.lora.targets] },
+    tune: { lr: 1e-3, lrSchedule: STUDY_DEFAULTS.lrSchedule, weightDecay: 0, lora: { r: 4, alpha: 16, dropout: 0.05, targets: [...STUDY_DEFAULTS.lora.targets] } },
     batch: 2,
     materials: { data: p.task === 'sentiment' ? sst2 : wmt, demoData: wmt, instructions: defaultInstructionPool(p.task), embedder: letterEmbedder(), similarityCandidates: 30 },
     methods: DEFAULT_METHODS,
@@ -250,7 +250,7 @@ test('resume: a crash after the first saved repeat, then a second run computes o
 
 test('batched adapters: tuning two repeats together equals tuning each alone (LoRA dropout on: masks are drawn per adapter)', () => {
   const plan = planFor(findPreset('convergence'), { repeats: 2 });
-  assert.equal(plan.tune.dropout, 0.05);
+  assert.equal(plan.tune.lora.dropout, 0.05);
   const together = memorySink();
   runPlan({ ...plan, batch: 2 }, backend, together);
   const alone = memorySink();
@@ -301,7 +301,7 @@ test('bad plans are refused with clear messages', () => {
 });
 
 test('demo-similarity candidates: every --data row by default, the inference example included (the top bin can hold it, cosine 1)', () => {
-  const views = studyViews({ data: sst2, instructions: defaultInstructionPool('sentiment'), embedder: letterEmbedder() }, DEFAULT_METHODS);
+  const views = taskMaterials({ data: sst2, instructions: defaultInstructionPool('sentiment'), embedder: letterEmbedder() }, DEFAULT_METHODS);
   const pool = candidatePool(views, 5);
   assert.deepEqual(pool.indices, [...Array(sst2.examples.length).keys()], 'the whole file, in order');
   const conds = resolveConditions(findPreset('demo-similarity'), {});
@@ -309,12 +309,12 @@ test('demo-similarity candidates: every --data row by default, the inference exa
   const vecs = emb.embed(sst2.examples.map((e) => (e as { text: string }).text));
   for (let r = 0; r < 4; r++) {
     const units = repeatUnits(conds, views, 5, r, { pool });
-    const inference = units[0].extra.inferenceIndex as number;
+    const inference = units[0].inferenceIndex;
     const top = units.find((u) => u.condition.bin === 9)!;
     // the top bin [0.9, 1] counts every row with cosine ≥ 0.9 to B, B itself (cosine 1) among them
     const inTop = vecs.filter((v) => cosine(v, vecs[inference]) >= 0.9).length;
     assert.ok(inTop >= 1);
-    assert.equal(top.extra.binCandidates, inTop, `repeat ${r}`);
+    assert.equal(top.bin?.candidates, inTop, `repeat ${r}`);
   }
   // --candidates N: a seeded subset of N rows
   const some = candidatePool({ ...views, similarityCandidates: 10 }, 5);
@@ -322,7 +322,7 @@ test('demo-similarity candidates: every --data row by default, the inference exa
 });
 
 test("cross-task ICL prompt in footnote 5's form: the instruction before the translation demonstration and again before B; the tuning text is X + the pair", () => {
-  const views = studyViews({ data: sst2, demoData: wmt, instructions: defaultInstructionPool('sentiment') }, DEFAULT_METHODS);
+  const views = taskMaterials({ data: sst2, demoData: wmt, instructions: defaultInstructionPool('sentiment') }, DEFAULT_METHODS);
   const c = resolveConditions(findPreset('cross-task'), {}).find((x) => x.demoTask === 'translation')!;
   const [u] = repeatUnits([c], views, 3, 0);
   const x = u.anchor.text.slice(0, u.anchor.parts[0].end);
@@ -334,6 +334,6 @@ test("cross-task ICL prompt in footnote 5's form: the instruction before the tra
   assert.match(u.tuning[0].text, /^.+\nEnglish: .+\nCzech: .+$/);
   assert.ok(u.tuning[0].text.startsWith(x));
   // --instruction-placement once: the instruction only at the start
-  const once = repeatUnits([c], studyViews({ data: sst2, demoData: wmt, instructions: defaultInstructionPool('sentiment') }, { ...DEFAULT_METHODS, instructionPlacement: 'once' }), 3, 0)[0];
+  const once = repeatUnits([c], taskMaterials({ data: sst2, demoData: wmt, instructions: defaultInstructionPool('sentiment') }, { ...DEFAULT_METHODS, instructionPlacement: 'once' }), 3, 0)[0];
   assert.equal(once.icl.text.split(x).length - 1, 1);
 });

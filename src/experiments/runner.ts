@@ -19,11 +19,12 @@ import { resolveHiddenStates, type HiddenStateSpec } from '../models/index.js';
 import { IclitError } from '../util/errors.js';
 import type { RecordSink, StudyBackend, TuneSettings, TuneText, UnitResult } from './backend.js';
 import type { Condition } from './conditions.js';
-import { accuracyOf, answerStart, instructionTokens, lossDecrease, similarities } from './measures.js';
+import { accuracyOf, answerStart, instructionTokens, lossDecreaseByPart, similarities } from './measures.js';
 import type { Methods } from './methods.js';
 import { checkLength, type PromptKind } from './preflight.js';
 import type { RepeatRecord } from './record.js';
-import { candidatePool, repeatUnits, studyViews, type CandidatePool, type StudyMaterials, type StudyViews, type Unit } from './units.js';
+import { unitExtra } from './record.js';
+import { candidatePool, drawRepeats, renderUnit, repeatUnits, taskMaterials, type CandidatePool, type DrawnRepeats, type StudyMaterials, type Unit } from './units.js';
 
 /** Everything one model's run needs besides the backend. */
 export interface StudyPlan {
@@ -46,6 +47,8 @@ export interface StudyPlan {
   configHash: string;
   /** Hand the sink each unit's hidden states / adapter weights to store. */
   save: { states: boolean; adapters: boolean };
+  /** The repeats already drawn (drawRepeats over these materials, conditions, seed and repeats); drawn here when absent. */
+  drawn?: DrawnRepeats;
 }
 
 export interface ProgressEvent {
@@ -86,8 +89,9 @@ interface Tokenized {
   tuning: TuneText[];
 }
 
-/** Refuses a prompt longer than the model's positions, naming the data rows it holds (file:line). */
-function tokenize(plan: StudyPlan, backend: StudyBackend, unit: Unit): Tokenized {
+/** Renders a unit for the backend's model and tokenizes it; refuses a prompt longer than the model's positions, naming the data rows it holds (file:line). */
+function tokenize(plan: StudyPlan, backend: StudyBackend, drawnUnit: Unit): Tokenized {
+  const unit = renderUnit(drawnUnit, backend.chat);
   const encode = (text: string, prompt: PromptKind): number[] => checkLength(plan.materials, backend, unit, prompt, backend.encode(text));
   const tuning = unit.tuning.map((p): TuneText => {
     const ids = encode(p.text, 'tuning');
@@ -117,34 +121,34 @@ function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], 
     prompts: { anchor: x.unit.anchor.text, icl: x.unit.icl.text, tuning: x.unit.tuning.map((p) => p.text) },
     tokenCounts: { anchor: x.anchor.length, icl: x.icl.length, tuning: x.tuning.map((t) => t.ids.length) },
     millis: 0,
-    extra: x.unit.extra,
+    extra: unitExtra(x.unit),
     configHash: plan.configHash,
     ...over,
   });
   const out: UnitResult[] = items.filter((x) => x.unit.empty).map((x) => ({ record: recordOf(x, {}) }));
-  const live = items.filter((x) => !x.unit.empty);
-  if (live.length > 0) {
+  const computed = items.filter((x) => !x.unit.empty); // units with demonstrations (an empty bin has none)
+  if (computed.length > 0) {
     // 4. ICL: the base model reads X + A + label(A) + B.
-    const icl = backend.hidden(live.map((x) => x.icl), layers);
+    const icl = backend.hidden(computed.map((x) => x.icl), layers);
     // 5. IT: one adapter per repeat tuned on its tuning texts, then X + B read through it.
     const tuned = backend.tune({
-      texts: live.map((x) => x.tuning),
-      seeds: live.map((x) => deriveSeed(x.unit.seed, 'lora')),
+      texts: computed.map((x) => x.tuning),
+      seeds: computed.map((x) => deriveSeed(x.unit.seed, 'lora')),
       shuffleSeed: deriveSeed(plan.seed, 'tune-shuffle'),
       settings: { ...plan.tune, epochs: c.epochs },
     });
     try {
-      const it = tuned.hidden(live.map((x) => x.anchor), layers);
+      const it = tuned.hidden(computed.map((x) => x.anchor), layers);
       // 6. measures
-      live.forEach((x, n) => {
-        const states = { anchor: anchorStates.get(x.unit.repeat)!, icl: icl[n], it: it[n] };
+      computed.forEach((x, n) => {
+        const states = { layers, anchor: anchorStates.get(x.unit.repeat)!, icl: icl[n], it: it[n] };
         const record = recordOf(x, { ...similarities(states), tuneLoss: tuned.tuneLoss[n] });
         if (x.unit.evaluation) record.accuracy = accuracyOf(backend, tuned, n, x.unit.evaluation);
         if (c.measures.tokenLoss) {
           const texts = x.tuning.map((t) => t.ids);
           const tunedLosses = tuned.tokenLosses(texts, texts.map(() => n));
           const counts = x.unit.tuning.map((p, j) => instructionTokens(backend, p, texts[j]));
-          record.lossDecrease = lossDecrease(backend.tokenLosses(texts), tunedLosses, counts);
+          record.lossDecrease = lossDecreaseByPart(backend.tokenLosses(texts), tunedLosses, counts);
         }
         out.push({ record, states: plan.save.states ? states : undefined, adapter: plan.save.adapters ? tuned.weights(n) : undefined });
       });
@@ -171,12 +175,18 @@ function todoOf(plan: StudyPlan, model: string, sink: RecordSink, shard?: RunOpt
 }
 
 /** Steps 1–7 for one chunk of repeats; calls `saved` after each repeat's units are stored. */
-function runChunk(plan: StudyPlan, views: StudyViews, backend: StudyBackend, layers: number[], repeats: number[], todo: Map<number, Condition[]>, pool: CandidatePool | undefined, sink: RecordSink, saved: (repeat: number, records: number) => void): void {
-  // 1–2. draw and tokenize
+function runChunk(plan: StudyPlan, drawn: DrawnRepeats, backend: StudyBackend, layers: number[], repeats: number[], todo: Map<number, Condition[]>, pool: CandidatePool | undefined, sink: RecordSink, saved: (repeat: number, records: number) => void): void {
+  // 1–2. the repeat's units (drawn before the run; the similarity bins drawn now, with the encoder) and their tokens
   const byCondition = new Map<string, Tokenized[]>();
   const anchorIds = new Map<number, number[]>();
   for (const r of repeats) {
-    for (const unit of repeatUnits(todo.get(r)!, views, plan.seed, r, { pool, all: plan.conditions, evalExamples: plan.evalExamples })) {
+    const wanted = todo.get(r)!;
+    const bins = wanted.filter((c) => c.bin !== undefined);
+    const units = [
+      ...drawn.units[r].filter((u) => wanted.some((c) => c.name === u.condition.name)),
+      ...(bins.length > 0 ? repeatUnits(bins, drawn.tasks, plan.seed, r, { pool, all: plan.conditions, evalExamples: plan.evalExamples }) : []),
+    ];
+    for (const unit of units) {
       const tok = tokenize(plan, backend, unit);
       anchorIds.set(r, tok.anchor);
       byCondition.set(unit.condition.name, [...(byCondition.get(unit.condition.name) ?? []), tok]);
@@ -224,14 +234,17 @@ export function runPlan(plan: StudyPlan, backend: StudyBackend, sink: RecordSink
   };
   emit(-1);
   if (total === 0) return { computed: 0, skipped, records: 0 };
-  const views = studyViews(plan.materials, plan.methods, backend.chat);
-  const pool = plan.conditions.some((c) => c.bin !== undefined) ? candidatePool(views, plan.seed) : undefined;
+  const given = plan.drawn ?? drawRepeats(plan.conditions, taskMaterials(plan.materials, plan.methods), plan.seed, plan.repeats, plan.evalExamples);
+  // The sentence encoder is loaded after the draw (study.run); the bins draw through the plan's.
+  const drawn: DrawnRepeats = { ...given, tasks: { ...given.tasks, embedder: plan.materials.embedder ?? given.tasks.embedder } };
+  if (drawn.units.length !== plan.repeats) throw new IclitError(`the drawn plan holds ${drawn.units.length} repeats, the run ${plan.repeats}`);
+  const pool = drawn.binned ? candidatePool(drawn.tasks, plan.seed) : undefined;
   // chunks of the repeats still to do, in order: a resumed run or a shard packs full chunks too
   const order = [...todo.keys()];
   const chunks: number[][] = [];
   for (let i = 0; i < order.length; i += plan.batch) chunks.push(order.slice(i, i + plan.batch));
   for (const repeats of chunks) {
-    runChunk(plan, views, backend, layers, repeats, todo, pool, sink, (r, n) => {
+    runChunk(plan, drawn, backend, layers, repeats, todo, pool, sink, (r, n) => {
       records += n;
       done++;
       emit(r);

@@ -6,7 +6,7 @@ import { answerSeparator, type ChatTemplate } from '../tokenizers/index.js';
 import { IclitError } from '../util/errors.js';
 import { seededRandom } from '../util/random.js';
 import type { TextEmbedder } from './backend.js';
-import type { Condition } from './conditions.js';
+import { STUDY_DEFAULTS, type Condition } from './conditions.js';
 import { templateChoice, type Methods } from './methods.js';
 
 /** What the conditions draw from. */
@@ -23,10 +23,8 @@ export interface StudyMaterials {
   similarityCandidates?: number;
 }
 
-/** The materials seen through their tasks (built once per plan). */
-export interface StudyViews {
-  /** When set, every prompt is rendered through this chat template (reads end with its generation prompt). */
-  chat?: ChatTemplate;
+/** The materials seen through their tasks' templates (built once per run): what a repeat draws from. */
+export interface TaskMaterials {
   data: TaskExamples;
   demoData?: TaskExamples;
   instructions: readonly string[];
@@ -36,9 +34,8 @@ export interface StudyViews {
   methods: Methods;
 }
 
-export function studyViews(m: StudyMaterials, methods: Methods, chat?: ChatTemplate): StudyViews {
+export function taskMaterials(m: StudyMaterials, methods: Methods): TaskMaterials {
   return {
-    chat,
     data: taskExamples(m.data, templateChoice(methods, m.data.task)),
     demoData: m.demoData && taskExamples(m.demoData, templateChoice(methods, m.demoData.task)),
     instructions: m.instructions,
@@ -58,17 +55,54 @@ export interface Evaluation {
   answerSeparator: string;
 }
 
-/** One condition of one repeat, ready to tokenize. `empty`: nothing to compute (a similarity bin without candidates). */
+/** demo-similarity: the bin a unit's demonstrations come from. */
+export interface UnitBin {
+  index: number;
+  /** The bin's cosine range [lo, hi) and how many candidates it held. */
+  lo: number;
+  hi: number;
+  candidates: number;
+  /** Mean demo–inference cosine of the picked demonstrations (absent when the bin was empty). */
+  demoCosine?: number;
+}
+
+/**
+ * One condition of one repeat, ready to render and tokenize. `empty`: nothing to compute (a similarity bin without
+ * candidates). The draw is kept as numbers: rows of --data (instruction, inference) and of the condition's
+ * demonstration set.
+ */
 export interface Unit {
   condition: Condition;
   repeat: number;
   seed: number;
+  instructionIndex: number;
+  inferenceIndex: number;
+  demoIndices: number[];
+  bin?: UnitBin;
   anchor: Prompt;
   icl: Prompt;
   tuning: Prompt[];
   evaluation?: Evaluation;
   empty: boolean;
-  extra: Record<string, number | string | boolean | null>;
+}
+
+/**
+ * A unit with its prompts rendered through a model folder's chat template (reads end with the generation prompt,
+ * tuning texts with the answer's end of turn); the unit itself without one. The draw does not depend on the model,
+ * so a run draws once and renders per model.
+ */
+export function renderUnit(u: Unit, chat?: ChatTemplate): Unit {
+  if (!chat) return u;
+  const read = (p: Prompt): Prompt => chatPrompt(chat, p, true);
+  const tune = (p: Prompt): Prompt => chatPrompt(chat, p, false);
+  const e = u.evaluation;
+  return {
+    ...u,
+    anchor: read(u.anchor),
+    icl: u.empty ? u.icl : read(u.icl),
+    tuning: u.tuning.map(tune),
+    evaluation: e && { ...e, anchor: e.anchor.map(read), icl: e.icl.map(read), answerSeparator: answerSeparator(chat) },
+  };
 }
 
 /** The seed of repeat r of a run (shared by every condition, so the inference example is shared). */
@@ -86,7 +120,7 @@ export interface CandidatePool {
   vectors: ArrayLike<number>[];
 }
 
-export function candidatePool(v: StudyViews, runSeed: number): CandidatePool {
+export function candidatePool(v: TaskMaterials, runSeed: number): CandidatePool {
   if (!v.embedder) throw new IclitError('the demo-similarity preset needs a sentence encoder (--encoder DIR)');
   const all = [...Array(v.data.size).keys()];
   const n = Math.min(v.similarityCandidates ?? all.length, all.length);
@@ -118,7 +152,7 @@ function concatPrompts(...ps: Prompt[]): Prompt {
  * each demonstration and again before B. Its tuning texts are the inference task's instruction + one demonstration
  * in its own template (X + "English: … Czech: …").
  */
-function crossTaskIcl(v: StudyViews, demoSet: TaskExamples, instruction: string, demos: DemoRef[], inference: number): Prompt {
+function crossTaskIcl(v: TaskMaterials, demoSet: TaskExamples, instruction: string, demos: DemoRef[], inference: number): Prompt {
   const anchor = v.data.anchor(instruction, inference);
   const withHead = v.methods.crossTaskInstruction === 'inference-task' && anchor.parts[0].kind === 'instruction';
   const every = withHead && demoSet.instructionPlacement === 'every-example';
@@ -135,7 +169,7 @@ function crossTaskIcl(v: StudyViews, demoSet: TaskExamples, instruction: string,
 }
 
 /** The wrong label of demonstration `index` under the rule in force (classification tasks). */
-function wrongLabel(v: StudyViews, set: TaskExamples, index: number, seed: number): number {
+function wrongLabel(v: TaskMaterials, set: TaskExamples, index: number, seed: number): number {
   const words = set.labelWords;
   const gold = set.gold(index);
   if (!words || gold === undefined) throw new IclitError(`${set.task} demonstrations have no labels; a wrong-label condition needs a classification task`);
@@ -162,7 +196,7 @@ function evaluationIndices(size: number, n: number, seed: number, exclude: Set<n
  * and wrong labels relabel the same demonstrations). `all`: every condition of the experiment when `conditions`
  * is only the part still to compute (the bins' draw follows all of them).
  */
-export function repeatUnits(conditions: Condition[], v: StudyViews, runSeed: number, repeat: number, opts: { pool?: CandidatePool; all?: Condition[]; evalExamples?: number } = {}): Unit[] {
+export function repeatUnits(conditions: Condition[], v: TaskMaterials, runSeed: number, repeat: number, opts: { pool?: CandidatePool; all?: Condition[]; evalExamples?: number } = {}): Unit[] {
   const all = opts.all ?? conditions;
   const seed = repeatSeed(runSeed, repeat);
   const data = v.data;
@@ -171,11 +205,8 @@ export function repeatUnits(conditions: Condition[], v: StudyViews, runSeed: num
   const draw = drawRepeat(v.instructions, data.size, { k: maxK, seed });
   const instruction = v.instructions[draw.instructionIndex];
   const inference = draw.inferenceIndex;
-  const common = { instructionIndex: draw.instructionIndex, inferenceIndex: inference };
-  // Reads end with the chat template's generation prompt; tuning texts end with the answer's end of turn.
-  const read = (p: Prompt): Prompt => (v.chat ? chatPrompt(v.chat, p, true) : p);
-  const tune = (p: Prompt): Prompt => (v.chat ? chatPrompt(v.chat, p, false) : p);
-  const anchor = read(data.anchor(instruction, inference));
+  const common = { repeat, seed, instructionIndex: draw.instructionIndex, inferenceIndex: inference };
+  const anchor = data.anchor(instruction, inference);
 
   let bins: BinPick[] | undefined;
   let simsToInference: number[] | undefined;
@@ -192,40 +223,56 @@ export function repeatUnits(conditions: Condition[], v: StudyViews, runSeed: num
   }
 
   return conditions.map((c): Unit => {
-    const extra: Unit['extra'] = { ...common, shots: c.shots, epochs: c.epochs, labels: c.labels, demoTask: c.demoTask, withInstruction: c.withInstruction };
     const set = c.demoTask === data.task ? data : v.demoData;
     if (!set || set.task !== c.demoTask) throw new IclitError(`condition ${c.name} needs ${c.demoTask} demonstrations (--demo-data)`);
     let demoIndices: number[];
+    let bin: UnitBin | undefined;
     if (c.bin !== undefined) {
       const b = bins![c.bin];
-      Object.assign(extra, { bin: c.bin, binLo: b.lo, binHi: b.hi, binCandidates: b.available, empty: b.missing });
-      if (b.missing) return { condition: c, repeat, seed, anchor, icl: { text: '', parts: [] }, tuning: [], empty: true, extra: { ...extra, demoIndices: '' } };
+      bin = { index: c.bin, lo: b.lo, hi: b.hi, candidates: b.available };
+      if (b.missing) return { condition: c, ...common, demoIndices: [], bin, anchor, icl: { text: '', parts: [] }, tuning: [], empty: true };
       demoIndices = b.picked.map((i) => pool!.indices[i]);
-      extra.demoCosine = b.picked.reduce((s, i) => s + simsToInference![i], 0) / b.picked.length;
+      bin.demoCosine = b.picked.reduce((s, i) => s + simsToInference![i], 0) / b.picked.length;
     } else if (set === data) {
       demoIndices = draw.demonstrationIndices.slice(0, c.shots);
     } else {
       demoIndices = sampleWithoutReplacement([...Array(set.size).keys()], c.shots, seededRandom(deriveSeed(seed, 'demo-data')));
     }
     const demos: DemoRef[] = demoIndices.map((index) => (c.labels === 'wrong' ? { index, label: wrongLabel(v, set, index, seed) } : { index }));
-    extra.demoIndices = demoIndices.join(',');
-    const icl = read(set === data ? data.icl(instruction, demos, inference) : crossTaskIcl(v, set, instruction, demos, inference));
-    const tuning = set.tuning(instruction, demos, { withInstruction: c.withInstruction }).map(tune);
-    const unit: Unit = { condition: c, repeat, seed, anchor, icl, tuning, empty: false, extra };
+    const icl = set === data ? data.icl(instruction, demos, inference) : crossTaskIcl(v, set, instruction, demos, inference);
+    const tuning = set.tuning(instruction, demos, { withInstruction: c.withInstruction });
+    const unit: Unit = { condition: c, ...common, demoIndices, bin, anchor, icl, tuning, empty: false };
     if (c.measures.accuracy) {
       const labelWords = data.labelWords;
       if (!labelWords || set !== data) throw new IclitError(`condition ${c.name}: accuracy needs a classification task with same-task demonstrations`);
       const exclude = new Set([inference, ...demoIndices]);
-      const evalIdx = evaluationIndices(data.size, opts.evalExamples ?? 100, seed, exclude);
+      const evalIdx = evaluationIndices(data.size, opts.evalExamples ?? STUDY_DEFAULTS.evalExamples, seed, exclude);
       unit.evaluation = {
-        anchor: evalIdx.map((i) => read(data.anchor(instruction, i))),
-        icl: evalIdx.map((i) => read(data.icl(instruction, demos, i))),
+        anchor: evalIdx.map((i) => data.anchor(instruction, i)),
+        icl: evalIdx.map((i) => data.icl(instruction, demos, i)),
         gold: evalIdx.map((i) => data.gold(i)!),
         labelWords,
-        answerSeparator: v.chat ? answerSeparator(v.chat) : data.answerSeparator,
+        answerSeparator: data.answerSeparator,
       };
-      extra.evalExamples = evalIdx.length;
     }
     return unit;
   });
+}
+
+/**
+ * Every repeat of a run drawn once (repeats 0..repeats−1): per repeat the units of the conditions drawn without the
+ * sentence encoder (all but demo-similarity's bins, which the runner draws once the encoder is loaded). The
+ * preflight check and the runner read the same draw.
+ */
+export function drawRepeats(conditions: Condition[], tasks: TaskMaterials, runSeed: number, repeats: number, evalExamples?: number): DrawnRepeats {
+  const drawn = conditions.filter((c) => c.bin === undefined);
+  const units = Array.from({ length: repeats }, (_, r) => (drawn.length > 0 ? repeatUnits(drawn, tasks, runSeed, r, { all: conditions, evalExamples }) : []));
+  return { tasks, units, binned: drawn.length < conditions.length };
+}
+
+/** What drawRepeats hands on: the task materials it drew from, units[repeat] (bins left out), and whether bins remain to draw. */
+export interface DrawnRepeats {
+  tasks: TaskMaterials;
+  units: Unit[][];
+  binned: boolean;
 }

@@ -1,8 +1,9 @@
 // A Hugging Face checkpoint folder's weights: single or sharded safetensors, looked up by HF weight name.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { isFloating, tidy, type DType, type Tensor } from '../torch/index.js';
 import { IclitError } from '../util/errors.js';
+import { readJsonObject } from './json-file.js';
 import { SafetensorsFile, type TensorInfo } from './safetensors.js';
 
 const SINGLE = 'model.safetensors';
@@ -20,13 +21,8 @@ export class CheckpointWeights {
     const w = new CheckpointWeights(dir);
     const indexPath = join(dir, INDEX);
     if (existsSync(indexPath)) {
-      let index: { weight_map?: Record<string, string> };
-      try {
-        index = JSON.parse(readFileSync(indexPath, 'utf8'));
-      } catch (e) {
-        throw new IclitError(`${indexPath} is not valid JSON: ${(e as Error).message}`);
-      }
-      if (!index || typeof index !== 'object' || !index.weight_map || typeof index.weight_map !== 'object' || Array.isArray(index.weight_map)) {
+      const index = readJsonObject(indexPath) as { weight_map?: Record<string, string> };
+      if (!index.weight_map || typeof index.weight_map !== 'object' || Array.isArray(index.weight_map)) {
         throw new IclitError(`${indexPath} has no weight_map object`);
       }
       for (const [name, shard] of Object.entries(index.weight_map)) checkShardName(indexPath, name, shard);

@@ -2,20 +2,24 @@
 import { readFileSync } from 'node:fs';
 import { IclitError } from '../util/errors.js';
 
-/** Parses `path` as a JSON object; `missing` completes the not-found message (e.g. "is DIR a model folder?"). */
-export function readJsonObject(path: string, missing?: string): Record<string, unknown> {
+/** Parses the JSON file `path` (any JSON value); `missing` completes the not-found message (e.g. "is DIR a model folder?"). */
+export function readJson(path: string, missing?: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
     throw new IclitError(`${path} not found${missing ? ` (${missing})` : ''}`);
   }
-  let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
     throw new IclitError(`${path} is not valid JSON: ${(e as Error).message}`);
   }
+}
+
+/** Parses `path` as a JSON object (readJson, then the shape checked). */
+export function readJsonObject(path: string, missing?: string): Record<string, unknown> {
+  const raw = readJson(path, missing);
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new IclitError(`${path} is not a JSON object`);
   return raw as Record<string, unknown>;
 }

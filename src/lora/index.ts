@@ -1,3 +1,4 @@
 // LoRA adapters (PEFT conventions): the wrapping layer, batched adapters, PEFT adapter folders.
+export * from './config.js';
 export * from './lora.js';
 export * from './peft.js';

@@ -1,46 +1,18 @@
-// LoRA as PEFT defines it, wrapping a frozen linear layer; N independent adapters side by side, each with its own dropout.
+// LoRA as PEFT defines it: a set of N independent adapters (a value), applied to a model for one call by wrapping its frozen linear layers.
 import { dropoutMask, linear, segmentLora, tensor, tidy, zeros, keep, type Tensor } from '../torch/index.js';
 import type { LinearLike, LlamaModel, RowLayout } from '../models/index.js';
 import { IclitError } from '../util/errors.js';
 import { seededRandom } from '../util/random.js';
-
-/** The PEFT LoraConfig fields iclit uses. */
-export interface LoraConfig {
-  r: number;
-  alpha: number;
-  dropout: number;
-  /** Module names as PEFT matches them: a module is targeted when its path equals or ends with `.<target>`. */
-  targets: string[];
-  /** PEFT `use_rslora`: scaling alpha/√r instead of alpha/r. */
-  useRslora?: boolean;
-}
-
-export const DEFAULT_TARGETS = ['q_proj', 'v_proj'];
-/** The projections LoRA may wrap in a LLaMA-family decoder. */
-export const KNOWN_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
-
-export function loraScaling(c: Pick<LoraConfig, 'r' | 'alpha' | 'useRslora'>): number {
-  return c.useRslora ? c.alpha / Math.sqrt(c.r) : c.alpha / c.r;
-}
-
-/** PEFT's file key of a LoRA matrix: `base_model.model.<module>.lora_A.weight`. */
-export function peftKey(module: string, which: 'A' | 'B'): string {
-  return `base_model.model.${module}.lora_${which}.weight`;
-}
-
-/** True when PEFT's `target_modules` list selects the module at `path`. */
-export function isTargeted(path: string, targets: readonly string[]): boolean {
-  return targets.some((t) => path === t || path.endsWith(`.${t}`));
-}
+import { isTargeted, loraScaling, peftKey, type LoraConfig } from './config.js';
 
 /**
- * The seed of one dropout mask, 32 bits: from the adapter's seed, the module's index among the LoRA layers, the
- * layer's count of training forward passes so far, and the sequence's index among its adapter's rows. Nothing about
+ * The seed of one dropout mask, 32 bits: from the adapter's seed, the module's index among the set's modules, the
+ * optimiser step (LoraMode.step), and the sequence's index among its adapter's rows. Nothing about
  * the other adapters of the batch goes in, so an adapter draws the same masks alone or batched.
  */
-export function dropoutKey(adapterSeed: number, module: number, call: number, row: number): number {
+export function dropoutKey(adapterSeed: number, module: number, step: number, row: number): number {
   let h = 0x811c9dc5;
-  for (const v of [adapterSeed >>> 0, Math.floor(adapterSeed / 2 ** 32) >>> 0, module, call, row]) {
+  for (const v of [adapterSeed >>> 0, Math.floor(adapterSeed / 2 ** 32) >>> 0, module, step, row]) {
     h = Math.imul(h ^ v, 0x01000193);
     h ^= h >>> 15;
   }
@@ -49,23 +21,25 @@ export function dropoutKey(adapterSeed: number, module: number, call: number, ro
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/** How a set of adapters serves one call: which rows go through which adapter, and whether dropout is on. */
+export interface LoraMode {
+  /** Training forward of this 0-based optimiser step: dropout on, its masks keyed by the step (dropoutKey). */
+  step?: number;
+  /** Every row through this one adapter of the set (default: row group b through adapter b). */
+  adapter?: number;
+}
+
 /**
- * y = base(x) + scaling · dropout(x) Aᵀ Bᵀ with A [N, r, in], B [N, out, r]. With N = 1 every row uses the one
- * adapter; with N > 1 the sequences of the batch split into N contiguous groups of k and group b uses adapter b, so
- * adapter b only ever sees (and gets gradients from) its own rows. The input is either the decoder's packed rows
- * [Σ lengths, in] with their RowLayout, or [R, T, in] / [R, in] (R sequences of equal length). Dropout masks come
- * per sequence from the adapter's own seed (dropoutKey). As PEFT does, the LoRA path runs in the adapter's dtype
- * (float32) and the sum is cast back to the base output's dtype.
+ * y = base(x) + scaling · dropout(x) Aᵀ Bᵀ with A [N, r, in], B [N, out, r], as PEFT's LoraLayer wraps its
+ * base_layer: a view of one set's matrices for one call, built by LoraAdapters.apply and never changed. With N = 1
+ * (or mode.adapter) every row uses one adapter; with N > 1 the sequences of the batch split into N contiguous
+ * groups and group b uses adapter b, so adapter b only ever sees (and gets gradients from) its own rows. The input
+ * is either the decoder's packed rows [Σ lengths, in] with their RowLayout, or [R, T, in] / [R, in] (R sequences of
+ * equal length). Dropout masks come per sequence from (adapter seed, module, step, row): nothing about the other
+ * adapters of the batch goes in, so an adapter draws the same masks alone or batched. As PEFT does, the LoRA path
+ * runs in the adapter's dtype (float32) and the sum is cast back to the base output's dtype.
  */
 export class LoraLinear implements LinearLike {
-  /** Dropout is active only while training (PEFT's nn.Dropout follows module.train()). */
-  training = false;
-  /** When false the layer is the base layer (used to compare base vs tuned without unloading). */
-  enabled = true;
-  /** When set, every row uses this one adapter of the set instead of row group b → adapter b. */
-  only: number | null = null;
-  #calls = 0;
-
   constructor(
     readonly base: LinearLike,
     readonly A: Tensor,
@@ -73,9 +47,10 @@ export class LoraLinear implements LinearLike {
     readonly scaling: number,
     readonly dropoutP: number,
     /** One seed per adapter: its dropout masks come from it alone. */
-    readonly seeds: readonly number[] = Array.from({ length: A.shape[0] }, (_, b) => b),
-    /** This layer's index among the model's LoRA layers (part of every dropout key). */
-    readonly module = 0,
+    readonly seeds: readonly number[],
+    /** This layer's index among the set's modules (part of every dropout key). */
+    readonly module: number,
+    readonly mode: LoraMode = {},
   ) {}
 
   get inFeatures(): number {
@@ -84,57 +59,36 @@ export class LoraLinear implements LinearLike {
   get outFeatures(): number {
     return this.base.outFeatures;
   }
-  get adapters(): number {
-    return this.A.shape[0];
-  }
 
   forward(x: Tensor, rows?: RowLayout): Tensor {
     return tidy(() => {
       const y = this.base.forward(x, rows); // [..., out]
-      if (!this.enabled) return y;
-      const N = this.adapters;
+      const N = this.A.shape[0];
       const lengths = rows?.lengths ?? new Array<number>(x.shape[0]).fill(x.rank === 3 ? x.shape[1] : 1);
       const seqs = lengths.length;
-      const one = N === 1 || this.only !== null;
-      if (!one && seqs % N !== 0) throw new IclitError(`a batch of ${seqs} sequences cannot be split over ${N} LoRA adapters (needs a multiple of ${N})`);
-      const per = one ? seqs : seqs / N; // sequences per adapter
-      const adapterOf = (s: number): number => this.only ?? (N === 1 ? 0 : Math.floor(s / per));
+      const single = this.mode.adapter ?? (N === 1 ? 0 : null); // the one adapter every row uses, if any
+      if (single === null && seqs % N !== 0) throw new IclitError(`a batch of ${seqs} sequences cannot be split over ${N} LoRA adapters (needs a multiple of ${N})`);
+      const perAdapter = single !== null ? seqs : seqs / N; // sequences each adapter serves
+      const adapterOf = (s: number): number => single ?? Math.floor(s / perAdapter);
       let h = x.reshape([-1, this.inFeatures]).to(this.A.dtype); // [R, in]
-      if (this.training && this.dropoutP > 0) {
-        const call = this.#calls++;
-        const keys = lengths.map((_, s) => dropoutKey(this.seeds[adapterOf(s)], this.module, call, s % per));
+      const step = this.mode.step;
+      if (step !== undefined && this.dropoutP > 0) {
+        const keys = lengths.map((_, s) => dropoutKey(this.seeds[adapterOf(s)], this.module, step, s % perAdapter));
         h = h.mul(dropoutMask(keys, lengths, this.inFeatures, this.dropoutP, x.device)); // [R, in]
       }
       let delta: Tensor;
-      if (one) {
-        const b = this.only ?? 0;
-        delta = linear(linear(h, this.A.select(0, b)), this.B.select(0, b)); // [R, out]
+      if (single !== null) {
+        delta = linear(linear(h, this.A.select(0, single)), this.B.select(0, single)); // [R, out]
       } else {
-        const sizes = Array.from({ length: N }, (_, g) => lengths.slice(g * per, (g + 1) * per).reduce((a, b) => a + b, 0));
+        const sizes = Array.from({ length: N }, (_, g) => lengths.slice(g * perAdapter, (g + 1) * perAdapter).reduce((a, b) => a + b, 0));
         delta = segmentLora(h, this.A, this.B, sizes); // [R, out]
       }
       return y.to(delta.dtype).add(delta.reshape(y.shape).mul(this.scaling)).to(y.dtype); // [..., out]
     });
   }
 
-  /** Frees the adapter matrices only; the base layer belongs to the model again after removeLora. */
-  dispose(): void {
-    this.A.dispose();
-    this.B.dispose();
-  }
-}
-
-/** The LoRA adapters applied to a model: parameters under PEFT key names ([N, r, in] / [N, out, r]) and their layers. */
-export interface LoraAdapters {
-  config: LoraConfig;
-  /** How many independent adapters each parameter holds (its leading dimension). */
-  count: number;
-  /** Each adapter's seed (its initialisation and its dropout masks). */
-  seeds: number[];
-  /** Trainable leaves by PEFT key (`base_model.model.<module>.lora_A.weight`), float32 on the model's device, [N, r, in] / [N, out, r]. */
-  params: Map<string, Tensor>;
-  /** The wrapping layers by module path (also now in model.linears). */
-  layers: Map<string, LoraLinear>;
+  /** Nothing to free: the set's matrices belong to LoraAdapters (dispose), the base layer to its model. */
+  dispose(): void {}
 }
 
 export interface ApplyLoraOptions {
@@ -153,20 +107,64 @@ function checkConfig(c: LoraConfig): void {
   if (c.targets.length === 0) throw new IclitError('LoRA needs at least one target module');
 }
 
-/** Every LoraLinear in the model, by module path. */
-export function loraLayers(model: LlamaModel): Map<string, LoraLinear> {
-  const out = new Map<string, LoraLinear>();
-  for (const [name, l] of model.linears) if (l instanceof LoraLinear) out.set(name, l);
-  return out;
+/**
+ * A set of N LoRA adapters for one model, as a value: its parameters under PEFT key names ([N, r, in] /
+ * [N, out, r], float32 on the model's device) and its seeds. The model is untouched until `apply`, which wraps the
+ * targeted linears for one call and restores them after; so two sets can exist at once and be applied in turn.
+ */
+export class LoraAdapters {
+  #disposed = false;
+  constructor(
+    readonly model: LlamaModel,
+    readonly config: LoraConfig,
+    /** Each adapter's seed (its initialisation and its dropout masks). */
+    readonly seeds: readonly number[],
+    /** Trainable leaves by PEFT key (`base_model.model.<module>.lora_A.weight`). */
+    readonly params: Map<string, Tensor>,
+    /** The targeted module paths, in the model's order (a module's index is part of its dropout keys). */
+    readonly modules: readonly string[],
+  ) {}
+
+  /** How many independent adapters each parameter holds (its leading dimension); rows split into this many groups. */
+  get count(): number {
+    return this.seeds.length;
+  }
+
+  /** Runs `fn` with these adapters wrapping the model's targeted linears (in `mode`), and the base linears back after. */
+  apply<R>(fn: () => R, mode: LoraMode = {}): R {
+    if (this.#disposed) throw new IclitError('LoRA adapters used after dispose()');
+    if (mode.adapter !== undefined && (!Number.isInteger(mode.adapter) || mode.adapter < 0 || mode.adapter >= this.count)) {
+      throw new IclitError(`adapter index ${mode.adapter} is out of range (0..${this.count - 1})`);
+    }
+    const linears = this.model.linears;
+    const bases = this.modules.map((name) => linears.get(name)!);
+    if (bases.some((b) => b instanceof LoraLinear)) throw new IclitError('another set of LoRA adapters is applied to this model (sets apply one at a time)');
+    const scaling = loraScaling(this.config);
+    this.modules.forEach((name, i) => {
+      const layer = new LoraLinear(bases[i], this.params.get(peftKey(name, 'A'))!, this.params.get(peftKey(name, 'B'))!, scaling, this.config.dropout, this.seeds, i, mode);
+      linears.set(name, layer);
+    });
+    try {
+      return fn();
+    } finally {
+      this.modules.forEach((name, i) => linears.set(name, bases[i]));
+    }
+  }
+
+  /** Frees the adapter matrices (the model never held them). */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const p of this.params.values()) p.dispose();
+  }
 }
 
 /**
- * Wraps every targeted linear of `model` in a LoraLinear (replacing its entry in model.linears). A is
+ * A new set of LoRA adapters for every targeted linear of `model` (the model itself is not changed). A is
  * Kaiming-uniform with a = √5 as PEFT's reset_lora_parameters (bound = √(6 / ((1 + a²)·fan_in)) = 1/√in), B is zero.
  */
 export function applyLora(model: LlamaModel, config: LoraConfig, opts: ApplyLoraOptions = {}): LoraAdapters {
   checkConfig(config);
-  if (loraLayers(model).size > 0) throw new IclitError('the model already has LoRA adapters (removeLora first)');
   const N = opts.seeds?.length ?? opts.adapters ?? 1;
   if (!Number.isInteger(N) || N < 1) throw new IclitError(`number of adapters must be a positive integer, got ${N}`);
   const seeds = opts.seeds ?? Array.from({ length: N }, (_, b) => (opts.seed ?? 0) + b);
@@ -175,49 +173,18 @@ export function applyLora(model: LlamaModel, config: LoraConfig, opts: ApplyLora
   for (const t of config.targets) {
     if (!names.some((n) => isTargeted(n, [t]))) throw new IclitError(`LoRA target module '${t}' matches no linear layer of the model (it has e.g. ${[...model.linears.keys()][0]})`);
   }
-  const scaling = loraScaling(config);
   const params = new Map<string, Tensor>();
-  const layers = new Map<string, LoraLinear>();
-  for (const [module, name] of names.entries()) {
+  for (const name of names) {
     const base = model.linears.get(name)!;
     const fanIn = base.inFeatures;
-    const bound = Math.sqrt(6 / ((1 + 5) * fanIn));
+    const bound = Math.sqrt(6 / ((1 + 5) * fanIn)); // PEFT's kaiming_uniform_(a=√5): a² = 5
     const a = new Float32Array(N * config.r * fanIn);
-    const per = config.r * fanIn;
-    for (let b = 0; b < N; b++) for (let i = 0; i < per; i++) a[b * per + i] = (rngs[b]() * 2 - 1) * bound;
-    const A = keep(tensor(a, [N, config.r, fanIn], 'float32', model.device)).requiresGrad_(); // [N, r, in]
-    const B = keep(zeros([N, base.outFeatures, config.r], 'float32', model.device)).requiresGrad_(); // [N, out, r]
-    const layer = new LoraLinear(base, A, B, scaling, config.dropout, seeds, module);
-    params.set(peftKey(name, 'A'), A);
-    params.set(peftKey(name, 'B'), B);
-    layers.set(name, layer);
-    model.linears.set(name, layer);
+    const perAdapter = config.r * fanIn;
+    for (let b = 0; b < N; b++) for (let i = 0; i < perAdapter; i++) a[b * perAdapter + i] = (rngs[b]() * 2 - 1) * bound;
+    params.set(peftKey(name, 'A'), keep(tensor(a, [N, config.r, fanIn], 'float32', model.device)).requiresGrad_()); // [N, r, in]
+    params.set(peftKey(name, 'B'), keep(zeros([N, base.outFeatures, config.r], 'float32', model.device)).requiresGrad_()); // [N, out, r]
   }
-  return { config: { ...config }, count: N, seeds: [...seeds], params, layers };
-}
-
-/** Restores the base linears of `model` and frees the adapter parameters. */
-export function removeLora(model: LlamaModel): void {
-  for (const [name, l] of loraLayers(model)) {
-    model.linears.set(name, l.base);
-    l.dispose();
-  }
-}
-
-/** Switches dropout of every LoRA layer on (training) or off. */
-export function setLoraTraining(lora: LoraAdapters, on: boolean): void {
-  for (const l of lora.layers.values()) l.training = on;
-}
-
-/** Switches every LoRA layer off (base model) or back on. */
-export function setLoraEnabled(lora: LoraAdapters, on: boolean): void {
-  for (const l of lora.layers.values()) l.enabled = on;
-}
-
-/** Makes every row use adapter `index` of a batched set (null: row group b uses adapter b again). */
-export function useAdapter(lora: LoraAdapters, index: number | null): void {
-  if (index !== null && (!Number.isInteger(index) || index < 0 || index >= lora.count)) throw new IclitError(`adapter index ${index} is out of range (0..${lora.count - 1})`);
-  for (const l of lora.layers.values()) l.only = index;
+  return new LoraAdapters(model, { ...config, targets: [...config.targets] }, [...seeds], params, names);
 }
 
 /**

@@ -1,11 +1,13 @@
 // PEFT adapter folders: adapter_config.json + adapter_model.safetensors, written and read with validation.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SafetensorsFile, tensorBytes, writeSafetensors, type TensorBytes } from '../io/index.js';
+import { readJsonObject } from '../io/json-file.js';
 import { tidy, keep, type Tensor } from '../torch/index.js';
 import type { LlamaModel } from '../models/index.js';
 import { IclitError } from '../util/errors.js';
-import { adapterWeights, applyLora, isTargeted, peftKey, setAdapterWeights, type LoraAdapters, type LoraConfig } from './lora.js';
+import { isTargeted, peftKey, type LoraConfig } from './config.js';
+import { adapterWeights, applyLora, setAdapterWeights, type LoraAdapters } from './lora.js';
 
 export const ADAPTER_CONFIG = 'adapter_config.json';
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
@@ -62,13 +64,7 @@ export function readAdapterConfig(dir: string): LoraConfig {
   const path = join(dir, ADAPTER_CONFIG);
   if (!existsSync(dir)) throw new IclitError(`adapter folder ${dir} does not exist`);
   if (!existsSync(path)) throw new IclitError(`${dir} is not a PEFT adapter folder: missing ${ADAPTER_CONFIG}`);
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new IclitError(`${path} is not valid JSON: ${(e as Error).message}`);
-  }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new IclitError(`${path} is not a JSON object`);
+  const raw = readJsonObject(path);
   const bad = (key: string, why: string): never => {
     throw new IclitError(`${path}: ${key} ${why} (got ${JSON.stringify(raw[key])})`);
   };
@@ -110,8 +106,9 @@ export function readAdapterWeights(dir: string): Map<string, Tensor> {
 }
 
 /**
- * Loads a PEFT LoRA folder onto `model`: checks the config, that every targeted module exists in the model and that
- * every weight is present with its shape, then applies LoRA (one adapter, or `count` copies) with those weights.
+ * Loads a PEFT LoRA folder for `model`: checks the config, that every targeted module exists in the model and that
+ * every weight is present with its shape, then makes a set of LoRA adapters (one, or `count` copies) with those
+ * weights (applied to the model by its `apply`).
  */
 export function loadAdapter(dir: string, model: LlamaModel, opts: { count?: number } = {}): LoraAdapters {
   const config = readAdapterConfig(dir);
@@ -136,10 +133,7 @@ export function loadAdapter(dir: string, model: LlamaModel, opts: { count?: numb
     try {
       setAdapterWeights(lora, weights, 'all', file);
     } catch (e) {
-      for (const [name, l] of lora.layers) {
-        model.linears.set(name, l.base);
-        l.dispose();
-      }
+      lora.dispose();
       throw e;
     }
     return lora;

@@ -1,5 +1,6 @@
 // What a forward pass captures: HF hidden-state indices, TransformerLens-style hook names, and the output shape.
 import type { Tensor } from '../torch/index.js';
+import { IclitError } from '../util/errors.js';
 
 /**
  * TransformerLens-like name of HF hidden state `i` of a model with `n` layers: index 0 is
@@ -10,6 +11,20 @@ export function hookName(i: number, n: number): string {
   if (i === 0) return 'blocks.0.hook_resid_pre';
   if (i === n) return 'ln_final.hook_normalized';
   return `blocks.${i - 1}.hook_resid_post`;
+}
+
+/** Every hook point of a model with `n` layers (HF hidden states 0..n), in order: what a forward's `hooks` may name. */
+export function hookPoints(n: number): string[] {
+  return Array.from({ length: n + 1 }, (_, i) => hookName(i, n));
+}
+
+/** Refuses a hook name that is not a hook point of the model (a misspelt hook would otherwise be silently ignored). */
+export function checkHookNames(hooks: Record<string, unknown> | undefined, n: number): void {
+  if (!hooks) return;
+  const known = hookPoints(n);
+  for (const name of Object.keys(hooks)) {
+    if (!known.includes(name)) throw new IclitError(`unknown hook '${name}': this model's hook points are ${known.join(', ')}`);
+  }
 }
 
 /** A hook sees the activation [B, T, C] (padded positions are zero); returning a tensor replaces it (an intervention). */
@@ -30,6 +45,11 @@ export interface CaptureRequest {
   logitRows?: readonly number[];
   /** Hooks by name (see hookName). */
   hooks?: Record<string, Hook>;
+  /**
+   * Return each block's attention weights of every sequence's last token over its own positions (ModelOutput.
+   * attention); every block runs. Only the last query's row is formed, one layer at a time: [H, T] per sequence.
+   */
+  lastTokenAttention?: boolean;
 }
 
 export interface ModelOutput {
@@ -39,4 +59,6 @@ export interface ModelOutput {
   logits?: Tensor;
   /** Real (unpadded) length of each sequence. */
   lengths: number[];
+  /** With lastTokenAttention: by block index 0..n−1, float32 on the host, [B, H, T] (zero past a sequence's end; rows sum to 1). */
+  attention?: Map<number, Tensor>;
 }

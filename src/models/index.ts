@@ -8,3 +8,4 @@ export * from './study-memory.js';
 export * from './sentence-modules.js';
 export * from './pooling.js';
 export * from './hidden-states.js';
+export * from './patching.js';

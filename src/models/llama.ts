@@ -1,6 +1,7 @@
 // The LLaMA-family decoder (llama, mistral, qwen2) in reading order: config → norm → RoPE → attention → MLP → block → model.
 import { existsSync } from 'node:fs';
 import {
+  arange,
   cat,
   embedding,
   linear,
@@ -8,6 +9,7 @@ import {
   packedAttention,
   rmsNorm,
   rope,
+  stack,
   tensor,
   tidy,
   keep,
@@ -29,7 +31,7 @@ import {
 } from '../io/index.js';
 import { IclitError } from '../util/errors.js';
 import { Linear, type LinearLike, type RowLayout } from './linear.js';
-import { hookName, type CaptureRequest, type ModelOutput } from './hooks.js';
+import { checkHookNames, hookName, type CaptureRequest, type ModelOutput } from './hooks.js';
 import { resolveHiddenStates } from './hidden-states.js';
 
 export type ComputeDType = Extract<DType, 'float32' | 'bfloat16'>;
@@ -97,13 +99,41 @@ export interface AttentionWeights {
   o: LinearLike;
 }
 
+/** Receives one block's last-token attention weights [B, H, T]; it must keep() what it holds on to. */
+export type AttentionSink = (weights: Tensor) => void;
+
+/**
+ * Softmax weights of each sequence's last query over its own keys, from the same q and k (after RoPE) as
+ * packedAttention: [B, H, T] float32, zero past a sequence's end. Grouped key/value heads serve H / KV query heads
+ * each (head h reads kv head ⌊h / (H/KV)⌋, as HF's repeat_kv); a sliding window hides keys ≥ window behind.
+ */
+export function lastTokenAttention(q: Tensor, k: Tensor, c: DecoderConfig, p: PackedBatch): Tensor {
+  return tidy(() => {
+    const group = c.numHeads / c.numKvHeads;
+    const perSequence = p.lengths.map((L, b) => {
+      const last = p.offsets[b] + L - 1;
+      const qb = q.slice(0, last, last + 1).transpose(0, 1).to('float32'); // [H, 1, D]
+      const kb = k.slice(0, p.offsets[b], p.offsets[b] + L).repeatInterleave(group, 1).permute([1, 2, 0]).to('float32'); // [H, D, L]
+      let scores = qb.bmm(kb).squeeze(1).mul(1 / Math.sqrt(c.headDim)); // [H, L]
+      if (c.slidingWindow !== null && L > c.slidingWindow) {
+        const hidden = arange(0, L, 1, 'int64', scores.device).lt(L - c.slidingWindow); // [L]: key s with (L−1) − s ≥ window
+        scores = scores.maskedFill(hidden.unsqueeze(0), -Infinity);
+      }
+      const weights = scores.softmax(-1); // [H, L]
+      return L < p.T ? cat([weights, zeros([c.numHeads, p.T - L], 'float32', weights.device)], 1) : weights; // [H, T]
+    });
+    return stack(perSequence, 0); // [B, H, T]
+  });
+}
+
 /** Causal self-attention of packed rows x [N, C] → [N, C]; each sequence attends only within itself. */
-export function attention(x: Tensor, w: AttentionWeights, c: DecoderConfig, p: PackedBatch): Tensor {
+export function attention(x: Tensor, w: AttentionWeights, c: DecoderConfig, p: PackedBatch, sink?: AttentionSink): Tensor {
   return tidy(() => {
     const N = x.shape[0];
     const q = rope(w.q.forward(x, p).reshape([N, c.numHeads, c.headDim]), p.cos, p.sin); // [N, H, D]
     const k = rope(w.k.forward(x, p).reshape([N, c.numKvHeads, c.headDim]), p.cos, p.sin); // [N, KV, D]
     const v = w.v.forward(x, p).reshape([N, c.numKvHeads, c.headDim]); // [N, KV, D]
+    sink?.(lastTokenAttention(q, k, c, p)); // [B, H, T]
     const out = packedAttention(q, k, v, p.lengths, 1 / Math.sqrt(c.headDim), c.slidingWindow); // [N, H·D]
     return w.o.forward(out, p); // [N, C]
   });
@@ -132,9 +162,9 @@ export interface BlockWeights {
 }
 
 /** Pre-norm residual block: x + attn(norm(x)), then h + mlp(norm(h)). */
-export function block(x: Tensor, w: BlockWeights, c: DecoderConfig, p: PackedBatch): Tensor {
+export function block(x: Tensor, w: BlockWeights, c: DecoderConfig, p: PackedBatch, sink?: AttentionSink): Tensor {
   return tidy(() => {
-    const h = x.add(attention(rmsNorm(x, w.inputNorm, c.rmsNormEps), w.attn, c, p)); // [N, C]
+    const h = x.add(attention(rmsNorm(x, w.inputNorm, c.rmsNormEps), w.attn, c, p, sink)); // [N, C]
     return h.add(mlp(rmsNorm(h, w.postNorm, c.rmsNormEps), w.mlp, p)); // [N, C]
   });
 }
@@ -212,18 +242,22 @@ export class LlamaModel {
     if (!existsSync(dir)) throw new IclitError(`model folder ${dir} does not exist`);
     const config = readDecoderConfig(dir);
     const weights = CheckpointWeights.open(dir);
-    const dtype = opts.dtype ?? 'float32';
-    const device = opts.device ?? 'cpu';
     try {
-      // A missing weight is an error naming it; weights the config leaves unused are a warning, as in HF.
-      const unused = matchCheckpoint(weights, decoderWeightShapes(config).keys(), config.numLayers);
-      if (unused) process.stderr.write(`iclit: ${unused}
-`);
-      return new LlamaModel(config, (name, shape) => weights.get(name, shape, dtype, device), dtype, device);
+      return LlamaModel.fromCheckpoint(config, weights, opts);
     } finally {
       // Views keep their own file mapping alive; converted or moved weights own their memory, so the files can go.
       weights.close();
     }
+  }
+
+  /** The model of an already read config.json and opened checkpoint (which stays the caller's to close). */
+  static fromCheckpoint(config: DecoderConfig, weights: CheckpointWeights, opts: LoadOptions = {}): LlamaModel {
+    const dtype = opts.dtype ?? 'float32';
+    const device = opts.device ?? 'cpu';
+    // A missing weight is an error naming it; weights the config leaves unused are a warning, as in HF.
+    const unused = matchCheckpoint(weights, decoderWeightShapes(config).keys(), config.numLayers);
+    if (unused) process.stderr.write(`iclit: ${unused}\n`);
+    return new LlamaModel(config, (name, shape) => weights.get(name, shape, dtype, device), dtype, device);
   }
 
   get numHiddenStates(): number {
@@ -277,6 +311,7 @@ export class LlamaModel {
     const c = this.config;
     const n = c.numLayers;
     const wanted = new Set(resolveHiddenStates(req.hiddenStates ?? [], n + 1));
+    checkHookNames(req.hooks, n);
     const positions = req.positions ?? 'last';
     return tidy(() => {
       const { ids, lengths, offsets, T } = this.pack(batch);
@@ -297,12 +332,14 @@ export class LlamaModel {
       };
       const logitsAt = req.logitRows ? 'rows' : req.logits ? (req.logitsPositions ?? positions) : null;
       // Blocks past the highest requested state are never run.
-      const blocksToRun = logitsAt || wanted.has(n) ? n : Math.max(0, ...[...wanted]);
+      const blocksToRun = logitsAt || wanted.has(n) || req.lastTokenAttention ? n : Math.max(0, ...[...wanted]);
+      const attentionByBlock = req.lastTokenAttention ? new Map<number, Tensor>() : undefined;
       let x = visit(0, embedding(this.#embed, ids)); // [N, C]
       if (blocksToRun > 0) {
         const packed: PackedBatch = { ...layout, ...ropeRows(this.#invFreq, lengths, this.dtype) };
         for (let i = 0; i < blocksToRun; i++) {
-          x = block(x, this.#blockWeights(i), c, packed); // [N, C]
+          const sink: AttentionSink | undefined = attentionByBlock && ((w) => attentionByBlock.set(i, keep(w.toDevice('cpu'))));
+          x = block(x, this.#blockWeights(i), c, packed, sink); // [N, C]
           if (i + 1 < n) x = visit(i + 1, x);
         }
       }
@@ -320,7 +357,7 @@ export class LlamaModel {
         const l = linear(rmsNorm(at, finalNorm, c.rmsNormEps), this.#lmHead).to('float32'); // [R, V]
         logits = logitsAt === 'all' ? padRows(l, layout) : l; // [R, V] or [B, T, V]
       }
-      return { hidden, logits, lengths };
+      return { hidden, logits, lengths, attention: attentionByBlock };
     });
   }
 

@@ -1,6 +1,7 @@
 // sentence-transformers module files: reading modules.json (Transformer → Pooling → Normalize) and writing a module set beside a BERT folder.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readJson } from '../io/json-file.js';
 import { IclitError } from '../util/errors.js';
 import { POOLING_MODES, type PoolingMode } from './pooling.js';
 
@@ -20,14 +21,8 @@ const MODULE_TYPES = {
   normalize: 'sentence_transformers.models.Normalize',
 };
 
-export function readJson(path: string, what: string): unknown {
-  if (!existsSync(path)) throw new IclitError(`${path} not found (${what})`);
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new IclitError(`${path} is not valid JSON: ${(e as Error).message}`);
-  }
-}
+/** io/json-file.ts's reader (kept under this module's export for its callers). */
+export { readJson };
 
 /** Reads `dir/modules.json`: exactly Transformer, then Pooling, then optionally Normalize. */
 export function readSentenceModules(dir: string): SentenceModules {

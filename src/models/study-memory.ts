@@ -6,12 +6,8 @@ import type { ComputeDType } from './llama.js';
 
 const GiB = 2 ** 30;
 
-/** The LoRA the estimate assumes unless told: the study's r = 8 on q_proj and v_proj. */
-export interface MemoryLora {
-  r: number;
-  targets: string[];
-}
-const STUDY_LORA: MemoryLora = { r: 8, targets: ['q_proj', 'v_proj'] };
+/** What the estimate needs of the run's LoRA (src/lora's LoraConfig; models sits below lora, so only its shape). */
+export type MemoryLora = { readonly r: number; readonly targets: readonly string[] };
 
 export interface StudyMemory {
   /** Bytes of the weights in the compute dtype. */
@@ -25,7 +21,7 @@ export interface StudyMemory {
 }
 
 /**
- * Estimated peak bytes of one study chunk: `batch` repeats tuned together on sequences of up to `tokens` tokens
+ * Estimated peak bytes of one study chunk: `batch` repeats, each tuning one adapter of `lora`, tuned together on sequences of up to `tokens` tokens
  * (the longest tuning text or prompt). Counted per token and layer, in the compute dtype unless noted: the norms'
  * inputs and outputs (4C, with the float32 copies of RMSNorm), q/k/v/o inputs and outputs (2C + 2·H·D + 2·KV·D),
  * the MLP's gate, up, SiLU and product (4I), attention scores and probabilities (2·H·T, float32 and the dtype),
@@ -33,7 +29,7 @@ export interface StudyMemory {
  * log-softmax and gradient at every token (3V), the adapter's parameters, gradients, AdamW moments and update
  * temporaries (6 × 4 bytes each). An upper bound by design: libtorch frees some of these before backward.
  */
-export function studyMemory(config: DecoderConfig, dtype: ComputeDType, batch: number, tokens: number, lora: MemoryLora = STUDY_LORA): StudyMemory {
+export function studyMemory(config: DecoderConfig, dtype: ComputeDType, lora: MemoryLora, batch: number, tokens: number): StudyMemory {
   if (!Number.isInteger(batch) || batch < 1) throw new IclitError(`batch must be a positive integer, got ${batch}`);
   if (!Number.isInteger(tokens) || tokens < 1) throw new IclitError(`tokens must be a positive integer, got ${tokens}`);
   const c = config;
@@ -60,9 +56,16 @@ export function studyMemory(config: DecoderConfig, dtype: ComputeDType, batch: n
 }
 
 /** Estimated peak bytes of a study chunk of `batch` repeats on sequences of up to `tokens` tokens (see studyMemory). */
-export function estimateStudyMemory(config: DecoderConfig, dtype: ComputeDType, batch: number, tokens: number): number {
-  return studyMemory(config, dtype, batch, tokens).total;
+export function estimateStudyMemory(config: DecoderConfig, dtype: ComputeDType, lora: MemoryLora, batch: number, tokens: number): number {
+  return studyMemory(config, dtype, lora, batch, tokens).total;
 }
+
+/**
+ * The most repeats a default device batch holds however much memory is free: a chunk's repeats are saved only when
+ * the chunk ends, so this bounds the work a killed run loses. A chosen bound, not a measured optimum (no GPU
+ * throughput has been measured for it; BENCHMARKS.md).
+ */
+export const MAX_DEVICE_BATCH = 64;
 
 const gib = (bytes: number) => `${(bytes / GiB).toFixed(1)} GiB`;
 
@@ -70,8 +73,8 @@ const gib = (bytes: number) => `${(bytes / GiB).toFixed(1)} GiB`;
  * The largest --batch (at most `max`) whose estimate fits in `available` bytes (90% of it, for fragmentation);
  * an IclitError naming --batch when not even one repeat fits.
  */
-export function defaultStudyBatch(config: DecoderConfig, dtype: ComputeDType, tokens: number, available: number, max = 64, device = 'the device'): number {
-  const m = studyMemory(config, dtype, 1, tokens);
+export function defaultStudyBatch(config: DecoderConfig, dtype: ComputeDType, lora: MemoryLora, tokens: number, available: number, max = MAX_DEVICE_BATCH, device = 'the device'): number {
+  const m = studyMemory(config, dtype, lora, 1, tokens);
   const room = 0.9 * available - m.weights - m.overhead;
   const fit = Math.min(max, Math.floor(room / m.perRepeat));
   if (fit < 1) {
@@ -81,8 +84,8 @@ export function defaultStudyBatch(config: DecoderConfig, dtype: ComputeDType, to
 }
 
 /** Throws an IclitError naming --batch when `batch` repeats of `tokens` tokens do not fit in `available` bytes. */
-export function checkStudyBatch(config: DecoderConfig, dtype: ComputeDType, batch: number, tokens: number, available: number, device = 'the device'): void {
-  const m = studyMemory(config, dtype, batch, tokens);
+export function checkStudyBatch(config: DecoderConfig, dtype: ComputeDType, lora: MemoryLora, batch: number, tokens: number, available: number, device = 'the device'): void {
+  const m = studyMemory(config, dtype, lora, batch, tokens);
   if (m.total <= available) return;
   const room = 0.9 * available - m.weights - m.overhead;
   const fit = Math.floor(room / m.perRepeat);

@@ -1,7 +1,8 @@
 // Figure panels of the similarities: boxes per condition, means over similarity bins, s(ICL,IT) over shots, lines over layers.
 import { dist } from './numbers.js';
 import { groupBy } from '../util/group.js';
-import { PAIRS, PAIR_LABEL, expectedConditions, isEmptyUnit, lastLayerOf, layersOf, numberFrom, orderConditions, valueAt } from './groups.js';
+import { PAIRS, PAIR_LABEL, expectedConditions, isEmptyUnit, lastLayerOf, layersOf, orderConditions, valueAt } from './groups.js';
+import { recordCondition } from '../experiments/record.js';
 import { SCHEMA, SIM_AXIS, bandWidth, baseConfig, byRun, figure, nRange, recordsOf, runPrefix, safeId, type Figure, type VegaLiteSpec } from './figure-spec.js';
 import type { ReportRun } from './types.js';
 
@@ -66,8 +67,8 @@ export function binLines(runs: readonly ReportRun[], experiment = 'demo-similari
   const notes: string[] = [];
   const ns: number[] = [];
   for (const run of runs) {
-    const recs = recordsOf(run, experiment).filter((r) => numberFrom(r, 'bin', 'bin') !== null);
-    const byBin = groupBy(recs, (r) => String(numberFrom(r, 'bin', 'bin')));
+    const recs = recordsOf(run, experiment).filter((r) => recordCondition(r).bin !== null);
+    const byBin = groupBy(recs, (r) => String(recordCondition(r).bin));
     const present = [...byBin.keys()].map(Number);
     const nBins = Math.max(10, ...present.map((b) => b + 1));
     const missing = Array.from({ length: nBins }, (_, i) => i).filter((b) => !present.includes(b));
@@ -114,8 +115,8 @@ export function shotsLine(runs: readonly ReportRun[], experiment = 'shots'): Fig
   const notes: string[] = [];
   const ns: number[] = [];
   for (const run of runs) {
-    const recs = recordsOf(run, experiment).filter((r) => numberFrom(r, 'shots', 'k') !== null);
-    const byShots = groupBy(recs, (r) => String(numberFrom(r, 'shots', 'k')));
+    const recs = recordsOf(run, experiment).filter((r) => recordCondition(r).shots !== null);
+    const byShots = groupBy(recs, (r) => String(recordCondition(r).shots));
     const missing = [1, 2, 5, 10].filter((k) => !byShots.has(String(k)));
     if (missing.length && byShots.size > 0) notes.push(`${runPrefix(runs, run)}no records for k = ${missing.join(', ')}`);
     for (const [k, g] of byShots) {

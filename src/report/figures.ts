@@ -1,6 +1,7 @@
 // One combined figure per experiment, lettered panels like the paper's: which panels a preset gets and how they are stacked.
 import { PRESET_NAMES } from '../experiments/conditions.js';
-import { hasSimilarity, labelsOf, numberFrom, orderExperiments } from './groups.js';
+import { recordCondition } from '../experiments/record.js';
+import { hasSimilarity, orderExperiments } from './groups.js';
 import { binLines, layerLines, shotsLine, similarityBoxes } from './figures-similarity.js';
 import { accuracyBars, tokenLossBoxes } from './figures-outcomes.js';
 import { SCHEMA, baseConfig, recordsOf, safeId, type Figure, type FigureKind, type VegaLiteSpec } from './figure-spec.js';
@@ -42,13 +43,13 @@ export function panelsFor(runs: readonly ReportRun[], experiment: string): Figur
   const recs = runs.flatMap((r) => recordsOf(r, experiment));
   const own = OWN_PANEL[experiment];
   const custom = !PRESET_NAMES.includes(experiment);
-  const hasAccuracy = recs.some((r) => r.accuracy !== undefined && labelsOf(r) !== null);
+  const hasAccuracy = recs.some((r) => r.accuracy !== undefined && recordCondition(r).labels !== null);
   const hasLoss = recs.some((r) => r.lossDecrease !== undefined);
   const kinds: FigureKind[] = [];
   if (own) kinds.push(own);
   if (custom) {
-    if (recs.some((r) => typeof r.extra?.bin === 'number')) kinds.push('bins');
-    if (new Set(recs.map((r) => numberFrom(r, 'shots', 'k'))).size > 1) kinds.push('shots');
+    if (recs.some((r) => recordCondition(r).bin !== null)) kinds.push('bins');
+    if (new Set(recs.map((r) => recordCondition(r).shots)).size > 1) kinds.push('shots');
     if (recs.some((r) => r.layers.length > 1)) kinds.push('layers');
   }
   if (recs.some(hasSimilarity) || own === undefined) kinds.push('boxes');

@@ -2,7 +2,8 @@
 import type { RepeatRecord } from '../experiments/record.js';
 import type { Robustness } from '../results/robustness.js';
 import { groupBy } from '../util/group.js';
-import { PAIR_LABEL, byRepeat, isEmptyUnit, labelsOf, lastLayerOf, layersOf, pairedDifferences } from './groups.js';
+import { recordCondition } from '../experiments/record.js';
+import { PAIR_LABEL, byRepeat, isEmptyUnit, lastLayerOf, layersOf, pairedDifferences } from './groups.js';
 import { ROBUST_MEASURES, convergenceAt, pairAt, type Measure } from './measures.js';
 import { dist, fmt, notRun, pageTest, signedRankTest } from './numbers.js';
 import { CLAIMS, type Claim, type Selector } from './paper.js';
@@ -34,9 +35,10 @@ const pct = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(1)
 /** Whether a record matches a selector, by the typed fields the runner writes into `extra`. */
 function matches(r: RepeatRecord, s: Selector | undefined): boolean {
   if (!s) return true;
-  if (s.labels !== undefined && labelsOf(r) !== s.labels) return false;
-  if (s.demoTask !== undefined && r.extra?.demoTask !== s.demoTask) return false;
-  if (s.withInstruction !== undefined && (r.extra?.withInstruction ?? true) !== s.withInstruction) return false;
+  const c = recordCondition(r);
+  if (s.labels !== undefined && c.labels !== s.labels) return false;
+  if (s.demoTask !== undefined && c.demoTask !== s.demoTask) return false;
+  if (s.withInstruction !== undefined && (c.withInstruction ?? true) !== s.withInstruction) return false;
   return true;
 }
 
@@ -149,11 +151,8 @@ function planFor(claim: Claim, recs: Records, rob: Robustness | undefined, key: 
       };
     }
     case 'levels': {
-      const maxBin = Math.max(-1, ...recs.map((r) => (typeof r.extra?.bin === 'number' ? r.extra.bin : -1)));
-      const level = (r: RepeatRecord): number | null => {
-        const v = q.level === 'bin' ? r.extra?.bin : r.extra?.shots;
-        return typeof v === 'number' && Number.isFinite(v) ? v : null;
-      };
+      const maxBin = Math.max(-1, ...recs.map((r) => recordCondition(r).bin ?? -1));
+      const level = (r: RepeatRecord): number | null => (q.level === 'bin' ? recordCondition(r).bin : recordCondition(r).shots);
       const withLevel = recs.filter((r) => level(r) !== null && !isEmptyUnit(r));
       const layer = lastLayerOf(withLevel);
       if (layer === null) return `no records with a ${q.level === 'bin' ? 'similarity bin' : 'number of demonstrations'}`;

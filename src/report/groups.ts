@@ -1,5 +1,5 @@
-// Pure helpers that slice RepeatRecords: presets' expected conditions, ordering, values at a layer, label settings, pairing by repeat.
-import type { RepeatRecord } from '../experiments/record.js';
+// Pure helpers that slice RepeatRecords: presets' expected conditions, ordering, values at a layer, pairing by repeat (a record's condition settings: recordCondition).
+import { recordCondition, type RepeatRecord } from '../experiments/record.js';
 import { PRESET_NAMES, STUDY_DEFAULTS, findPreset } from '../experiments/conditions.js';
 import { PAPER_ORDER } from '../experiments/paper-order.js';
 import type { PairKey } from './types.js';
@@ -22,8 +22,8 @@ export function expectedConditions(experiment: string, records: readonly RepeatR
   if (!PRESET_NAMES.includes(experiment)) return [];
   let bins: number = STUDY_DEFAULTS.bins;
   for (const r of records) {
-    const b = r.extra?.bin;
-    if (typeof b === 'number' && Number.isInteger(b) && b + 1 > bins) bins = b + 1;
+    const b = recordCondition(r).bin;
+    if (b !== null && Number.isInteger(b) && b + 1 > bins) bins = b + 1;
   }
   return findPreset(experiment)
     .conditions({ shots: STUDY_DEFAULTS.shots, epochs: STUDY_DEFAULTS.epochs, bins })
@@ -73,33 +73,9 @@ export function valueAt(r: RepeatRecord, key: PairKey, layer: number): number {
   return typeof v === 'number' ? v : NaN;
 }
 
-const WRONG = /^(wrong|flipped|incorrect|random)$/i;
-const RIGHT = /^(right|correct|gold|true)$/i;
-
-/**
- * 'right' | 'wrong' (flipped labels count as wrong) from extra.labels, else from the condition name
- * ('flipped-labels' → wrong, 'right-labels' → right); another extra.labels value as is; else null.
- */
-export function labelsOf(r: RepeatRecord): string | null {
-  const l = r.extra?.labels;
-  if (typeof l === 'string' && l !== '') return WRONG.test(l) ? 'wrong' : RIGHT.test(l) ? 'right' : l;
-  if (/wrong|flipped/i.test(r.condition)) return 'wrong';
-  if (/correct|right/i.test(r.condition)) return 'right';
-  return null;
-}
-
 /** Records the runner marked empty (no demonstration candidates, e.g. an empty similarity bin): similarities are NaN. */
 export function isEmptyUnit(r: RepeatRecord): boolean {
   return r.extra?.empty === true;
-}
-
-/** A number from `extra[key]`, else the integer after `prefix=` in the condition ('k=5' → 5), else null. */
-export function numberFrom(r: RepeatRecord, key: string, prefix: string): number | null {
-  const v = r.extra?.[key];
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-  const m = new RegExp(`(?:^|[^a-z])${prefix}=(-?\\d+(?:\\.\\d+)?)`, 'i').exec(r.condition);
-  return m ? Number(m[1]) : null;
 }
 
 /** Records that carry at least one finite similarity. */

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { makeRecord } from './synthetic.js';
 import { distinctLabels, mergeMeta, runsByModel } from './runs.js';
 import type { ReportRun } from './types.js';
-import type { RecordStates } from '../results/artifacts.js';
+import type { SituationStates } from '../experiments/backend.js';
 
 const rec = (experiment: string, model: string, repeat = 0) => makeRecord({ experiment, condition: 'c', repeat, model });
 
@@ -34,7 +34,7 @@ test('runsByModel splits a two-model folder and keeps overlapping folders apart 
 });
 
 test('runsByModel keeps each record\'s states reader: split runs share it, merged runs read each record through its own folder', () => {
-  const stateOf = (tag: number): RecordStates => ({ layers: [16], anchor: [Float32Array.of(tag)], icl: [Float32Array.of(tag)], it: [Float32Array.of(tag)] });
+  const stateOf = (tag: number): SituationStates => ({ layers: [16], anchor: [Float32Array.of(tag)], icl: [Float32Array.of(tag)], it: [Float32Array.of(tag)] });
   const acc = [rec('accuracy', 'llama'), rec('accuracy', 'other')];
   const layers = [rec('layers', 'llama')];
   const runs: ReportRun[] = [

@@ -1,5 +1,5 @@
 // summarize(runs): the numbers of summary.json (distributions, robustness measures, tests with Holm, the paper's findings).
-import type { RepeatRecord } from '../experiments/record.js';
+import { recordCondition, type RepeatRecord } from '../experiments/record.js';
 import { computeRobustness, type Robustness } from '../results/robustness.js';
 import { groupBy } from '../util/group.js';
 import { applyHolm, dist, notRun, signedRankTest } from './numbers.js';
@@ -8,7 +8,6 @@ import {
   PAIRS,
   byRepeat,
   expectedConditions,
-  labelsOf,
   lastLayerOf,
   layersOf,
   orderConditions,
@@ -182,7 +181,7 @@ type Situation = 'zeroShot' | 'icl' | 'it';
 export function summarizeAccuracy(records: readonly RepeatRecord[]): AccuracySummary | null {
   const withAccuracy = records.filter((r) => r.accuracy !== undefined);
   if (withAccuracy.length === 0) return null;
-  const groups = groupBy(withAccuracy, (r) => labelsOf(r) ?? r.condition);
+  const groups = groupBy(withAccuracy, (r) => recordCondition(r).labels ?? r.condition);
   const order = ['right', 'wrong'];
   const names = [...groups.keys()].sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || a.localeCompare(b));
   const byLabels = names.map((labels) => {

@@ -1,7 +1,7 @@
 // Synthetic runs for every preset: seeded hidden states with the study's structure, and records computed from them as the runner does.
 import type { RepeatRecord } from '../experiments/record.js';
 import { PRESET_NAMES } from '../experiments/conditions.js';
-import type { RecordStates } from '../results/artifacts.js';
+import type { SituationStates } from '../experiments/backend.js';
 import type { StatesOf } from '../results/robustness.js';
 import { cosine, updateCosine } from '../stats/index.js';
 import { seededRandom } from '../util/random.js';
@@ -73,11 +73,11 @@ export function syntheticRun(opts: SyntheticOptions = {}): SyntheticRun {
     const k = `${experiment}/${repeat}/${layer}`;
     return queries.get(k) ?? queries.set(k, vec(1)).get(k)!;
   };
-  const states = new Map<RepeatRecord, RecordStates>();
+  const states = new Map<RepeatRecord, SituationStates>();
   const out: RepeatRecord[] = [];
   const add = (experiment: string, condition: string, repeat: number, sigma: number, extra: RepeatRecord['extra'], more: Partial<RepeatRecord> = {}, allLayers = false) => {
     const layers = allLayers ? Array.from({ length: nLayers + 1 }, (_, i) => i) : [nLayers];
-    const s: RecordStates = { layers, anchor: [], icl: [], it: [] };
+    const s: SituationStates = { layers, anchor: [], icl: [], it: [] };
     for (const layer of layers) {
       const depth = layer / nLayers;
       const anchor = Float64Array.from(meanAt(layer), (m, d) => m + queryOf(experiment, repeat, layer)[d]);
@@ -114,7 +114,7 @@ export function syntheticRun(opts: SyntheticOptions = {}): SyntheticRun {
     if (want.has('convergence')) add('convergence', 'right-labels', rep, 0.5, { labels: 'right' });
     if (want.has('wrong-label')) {
       add('wrong-label', 'right-labels', rep, 0.5, { labels: 'right' });
-      add('wrong-label', 'flipped-labels', rep, 0.5 + 0.8 * rand(), { labels: 'flipped' });
+      add('wrong-label', 'flipped-labels', rep, 0.5 + 0.8 * rand(), { labels: 'wrong' });
     }
     if (want.has('cross-task')) {
       add('cross-task', 'same-task', rep, 0.5, { demoTask: 'sentiment' });
@@ -131,7 +131,7 @@ export function syntheticRun(opts: SyntheticOptions = {}): SyntheticRun {
     }
     if (want.has('translation')) add('translation', 'translation', rep, 0.55, {});
     if (want.has('accuracy'))
-      for (const labels of ['right', 'flipped']) add('accuracy', `${labels}-labels`, rep, labels === 'right' ? 0.5 : 1, { labels }, { accuracy: accuracy(labels === 'right' ? 0.85 : 0.55) });
+      for (const labels of ['right', 'wrong']) add('accuracy', `${labels}-labels`, rep, labels === 'right' ? 0.5 : 1, { labels }, { accuracy: accuracy(labels === 'right' ? 0.85 : 0.55) });
     if (want.has('token-loss')) add('token-loss', 'right-labels', rep, 0.5, { labels: 'right' }, { lossDecrease: { instruction: 0.05 + noise(0.05), example: 0.4 + noise(0.15) } });
   }
   return { records: out, states: (r) => states.get(r) };

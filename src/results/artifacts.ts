@@ -27,7 +27,8 @@ export function artifactPath(kind: typeof STATES_DIR | typeof ADAPTERS_DIR, key:
 }
 
 /** The three situations' states as one safetensors file: `anchor`, `icl`, `it`, each float32 [L, C], layers in metadata. */
-export function writeStates(file: string, layers: number[], s: SituationStates): void {
+export function writeStates(file: string, s: SituationStates): void {
+  const layers = s.layers;
   const tensors: Record<string, TensorBytes> = {};
   for (const name of ['anchor', 'icl', 'it'] as const) {
     const rows = s[name];
@@ -46,16 +47,8 @@ export function writeStates(file: string, layers: number[], s: SituationStates):
   renameSync(tmp, file);
 }
 
-/** A record's stored states: per measured layer (record.layers order) the three vectors. */
-export interface RecordStates {
-  layers: number[];
-  anchor: Float32Array[];
-  icl: Float32Array[];
-  it: Float32Array[];
-}
-
 /** Reads a states file written by writeStates, checking its format and shapes (errors name the file). */
-export function readStatesFile(file: string): RecordStates {
+export function readStatesFile(file: string): SituationStates {
   if (!existsSync(file)) throw new IclitError(`${file}: the stored hidden states are missing (was the folder copied without states/?)`);
   // The header is parsed and checked by the safetensors reader; the float32 rows are read straight from the file.
   const f = SafetensorsFile.open(file);
@@ -83,7 +76,7 @@ export function readStatesFile(file: string): RecordStates {
 }
 
 /** The stored states of a record of the results folder `dir`, or undefined when the record has none. */
-export function readRecordStates(dir: string, r: RepeatRecord): RecordStates | undefined {
+export function readRecordStates(dir: string, r: RepeatRecord): SituationStates | undefined {
   if (!r.states) return undefined;
   const s = readStatesFile(join(dir, r.states));
   if (s.layers.join(',') !== r.layers.join(',')) throw new IclitError(`${join(dir, r.states)}: holds layers ${s.layers.join(',')}, the record measures ${r.layers.join(',')}`);
@@ -96,7 +89,7 @@ export function writeAdapter(folder: string, a: AdapterWeights, baseModel: strin
   for (const [k, t] of a.tensors) tensors.set(k, { dtype: 'float32', shape: t.shape, data: t.data });
   const tmp = `${folder}.${process.pid}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
-  writePeftFolder(tmp, { r: a.r, alpha: a.alpha, dropout: a.dropout, targets: a.targets }, tensors, baseModel);
+  writePeftFolder(tmp, a.config, tensors, baseModel);
   rmSync(folder, { recursive: true, force: true });
   mkdirSync(dirname(folder), { recursive: true });
   renameSync(tmp, folder);

@@ -5,7 +5,7 @@ import { parquetMetadata, parquetReadObjects, parquetSchema } from 'hyparquet';
 import { csvField, exportRecords, exportTable, type Cell } from './export.js';
 import { SAMPLE_CONFIG_HASH, sampleRecord } from './testing.js';
 import { computeRobustness } from './robustness.js';
-import type { RecordStates } from './artifacts.js';
+import type { SituationStates } from '../experiments/backend.js';
 import type { RepeatRecord } from '../experiments/record.js';
 import { cosine } from '../stats/index.js';
 import { seededRandom } from '../util/random.js';
@@ -156,7 +156,7 @@ test('robustness columns come from the stored states (same values as computeRobu
   const rng = seededRandom(3);
   const vec = () => Float32Array.from({ length: 8 }, () => rng() - 0.5);
   const layers = [1, 4];
-  const states = new Map<string, RecordStates>();
+  const states = new Map<string, SituationStates>();
   const recs = [0, 1, 2].map((repeat) => sampleRecord({ repeat, layers, simAnchorIcl: [0, 0], simAnchorIt: [0, 0], simIclIt: [0, 0], simUpdate: [0, 0], states: repeat < 2 ? `states/c/repeat-${repeat}.safetensors` : undefined }));
   for (const r of recs.slice(0, 2)) states.set(r.states!, { layers, anchor: layers.map(vec), icl: layers.map(vec), it: layers.map(vec) });
   const statesOf = (r: RepeatRecord) => (r.states ? states.get(r.states) : undefined);

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { computeRobustness } from './robustness.js';
-import type { RecordStates } from './artifacts.js';
+import type { SituationStates } from '../experiments/backend.js';
 import { sampleRecord } from './testing.js';
 import type { RepeatRecord } from '../experiments/record.js';
 import { linearCka } from '../stats/index.js';
@@ -25,14 +25,14 @@ function cos64(a: ArrayLike<number>, b: ArrayLike<number>, skip: number[] = []):
 const minus = (a: ArrayLike<number>, b: ArrayLike<number>): number[] => Array.from(a, (v, i) => v - b[i]);
 
 /** Random states; at layer 8 dimension 2 carries a huge shared value in every state (a planted massive dimension). */
-function statesFor(seed: number, offset = 0): RecordStates {
+function statesFor(seed: number, offset = 0): SituationStates {
   const rng = seededRandom(seed);
   const vec = (layer: number) => Float32Array.from({ length: C }, (_, d) => rng() - 0.5 + offset + (layer === 8 && d === 2 ? 5000 : 0));
   return { layers: LAYERS, anchor: LAYERS.map(vec), icl: LAYERS.map(vec), it: LAYERS.map(vec) };
 }
 
 /** A record whose stored similarities are computed here from its states (float64), like the runner does. */
-function recordWith(s: RecordStates, over: Partial<RepeatRecord>): RepeatRecord {
+function recordWith(s: SituationStates, over: Partial<RepeatRecord>): RepeatRecord {
   return sampleRecord({
     layers: LAYERS,
     simAnchorIcl: LAYERS.map((_, i) => cos64(s.anchor[i], s.icl[i])),
@@ -43,8 +43,8 @@ function recordWith(s: RecordStates, over: Partial<RepeatRecord>): RepeatRecord 
   });
 }
 
-function study(): { records: RepeatRecord[]; states: Map<RepeatRecord, RecordStates> } {
-  const states = new Map<RepeatRecord, RecordStates>();
+function study(): { records: RepeatRecord[]; states: Map<RepeatRecord, SituationStates> } {
+  const states = new Map<RepeatRecord, SituationStates>();
   const records: RepeatRecord[] = [];
   for (const condition of ['a', 'b'])
     for (let repeat = 0; repeat < 4; repeat++) {
@@ -117,7 +117,7 @@ test('simUpdate and the raw similarities recomputed from the states equal the re
 });
 
 test('models and experiments are separate groups (own means); states are read at most twice per record', () => {
-  const states = new Map<RepeatRecord, RecordStates>();
+  const states = new Map<RepeatRecord, SituationStates>();
   const records: RepeatRecord[] = [];
   for (const [model, offset] of [['m1', 0], ['m2', 30]] as const)
     for (let repeat = 0; repeat < 3; repeat++) {

@@ -1,6 +1,6 @@
 // Robustness measures over records and their stored hidden states: centred and massive-dimension-free cosines, the permutation null, CKA.
 import type { RepeatRecord } from '../experiments/record.js';
-import type { RecordStates } from './artifacts.js';
+import type { SituationStates } from '../experiments/backend.js';
 import { IclitError } from '../util/errors.js';
 import { groupBy } from '../util/group.js';
 import {
@@ -15,7 +15,7 @@ import {
 } from '../stats/index.js';
 
 /** How robustness gets a record's states (e.g. `(r) => readRecordStates(dir, r)`): undefined where the record has none (not stored, or an empty unit). */
-export type StatesOf = (r: RepeatRecord) => RecordStates | undefined;
+export type StatesOf = (r: RepeatRecord) => SituationStates | undefined;
 
 export interface RobustnessOptions {
   /** A dimension is massive when its mean |value| ≥ ratio × the median per-dimension mean |value|. Default 100. */
@@ -79,7 +79,7 @@ export interface Robustness {
 const keyOf = (...parts: string[]): string => parts.join('\u0000');
 
 /** The states, checked: one vector per layer for each situation, all of one layer the same length. */
-function checked(r: RepeatRecord, s: RecordStates): RecordStates {
+function checked(r: RepeatRecord, s: SituationStates): SituationStates {
   const where = `record ${r.experiment}/${r.model}/${r.condition}/repeat ${r.repeat}: states`;
   const n = s.layers.length;
   for (const k of ['anchor', 'icl', 'it'] as const) {
@@ -138,7 +138,7 @@ export function computeRobustness(records: readonly RepeatRecord[], statesOf: St
     // 2. Per condition: each record's measures, the permutation null and CKA across its repeats.
     let maxDeviation = 0;
     for (const [, cond] of groupBy(recs, (r) => r.condition)) {
-      const held: { r: RepeatRecord; s: RecordStates }[] = [];
+      const held: { r: RepeatRecord; s: SituationStates }[] = [];
       for (const r of cond) {
         const s = statesOf(r);
         if (s) held.push({ r, s: checked(r, s) });
@@ -176,7 +176,7 @@ export function computeRobustness(records: readonly RepeatRecord[], statesOf: St
 /** One record's measures at each of its layers. */
 function measures(
   r: RepeatRecord,
-  s: RecordStates,
+  s: SituationStates,
   info: Map<number, { mean: Float64Array; massive: number[] }>,
   nullAt: Map<number, number>,
 ): RecordRobustness {

@@ -289,14 +289,14 @@ test('saveResults writes each unit\'s states (safetensors) and adapter (PEFT fol
     const store = ResultsStore.open(dir, { create: true });
     const record = sampleRecord({ layers: [0, 2, 4] });
     const row = (l: number, k: number) => Float32Array.from({ length: 5 }, (_, j) => l * 10 + j + k / 10);
-    const states = { anchor: [0, 2, 4].map((l) => row(l, 0)), icl: [0, 2, 4].map((l) => row(l, 1)), it: [0, 2, 4].map((l) => row(l, 2)) };
+    const states = { layers: [0, 2, 4], anchor: [0, 2, 4].map((l) => row(l, 0)), icl: [0, 2, 4].map((l) => row(l, 1)), it: [0, 2, 4].map((l) => row(l, 2)) };
     const A = Float32Array.from({ length: 2 * 3 }, (_, i) => i / 7);
-    const adapter = { r: 2, alpha: 4, dropout: 0.05, targets: ['q_proj'], tensors: new Map([['base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight', { shape: [2, 3], data: A }], ['base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight', { shape: [3, 2], data: A }]]) };
+    const adapter = { config: { r: 2, alpha: 4, dropout: 0.05, targets: ['q_proj'] }, tensors: new Map([['base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight', { shape: [2, 3], data: A }], ['base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight', { shape: [3, 2], data: A }]]) };
     store.sink({ withModel: false, baseModel: () => '/models/tiny' }).save([{ record, states, adapter }]);
     const [got] = store.records();
     assert.equal(got.states, 'states/convergence/correct-labels/repeat-0.safetensors');
     assert.equal(got.adapter, 'adapters/convergence/correct-labels/repeat-0');
-    assert.deepEqual(readRecordStates(dir, got), { layers: [0, 2, 4], ...states });
+    assert.deepEqual(readRecordStates(dir, got), states);
     const cfg = readAdapterConfig(join(dir, got.adapter!));
     assert.deepEqual([cfg.r, cfg.alpha, cfg.targets], [2, 4, ['q_proj']]);
     const w = readAdapterWeights(join(dir, got.adapter!));

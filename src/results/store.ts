@@ -207,7 +207,7 @@ export class ResultsStore {
       const r: RepeatRecord = { ...record };
       if (states) {
         r.states = artifactPath(STATES_DIR, r, opts.withModel);
-        writeStates(join(this.dir, r.states), r.layers, states);
+        writeStates(join(this.dir, r.states), states);
       }
       if (adapter) {
         r.adapter = artifactPath(ADAPTERS_DIR, r, opts.withModel);

@@ -29,6 +29,13 @@ export {
   mismatchedCosineMeans,
   centredGram,
   linearCka,
+  normalisedUpdateCosine,
+  dimensionMoments,
+  standardisedCosine,
+  unbiasedHsic,
+  debiasedLinearCka,
 } from './representation.js';
+export { logSoftmax, klDivergence, jensenShannon, argmax, probabilityMass, gapClosed } from './distributions.js';
 export { pageTrendTest, type PageResult, type PageMethod } from './page.js';
 export { holmAdjust } from './multiple.js';
+export { headAveragedCosine, gatherPositions, spanShare } from './attention.js';

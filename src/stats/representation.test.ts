@@ -11,6 +11,11 @@ import {
   meanVector,
   mismatchedCosineMeans,
   updateCosine,
+  normalisedUpdateCosine,
+  dimensionMoments,
+  standardisedCosine,
+  unbiasedHsic,
+  debiasedLinearCka,
 } from './representation.js';
 import { cosine } from './cosine.js';
 import { seededRandom } from '../util/random.js';
@@ -151,4 +156,72 @@ test('linear CKA is NaN with fewer than 2 rows or no variance; unpaired sets thr
   assert.throws(() => linearCka([[1], [2]], [[1]]), IclitError);
   // rows (0,0) and (2,0): centred (−1,0), (1,0) → Gram [[1, −1], [−1, 1]]
   assert.deepEqual(Array.from(centredGram([[0, 0], [2, 0]])), [1, -1, -1, 1]);
+});
+
+test('normalisedUpdateCosine (SimAOU) equals the update cosine of the unit-normalised states; a rescaled state does not move it', () => {
+  const [a, i, t] = randomVectors(3, 16, 11);
+  const unit = (v: number[]): number[] => {
+    const n = Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+    return v.map((x) => x / n);
+  };
+  const ua = unit(a);
+  const want = cos64(unit(i).map((x, k) => x - ua[k]), unit(t).map((x, k) => x - ua[k]));
+  assert.ok(Math.abs(normalisedUpdateCosine(a, i, t) - want) < 1e-12);
+  assert.ok(Math.abs(normalisedUpdateCosine(a.map((x) => 50 * x), i, t.map((x) => 3 * x)) - want) < 1e-12);
+  assert.ok(Number.isNaN(normalisedUpdateCosine([0, 0], [1, 0], [0, 1])));
+});
+
+test('standardisedCosine: a rogue dimension decides the raw cosine but not the standardised one; equals a z-score cosine written out here', () => {
+  const base = randomVectors(20, 8, 5);
+  // dimension 0 carries a huge shared value that varies little: the raw cosine of any two states is ≈ 1
+  const states = base.map((v) => [1000 + v[0], ...v.slice(1)]);
+  const m = dimensionMoments(states);
+  assert.ok(cosine(states[0], states[1]) > 0.99);
+  const z = (v: number[]): number[] => v.map((x, k) => (x - m.mean[k]) / m.std[k]);
+  const want = cos64(z(states[0]), z(states[1]));
+  assert.ok(Math.abs(standardisedCosine(states[0], states[1], m) - want) < 1e-12);
+  assert.ok(Math.abs(standardisedCosine(states[0], states[1], m)) < 0.9);
+  // a constant dimension is left out rather than divided by zero
+  const flat = states.map((v) => [...v, 7]);
+  assert.ok(Math.abs(standardisedCosine(flat[0], flat[1], dimensionMoments(flat)) - want) < 1e-12);
+});
+
+/** HSIC's U-statistic by brute force over ordered distinct 4-tuples (Song et al. 2012), on raw linear kernels. */
+function hsicBruteForce(x: number[][], y: number[][]): number {
+  const n = x.length;
+  const k = (i: number, j: number): number => x[i].reduce((s, v, d) => s + v * x[j][d], 0);
+  const l = (i: number, j: number): number => y[i].reduce((s, v, d) => s + v * y[j][d], 0);
+  let sum = 0;
+  let count = 0;
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++)
+      for (let q = 0; q < n; q++)
+        for (let r = 0; r < n; r++) {
+          if (new Set([i, j, q, r]).size < 4) continue;
+          sum += k(i, j) * l(i, j) + k(i, j) * l(q, r) - 2 * k(i, j) * l(i, q);
+          count++;
+        }
+  return sum / count;
+}
+
+test('unbiasedHsic equals the brute-force U-statistic over 4-tuples (on uncentred kernels: centring does not move it)', () => {
+  const x = randomVectors(7, 5, 21).map((v) => v.map((e) => e + 3));
+  const y = randomVectors(7, 4, 22);
+  const got = unbiasedHsic(centredGram(x), centredGram(y), 7);
+  const want = hsicBruteForce(x, y);
+  assert.ok(Math.abs(got - want) < 1e-9 * Math.max(1, Math.abs(want)), `${got} vs ${want}`);
+  assert.throws(() => unbiasedHsic(new Float64Array(9), new Float64Array(9), 3), IclitError);
+});
+
+test('debiasedLinearCka: 1 for a rotated copy, ≈ 0 for unrelated sets where n ≪ dimensions (biased CKA is far from 0 there)', () => {
+  const x = randomVectors(30, 512, 31);
+  const y = randomVectors(30, 512, 32);
+  const biased = linearCka(x, y);
+  const debiased = debiasedLinearCka(x, y);
+  assert.ok(biased > 0.5, `biased CKA of unrelated sets ${biased}`);
+  assert.ok(Math.abs(debiased) < 0.1, `debiased CKA of unrelated sets ${debiased}`);
+  // a permutation of coordinates and a sign flip are orthogonal transforms; scaling is isotropic
+  const rotated = x.map((v) => v.map((_, d) => -2.5 * v[(d + 7) % 512]));
+  assert.ok(Math.abs(debiasedLinearCka(x, rotated) - 1) < 1e-12);
+  assert.ok(Number.isNaN(debiasedLinearCka(x.slice(0, 3), y.slice(0, 3))));
 });

@@ -162,3 +162,108 @@ export function linearCka(x: readonly Vec[], y: readonly Vec[]): number {
   // linear CKA is the cosine of the two centred Gram matrices (flattened); NaN when either is all zeros
   return Math.max(0, cosine(centredGram(x), centredGram(y)));
 }
+
+/**
+ * SimAOU as Dai et al. (2023) compute it: the update cosine with each state L2-normalised first,
+ * cos(icl/‖icl‖ − anchor/‖anchor‖, it/‖it‖ − anchor/‖anchor‖). Unlike updateCosine, a state's norm (which grows
+ * with depth and differs between prompts) cannot dominate the update. NaN where a state or an update is all zeros.
+ */
+export function normalisedUpdateCosine(anchor: Vec, icl: Vec, it: Vec): number {
+  const c = anchor.length;
+  if (icl.length !== c || it.length !== c) throw new RangeError(`normalisedUpdateCosine: lengths differ (${c}, ${icl.length}, ${it.length})`);
+  const norm = (v: Vec): number => {
+    let s = 0;
+    for (let i = 0; i < c; i++) s += v[i] * v[i];
+    return Math.sqrt(s);
+  };
+  const na = norm(anchor);
+  const ni = norm(icl);
+  const nt = norm(it);
+  if (na === 0 || ni === 0 || nt === 0) return NaN;
+  const du = new Float64Array(c);
+  const dv = new Float64Array(c);
+  for (let i = 0; i < c; i++) {
+    const a = anchor[i] / na;
+    du[i] = icl[i] / ni - a;
+    dv[i] = it[i] / nt - a;
+  }
+  return cosine(du, dv);
+}
+
+/** Per-dimension mean and (population) standard deviation over a set of states, in double precision. */
+export function dimensionMoments(vectors: readonly Vec[]): { mean: Float64Array; std: Float64Array } {
+  const mean = meanVector(vectors);
+  const c = mean.length;
+  const std = new Float64Array(c);
+  for (const v of vectors)
+    for (let i = 0; i < c; i++) {
+      const d = v[i] - mean[i];
+      std[i] += d * d;
+    }
+  for (let i = 0; i < c; i++) std[i] = Math.sqrt(std[i] / vectors.length);
+  return { mean, std };
+}
+
+/**
+ * cos(z(a), z(b)) with z(v)_i = (v_i − mean_i) / std_i (Timkey & van Schijndel 2021): every dimension weighs the
+ * same, so a few rogue dimensions cannot decide the cosine. Dimensions without variance (std 0) are left out.
+ */
+export function standardisedCosine(a: Vec, b: Vec, moments: { mean: Vec; std: Vec }): number {
+  const { mean, std } = moments;
+  const c = mean.length;
+  if (a.length !== c || b.length !== c || std.length !== c) throw new RangeError(`standardisedCosine: lengths differ (${a.length}, ${b.length}, moments ${c})`);
+  const x = new Float64Array(c);
+  const y = new Float64Array(c);
+  for (let i = 0; i < c; i++) {
+    if (!(std[i] > 0)) continue;
+    x[i] = (a[i] - mean[i]) / std[i];
+    y[i] = (b[i] - mean[i]) / std[i];
+  }
+  return cosine(x, y);
+}
+
+/**
+ * The unbiased HSIC estimator (Song et al. 2012) of two n × n Gram matrices, row-major: with K̃, L̃ the Grams with
+ * zeroed diagonals, [tr(K̃L̃) + 1ᵀK̃1·1ᵀL̃1 / ((n−1)(n−2)) − 2/(n−2)·1ᵀK̃L̃1] / (n(n−3)). Needs n ≥ 4.
+ */
+export function unbiasedHsic(k: Float64Array, l: Float64Array, n: number): number {
+  if (n < 4) throw new IclitError(`unbiasedHsic: needs at least 4 samples, got ${n}`);
+  if (k.length !== n * n || l.length !== n * n) throw new IclitError(`unbiasedHsic: Gram matrices must be ${n}×${n}`);
+  let trace = 0;
+  let sumK = 0;
+  let sumL = 0;
+  let cross = 0; // 1ᵀ K̃ L̃ 1 = Σ_j (Σ_i K̃_ij)(Σ_q L̃_jq)
+  const rowK = new Float64Array(n);
+  const rowL = new Float64Array(n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      if (i === j) continue;
+      const kv = k[i * n + j];
+      const lv = l[i * n + j];
+      trace += kv * lv; // tr(K̃L̃) = Σ_ij K̃_ij L̃_ji, both symmetric
+      sumK += kv;
+      sumL += lv;
+      rowK[j] += kv;
+      rowL[i] += lv;
+    }
+  for (let j = 0; j < n; j++) cross += rowK[j] * rowL[j];
+  return (trace + (sumK * sumL) / ((n - 1) * (n - 2)) - (2 / (n - 2)) * cross) / (n * (n - 3));
+}
+
+/**
+ * Debiased linear CKA: linear CKA with the unbiased HSIC estimator in place of the biased one. Biased CKA between
+ * unrelated sets is far above zero when n ≪ dimensions (Murphy et al. 2024: iclit's 30 repeats × thousands of
+ * dimensions); the debiased one is ≈ 0 there. Can be slightly negative; NaN for n < 4 or a set without variance.
+ */
+export function debiasedLinearCka(x: readonly Vec[], y: readonly Vec[]): number {
+  if (x.length !== y.length) throw new IclitError(`debiasedLinearCka: ${x.length} rows in X but ${y.length} in Y; rows must be paired`);
+  const n = x.length;
+  if (n < 4) return NaN;
+  const k = centredGram(x);
+  const l = centredGram(y);
+  const kl = unbiasedHsic(k, l, n);
+  const kk = unbiasedHsic(k, k, n);
+  const ll = unbiasedHsic(l, l, n);
+  if (!(kk > 0) || !(ll > 0)) return NaN;
+  return kl / Math.sqrt(kk * ll);
+}

@@ -3,7 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_METHODS, METHOD_CHOICES, STUDY_DEFAULTS, type Methods } from '../experiments/index.js';
 import { readTextFile } from '../data/index.js';
-import { KNOWN_TARGETS } from '../lora/index.js';
+import { KNOWN_TARGETS, type LoraConfig } from '../lora/index.js';
 import { parseHiddenStates, type HiddenStateSpec } from '../models/index.js';
 import { IclitError, UsageError } from '../util/errors.js';
 
@@ -31,7 +31,7 @@ export interface RunSettings {
   lr: number;
   lrSchedule: 'constant' | 'linear';
   weightDecay: number;
-  lora: { r: number; alpha: number; dropout: number; targets: string[] };
+  lora: LoraConfig;
   /** Undefined: sized to the device's free memory (on the CPU at most STUDY_DEFAULTS.batch). */
   batch?: number;
   /** demo-similarity: --data rows (a seeded subset) binned as demonstration candidates; undefined: every row (the paper's "in the dataset"). */
@@ -276,7 +276,7 @@ export function mergeSettings(file: PartialSettings, flags: PartialSettings): Ru
     lr: pick('lr') ?? D.lr,
     lrSchedule: pick('lrSchedule') ?? D.lrSchedule,
     weightDecay: pick('weightDecay') ?? D.weightDecay,
-    lora: { r: D.lora.r, alpha: D.lora.alpha, dropout: D.lora.dropout, targets: [...D.lora.targets], ...file.lora, ...flags.lora },
+    lora: { ...D.lora, targets: [...D.lora.targets], ...file.lora, ...flags.lora },
     batch: pick('batch'),
     candidates: pick('candidates'),
     evalExamples: pick('evalExamples') ?? D.evalExamples,

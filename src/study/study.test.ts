@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { deriveSeed } from '../data/index.js';
 import { writeTinyStudy } from '../experiments/testing.js';
 import { tinyConfig, writeRandomCheckpoint } from '../io/index.js';
-import { loadAdapter, removeLora } from '../lora/index.js';
+import { loadAdapter } from '../lora/index.js';
 import { LlamaModel } from '../models/index.js';
 import { DB_FILE, ResultsStore, SUPERSEDED_DIR, exportTable, readRecordStates } from '../results/index.js';
 import { cosine } from '../stats/index.js';
@@ -88,9 +88,9 @@ test('on a checkpoint the tests never saw, exported similarities (sim_update_las
       };
       const anchor = read(String(row.prompt_anchor));
       const icl = read(String(row.prompt_icl));
-      loadAdapter(join(out, String(row.adapter)), m);
-      const it = read(String(row.prompt_anchor));
-      removeLora(m);
+      const adapter = loadAdapter(join(out, String(row.adapter)), m);
+      const it = adapter.apply(() => read(String(row.prompt_anchor)));
+      adapter.dispose();
       layers.forEach((l, i) => {
         const near = (col: string, want: number) => assert.ok(Math.abs(Number(row[`${col}_${l}`]) - want) <= 1e-4, `${row.condition}/${row.repeat} ${col}_${l}: ${row[`${col}_${l}`]} vs ${want}`);
         near('sim_anchor_icl', cosine(anchor[i], icl[i]));

@@ -42,7 +42,10 @@ function rms(x: Mat, T: number, C: number, w: Float64Array, eps: number): Mat {
 }
 
 /** Hidden states (HF convention, every position) and logits of one sequence, in float64. */
-export function naiveLlamaForward(dir: string, ids: number[]): { hidden: Float64Array[]; logits: Float64Array; config: DecoderConfig } {
+export function naiveLlamaForward(
+  dir: string,
+  ids: number[],
+): { hidden: Float64Array[]; logits: Float64Array; config: DecoderConfig; lastAttention: Float64Array[] } {
   const c = readDecoderConfig(dir);
   if (c.ropeScaling !== null) throw new Error('naive reference has no rope scaling');
   const w = loadF32(dir);
@@ -55,6 +58,8 @@ export function naiveLlamaForward(dir: string, ids: number[]): { hidden: Float64
   let x: Mat = new Float64Array(T * C);
   ids.forEach((id, t) => x.set(g('model.embed_tokens.weight').data.subarray(id * C, (id + 1) * C), t * C));
   const hidden: Mat[] = [x.slice()];
+  // per layer, the last token's attention weights [H, T] (row-major)
+  const lastAttention: Mat[] = [];
   const rope = (v: Mat, heads: number) => {
     for (let t = 0; t < T; t++)
       for (let h = 0; h < heads; h++)
@@ -75,6 +80,8 @@ export function naiveLlamaForward(dir: string, ids: number[]): { hidden: Float64
     rope(q, H);
     rope(k, KV);
     const att = new Float64Array(T * H * D);
+    const lastAtt = new Float64Array(H * T);
+    lastAttention.push(lastAtt);
     for (let h = 0; h < H; h++) {
       const kh = Math.floor(h / (H / KV));
       for (let t = 0; t < T; t++) {
@@ -91,6 +98,7 @@ export function naiveLlamaForward(dir: string, ids: number[]): { hidden: Float64
         const m = Math.max(...scores);
         const e = scores.map((z) => Math.exp(z - m));
         const z = e.reduce((a, b) => a + b, 0);
+        if (t === T - 1) for (let s = 0; s <= t; s++) lastAtt[h * T + s] = e[s] / z;
         for (let s = 0; s <= t; s++) for (let i = 0; i < D; i++) att[t * H * D + h * D + i] += (e[s] / z) * v[s * KV * D + kh * D + i];
       }
     }
@@ -107,5 +115,5 @@ export function naiveLlamaForward(dir: string, ids: number[]): { hidden: Float64
   const normed = rms(x, T, C, g('model.norm.weight').data, c.rmsNormEps);
   hidden.push(normed);
   const head = c.tieWordEmbeddings ? g('model.embed_tokens.weight') : g('lm_head.weight');
-  return { hidden, logits: lin(normed, T, head), config: c };
+  return { hidden, logits: lin(normed, T, head), config: c, lastAttention };
 }

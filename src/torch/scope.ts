@@ -68,6 +68,10 @@ export function tidy<T>(fn: () => T): T {
   let result: T;
   try {
     result = fn();
+    // As tfjs does: tensors made after an await would land in no scope (or in another caller's), so async is refused.
+    if (result instanceof Promise || typeof (result as { then?: unknown } | null)?.then === 'function') {
+      throw new Error('tidy() cannot take a function that returns a promise: tensors made after an await would escape the scope (await first, then tidy the synchronous part)');
+    }
   } catch (e) {
     scopes.pop();
     for (const t of scope) t.dispose();

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SafetensorsFile, tinyConfig, writeRandomCheckpoint } from '../io/index.js';
 import { LlamaModel } from '../models/index.js';
-import { adapterWeights, applyLora, removeLora, setAdapterWeights, type LoraConfig } from '../lora/index.js';
+import { adapterWeights, applyLora, setAdapterWeights, type LoraConfig } from '../lora/index.js';
 import { noGrad, tidy, treeLeaves } from '../torch/index.js';
 import { assertClose, gpuDevice, gpuTests, missingShared, sharedPath } from '../util/testing.js';
 import { adamw, trainLora } from './index.js';
@@ -31,7 +31,7 @@ test('GPU: the fixture\'s 5 AdamW steps on the device match PyTorch: losses and 
   const result = trainLora(model, lora, [Array.from({ length: a.steps }, () => example)], { epochs: 1, batchSize: 1, lr: a.lr, weightDecay: a.weight_decay, betas: a.betas, eps: a.eps });
   assertClose(result.losses.map((l) => l[0]), a.losses, 1e-5, 0, 'AdamW losses');
   for (const [key, want] of adapterFrom(file, 'adamw.final')) assertClose(tidy(() => lora.params.get(key)!.select(0, 0).toFloat32Array()), want.toFloat32Array(), 1e-5, 0, `final ${key}`);
-  const hidden = noGrad(() => model.forward([ref.infer_ids], { hiddenStates: [0, 1, 2, 3] }).hidden);
+  const hidden = lora.apply(() => noGrad(() => model.forward([ref.infer_ids], { hiddenStates: [0, 1, 2, 3] }).hidden));
   for (let i = 0; i <= 3; i++) assertClose(hidden.get(i)!.toFloat32Array(), tidy(() => file.tensor(`adamw.infer.hidden.${i}`).toFloat32Array()), 1e-4, 0, `hidden ${i}`);
   model.dispose();
 });
@@ -47,12 +47,12 @@ test('GPU: per-adapter dropout on the device: adapter b trained in a batch of 3 
     const batched = applyLora(model, lcfg, { seeds: [5, 6, 7] });
     trainLora(model, batched, texts.map((ids) => [{ ids }]), opts);
     const together = [0, 1, 2].map((b) => adapterWeights(batched, b));
-    removeLora(model);
+    batched.dispose();
     for (let b = 0; b < 3; b++) {
       const one = applyLora(model, lcfg, { seeds: [5 + b] });
       trainLora(model, one, [[{ ids: texts[b] }]], opts);
       for (const [k, w] of adapterWeights(one, 0)) assertClose(w.toFloat32Array(), together[b].get(k)!.toFloat32Array(), 1e-5, 0, `adapter ${b} ${k}`);
-      removeLora(model);
+      one.dispose();
     }
     model.dispose();
   } finally {
@@ -75,7 +75,7 @@ test('GPU: a small study (3 repeats: anchor, ICL, 10 epochs of LoRA, tuned ancho
       const before = read(anchors);
       const lora = applyLora(model, { ...lcfg, dropout: 0 }, { seeds: [1, 2, 3] });
       trainLora(model, lora, texts.map((ids) => [{ ids }]), { epochs: 10, lr: 1e-3, seed: 0 });
-      const after = read(anchors);
+      const after = lora.apply(() => read(anchors));
       const weights = [0, 1, 2].map((b) => [...adapterWeights(lora, b).values()].map((w) => w.toFloat32Array()));
       model.dispose();
       return { before, after, weights };

@@ -80,7 +80,7 @@ test('tiny-llama fixture: LoRA loss and gradients of A and B within 1e-5 relativ
   const model = LlamaModel.load(f.dir);
   const lora = fixtureLora(model, f.ref, f.file);
   tidy(() => {
-    const loss = groupedLoss(model, [{ ids: f.ref.train_ids }]);
+    const loss = lora.apply(() => groupedLoss(model, [{ ids: f.ref.train_ids }]));
     assert.ok(Math.abs(loss.perGroup[0] - f.ref['lora.loss']) < 1e-5, `LoRA loss ${loss.perGroup[0]} vs ${f.ref['lora.loss']}`);
     loss.total.backward();
   });
@@ -115,7 +115,7 @@ test('tiny-llama fixture: 5 AdamW steps match the reference losses, final adapte
     assertClose(got, want.toFloat32Array(), 1e-5, 0, `final ${key}`);
     want.dispose();
   }
-  const hidden = noGrad(() => model.forward([f.ref.infer_ids], { hiddenStates: [0, 1, 2, 3], positions: 'last' }).hidden);
+  const hidden = lora.apply(() => noGrad(() => model.forward([f.ref.infer_ids], { hiddenStates: [0, 1, 2, 3], positions: 'last' }).hidden));
   for (let i = 0; i <= 3; i++) assertClose(hidden.get(i)!.toFloat32Array(), values(f.file, `adamw.infer.hidden.${i}`), 1e-4, 0, `hidden ${i} after AdamW`);
   model.dispose();
 });

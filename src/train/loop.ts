@@ -1,10 +1,10 @@
 // The training loop: epochs of shuffled batches, one sequence group per adapter, scheduled optimiser steps on leaves.
 import { disposeTree, keepTree, manualSeed, tidy, type Tensor, type TensorTree } from '../torch/index.js';
 import type { LlamaModel } from '../models/index.js';
-import { setLoraTraining, type LoraAdapters } from '../lora/index.js';
+import type { LoraAdapters } from '../lora/index.js';
 import { IclitError } from '../util/errors.js';
 import { seededRandom } from '../util/random.js';
-import { groupedLoss, type TrainExample } from './loss.js';
+import { groupedLoss, type GroupLoss, type TrainExample } from './loss.js';
 import { adamw, sgd, type Optimizer, type Params } from './optim.js';
 import { makeSchedule, type ScheduleName } from './schedule.js';
 
@@ -38,8 +38,8 @@ export interface TrainOptions {
   /** Shuffle the examples every epoch (HF Trainer does; default true). */
   shuffle?: boolean;
   onStep?: (p: StepProgress) => void;
-  /** Called with true before training and false after (e.g. to switch dropout on). */
-  setTraining?: (on: boolean) => void;
+  /** Runs each step's forward (its 0-based step given), e.g. with LoRA adapters applied in training mode. */
+  forwardAt?: <R>(step: number, forward: () => R) => R;
 }
 
 export interface TrainResult {
@@ -95,7 +95,6 @@ function trainWith<S extends TensorTree>(optimizer: Optimizer<S>, model: LlamaMo
   let state = keepTree(optimizer.init(params));
   const losses: number[][] = [];
   let step = 0;
-  opts.setTraining?.(true);
   try {
     for (let epoch = 0; epoch < epochs; epoch++) {
       const order = opts.shuffle === false ? [...Array(n).keys()] : shuffled(n, rng);
@@ -105,7 +104,8 @@ function trainWith<S extends TensorTree>(optimizer: Optimizer<S>, model: LlamaMo
         const lr = optimizer.lr * schedule(step);
         const start = performance.now();
         const next = tidy(() => {
-          const loss = groupedLoss(model, rows, G);
+          const forward = (): GroupLoss => groupedLoss(model, rows, G);
+          const loss = opts.forwardAt ? opts.forwardAt(step, forward) : forward();
           const bad = loss.perGroup.findIndex((l) => !Number.isFinite(l));
           if (bad >= 0) {
             throw new IclitError(`training diverged: loss is ${loss.perGroup[bad]} at step ${step + 1} (epoch ${epoch + 1}${G > 1 ? `, group ${bad}` : ''}); lower the learning rate or compute in float32`);
@@ -140,15 +140,15 @@ function trainWith<S extends TensorTree>(optimizer: Optimizer<S>, model: LlamaMo
       }
     }
   } finally {
-    opts.setTraining?.(false);
     for (const p of params.values()) p.zeroGrad();
     disposeTree(state);
   }
   return { steps: step, losses };
 }
 
-/** Trains LoRA adapters: `data[g]` trains adapter g (data.length must equal lora.count); dropout is on while training. */
+/** Trains LoRA adapters: `data[g]` trains adapter g (data.length must equal lora.count); each step's forward runs through them with dropout on. */
 export function trainLora(model: LlamaModel, lora: LoraAdapters, data: TrainExample[][], opts: TrainOptions = {}): TrainResult {
   if (data.length !== lora.count) throw new IclitError(`${data.length} training groups for ${lora.count} LoRA adapters: give one group per adapter`);
-  return train(model, lora.params, data, { ...opts, setTraining: (on) => (setLoraTraining(lora, on), opts.setTraining?.(on)) });
+  if (lora.model !== model) throw new IclitError('trainLora: the adapters belong to another model');
+  return train(model, lora.params, data, { ...opts, forwardAt: (step, forward) => lora.apply(forward, { step }) });
 }

@@ -1,7 +1,7 @@
 // Next-token cross-entropy: per-token losses, and the training loss summed over sequence groups (one per adapter).
 import { crossEntropy, noGrad, tensor, tidy, tidyNoGrad, type Tensor } from '../torch/index.js';
 import type { LlamaModel } from '../models/index.js';
-import { setLoraEnabled, type LoraAdapters } from '../lora/index.js';
+import type { LoraAdapters } from '../lora/index.js';
 import { IclitError } from '../util/errors.js';
 
 /** One training sequence: token ids and, optionally, which tokens count as targets (1) or not (0), same length. */
@@ -65,14 +65,28 @@ export function groupedLoss(model: LlamaModel, rows: TrainExample[], groups = 1)
   });
 }
 
+/**
+ * Per-token cross-entropy of each text in one padded forward (no autograd): entry t of text b predicts
+ * texts[b][t + 1], so n ids give n − 1 losses, and loss t belongs to token t + 1 (what a prompt part's loss counts).
+ */
+export function perTokenLosses(model: LlamaModel, texts: number[][]): number[][] {
+  if (texts.some((ids) => ids.length < 2)) throw new IclitError('per-token loss needs texts of at least 2 tokens');
+  return tidyNoGrad(() => {
+    const { logits } = model.forward(texts, { logits: true, logitsPositions: 'all' }); // [B, T, V]
+    const [B, T, V] = logits!.shape;
+    const targets: number[] = [];
+    for (const ids of texts) for (let t = 0; t < T - 1; t++) targets.push(t + 1 < ids.length ? ids[t + 1] : IGNORE_INDEX);
+    const ce = crossEntropy(logits!.slice(1, 0, T - 1).reshape([B * (T - 1), V]), tensor(targets, [B * (T - 1)], 'int64', logits!.device), 'none').toArray(); // [B·(T-1)]
+    return texts.map((ids, b) => ce.slice(b * (T - 1), b * (T - 1) + ids.length - 1));
+  });
+}
+
+/** PyTorch's cross_entropy ignore_index (HF's label for padding): a padded position's target, counted as loss 0. */
+const IGNORE_INDEX = -100;
+
 /** Cross-entropy of every target token ids[t+1] given ids[≤t] (no autograd), as plain numbers (length T−1). */
 export function perTokenLoss(model: LlamaModel, ids: number[]): number[] {
-  if (ids.length < 2) throw new IclitError('per-token loss needs at least 2 tokens');
-  return tidyNoGrad(() => {
-    const T = ids.length;
-    const { logits } = model.forward([ids], { logitRows: Array.from({ length: T - 1 }, (_, t) => t) }); // [T-1, V]
-    return crossEntropy(logits!, tensor(ids.slice(1), [T - 1], 'int64', logits!.device), 'none').toArray();
-  });
+  return perTokenLosses(model, [ids])[0];
 }
 
 /** Mean of the per-token losses, over all targets or over those whose mask (aligned with ids) is 1. */
@@ -89,23 +103,18 @@ export function meanLoss(perToken: number[], mask?: number[]): number {
 }
 
 /**
- * The loss decrease base − tuned per token: positive where tuning made the token more likely. The one sign
- * convention of the project (the study's per-token loss analysis, `iclit loss`, the records' lossDecrease).
+ * The loss decrease base − tuned per token: positive where tuning made the token more likely. The one definition of
+ * the project: `iclit loss` prints it, and the records' lossDecrease (src/experiments/measures.ts
+ * `lossDecreaseByPart`) is its mean over a prompt part's tokens.
  */
 export function lossDecrease(base: number[], tuned: number[]): number[] {
   if (base.length !== tuned.length) throw new IclitError(`per-token losses differ in length (${base.length} vs ${tuned.length})`);
   return base.map((v, i) => v - tuned[i]);
 }
 
-/** Per-token loss of `ids` under the base model (LoRA switched off) and the tuned model, and the decrease base − tuned. */
+/** Per-token loss of `ids` under the base model and through the adapters, and the decrease base − tuned. */
 export function compareLoss(model: LlamaModel, lora: LoraAdapters, ids: number[]): { base: number[]; tuned: number[]; decrease: number[] } {
-  setLoraEnabled(lora, false);
-  let base: number[];
-  try {
-    base = perTokenLoss(model, ids);
-  } finally {
-    setLoraEnabled(lora, true);
-  }
-  const tuned = perTokenLoss(model, ids);
+  const base = perTokenLoss(model, ids);
+  const tuned = lora.apply(() => perTokenLoss(model, ids));
   return { base, tuned, decrease: lossDecrease(base, tuned) };
 }

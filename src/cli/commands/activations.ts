@@ -36,12 +36,13 @@ export const activations: Command = {
     checkOutputFile(out, 'output file');
     const { ids } = await readTokens(input, modelDir);
     const model = LlamaModel.load(modelDir, { dtype, device });
-    if (adapter) loadAdapter(adapter, model);
+    const lora = adapter ? loadAdapter(adapter, model) : undefined;
     // the spec is checked before the model loads (a usage error); its range against the model is an input error
     const layers = resolveHiddenStates(layerSpec, model.numHiddenStates);
     const tensors = new Map<string, TensorBytes>();
     tidyNoGrad(() => {
-        const { hidden } = model.forward([ids], { hiddenStates: layers, positions });
+        const forward = () => model.forward([ids], { hiddenStates: layers, positions });
+        const { hidden } = lora ? lora.apply(forward) : forward();
         for (const i of layers) {
           const h = hidden.get(i)!.select(0, 0); // [T, C] or [C]
           tensors.set(`hidden.${i}`, tensorBytes(positions === 'all' ? h : h.unsqueeze(0))); // [positions, C]
@@ -50,6 +51,7 @@ export const activations: Command = {
     tensors.set('input_ids', { dtype: 'int64', shape: [ids.length], data: BigInt64Array.from(ids.map(BigInt)) });
     mkdirSync(dirname(out), { recursive: true }); // checked above: no file in the way, a real, writable disk
     writeSafetensors(out, tensors, { model: modelDir, ...(adapter ? { adapter } : {}), dtype, positions, layers: layers.join(',') });
+    lora?.dispose();
     model.dispose();
     process.stderr.write(`wrote ${layers.length} hidden states of ${ids.length} tokens to ${out}\n`);
     return 0;

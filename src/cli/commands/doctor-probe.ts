@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { CheckpointWeights, decoderWeightShapes, matchCheckpoint, readDecoderConfig, type DecoderConfig } from '../../io/index.js';
 import { ChatTemplate, Tokenizer } from '../../tokenizers/index.js';
 import { cpuHasNativeBf16, cudaDeviceCount, cudaIsAvailable, deviceInfo, getNumThreads, parallelInfo, threadSetup, torchVersion } from '../../torch/index.js';
+import { LORA_DEFAULTS } from '../../lora/index.js';
 import { studyMemory, type ComputeDType, type StudyMemory } from '../../models/index.js';
 import { repoRoot } from '../../util/paths.js';
 
@@ -204,7 +205,7 @@ export async function probeModel(dir: string, dtype: ComputeDType, batch: number
     } catch (e) {
       info.problems.push((e as Error).message);
     }
-    info.memory = { dtype, batch, tokens, ...studyMemory(config, dtype, batch, tokens) };
+    info.memory = { dtype, batch, tokens, ...studyMemory(config, dtype, LORA_DEFAULTS, batch, tokens) };
   }
   if (!existsSync(join(dir, 'tokenizer.json'))) {
     info.problems.push(`${join(dir, 'tokenizer.json')} not found (a study tokenises text with the model's own tokenizer)`);

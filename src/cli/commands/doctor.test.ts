@@ -10,6 +10,7 @@ import { cudaIsAvailable, torchVersion } from '../../torch/index.js';
 import { repoRoot } from '../../util/paths.js';
 import { makeTempDir, tempDir } from '../../util/testing.js';
 import { studyMemory } from '../../models/index.js';
+import { LORA_DEFAULTS } from '../../lora/index.js';
 import { bf16Support } from './doctor-probe.js';
 import type { DoctorReport } from './doctor.js';
 
@@ -114,7 +115,7 @@ test('doctor --model: the memory it states is the study\'s own estimate (src/mod
   const c = tinyConfig({ vocabSize: 1000, hiddenSize: 64, intermediateSize: 128, numLayers: 4, numHeads: 4, numKvHeads: 2, headDim: 16 });
   const dir = writeRandomCheckpoint(makeTempDir('mem-', root), c, { seed: 3 });
   const r = doctorJson('--model', dir, '--batch', '4', '--tokens', '100');
-  const want = studyMemory(c, 'float32', 4, 100);
+  const want = studyMemory(c, 'float32', LORA_DEFAULTS, 4, 100);
   assert.deepEqual(r.report.model!.memory, { dtype: 'float32', batch: 4, tokens: 100, ...want });
   const params = [...decoderWeightShapes(c).values()].reduce((s, sh) => s + sh.reduce((x, y) => x * y, 1), 0);
   assert.equal(want.weights, params * 4);

@@ -31,8 +31,9 @@ export const loss: Command = {
     const base = perTokenLoss(model, ids);
     let tuned: number[] | undefined;
     if (adapter) {
-      loadAdapter(adapter, model);
-      tuned = perTokenLoss(model, ids);
+      const lora = loadAdapter(adapter, model);
+      tuned = lora.apply(() => perTokenLoss(model, ids));
+      lora.dispose();
     }
     model.dispose();
     const decrease = tuned ? lossDecrease(base, tuned) : undefined;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readTextFile } from '../../data/index.js';
 import { readDecoderConfig } from '../../io/index.js';
 import { LlamaModel } from '../../models/index.js';
-import { applyLora, DEFAULT_TARGETS, KNOWN_TARGETS, loadAdapter, saveAdapter } from '../../lora/index.js';
+import { applyLora, KNOWN_TARGETS, LORA_DEFAULTS, loadAdapter, saveAdapter } from '../../lora/index.js';
 import { trainLora, type TrainExample } from '../../train/index.js';
 import { Tokenizer } from '../../tokenizers/index.js';
 import { IclitError, UsageError } from '../../util/errors.js';
@@ -83,10 +83,10 @@ export const tune: Command = {
     data: { type: 'string', value: 'FILE', description: 'JSONL: one object per line with "text" or "input_ids", optional "loss_mask" (0/1 per token)' },
     out: { type: 'string', value: 'DIR', description: 'output PEFT adapter folder (adapter_config.json + adapter_model.safetensors)' },
     'init-adapter': { type: 'string', value: 'DIR', description: 'start from this PEFT LoRA folder (its r, alpha, dropout and targets are used)' },
-    targets: { type: 'string', value: 'LIST', description: `modules to adapt, of ${KNOWN_TARGETS.join(',')} (default: ${DEFAULT_TARGETS.join(',')})` },
-    r: { type: 'string', value: 'N', description: 'LoRA rank (default: 8)' },
-    alpha: { type: 'string', value: 'X', description: 'LoRA alpha; scaling = alpha / r (default: 32)' },
-    dropout: { type: 'string', value: 'P', description: 'LoRA dropout on the adapter input while training (default: 0.05)' },
+    targets: { type: 'string', value: 'LIST', description: `modules to adapt, of ${KNOWN_TARGETS.join(',')} (default: ${LORA_DEFAULTS.targets.join(',')})` },
+    r: { type: 'string', value: 'N', description: `LoRA rank (default: ${LORA_DEFAULTS.r})` },
+    alpha: { type: 'string', value: 'X', description: `LoRA alpha; scaling = alpha / r (default: ${LORA_DEFAULTS.alpha})` },
+    dropout: { type: 'string', value: 'P', description: `LoRA dropout on the adapter input while training (default: ${LORA_DEFAULTS.dropout})` },
     lr: { type: 'string', value: 'X', description: 'learning rate', default: '1e-4' },
     'lr-schedule': { type: 'string', value: 'constant|linear', description: 'learning-rate schedule (linear decays to 0, HF style)', default: 'constant' },
     'warmup-steps': { type: 'string', value: 'N', description: 'linear warm-up steps', default: '0' },
@@ -107,11 +107,11 @@ export const tune: Command = {
     const seed = num(flags, 'seed', { integer: true, min: 0 })!;
     const explicit = ['targets', 'r', 'alpha', 'dropout'].filter((k) => flags[k] !== undefined);
     if (flags['init-adapter'] !== undefined && explicit.length > 0) throw new UsageError(`--${explicit[0]} cannot be combined with --init-adapter (the adapter's own config is used)`);
-    const targets = list(flags, 'targets') ?? DEFAULT_TARGETS;
+    const targets = list(flags, 'targets') ?? [...LORA_DEFAULTS.targets];
     for (const t of targets) if (!KNOWN_TARGETS.includes(t)) throw new UsageError(`--targets: unknown module '${t}' (choose from ${KNOWN_TARGETS.join(', ')})`);
-    const r = num(flags, 'r', { integer: true, min: 1 }) ?? 8;
-    const alpha = num(flags, 'alpha', { positive: true }) ?? 32;
-    const dropout = num(flags, 'dropout', { min: 0, max: 0.99 }) ?? 0.05;
+    const r = num(flags, 'r', { integer: true, min: 1 }) ?? LORA_DEFAULTS.r;
+    const alpha = num(flags, 'alpha', { positive: true }) ?? LORA_DEFAULTS.alpha;
+    const dropout = num(flags, 'dropout', { min: 0, max: 0.99 }) ?? LORA_DEFAULTS.dropout;
     const dtype = computeDtype(flags);
     applyThreads(flags);
     const device = deviceOf(flags);
@@ -124,7 +124,7 @@ export const tune: Command = {
     const model = LlamaModel.load(modelDir, { dtype, device });
     const lora = init ? loadAdapter(init, model) : applyLora(model, { r, alpha, dropout, targets }, { seed });
     const targetTokens = data.reduce((s, e) => s + (e.lossMask ? e.lossMask.slice(1).reduce((a, b) => a + b, 0) : e.ids.length - 1), 0);
-    process.stderr.write(`tuning ${lora.layers.size} modules (r ${lora.config.r}, alpha ${lora.config.alpha}) on ${data.length} sequences, ${targetTokens} target tokens, ${epochs} epochs\n`);
+    process.stderr.write(`tuning ${lora.modules.length} modules (r ${lora.config.r}, alpha ${lora.config.alpha}) on ${data.length} sequences, ${targetTokens} target tokens, ${epochs} epochs\n`);
     const result = trainLora(model, lora, [data], {
       epochs, batchSize, lr, schedule, warmupSteps, weightDecay, seed,
       onStep: (p) => progress(`step ${p.step}/${p.totalSteps}  epoch ${p.epoch}  loss ${p.loss.toFixed(4)}  lr ${p.lr.toExponential(2)}  ${Math.round(p.tokensPerSecond)} tok/s`),

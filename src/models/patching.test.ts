@@ -1,0 +1,78 @@
+// Activation patching at the last token: known answers (a run patched with its own states is unchanged; with another run's, it moves toward it).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tinyConfig, writeRandomCheckpoint } from '../io/index.js';
+import { noGrad, tidy } from '../torch/index.js';
+import { gapClosed, logSoftmax } from '../stats/index.js';
+import { assertClose, makeTempDir, tempDir } from '../util/testing.js';
+import { LlamaModel } from './llama.js';
+import { patchedLastTokenLogits } from './patching.js';
+
+const root = tempDir(test, 'iclit-patching-');
+
+// Two "anchor" prompts of unequal length and their "ICL" versions (a demonstration in front), as token ids.
+const anchor = [
+  [1, 5, 9, 40, 3],
+  [1, 77, 12],
+];
+const icl = [
+  [1, 60, 61, 62, 8, 5, 9, 40, 3],
+  [1, 60, 61, 62, 8, 77, 12],
+];
+
+function rowsOf(t: { toFloat32Array(): Float32Array; shape: number[] }): Float32Array[] {
+  const [B, V] = t.shape;
+  const all = t.toFloat32Array();
+  return Array.from({ length: B }, (_, b) => all.slice(b * V, (b + 1) * V));
+}
+
+test('patching a run with its own last-token state at every layer leaves its logits unchanged (the ICL run: 100% of the anchor→ICL gap; the anchor run: 0%)', () => {
+  const dir = writeRandomCheckpoint(makeTempDir('patch-', root), tinyConfig({ numLayers: 3 }), { seed: 9 });
+  const model = LlamaModel.load(dir);
+  const n = model.config.numLayers;
+  const indices = [...Array(n).keys()];
+  const base = (batch: number[][]) => noGrad(() => model.forward(batch, { hiddenStates: indices, logits: true, logitsPositions: 'last' }));
+  const a = base(anchor);
+  const i = base(icl);
+  const aLogits = rowsOf(a.logits!);
+  const iLogits = rowsOf(i.logits!);
+  for (const l of indices) {
+    const selfIcl = rowsOf(tidy(() => patchedLastTokenLogits(model, icl, l, i.hidden.get(l)!)));
+    const selfAnchor = rowsOf(tidy(() => patchedLastTokenLogits(model, anchor, l, a.hidden.get(l)!)));
+    for (let b = 0; b < anchor.length; b++) {
+      assertClose(selfIcl[b], iLogits[b], 1e-5, 0, `ICL patched with its own state at ${l}, sequence ${b}`);
+      assertClose(selfAnchor[b], aLogits[b], 1e-5, 0, `anchor patched with its own state at ${l}, sequence ${b}`);
+      const closedIcl = gapClosed(logSoftmax(aLogits[b]), logSoftmax(selfIcl[b]), logSoftmax(iLogits[b]));
+      const closedAnchor = gapClosed(logSoftmax(aLogits[b]), logSoftmax(selfAnchor[b]), logSoftmax(iLogits[b]));
+      assert.ok(Math.abs(closedIcl - 1) < 1e-4, `ICL self-patch closes ${closedIcl}`);
+      assert.ok(Math.abs(closedAnchor) < 1e-4, `anchor self-patch closes ${closedAnchor}`);
+    }
+  }
+  model.dispose();
+});
+
+test('patching the anchor run with the ICL run\'s last-token state moves every sequence\'s output (the last real token is patched, not padding)', () => {
+  const dir = writeRandomCheckpoint(makeTempDir('patch-', root), tinyConfig({ numLayers: 3 }), { seed: 9 });
+  const model = LlamaModel.load(dir);
+  const n = model.config.numLayers;
+  const a = noGrad(() => model.forward(anchor, { logits: true, logitsPositions: 'last' }));
+  const i = noGrad(() => model.forward(icl, { hiddenStates: [n - 1], logits: true, logitsPositions: 'last' }));
+  const patched = rowsOf(tidy(() => patchedLastTokenLogits(model, anchor, n - 1, i.hidden.get(n - 1)!)));
+  const aLogits = rowsOf(a.logits!);
+  const iLogits = rowsOf(i.logits!);
+  for (let b = 0; b < anchor.length; b++) {
+    const closed = gapClosed(logSoftmax(aLogits[b]), logSoftmax(patched[b]), logSoftmax(iLogits[b]));
+    // after block n−2 only the last block still reads the context, so most of the gap closes
+    assert.ok(closed > 0.2 && closed <= 1, `sequence ${b}: gap closed ${closed}`);
+  }
+  assert.throws(() => patchedLastTokenLogits(model, anchor, n, i.hidden.get(n - 1)!), /outside 0\.\.2/);
+  model.dispose();
+});
+
+test('gapClosed: 1 at the target, 0 at the source, NaN without a gap', () => {
+  const s = logSoftmax([2, 0, 0]);
+  const t = logSoftmax([0, 2, 0]);
+  assert.ok(Math.abs(gapClosed(s, t, t) - 1) < 1e-15);
+  assert.ok(Math.abs(gapClosed(s, s, t)) < 1e-15);
+  assert.ok(Number.isNaN(gapClosed(s, t, s)));
+});
