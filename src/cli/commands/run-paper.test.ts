@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../testing.js';
+import { ResultsStore } from '../../results/index.js';
 import { writeTinyStudy } from '../../experiments/testing.js';
 import { CLAIMS, EXPECTATIONS } from '../../report/paper.js';
 import { repoRoot } from '../../util/paths.js';
@@ -56,6 +57,20 @@ test('iclit run paper: every preset into one tree (demo-similarity skipped witho
   assert.ok(rows.filter((f) => f.figure === 'footnote 6').every((f) => f.ran));
   assert.match(rows.find((f) => f.id === 'fig4a')!.note!, /^not run: this run has no demo-similarity records/);
   assert.ok(readFileSync(join(root, 'report', 'report.md'), 'utf8').includes('## Findings'));
+});
+
+test('iclit run paper --shard I/N: every preset computes only its share of the repeats (r mod N = I)', async () => {
+  const out = join(root, 'shard1');
+  const r = await runCli(['run', 'paper', '--model', a.model, '--data', a.sst2, '--translation-data', a.wmt, '--repeats', '3', '--epochs', '1', '--layers', '0,2', '--eval-examples', '4', '--shard', '1/2', '--out', out]);
+  assert.equal(r.code, 0, r.err);
+  for (const p of ['convergence', 'translation', 'token-loss']) {
+    const store = ResultsStore.open(join(out, p), { readonly: true });
+    try {
+      assert.deepEqual([...new Set(store.records().map((x) => x.repeat))], [1], p);
+    } finally {
+      store.close();
+    }
+  }
 });
 
 test('iclit run paper refuses what it cannot run, before writing anything', async () => {
