@@ -14,7 +14,7 @@
  * model's held-out accuracy). The last line of stdout is the report's path.
  *
  * The sentence encoder: the demo has no trained sentence encoder, so demo-similarity bins demonstrations by a
- * bag-of-subwords similarity: a one-layer BERT folder whose layer is an exact no-op (all its weights zero) and whose
+ * bag-of-subwords similarity: a one-layer BERT folder whose layer is a no-op in float32 (its matrices 1e-30, biases 0) and whose
  * word embeddings are the demo model's own input embeddings (position/type embeddings zero), mean-pooled and
  * normalised. Cosine of two sentences is then the cosine of their mean (layer-normalised) token embeddings: lexical
  * and learned-polarity overlap, not contextual meaning. The folder's name says so in the report's metadata.
@@ -95,7 +95,8 @@ export function writeBagOfEmbeddingsEncoder(modelDir: string, dir: string): stri
         const n = shape.reduce((a, b) => a * b, 1);
         if (name === 'embeddings.word_embeddings.weight') tensors.set(name, tensorBytes(st.tensor('model.embed_tokens.weight').to('float32').contiguous()));
         else if (/LayerNorm\.weight$/.test(name)) tensors.set(name, { dtype: 'float32', shape, data: new Float32Array(n).fill(1) });
-        else tensors.set(name, { dtype: 'float32', shape, data: new Float32Array(n) });
+        // 1e-30, not 0: iclit refuses all-zero matrices in a checkpoint; added to values of order 0.1–1 it vanishes in float32, and its products underflow to 0, so the layer stays a no-op.
+        else tensors.set(name, { dtype: 'float32', shape, data: new Float32Array(n).fill(shape.length >= 2 ? 1e-30 : 0) });
       }
     });
   } finally {
@@ -116,7 +117,7 @@ export function writeBagOfEmbeddingsEncoder(modelDir: string, dir: string): stri
   );
   writeFileSync(
     join(dir, 'README.md'),
-    `# bag-of-embeddings encoder (iclit demo)\n\nNot a trained sentence encoder: a one-layer BERT whose layer is a no-op (zero weights), with the word\nembeddings of ${resolve(modelDir)} and zero position embeddings, mean-pooled and normalised. Cosine similarity\nbetween two texts = cosine of their mean layer-normalised token embeddings (lexical / learned-polarity overlap).\n`,
+    `# bag-of-embeddings encoder (iclit demo)\n\nNot a trained sentence encoder: a one-layer BERT whose layer is a no-op in float32 (matrices 1e-30, biases 0), with the word\nembeddings of ${resolve(modelDir)} and negligible (1e-30) position embeddings, mean-pooled and normalised. Cosine similarity\nbetween two texts = cosine of their mean layer-normalised token embeddings (lexical / learned-polarity overlap).\n`,
   );
   return dir;
 }

@@ -59,5 +59,7 @@ test('num: positive refuses zero and negatives by name; min and max name their b
   assert.equal(num({ lr: '1e-4' }, 'lr', { positive: true }), 1e-4);
   assert.throws(() => num({ n: '-1' }, 'n', { integer: true, min: 1 }), /: --n must be at least 1, got -1$/);
   assert.throws(() => num({ n: '1.5' }, 'n', { integer: true }), /must be an integer/);
-  assert.throws(() => num({ n: 'abc' }, 'n'), /must be a number, got 'abc'/);
+  assert.throws(() => num({ n: 'abc' }, 'n'), /must be a \(decimal\) number, got 'abc'/);
+  assert.throws(() => num({ n: '0x10' }, 'n'), /must be a \(decimal\) number, got '0x10'/);
+  assert.equal(num({ n: '1e-4' }, 'n'), 1e-4);
 });

@@ -69,6 +69,16 @@ function parseArgsMessage(e: Error): string {
   return m.split('\n')[0].replace(/\. To specify a positional.*$/s, '');
 }
 
+/** A single-value flag given twice (`--data a --data b`) is a usage error: parseArgs would silently keep the last. */
+function checkRepeated(cmd: Command, tokens: readonly { kind: string; name?: string }[]): void {
+  const seen = new Map<string, number>();
+  for (const t of tokens) if (t.kind === 'option' && t.name !== undefined) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
+  for (const [name, n] of seen) {
+    const f = cmd.flags[name];
+    if (n > 1 && f?.type === 'string' && !f.multiple) throw new UsageError(`--${name} is given ${n} times; it takes one value (see iclit ${cmd.name} --help)`);
+  }
+}
+
 export function parseCommand(cmd: Command, argv: string[]): { flags: Record<string, string | boolean | string[] | undefined>; positionals: string[]; help: boolean } {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = { help: { type: 'boolean', short: 'h' } };
   for (const [name, f] of Object.entries(cmd.flags)) {
@@ -78,10 +88,11 @@ export function parseCommand(cmd: Command, argv: string[]): { flags: Record<stri
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: joinNegativeValues(cmd, argv), options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinNegativeValues(cmd, argv), options, allowPositionals: true, strict: true, tokens: true });
   } catch (e) {
     throw new UsageError(`${parseArgsMessage(e as Error)} (see iclit ${cmd.name} --help)`);
   }
+  checkRepeated(cmd, parsed.tokens);
   const flags = { ...parsed.values } as Record<string, string | boolean | string[] | undefined>;
   for (const [name, f] of Object.entries(cmd.flags)) if (flags[name] === undefined && f.default !== undefined) flags[name] = f.default;
   const help = Boolean(flags.help);
@@ -111,7 +122,8 @@ export function num(flags: Record<string, unknown>, name: string, opts: { intege
   const v = str(flags, name);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${v}'`);
+  // decimal only: Number('0x10') is 16, never what a user typing a count meant
+  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(v.trim()) || !Number.isFinite(n)) throw new UsageError(`--${name} must be a (decimal) number, got '${v}'`);
   if (opts.integer && !Number.isInteger(n)) throw new UsageError(`--${name} must be an integer, got '${v}'`);
   if (opts.positive && !(n > 0)) throw new UsageError(`--${name} must be a positive number, got ${v}`);
   if (opts.min !== undefined && n < opts.min) throw new UsageError(`--${name} must be at least ${opts.min}, got ${v}`);

@@ -1,10 +1,11 @@
 // Flags and steps several commands share: model loading options, threads, token input, progress on stderr.
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { resolveDevice, setNumThreads } from '../torch/index.js';
 import { Tokenizer } from '../tokenizers/index.js';
 import { UsageError, IclitError } from '../util/errors.js';
-import { checkInputDir } from '../util/fs.js';
+import { resolveModelFolder } from '../io/index.js';
 import { num, oneOf, required, str, type FlagSpec } from './args.js';
 
 export const threadFlags: Record<string, FlagSpec> = {
@@ -24,24 +25,31 @@ export const tokenFlags: Record<string, FlagSpec> = {
 
 /**
  * A folder named by flag `name` (required unless `optional`), checked to exist and be a folder: every command
- * says "<what> PATH does not exist" and "PATH is a file, not a <what>" alike (what: 'model folder', …).
+ * says "<what> PATH does not exist" and "PATH is a file, not a <what>" alike (what: 'model folder', …). A hub id
+ * that is no local path resolves to its snapshot folder in the local Hugging Face cache (never a download).
  */
 export function folderFlag(flags: Record<string, unknown>, name: string, what: string): string;
 export function folderFlag(flags: Record<string, unknown>, name: string, what: string, optional: true): string | undefined;
 export function folderFlag(flags: Record<string, unknown>, name: string, what: string, optional = false): string | undefined {
   const dir = optional ? str(flags, name) : required(flags, name);
-  if (dir !== undefined) checkInputDir(dir, what);
-  return dir;
+  // a folder that exists wins; else `org/name[@revision]` resolves from the local Hugging Face cache
+  return dir === undefined ? undefined : resolveModelFolder(dir, what).dir;
 }
 
 export function computeDtype(flags: Record<string, unknown>): 'float32' | 'bfloat16' {
   return oneOf(flags, 'dtype', ['float32', 'bfloat16'] as const) ?? 'float32';
 }
 
-/** --threads N sets libtorch's intra-op threads; without it the binding's policy stands (all cores, or OMP_NUM_THREADS). */
+/**
+ * --threads N sets libtorch's intra-op threads; without it the binding's policy stands (all cores, or OMP_NUM_THREADS).
+ * More threads than cores only slow libtorch down (30× at 1000 on 2 cores), so N is capped at the core count with a note.
+ */
 export function applyThreads(flags: Record<string, unknown>): void {
   const n = num(flags, 'threads', { integer: true, min: 1 });
-  if (n !== undefined) setNumThreads(n, '--threads');
+  if (n === undefined) return;
+  const cores = availableParallelism();
+  if (n > cores) process.stderr.write(`iclit: --threads ${n} is more than this machine's ${cores} cores; using ${cores}\n`);
+  setNumThreads(Math.min(n, cores), '--threads');
 }
 
 export const deviceFlags: Record<string, FlagSpec> = {

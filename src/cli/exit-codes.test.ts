@@ -2,7 +2,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, openSync, symlinkSync, truncateSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeTinyStudy } from '../experiments/testing.js';
 import { DB_FILE } from '../results/index.js';
@@ -56,6 +56,18 @@ before(async () => {
   writeFileSync(p('notjson.jsonl'), '{"input_ids": [1, 2, 3]}\n{input_ids: oops\n');
   writeFileSync(p('latin1.jsonl'), Buffer.concat([Buffer.from('{"text": "caf'), Buffer.from([0xe9]), Buffer.from('"}\n')]));
   writeFileSync(p('ids.json'), '{"input_ids": [[1, 2');
+  writeFileSync(p('empty.txt'), '\n');
+  symlinkSync(p('loop'), p('loop'));
+  // a tokenizer of a model type the library does not know, and a config.json whose JSON error quotes several lines
+  cpSync(tiny.model, p('oddtok'), { recursive: true });
+  const tj = JSON.parse(readFileSync(join(p('oddtok'), 'tokenizer.json'), 'utf8'));
+  writeFileSync(join(p('oddtok'), 'tokenizer.json'), JSON.stringify({ ...tj, model: { ...tj.model, type: 'Mystery' } }));
+  cpSync(tiny.model, p('badjson'), { recursive: true });
+  writeFileSync(join(p('badjson'), 'config.json'), '{\n  "hidden_size": 32,\n  "oops"\n}\n');
+  // a weights file that is a folder: the read fails on an open descriptor, which Node reports without a path
+  cpSync(tiny.model, p('dirweights'), { recursive: true });
+  rmSync(join(p('dirweights'), 'model.safetensors'));
+  mkdirSync(join(p('dirweights'), 'model.safetensors'));
 });
 
 const usage = (args: string[], says: RegExp): Case => ({ args, code: 2, says });
@@ -82,6 +94,12 @@ function cases(): Record<string, Case[]> {
       usage(run('--lr', '-1', '--out', p('o')), /^--lr must be a positive number, got "-1"$/),
       usage(run('--layers', 'x', '--out', p('o')), /--layers/),
       usage(run('--shard', '3/2', '--out', p('o')), /^--shard must be I\/N/),
+      usage(run('--repeats', '0x10', '--out', p('o')), /^--repeats must be an integer ≥ 1, got "0x10"$/),
+      usage(run('--repeats', '9007199254740991', '--out', p('o')), /^--repeats must be an integer from 1 to 1000000, got "9007199254740991"$/),
+      usage(run('--data', tiny.sst2, '--out', p('o')), /^--data is given 2 times; it takes one value/),
+      usage(run('--out', p('o'), '--out', p('o2')), /^--out is given 2 times; it takes one value/),
+      usage(run('--template-sentiment', 'Review: {text}', '--out', p('o')), /^--template-sentiment: template .* must start with \{instruction\}$/),
+      usage(run('--lora-r', '100000', '--out', p('o')), /^--lora-r \(lora\.r\) 100000 is larger than q_proj's min\(in \d+, out \d+\) = \d+; a LoRA rank is at most that$/),
       usage(run('--out'), /^--out needs a value/),
       usage(['run', 'no-such-preset', ...model, '--data', tiny.sst2, '--out', p('o')], /^unknown preset 'no-such-preset'/),
       input(['run', 'convergence', '--model', file, '--data', tiny.sst2, '--out', p('o')], /afile\.txt is a file, not a model folder$/),
@@ -144,6 +162,7 @@ function cases(): Record<string, Case[]> {
       usage(act('--layers', 'x', '--out', p('a.st')), /--layers/),
       usage(act('--positions', 'some', '--out', p('a.st')), /^--positions must be one of last, all/),
       usage(act('--threads', '-1', '--out', p('a.st')), /^--threads must be at least 1, got -1$/),
+      usage(act('--threads', '0x10', '--out', p('a.st')), /^--threads must be a \(decimal\) number, got '0x10'$/),
       usage(act('--out', p('a.st'), 'stray'), /^unexpected argument 'stray'/),
       input(['activations', '--model', file, ...ids, '--out', p('a.st')], /afile\.txt is a file, not a model folder$/),
       input(['activations', '--model', p('none'), ...ids, '--out', p('a.st')], /^model folder .*none does not exist$/),
@@ -167,6 +186,7 @@ function cases(): Record<string, Case[]> {
       usage(tune('--out', p('ad'), '--epochs', '-1'), /^--epochs must be at least 1, got -1$/),
       usage(tune('--out', p('ad'), '--dropout', '1'), /^--dropout must be at most 0\.99/),
       usage(tune('--out', p('ad'), '--targets', 'nope'), /^--targets: unknown module 'nope'/),
+      usage(tune('--out', p('ad'), '--r', '100000'), /^--r 100000 is larger than q_proj's min\(in \d+, out \d+\) = \d+/),
       usage(tune('--out', p('ad'), '--init-adapter', folder, '--r', '4'), /^--r cannot be combined with --init-adapter/),
       input(['tune', '--model', file, '--data', p('train.jsonl'), '--out', p('ad')], /afile\.txt is a file, not a model folder$/),
       input(['tune', '--model', broken, '--data', p('train.jsonl'), '--out', p('ad')], /model\.safetensors is not a valid safetensors file/),
@@ -192,6 +212,10 @@ function cases(): Record<string, Case[]> {
       input(['loss', '--model', broken, ...ids], /model\.safetensors is not a valid safetensors file/),
       input(['loss', ...model, ...ids, '--adapter', p('none')], /^adapter folder .*none does not exist$/),
       input(['loss', ...model, ...ids, '--adapter', folder], /afolder is not a PEFT adapter folder/),
+      input(['loss', '--model', p('loop'), ...ids], /^model folder .*loop is a symbolic link loop \(it resolves to itself\)$/),
+      input(['loss', '--model', p('oddtok'), '--text', 'a delight'], /oddtok\/tokenizer\.json: "model\.type" is "Mystery"; supported are BPE, WordPiece, Unigram and WordLevel$/),
+      input(['loss', '--model', p('badjson'), ...ids], /badjson\/config\.json is not valid JSON/),
+      input(['loss', '--model', p('dirweights'), ...ids], /dirweights\/model\.safetensors: is a folder, not a file$/),
     ],
     doctor: [
       usage(['doctor', '--bogus'], /^Unknown option '--bogus'/),
@@ -210,6 +234,7 @@ function cases(): Record<string, Case[]> {
       input(['embed', '--encoder', file, '--text', 'x'], /afile\.txt is a file, not an encoder folder$/),
       input(['embed', '--encoder', p('none'), '--text', 'x'], /^encoder folder .*none does not exist$/),
       input(['embed', '--encoder', tiny.model, '--file', folder], /afolder is a folder, not a text file$/),
+      input(['embed', '--encoder', tiny.model, '--file', p('empty.txt')], /^text file .*empty\.txt is empty$/),
       input(['embed', '--encoder', tiny.model, '--file', p('latin1.tsv')], /latin1\.tsv:3: not valid UTF-8/),
       input(['embed', '--encoder', tiny.model, '--ids-json', p('ids.json')], /ids\.json is not valid JSON/),
       input(['embed', '--encoder', tiny.model, '--text', 'x', '--out', folder], /^output file .*afolder is a folder; give a file name$/),

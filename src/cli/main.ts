@@ -39,7 +39,8 @@ export async function main(argv: string[]): Promise<number> {
     return await cmd.run(flags, positionals);
   } catch (e) {
     const f = failureOf(e, paths);
-    process.stderr.write(`iclit: ${f.message}\n`);
+    // always one line: a JSON parser quoting the file's text, or a library message, may hold line breaks
+    process.stderr.write(`iclit: ${f.message.replace(/\s*[\r\n]+\s*/g, ' ').trim()}\n`);
     if (process.env.ICLIT_DEBUG === '1' && e instanceof Error && !(e instanceof IclitError)) process.stderr.write(`${e.stack}\n`);
     return f.exitCode;
   }

@@ -51,7 +51,10 @@ export function readTextFile(file: string, what = 'file'): string {
   const bytes = readFileSync(file);
   const bad = invalidUtf8At(bytes);
   if (bad) throw new IclitError(`${file}:${bad.line}: not valid UTF-8 (byte ${bad.byte} of the line); save the file as UTF-8`);
-  return new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
+  const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
+  // an empty input is a mistake (a wrong path, an interrupted write), never an empty result
+  if (text.replace(/^\uFEFF/, '').trim() === '') throw new IclitError(`${what} ${file} is empty`);
+  return text;
 }
 
 /** One line of a text file with its 1-based line number. */

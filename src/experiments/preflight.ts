@@ -19,27 +19,40 @@ export function checkLength(m: StudyMaterials, tok: PromptTokenizer, unit: Unit,
   throw new IclitError(`${what} of ${unit.condition.name}, repeat ${unit.repeat}, is ${ids.length} tokens, longer than the model's max_position_embeddings ${tok.maxPositions}; it holds ${rows.join(', ')}`);
 }
 
+/** Repeats whose prompts are measured one by one before a run; past them, every data row is measured once instead. */
+export const MEASURED_REPEATS = 1000;
+
 /**
- * Checks that every prompt of the drawn repeats (drawRepeats: all but the similarity bins, whose demonstrations
- * depend on the encoder), rendered for this model, fits it; with bins (`binned`), every --data row must fit as an
- * inference example. Pure tokenization: cheap next to the run, and it runs before the results folder is created.
- * Returns the longest prompt in tokens (what sizes a batch).
+ * Checks that the prompts of the drawn repeats (drawRepeats: the shard's repeats, all but the similarity bins, whose
+ * demonstrations depend on the encoder), rendered for this model, fit it — the first MEASURED_REPEATS of them one by
+ * one; when there are more (or bins, `binned`), every --data row must fit as an inference example, measured once
+ * per row, and the later repeats' prompts are checked as they run (naming their rows alike). So the work is bounded
+ * by the rows, not the repeats. Pure tokenization, before the results folder is created. Returns the longest
+ * prompt in tokens (what sizes a batch) and how many repeats were measured.
  */
-export function checkPromptLengths(drawn: DrawnRepeats, materials: StudyMaterials, tok: PromptTokenizer): { longest: number } {
+export function checkPromptLengths(drawn: DrawnRepeats, materials: StudyMaterials, tok: PromptTokenizer): { longest: number; measured: number } {
   let longest = 0;
-  for (const units of drawn.units) {
+  let measured = 0;
+  let repeats = 0;
+  const encoded = new Map<string, number[]>(); // a repeat's anchor is the same text in every condition
+  const encode = (text: string): number[] => encoded.get(text) ?? (encoded.set(text, tok.encode(text)), encoded.get(text)!);
+  drawn.units.forEach((units) => { // forEach skips the repeats of other shards (holes)
+    repeats++;
+    if (measured >= MEASURED_REPEATS) return;
+    measured++;
     for (const drawnUnit of units) {
       const unit = renderUnit(drawnUnit, tok.chat);
       const check = (text: string, kind: PromptKind): void => {
-        longest = Math.max(longest, checkLength(materials, tok, unit, kind, tok.encode(text)).length);
+        longest = Math.max(longest, checkLength(materials, tok, unit, kind, encode(text)).length);
       };
       check(unit.anchor.text, 'anchor');
       check(unit.icl.text, 'ICL');
       for (const p of unit.tuning) check(p.text, 'tuning');
       for (const p of [...(unit.evaluation?.anchor ?? []), ...(unit.evaluation?.icl ?? [])]) check(p.text, 'evaluation');
     }
-  }
-  if (drawn.binned) {
+    encoded.clear();
+  });
+  if (drawn.binned || measured < repeats) {
     const instruction = materials.instructions.reduce((a, b) => (b.length > a.length ? b : a), '');
     for (let i = 0; i < drawn.tasks.data.size; i++) {
       const n = tok.encode(drawn.tasks.data.anchor(instruction, i).text).length;
@@ -47,5 +60,5 @@ export function checkPromptLengths(drawn: DrawnRepeats, materials: StudyMaterial
       longest = Math.max(longest, n);
     }
   }
-  return { longest };
+  return { longest, measured };
 }

@@ -19,6 +19,7 @@ import { resolveHiddenStates, type HiddenStateSpec } from '../models/index.js';
 import { IclitError } from '../util/errors.js';
 import type { RecordSink, StudyBackend, TuneSettings, TuneText, UnitResult } from './backend.js';
 import type { Condition } from './conditions.js';
+import { checkStates } from './degenerate.js';
 import { accuracyOf, answerStart, instructionTokens, lossDecreaseByPart, similarities } from './measures.js';
 import type { Methods } from './methods.js';
 import { checkLength, type PromptKind } from './preflight.js';
@@ -142,6 +143,7 @@ function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], 
       // 6. measures
       computed.forEach((x, n) => {
         const states = { layers, anchor: anchorStates.get(x.unit.repeat)!, icl: icl[n], it: it[n] };
+        checkStates(states, { model: backend.label, layers, condition: c.name, repeat: x.unit.repeat });
         const record = recordOf(x, { ...similarities(states), tuneLoss: tuned.tuneLoss[n] });
         if (x.unit.evaluation) record.accuracy = accuracyOf(backend, tuned, n, x.unit.evaluation);
         if (c.measures.tokenLoss) {
@@ -165,8 +167,8 @@ function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], 
 function todoOf(plan: StudyPlan, model: string, sink: RecordSink, shard?: RunOptions['shard']): { todo: Map<number, Condition[]>; skipped: number } {
   const todo = new Map<number, Condition[]>();
   let skipped = 0;
-  for (let r = 0; r < plan.repeats; r++) {
-    if (shard && r % shard.count !== shard.index) continue; // by repeat, so shards never depend on --batch
+  // by repeat, so shards never depend on --batch; only the shard's repeats are visited (a huge --repeats with a small shard starts at once)
+  for (let r = shard?.index ?? 0; r < plan.repeats; r += shard?.count ?? 1) {
     const missing = plan.conditions.filter((c) => !sink.isDone({ experiment: plan.experiment, condition: c.name, repeat: r, model }));
     if (missing.length > 0) todo.set(r, missing);
     else skipped++;
@@ -183,7 +185,8 @@ function runChunk(plan: StudyPlan, drawn: DrawnRepeats, backend: StudyBackend, l
     const wanted = todo.get(r)!;
     const bins = wanted.filter((c) => c.bin !== undefined);
     const units = [
-      ...drawn.units[r].filter((u) => wanted.some((c) => c.name === u.condition.name)),
+      // a repeat outside the shard the study was opened for is drawn now (the same draw: by seed and repeat)
+      ...(drawn.units[r] ??= repeatUnits(plan.conditions.filter((c) => c.bin === undefined), drawn.tasks, plan.seed, r, { all: plan.conditions, evalExamples: plan.evalExamples })).filter((u) => wanted.some((c) => c.name === u.condition.name)),
       ...(bins.length > 0 ? repeatUnits(bins, drawn.tasks, plan.seed, r, { pool, all: plan.conditions, evalExamples: plan.evalExamples }) : []),
     ];
     for (const unit of units) {
@@ -234,7 +237,7 @@ export function runPlan(plan: StudyPlan, backend: StudyBackend, sink: RecordSink
   };
   emit(-1);
   if (total === 0) return { computed: 0, skipped, records: 0 };
-  const given = plan.drawn ?? drawRepeats(plan.conditions, taskMaterials(plan.materials, plan.methods), plan.seed, plan.repeats, plan.evalExamples);
+  const given = plan.drawn ?? drawRepeats(plan.conditions, taskMaterials(plan.materials, plan.methods), plan.seed, plan.repeats, plan.evalExamples, shard);
   // The sentence encoder is loaded after the draw (study.run); the bins draw through the plan's.
   const drawn: DrawnRepeats = { ...given, tasks: { ...given.tasks, embedder: plan.materials.embedder ?? given.tasks.embedder } };
   if (drawn.units.length !== plan.repeats) throw new IclitError(`the drawn plan holds ${drawn.units.length} repeats, the run ${plan.repeats}`);

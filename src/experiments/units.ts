@@ -260,13 +260,15 @@ export function repeatUnits(conditions: Condition[], v: TaskMaterials, runSeed: 
 }
 
 /**
- * Every repeat of a run drawn once (repeats 0..repeats−1): per repeat the units of the conditions drawn without the
- * sentence encoder (all but demo-similarity's bins, which the runner draws once the encoder is loaded). The
- * preflight check and the runner read the same draw.
+ * Every repeat of a run drawn once (repeats 0..repeats−1, or only a shard's: r mod count = index, the others left as
+ * holes, so a huge --repeats with a small shard draws only its own): per repeat the units of the conditions drawn
+ * without the sentence encoder (all but demo-similarity's bins, which the runner draws once the encoder is loaded).
+ * The preflight check and the runner read the same draw.
  */
-export function drawRepeats(conditions: Condition[], tasks: TaskMaterials, runSeed: number, repeats: number, evalExamples?: number): DrawnRepeats {
+export function drawRepeats(conditions: Condition[], tasks: TaskMaterials, runSeed: number, repeats: number, evalExamples?: number, shard?: { index: number; count: number }): DrawnRepeats {
   const drawn = conditions.filter((c) => c.bin === undefined);
-  const units = Array.from({ length: repeats }, (_, r) => (drawn.length > 0 ? repeatUnits(drawn, tasks, runSeed, r, { all: conditions, evalExamples }) : []));
+  const units: Unit[][] = new Array<Unit[]>(repeats);
+  for (let r = shard?.index ?? 0; r < repeats; r += shard?.count ?? 1) units[r] = drawn.length > 0 ? repeatUnits(drawn, tasks, runSeed, r, { all: conditions, evalExamples }) : [];
   return { tasks, units, binned: drawn.length < conditions.length };
 }
 

@@ -1,5 +1,5 @@
 // A Hugging Face checkpoint folder's weights: single or sharded safetensors, looked up by HF weight name.
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { isFloating, tidy, type DType, type Tensor } from '../torch/index.js';
 import { IclitError } from '../util/errors.js';
@@ -41,6 +41,8 @@ export class CheckpointWeights {
       w.#files.set(SINGLE, f);
       for (const name of f.names()) w.#where.set(name, SINGLE);
     } else {
+      const link = [SINGLE, INDEX].map((f) => join(dir, f)).find((p) => isLink(p));
+      if (link) throw new IclitError(`${link} is a symbolic link that does not resolve to a file (a loop, or a missing target)`);
       throw new IclitError(`${dir} has neither ${SINGLE} nor ${INDEX}`);
     }
     return w;
@@ -64,6 +66,19 @@ export class CheckpointWeights {
     return file ? this.#files.get(file)!.info(name) : undefined;
   }
 
+  /** The path of the file that holds weight `name` (for messages). */
+  fileOf(name: string): string | undefined {
+    const file = this.#where.get(name);
+    return file ? join(this.dir, file) : undefined;
+  }
+
+  /** A zero-copy view of weight `name` as stored (its own dtype; the caller disposes it). */
+  view(name: string): Tensor {
+    const file = this.#where.get(name);
+    if (!file) throw new IclitError(`the checkpoint in ${this.dir} has no weight '${name}'`);
+    return this.#files.get(file)!.tensor(name);
+  }
+
   /**
    * The weight `name` checked against `shape` and converted to `dtype` on `device`, refused when it holds NaN or ±Inf
    * (after conversion, so an overflow to bfloat16 counts). On the CPU it is a zero-copy view of the mapped file when
@@ -78,6 +93,7 @@ export class CheckpointWeights {
     if (info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i])) {
       throw new IclitError(`weight '${name}' in ${file} has shape [${info.shape.join(', ')}], the config implies [${shape.join(', ')}]`);
     }
+    if (!isFloating(info.dtype)) throw new IclitError(`weight '${name}' in ${join(this.dir, file)} is stored as ${info.dtype}; model weights must be floating point (float32, float16, bfloat16)`);
     const view = f.tensor(name);
     const out = device !== 'cpu' ? view.toDeviceAs(device, dtype) : view.dtype === dtype ? view : view.to(dtype);
     if (out !== view) view.dispose();
@@ -101,6 +117,14 @@ export class CheckpointWeights {
 
   close(): void {
     for (const f of this.#files.values()) f.close();
+  }
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
   }
 }
 

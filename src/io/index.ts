@@ -4,3 +4,5 @@ export * from './checkpoint.js';
 export * from './hf-config.js';
 export * from './weight-names.js';
 export * from './random-checkpoint.js';
+export * from './checkpoint-checks.js';
+export * from './hf-cache.js';

@@ -7,7 +7,9 @@ export function readJson(path: string, missing?: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
-  } catch {
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new IclitError(`${path}: cannot read it (${code === 'EISDIR' ? 'a folder, not a file' : (code ?? (e as Error).message)})`);
     throw new IclitError(`${path} not found${missing ? ` (${missing})` : ''}`);
   }
   try {

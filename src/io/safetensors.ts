@@ -2,6 +2,7 @@
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { MappedFile, elementBytes, type DType, type Tensor } from '../torch/index.js';
 import { IclitError } from '../util/errors.js';
+import { onPath } from '../util/fs.js';
 
 const DTYPES: Record<string, DType> = {
   F32: 'float32',
@@ -35,6 +36,10 @@ const MAX_HEADER = 100 * 1024 * 1024;
 
 /** Reads and validates the header of a .safetensors file (only the header bytes are read). */
 export function readSafetensorsHeader(path: string): SafetensorsHeader {
+  return onPath(path, () => readHeader(path));
+}
+
+function readHeader(path: string): SafetensorsHeader {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -258,6 +263,10 @@ export function writeSafetensors(path: string, tensors: Record<string, TensorByt
  */
 export function writeSafetensorsStreaming(path: string, specs: TensorSpec[], produce: (name: string) => ArrayBufferView, metadata?: Record<string, string>, keepOrder = false): void {
   const { header, order } = safetensorsHeader(specs, metadata, keepOrder);
+  onPath(path, () => writeParts(path, header, order, produce));
+}
+
+function writeParts(path: string, header: Uint8Array[], order: TensorSpec[], produce: (name: string) => ArrayBufferView): void {
   const fd = openSync(path, 'w');
   try {
     for (const part of header) writeSync(fd, part);

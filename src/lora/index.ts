@@ -2,3 +2,4 @@
 export * from './config.js';
 export * from './lora.js';
 export * from './peft.js';
+export * from './rank.js';

@@ -8,4 +8,5 @@ export * from './study-memory.js';
 export * from './sentence-modules.js';
 export * from './pooling.js';
 export * from './hidden-states.js';
+export * from './encoder-checks.js';
 export * from './patching.js';

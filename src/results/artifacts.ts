@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { AdapterWeights, SituationStates, UnitKey } from '../experiments/index.js';
 import type { RepeatRecord } from '../experiments/record.js';
 import { SafetensorsFile, writeSafetensors, type TensorBytes } from '../io/index.js';
-import { writePeftFolder } from '../lora/index.js';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, writePeftFolder } from '../lora/index.js';
 import { IclitError } from '../util/errors.js';
 
 export const STATES_DIR = 'states';
@@ -67,6 +67,8 @@ export function readStatesFile(file: string): SituationStates {
       } finally {
         closeSync(fd);
       }
+      const bad = flat.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0) throw new IclitError(`${file}: tensor '${name}' holds ${flat[bad]} (layer ${layers[Math.floor(bad / C)]}, dimension ${bad % C}); the stored states are damaged: run the same \`iclit run\` again to recompute them`);
       return Array.from({ length: L }, (_, l) => flat.slice(l * C, (l + 1) * C));
     };
     return { layers, anchor: read('anchor'), icl: read('icl'), it: read('it') };
@@ -93,4 +95,34 @@ export function writeAdapter(folder: string, a: AdapterWeights, baseModel: strin
   rmSync(folder, { recursive: true, force: true });
   mkdirSync(dirname(folder), { recursive: true });
   renameSync(tmp, folder);
+}
+
+/**
+ * What is wrong with the stored states file and adapter folder a record names, or undefined when both are there
+ * (states: a readable iclit states header; adapter: its config and weights). Cheap: headers only, so a resume can
+ * ask it of every record; a record whose artifacts are gone or damaged counts as not done and is recomputed.
+ */
+export function artifactProblem(dir: string, r: RepeatRecord): string | undefined {
+  if (r.states) {
+    const file = join(dir, r.states);
+    if (!existsSync(file)) return `its states file ${file} is missing`;
+    try {
+      const f = SafetensorsFile.open(file);
+      const ok = f.header.metadata.format === STATES_FORMAT && ['anchor', 'icl', 'it'].every((n) => f.info(n) !== undefined);
+      f.close();
+      if (!ok) return `its states file ${file} is not an iclit states file`;
+    } catch (e) {
+      return `its states file ${file} is damaged (${(e as Error).message})`;
+    }
+  }
+  if (r.adapter) {
+    const folder = join(dir, r.adapter);
+    for (const f of [ADAPTER_CONFIG, ADAPTER_WEIGHTS]) if (!existsSync(join(folder, f))) return `its adapter file ${join(folder, f)} is missing`;
+    try {
+      SafetensorsFile.open(join(folder, ADAPTER_WEIGHTS)).close();
+    } catch (e) {
+      return `its adapter ${folder} is damaged (${(e as Error).message})`;
+    }
+  }
+  return undefined;
 }

@@ -4,7 +4,7 @@ export * from './artifacts.js';
 export { EmbeddingCache, embeddingKey } from './embedding-cache.js';
 export {
   buildManifest, canonicalJson, checkManifest, configHash, fingerprintPath, manifestDifferences, sha256Hex,
-  type JsonValue, type Manifest, type ManifestAction, type ManifestData, type ManifestInput, type ManifestModel,
+  type JsonValue, type Manifest, type ManifestAction, type ManifestData, type ManifestHub, type ManifestInput, type ManifestModel,
 } from './manifest.js';
 export {
   EXPORT_FORMATS, csvField, exportRecords, exportTable, toCsv, toJsonl, toParquet,
@@ -18,3 +18,4 @@ export {
 export { decodeJson, encodeJson } from './codec.js';
 export { mergeResults, type MergeSummary } from './merge.js';
 export { resultsFolders } from './tree.js';
+export { RESULTS_OWN_FILES, resultsInputs, resultsOwnInputs } from './inputs.js';

@@ -3,14 +3,24 @@ import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { IclitError } from '../util/errors.js';
+import { onPath } from '../util/fs.js';
 import { version as iclitVersion } from '../util/version.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** Where a model given by hub id came from: the id, the revision asked for and the snapshot (commit) it resolved to. */
+export interface ManifestHub {
+  id: string;
+  revision: string;
+  snapshot: string;
+}
 
 export interface ManifestModel {
   label: string;
   path: string;
   fingerprint: string;
+  /** Present when the model was named by hub id (`--model org/name[@revision]`). */
+  hub?: ManifestHub;
 }
 
 export interface ManifestData {
@@ -18,6 +28,8 @@ export interface ManifestData {
   role: string;
   path: string;
   fingerprint: string;
+  /** Present for an encoder named by hub id. */
+  hub?: ManifestHub;
 }
 
 export interface Manifest {
@@ -98,6 +110,10 @@ function sampled(path: string, size: number): boolean {
  * layout, but not an edit in the middle of a tensor that keeps the size.
  */
 function hashFileInto(hash: Hash, path: string, st: Stats): void {
+  onPath(path, () => hashFile(hash, path, st));
+}
+
+function hashFile(hash: Hash, path: string, st: Stats): void {
   const size = st.size;
   const fd = openSync(path, 'r');
   try {
@@ -124,16 +140,34 @@ function hashFileInto(hash: Hash, path: string, st: Stats): void {
   }
 }
 
-/** Regular files under `dir`, as sorted '/'-joined relative paths; dot-entries (.git, .cache) are skipped. */
-function listFiles(dir: string, prefix = ''): string[] {
+/**
+ * The files a checkpoint folder is made of, as iclit reads them: configs and tokenizers (`*.json`, `*.txt` such as
+ * vocab.txt and merges.txt, `*.model`, `*.jinja`), safetensors weights, and the same in sentence-transformers
+ * module folders (1_Pooling/…). A README, a licence, other frameworks' weights or an unrelated large file do not
+ * change what a study computes, so they are not hashed.
+ */
+const CHECKPOINT_FILE = /\.(json|txt|model|jinja|safetensors)$/i;
+
+/**
+ * Regular files under `dir`, as sorted '/'-joined relative paths; dot-entries (.git, .cache) are skipped, and so
+ * are links to folders (a harmless `up -> ..` would loop). Links to files are followed (Hugging Face cache
+ * snapshots are links to blobs). `checkpoint`: only a checkpoint's own files (CHECKPOINT_FILE).
+ */
+function listFiles(dir: string, checkpoint: boolean, prefix = ''): string[] {
   const out: string[] = [];
   for (const ent of readdirSync(join(dir, prefix), { withFileTypes: true })) {
     if (ent.name.startsWith('.')) continue;
     const rel = prefix === '' ? ent.name : `${prefix}/${ent.name}`;
     const full = join(dir, rel);
-    const st = statSync(full); // follows symlinks (Hugging Face cache snapshots are symlinks to blobs)
-    if (st.isDirectory()) out.push(...listFiles(dir, rel));
-    else if (st.isFile()) out.push(rel);
+    let st: Stats;
+    try {
+      st = statSync(full);
+    } catch {
+      continue; // a dangling link is no file of the folder
+    }
+    if (st.isDirectory()) {
+      if (!ent.isSymbolicLink()) out.push(...listFiles(dir, checkpoint, rel));
+    } else if (st.isFile() && (!checkpoint || CHECKPOINT_FILE.test(ent.name))) out.push(rel);
   }
   return out.sort();
 }
@@ -143,9 +177,10 @@ function listFiles(dir: string, prefix = ''): string[] {
  * is sampled instead, see hashFileInto).
  * A folder: its sorted relative file names, sizes and each file hashed the same way — config and tokenizer files
  * whole, weights by size + safetensors header + first and last 1 MiB. The path itself is not hashed, so a moved
- * folder keeps its fingerprint.
+ * folder keeps its fingerprint. `checkpoint`: a model or encoder folder, of which only its own files count (see
+ * CHECKPOINT_FILE); folder links are never walked.
  */
-export function fingerprintPath(path: string): string {
+export function fingerprintPath(path: string, opts: { checkpoint?: boolean } = {}): string {
   let st: Stats;
   try {
     st = statSync(path);
@@ -154,7 +189,7 @@ export function fingerprintPath(path: string): string {
   }
   const hash = createHash('sha256');
   if (st.isDirectory()) {
-    const files = listFiles(path);
+    const files = listFiles(path, opts.checkpoint === true);
     if (files.length === 0) throw new IclitError(`cannot fingerprint ${path}: the folder is empty`);
     hash.update('iclit-folder-fingerprint-v1\n');
     for (const rel of files) {
@@ -175,8 +210,8 @@ export function fingerprintPath(path: string): string {
 
 export interface ManifestInput {
   config: JsonValue;
-  models: { label: string; path: string }[];
-  data: { role: string; path: string }[];
+  models: { label: string; path: string; hub?: ManifestHub }[];
+  data: { role: string; path: string; hub?: ManifestHub }[];
   seed: number;
   compute?: JsonValue;
   /** Defaults to now. */
@@ -195,8 +230,8 @@ export function buildManifest(input: ManifestInput): Manifest {
     createdAt: input.createdAt ?? new Date().toISOString(),
     config: input.config,
     configHash: configHash(input.config),
-    models: input.models.map((m) => ({ label: m.label, path: resolve(m.path), fingerprint: fingerprintPath(m.path) })),
-    data: input.data.map((d) => ({ role: d.role, path: resolve(d.path), fingerprint: fingerprintPath(d.path) })),
+    models: input.models.map((m) => ({ label: m.label, path: resolve(m.path), fingerprint: fingerprintPath(m.path, { checkpoint: true }), ...(m.hub ? { hub: m.hub } : {}) })),
+    data: input.data.map((d) => ({ role: d.role, path: resolve(d.path), fingerprint: fingerprintPath(d.path, { checkpoint: d.role === 'encoder' }), ...(d.hub ? { hub: d.hub } : {}) })),
     seed: input.seed,
     ...(input.compute !== undefined ? { compute: input.compute } : {}),
   };

@@ -6,7 +6,7 @@ import type { RecordSink, UnitKey, UnitResult } from '../experiments/index.js';
 import type { RepeatRecord } from '../experiments/record.js';
 import { IclitError } from '../util/errors.js';
 import { checkOutputDir } from '../util/fs.js';
-import { ADAPTERS_DIR, STATES_DIR, artifactPath, writeAdapter, writeStates } from './artifacts.js';
+import { ADAPTERS_DIR, STATES_DIR, artifactPath, artifactProblem, writeAdapter, writeStates } from './artifacts.js';
 import { decodeRecord, describeUnit, encodeRecord } from './codec.js';
 import { ResultsLock } from './lock.js';
 import { checkManifest, checkManifestShape, type Manifest, type ManifestAction } from './manifest.js';
@@ -302,7 +302,16 @@ export class ResultsStore {
     const want = this.manifest()?.configHash;
     const { records, damaged } = this.#scan();
     for (const d of damaged) opts.onDamaged?.(d);
-    const done = new Set(records.filter((r) => want === undefined || r.configHash === want).map(unitKey));
+    // a record whose stored states or adapter are missing or damaged is not done: the run recomputes it
+    const whole = records.filter((r) => {
+      const problem = artifactProblem(this.dir, r);
+      if (problem) {
+        const row = this.#db.prepare('SELECT rowid FROM records WHERE experiment = ? AND condition = ? AND repeat = ? AND model = ?').get(r.experiment, r.condition, r.repeat, r.model) as { rowid: number } | undefined;
+        opts.onDamaged?.({ rowid: row?.rowid ?? 0, unit: describeUnit(r), problem });
+      }
+      return problem === undefined;
+    });
+    const done = new Set(whole.filter((r) => want === undefined || r.configHash === want).map(unitKey));
     return {
       isDone: (key) => done.has(unitKey(key)),
       save: (results) => {
@@ -343,7 +352,9 @@ export class ResultsStore {
    * never holds records of two setups; `supersededTo` names that place.
    */
   beginRun(wanted: Manifest, opts: { force?: boolean } = {}): { action: ManifestAction; supersededTo?: string } {
-    const existing = this.manifest();
+    // A folder without a single record holds nothing to protect: a corrected rerun starts it anew without --force.
+    const empty = this.#db.prepare('SELECT 1 FROM records LIMIT 1').get() === undefined;
+    const existing = empty ? undefined : this.manifest();
     const action = checkManifest(existing, wanted, { force: opts.force, dir: this.dir });
     let supersededTo: string | undefined;
     if (action === 'replace') supersededTo = this.#supersede();

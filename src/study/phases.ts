@@ -7,8 +7,9 @@ import {
   STUDY_DEFAULTS, checkMethods, checkPromptLengths, drawRepeats, findPreset, openModelFolder, resolveConditions, taskMaterials,
   type Condition, type DrawnRepeats, type ModelFolder, type Preset, type StudyMaterials,
 } from '../experiments/index.js';
-import type { DecoderConfig } from '../io/index.js';
-import { MAX_DEVICE_BATCH, checkStudyBatch, defaultStudyBatch, readSentenceModules, resolveHiddenStates, type ComputeDType, type MemoryLora } from '../models/index.js';
+import { checkCheckpointWeights, decoderWeightShapes, type DecoderConfig } from '../io/index.js';
+import { checkLoraRank } from '../lora/index.js';
+import { MAX_DEVICE_BATCH, checkSentenceEncoder, checkStudyBatch, defaultStudyBatch, resolveHiddenStates, type ComputeDType, type MemoryLora } from '../models/index.js';
 import { ResultsStore, buildManifest, sha256Hex, type JsonValue, type Manifest, type ManifestAction } from '../results/index.js';
 import { deviceInfo, nativeBf16, resolveDevice } from '../torch/index.js';
 import { IclitError, UsageError } from '../util/errors.js';
@@ -39,13 +40,13 @@ export interface DataPhase {
 }
 
 /** Phase 2: the data sets and the instruction pool read, and every repeat drawn once (k, the evaluation set and the templates checked against the rows). */
-export async function dataPhase(s: RunSettings, p: PresetPhase): Promise<DataPhase> {
+export async function dataPhase(s: RunSettings, p: PresetPhase, shard?: { index: number; count: number }): Promise<DataPhase> {
   const { preset, conditions } = p;
   const data = await loadDataset(s.data!, preset.task);
   const demoData = preset.needs.includes('demoData') ? await loadDataset(s.demoData!, 'translation') : undefined;
   const instructions = s.instructions ? loadInstructionPool(s.instructions) : defaultInstructionPool(preset.task);
   const materials: StudyMaterials = { data, demoData, instructions, similarityCandidates: s.candidates };
-  const drawn = drawRepeats(conditions, taskMaterials(materials, s.methods), s.seed, s.repeats, s.evalExamples);
+  const drawn = drawRepeats(conditions, taskMaterials(materials, s.methods), s.seed, s.repeats, s.evalExamples, shard);
   if (preset.needs.includes('encoder') && data.examples.length < 2) throw new IclitError(`${s.data}: demo-similarity needs at least 2 rows`);
   return { materials, drawn };
 }
@@ -66,19 +67,22 @@ function modelLabels(dirs: string[]): string[] {
 }
 
 /** Phase 3: every model folder read once (config, checkpoint headers, tokenizer), its layers resolved and every drawn prompt measured against it; the encoder folder checked. */
-export async function modelsPhase(s: RunSettings, d: DataPhase): Promise<StudyModel[]> {
-  const labels = modelLabels(s.models);
+export async function modelsPhase(s: RunSettings, d: DataPhase, names: string[] = s.models): Promise<StudyModel[]> {
+  const labels = modelLabels(names);
   const models: StudyModel[] = [];
   try {
     for (const [i, dir] of s.models.entries()) {
       const folder = await openModelFolder(dir, { chat: s.methods.chatTemplate, label: labels[i] });
       models.push({ label: labels[i], dir, folder, longest: 0 });
       resolveHiddenStates(s.layers, folder.config.numLayers + 1);
+      // every weight's shape, dtype and values, and the LoRA rank, before anything is written
+      checkCheckpointWeights(dir, decoderWeightShapes(folder.config), { why: (n) => (/^model\.layers\./.test(n) ? ` (config.json says num_hidden_layers ${folder.config.numLayers})` : '') });
+      checkLoraRank(folder.config, s.lora.r, s.lora.targets, '--lora-r (lora.r)');
       models[i].longest = checkPromptLengths(d.drawn, d.materials, folder).longest;
     }
     if (s.encoder) {
       checkInputDir(s.encoder, 'encoder folder');
-      readSentenceModules(s.encoder);
+      await checkSentenceEncoder(s.encoder);
     }
   } catch (e) {
     for (const m of models) m.folder.close();

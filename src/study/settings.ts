@@ -1,8 +1,10 @@
 // A study's settings, defined once: each setting's YAML key, command-line flag, type, default and where the default comes from.
+import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_METHODS, METHOD_CHOICES, STUDY_DEFAULTS, type Methods } from '../experiments/index.js';
-import { readTextFile } from '../data/index.js';
+import { TASK_SPECS, readTextFile, splitTemplate, type Task } from '../data/index.js';
+import { isHubId } from '../io/index.js';
 import { KNOWN_TARGETS, type LoraConfig } from '../lora/index.js';
 import { parseHiddenStates, type HiddenStateSpec } from '../models/index.js';
 import { IclitError, UsageError } from '../util/errors.js';
@@ -62,6 +64,10 @@ export interface SettingSpec {
   /** Shown in --help as the value placeholder. */
   value?: string;
   help: string;
+  /** A model folder that may be named by hub id (`org/name[@revision]`): kept as is when no such local path exists. */
+  hub?: boolean;
+  /** The largest value an integer setting takes (bounded work: a run is refused rather than never starting). */
+  max?: number;
 }
 
 const D = STUDY_DEFAULTS;
@@ -70,13 +76,13 @@ const M = DEFAULT_METHODS;
 /** Every setting of `iclit run` and of a study YAML file. */
 export const SETTINGS: readonly SettingSpec[] = [
   { path: ['preset'], yaml: 'preset', kind: 'text', help: 'preset name (the positional argument of iclit run)' },
-  { path: ['models'], yaml: 'models', aliases: ['model'], flag: 'model', kind: 'paths', value: 'DIR', help: 'model folder (config.json, safetensors, tokenizer.json); repeat to compare models' },
+  { path: ['models'], yaml: 'models', aliases: ['model'], flag: 'model', kind: 'paths', value: 'DIR', hub: true, help: 'model folder (config.json, safetensors, tokenizer.json) or hub id org/name[@revision] from the local Hugging Face cache; repeat to compare models' },
   { path: ['data'], yaml: 'data', flag: 'data', kind: 'path', value: 'PATH', help: "data of the preset's task (SST-2 for sentiment presets, WMT16 EN–CS for translation)" },
   { path: ['demoData'], yaml: 'demo_data', aliases: ['demoData'], flag: 'demo-data', kind: 'path', value: 'PATH', help: 'EN→CS demonstrations (cross-task)' },
   { path: ['translationData'], yaml: 'translation_data', aliases: ['translationData'], flag: 'translation-data', kind: 'path', value: 'PATH', help: 'iclit run paper: WMT16 EN–CS pairs (the translation preset, and cross-task\'s demonstrations)' },
-  { path: ['encoder'], yaml: 'encoder', flag: 'encoder', kind: 'path', value: 'DIR', help: 'sentence-transformers folder such as all-MiniLM-L6-v2 (demo-similarity)' },
+  { path: ['encoder'], yaml: 'encoder', flag: 'encoder', kind: 'path', value: 'DIR', hub: true, help: 'sentence-transformers folder such as all-MiniLM-L6-v2, or its hub id from the local Hugging Face cache (demo-similarity)' },
   { path: ['instructions'], yaml: 'instructions', flag: 'instructions', kind: 'path', value: 'FILE', help: "instruction pool, one per line (default: iclit's own pool of the task)" },
-  { path: ['repeats'], yaml: 'repeats', flag: 'repeats', kind: 'int', value: 'N', help: `seeded repeats (default ${D.repeats}, the paper's)` },
+  { path: ['repeats'], yaml: 'repeats', flag: 'repeats', kind: 'int', max: 1_000_000, value: 'N', help: `seeded repeats (default ${D.repeats}, the paper's)` },
   { path: ['seed'], yaml: 'seed', flag: 'seed', kind: 'int0', value: 'N', help: `run seed (default ${D.seed})` },
   { path: ['shots'], yaml: 'shots', flag: 'shots', kind: 'int', value: 'K', help: `demonstrations per repeat (default ${D.shots}: the paper uses a single demonstration in every analysis but shots, which uses 1/2/5/10)` },
   { path: ['epochs'], yaml: 'epochs', flag: 'epochs', kind: 'int', value: 'N', help: `LoRA epochs (default ${D.epochs}, the paper's; shots tunes 10/5/2/1)` },
@@ -108,15 +114,20 @@ export const SETTINGS: readonly SettingSpec[] = [
   { path: ['methods', 'chatTemplate'], yaml: 'methods.chat_template', flag: 'chat-template', kind: 'bool', help: "render prompts through the model folder's chat template (tokenizer_config.json)" },
 ];
 
+/** A decimal number as typed: 12, -1, 0.5, .5, 1e-4 (not 0x10, 0b1, 0o7, Infinity). */
+export const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
 function bad(where: string, what: string, v: unknown): never {
   throw new IclitError(`${where} must be ${what}, got ${JSON.stringify(v)}`);
 }
 
 /** A value of `kind` from YAML (any JSON value) or a flag (a string); `base` resolves relative paths. */
-function coerce(kind: Kind, v: unknown, where: string, base: string, fromFlag: boolean): unknown {
-  const num = (x: unknown): unknown => (fromFlag && typeof x === 'string' && x.trim() !== '' && Number.isFinite(Number(x)) ? Number(x) : x);
+function coerce(kind: Kind, v: unknown, where: string, base: string, fromFlag: boolean, hub = false, max = Number.MAX_SAFE_INTEGER): unknown {
+  // decimal only: Number('0x10') is 16 and Number('0b1') is 1, never what a user typing a count meant
+  const num = (x: unknown): unknown => (fromFlag && typeof x === 'string' && DECIMAL.test(x.trim()) ? Number(x) : x);
   const path = (x: unknown): string => {
     if (typeof x !== 'string' || x.trim() === '') bad(where, 'a non-empty path', x);
+    if (hub && !isAbsolute(x) && isHubId(x) && !existsSync(resolve(base, x))) return x; // a hub id, resolved by the study
     return isAbsolute(x) ? x : resolve(base, x);
   };
   if (typeof kind === 'object') {
@@ -129,13 +140,14 @@ function coerce(kind: Kind, v: unknown, where: string, base: string, fromFlag: b
     case 'paths': {
       const list = typeof v === 'string' ? [v] : v;
       if (!Array.isArray(list) || list.length === 0) bad(where, 'a folder or a list of folders', v);
-      return list.map((x) => path(x));
+      return list.map((x) => coerce('path', x, where, base, fromFlag, hub));
     }
     case 'int':
     case 'int0': {
       const n = num(v);
       const min = kind === 'int' ? 1 : 0;
       if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min) bad(where, `an integer ≥ ${min}`, v);
+      if (n > max) bad(where, `an integer from ${min} to ${max}`, v);
       return n;
     }
     case 'positive': {
@@ -206,7 +218,7 @@ export function parseSettings(raw: unknown, file: string, baseDir: string): Part
       const known = SETTINGS.map((s) => s.yaml).join(', ');
       throw new IclitError(`${file}: key '${key}' is not a setting (known: ${known})`);
     }
-    setPath(out, spec.path, coerce(spec.kind, v, `${file}: key '${key}'`, baseDir, false));
+    setPath(out, spec.path, coerce(spec.kind, v, `${file}: key '${key}'`, baseDir, false, spec.hub, spec.max));
   }
   return out as PartialSettings;
 }
@@ -230,8 +242,17 @@ function fromFlags(flags: Record<string, unknown>, cwd: string): PartialSettings
     const where = `--${spec.flag}`;
     if (spec.flag === 'no-save-states') setPath(out, spec.path, false);
     else if (spec.kind === 'bool') setPath(out, spec.path, true);
-    else if (spec.kind === 'paths') setPath(out, spec.path, (v as string[]).map((p) => coerce('path', p, where, cwd, true)));
-    else setPath(out, spec.path, coerce(spec.kind, v, where, cwd, true));
+    else if (spec.kind === 'paths') setPath(out, spec.path, (v as string[]).map((p) => coerce('path', p, where, cwd, true, spec.hub)));
+    else setPath(out, spec.path, coerce(spec.kind, v, where, cwd, true, spec.hub, spec.max));
+    // a template flag's shape is checked here, so a bad one is a usage error like any other flag value
+    const task = spec.path[0] === 'methods' && spec.path[1] === 'templates' ? (spec.path[2] as Task) : undefined;
+    if (task && TASK_SPECS[task]) {
+      try {
+        splitTemplate(v as string, TASK_SPECS[task].answerSlot);
+      } catch (e) {
+        throw new UsageError(`${where}: ${(e as Error).message}`);
+      }
+    }
   }
   return out as PartialSettings;
 }
@@ -241,7 +262,7 @@ export function loadSettingsFile(file: string): PartialSettings {
   const content = readTextFile(file, 'config file');
   let raw: unknown;
   try {
-    raw = parseYaml(content);
+    raw = parseYaml(content, { logLevel: 'error' }); // errors only: a warning would print lines of its own
   } catch (e) {
     throw new IclitError(`${file}: not valid YAML (${(e as Error).message.split('\n')[0]})`);
   }

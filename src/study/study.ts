@@ -27,6 +27,8 @@
 import { LlamaStudyBackend, runPlan, type Preset, type ProgressEvent, type StudyPlan, type TextEmbedder } from '../experiments/index.js';
 import { SentenceEncoder } from '../models/index.js';
 import { EmbeddingCache, type Manifest, type ManifestAction } from '../results/index.js';
+import { checkOutputApart } from '../util/fs.js';
+import { recordHubs, resolveStudyRefs } from './hub-refs.js';
 import { computePhase, dataPhase, folderPhase, manifestPhase, modelsPhase, presetPhase, type ComputePhase, type StudyModel } from './phases.js';
 import type { RunSettings } from './settings.js';
 
@@ -37,6 +39,8 @@ export interface OpenOptions {
   force?: boolean;
   /** One line for the user (notes such as the device fallback); default: nothing. */
   onNote?: (line: string) => void;
+  /** The worker's share of the repeats (`--shard I/N`): only these are drawn and measured before the run. */
+  shard?: { index: number; count: number };
 }
 
 export interface StudySummary {
@@ -65,9 +69,11 @@ export async function openStudy(s: RunSettings, out: string, opts: OpenOptions =
   // 1. preset
   const preset = presetPhase(s);
   // 2. data
-  const data = await dataPhase(s, preset);
-  // 3. models
-  const models = await modelsPhase(s, data);
+  const data = await dataPhase(s, preset, opts.shard);
+  // 3. models (a hub id resolves from the local Hugging Face cache; a folder that exists wins)
+  const refs = resolveStudyRefs(s);
+  s = refs.settings;
+  const models = await modelsPhase(s, data, refs.names);
   const closeModels = (): void => models.forEach((m) => m.folder.close());
   let folder: ReturnType<typeof folderPhase>;
   let compute: ComputePhase;
@@ -76,8 +82,9 @@ export async function openStudy(s: RunSettings, out: string, opts: OpenOptions =
     // 4. compute
     compute = computePhase(s, models);
     // 5. manifest
-    manifest = manifestPhase(s, preset, data, models, compute);
-    // 6. folder
+    manifest = recordHubs(manifestPhase(s, preset, data, models, compute), refs);
+    // 6. folder (never on or inside an input: a model folder's fingerprint would change under its own results)
+    checkOutputApart(out, 'results folder', [...manifest.models.map((m) => ({ path: m.path, what: 'model folder' })), ...manifest.data.map((d) => ({ path: d.path, what: d.role }))]);
     folder = folderPhase(out, manifest, opts.force);
   } catch (e) {
     closeModels();

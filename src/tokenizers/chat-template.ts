@@ -22,6 +22,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
 import { IclitError } from '../util/errors.js';
+import { boundedRender } from './jinja-bounds.js';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -86,12 +87,13 @@ export class ChatTemplate {
   /** The exact text of `messages`, as transformers' apply_chat_template(tokenize=False) renders it. */
   render(messages: readonly ChatMessage[], opts: { addGenerationPrompt: boolean }): string {
     try {
-      return this.#template.render({
+      return boundedRender(this.source, () => this.#template.render({
         messages: messages.map((m) => ({ role: m.role, content: m.content })),
         add_generation_prompt: opts.addGenerationPrompt,
         ...this.specials,
-      });
+      }));
     } catch (e) {
+      if (e instanceof IclitError) throw e; // a bound: its own line names the template
       // Also what the template's own raise_exception('…') gives (the library defines it, as transformers does).
       throw new IclitError(`${this.source}: rendering the chat template failed: ${oneLine(e)}`);
     }

@@ -190,6 +190,11 @@ export class Tokenizer {
     const file = source.startsWith('<') ? `${source} tokenizer.json` : join(source, 'tokenizer.json');
     const tj = files.tokenizerJson;
     if (typeof tj.model !== 'object' || tj.model === null) throw new IclitError(`${file}: missing "model" object`);
+    // The library falls back silently on a type it does not know (every later message would mislead): name it here.
+    const type = (tj.model as { type?: unknown }).type;
+    if (type !== undefined && !['BPE', 'WordPiece', 'Unigram', 'WordLevel'].includes(type as string)) {
+      throw new IclitError(`${file}: "model.type" is ${JSON.stringify(type)}; supported are BPE, WordPiece, Unigram and WordLevel`);
+    }
     if (tj.added_tokens !== undefined && !Array.isArray(tj.added_tokens)) throw new IclitError(`${file}: "added_tokens" must be a list`);
     // The library wants every component key present (null when unused).
     const json: Record<string, unknown> = { added_tokens: [], normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, ...tj };

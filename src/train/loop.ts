@@ -108,7 +108,7 @@ function trainWith<S extends TensorTree>(optimizer: Optimizer<S>, model: LlamaMo
           const loss = opts.forwardAt ? opts.forwardAt(step, forward) : forward();
           const bad = loss.perGroup.findIndex((l) => !Number.isFinite(l));
           if (bad >= 0) {
-            throw new IclitError(`training diverged: loss is ${loss.perGroup[bad]} at step ${step + 1} (epoch ${epoch + 1}${G > 1 ? `, group ${bad}` : ''}); lower the learning rate or compute in float32`);
+            throw new IclitError(`training diverged: loss is ${loss.perGroup[bad]} at step ${step + 1} (epoch ${epoch + 1}${G > 1 ? `, group ${bad}` : ''}); ${model.dtype === 'float32' ? 'lower the learning rate (and check the model\'s weights)' : 'lower the learning rate or compute in float32'}`);
           }
           loss.total.backward();
           const grads = new Map<string, Tensor>();

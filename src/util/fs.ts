@@ -1,6 +1,6 @@
-// User-given paths checked where they are taken: output folders and files (file in the way, dangling link, pseudo-filesystem, no write access) and input folders and files (missing, the wrong kind).
-import { accessSync, constants, lstatSync, realpathSync, statfsSync, statSync, type Stats } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+// User-given paths checked where they are taken: output folders and files (file in the way, dangling link, pseudo-filesystem, no write access, an input of the same command) and input folders and files (missing, the wrong kind).
+import { accessSync, constants, lstatSync, readdirSync, realpathSync, statfsSync, statSync, type Stats } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
 import { IclitError } from './errors.js';
 
 /** statfs f_type of filesystems that hold no user files (writing or creating folders there hangs or fails). */
@@ -36,8 +36,9 @@ function checkLink(st: Stats, path: string, subject: string, named: boolean): vo
   if (!st.isSymbolicLink()) return;
   try {
     statSync(path);
-  } catch {
-    throw new IclitError(named ? `${subject} is a symbolic link to a missing target` : `${subject}: ${path} is a symbolic link to a missing target`);
+  } catch (e) {
+    const what = code(e) === 'ELOOP' ? 'a symbolic link loop (it resolves to itself)' : 'a symbolic link to a missing target';
+    throw new IclitError(named ? `${subject} is ${what}` : `${subject}: ${path} is ${what}`);
   }
 }
 
@@ -126,5 +127,97 @@ export function checkInputFile(path: string, what: string): void {
     accessSync(path, constants.R_OK);
   } catch {
     throw new IclitError(`${what} ${path}: no permission to read it`);
+  }
+}
+
+/** One input of a command, as output checks see it: a file or a folder, and what to call it in messages. */
+export interface InputPath {
+  path: string;
+  /** 'model folder', 'data file', … */
+  what: string;
+  /** The whole phrase instead of "the <what> <path>" (e.g. "the results.sqlite of results folder R"). */
+  named?: string;
+}
+
+/** `path` made absolute through the real path of its nearest existing ancestor (symlinks resolved, the missing rest kept). */
+function realish(path: string): string {
+  let probe = resolve(path);
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return resolve(realpathSync(probe), ...rest);
+    } catch {
+      const up = dirname(probe);
+      if (up === probe) return resolve(path);
+      rest.unshift(probe.slice(up.length).replace(/^[/\\]/, ''));
+      probe = up;
+    }
+  }
+}
+
+/**
+ * Every absolute form a path takes: as written, through real paths, and for a folder the real paths of the links
+ * directly in it and one level below (a Hugging Face snapshot's files are links to blobs elsewhere).
+ */
+function forms(path: string, withEntries: boolean): string[] {
+  const out = new Set([resolve(path), realish(path)]);
+  if (withEntries) {
+    const walk = (dir: string, depth: number): void => {
+      let names: string[];
+      try {
+        names = readdirSync(dir);
+      } catch {
+        return;
+      }
+      for (const n of names) {
+        const p = join(dir, n);
+        const st = entry(p, p);
+        if (st?.isSymbolicLink()) out.add(realish(p));
+        else if (st?.isDirectory() && depth > 0) walk(p, depth - 1);
+      }
+    };
+    walk(resolve(path), 1);
+  }
+  return [...out];
+}
+
+function within(p: string, folder: string): boolean {
+  return p === folder || p.startsWith(folder.endsWith(sep) ? folder : folder + sep);
+}
+
+/**
+ * Refuses, in one IclitError naming both, an output `out` (called `what`) that is an input of the same command or
+ * lies inside one (a model, encoder or adapter folder, a data file, a results folder's own files), compared by
+ * real path so a symlink or `..` does not hide it. Writes nothing.
+ */
+export function checkOutputApart(out: string, what: string, inputs: readonly InputPath[]): void {
+  const outs = forms(out, false);
+  for (const input of inputs) {
+    let folder = false;
+    try {
+      folder = statSync(input.path).isDirectory();
+    } catch {
+      // a missing input: its own check names it
+    }
+    const ins = forms(input.path, folder);
+    const hit = outs.some((o) => ins.some((i) => (folder ? within(o, i) : o === i)));
+    if (!hit) continue;
+    const same = outs.some((o) => ins.includes(o));
+    const name = input.named ?? `the ${input.what} ${input.path}`;
+    throw new IclitError(`${what} ${out} ${same ? 'is' : 'lies inside'} ${name}, an input of this command; write it elsewhere (inputs are never overwritten)`);
+  }
+}
+
+/**
+ * Runs `f` on the file `path`; a filesystem error Node reports without a path (a read or write on an open file
+ * descriptor: "is a folder (read)", "no space left (write)") gets `path`, so its one line names the file.
+ */
+export function onPath<T>(path: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    const s = e as NodeJS.ErrnoException;
+    if (s instanceof Error && typeof s.code === 'string' && typeof s.syscall === 'string' && s.path === undefined) s.path = path;
+    throw e;
   }
 }

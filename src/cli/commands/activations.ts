@@ -5,7 +5,7 @@ import { LlamaModel, parseHiddenStates, resolveHiddenStates } from '../../models
 import { loadAdapter } from '../../lora/index.js';
 import { writeSafetensors, tensorBytes, type TensorBytes } from '../../io/index.js';
 import { tidyNoGrad } from '../../torch/index.js';
-import { checkOutputFile } from '../../util/fs.js';
+import { checkOutputApart, checkOutputFile } from '../../util/fs.js';
 import { oneOf, required, str, type Command } from '../args.js';
 import { applyThreads, deviceFlags, deviceOf, computeDtype, folderFlag, modelFlags, readTokens, tokenFlags, tokenInput, usage } from '../common.js';
 
@@ -34,6 +34,7 @@ export const activations: Command = {
     const modelDir = folderFlag(flags, 'model', 'model folder');
     const adapter = folderFlag(flags, 'adapter', 'adapter folder', true);
     checkOutputFile(out, 'output file');
+    checkOutputApart(out, 'output file', [{ path: modelDir, what: 'model folder' }, ...(adapter ? [{ path: adapter, what: 'adapter folder' }] : [])]);
     const { ids } = await readTokens(input, modelDir);
     const model = LlamaModel.load(modelDir, { dtype, device });
     const lora = adapter ? loadAdapter(adapter, model) : undefined;

@@ -1,4 +1,5 @@
 // `iclit doctor`: what a user needs to know before a long run — libtorch, CUDA, threads, BLAS, bf16, Chromium, and a model folder's load and memory cost.
+import { localOrHub } from '../../io/index.js';
 import { UsageError } from '../../util/errors.js';
 import { version } from '../../util/version.js';
 import { num, oneOf, str, type Command } from '../args.js';
@@ -31,7 +32,8 @@ export const doctor: Command = {
     const batch = num(flags, 'batch', { integer: true, min: 1 }) ?? 1;
     const tokens = num(flags, 'tokens', { integer: true, min: 1 }) ?? 256;
     const threads = num(flags, 'threads', { integer: true, min: 1 });
-    const report = await diagnose({ model: str(flags, 'model'), dtype, batch, tokens, threads, applyThreads: () => applyThreads(flags) });
+    const modelRef = str(flags, 'model'); // a hub id resolves from the local Hugging Face cache
+    const report = await diagnose({ model: modelRef === undefined ? undefined : localOrHub(modelRef), dtype, batch, tokens, threads, applyThreads: () => applyThreads(flags) });
     process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
     if (report.problems.length === 0) return 0;
     process.stderr.write(`iclit: ${report.problems.length} problem(s) would stop a run: ${report.problems[0]}${report.problems.length > 1 ? ' (and more in the report)' : ''}\n`);

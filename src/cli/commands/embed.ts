@@ -5,7 +5,7 @@ import { readTextFile } from '../../data/index.js';
 import { SentenceEncoder, type IdsInput } from '../../models/index.js';
 import { writeSafetensors } from '../../io/index.js';
 import { IclitError, UsageError } from '../../util/errors.js';
-import { checkOutputFile } from '../../util/fs.js';
+import { checkOutputApart, checkOutputFile } from '../../util/fs.js';
 import { num, str, type Command } from '../args.js';
 import { applyThreads, deviceFlags, deviceOf, folderFlag } from '../common.js';
 
@@ -60,6 +60,8 @@ export const embed: Command = {
     const dir = folderFlag(flags, 'encoder', 'encoder folder');
     const tokenizerDir = folderFlag(flags, 'tokenizer', 'tokenizer folder', true);
     if (out !== undefined) checkOutputFile(out, 'output file');
+    const inputs = [[dir, 'encoder folder'], [tokenizerDir, 'tokenizer folder'], [file, 'text file'], [idsJson, 'ids file']] as const;
+    if (out !== undefined) checkOutputApart(out, 'output file', inputs.filter(([p]) => p !== undefined).map(([path, what]) => ({ path: path!, what })));
     const input: string[] | IdsInput = idsJson !== undefined ? readIdsJson(idsJson) : (texts ?? readTexts(file!));
     const encoder = await SentenceEncoder.load(dir, { batchSize, tokenizerDir, device });
     try {

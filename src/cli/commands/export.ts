@@ -4,8 +4,8 @@ import { dirname } from 'node:path';
 import type { Command } from '../args.js';
 import { oneOf, str } from '../args.js';
 import { IclitError, UsageError } from '../../util/errors.js';
-import { checkOutputFile } from '../../util/fs.js';
-import { EXPORT_FORMATS, ResultsStore, exportRecords, readRecordStates, type ExportFormat } from '../../results/index.js';
+import { checkOutputApart, checkOutputFile } from '../../util/fs.js';
+import { EXPORT_FORMATS, ResultsStore, exportRecords, readRecordStates, resultsInputs, type ExportFormat } from '../../results/index.js';
 
 /** The format named by --format, else guessed from --out's extension. */
 function formatOf(flags: Record<string, unknown>): ExportFormat {
@@ -45,6 +45,7 @@ export const exportCommand: Command = {
     const model = str(flags, 'model');
     // the file is checked before the folder is read; its folder is created when missing
     if (out !== undefined) checkOutputFile(out, 'export file');
+    if (out !== undefined) checkOutputApart(out, 'export file', resultsInputs(dir));
     const store = ResultsStore.open(dir, { readonly: true });
     let data: string | Buffer;
     try {

@@ -14,7 +14,7 @@ type Entry = { dtype: string; shape: number[]; data_offsets: [number, number] };
 type Header = Record<string, Entry>;
 
 function iclit(model: string) {
-  return spawnSync(process.execPath, [join(repoRoot(), 'bin', 'iclit.js'), 'activations', '--model', model, '--ids', '1,5,9', '--out', join(model, 'out.safetensors')], { encoding: 'utf8' });
+  return spawnSync(process.execPath, [join(repoRoot(), 'bin', 'iclit.js'), 'activations', '--model', model, '--ids', '1,5,9', '--out', join(model, '..', 'out.safetensors')], { encoding: 'utf8' });
 }
 
 /** A writable copy of the fixture (config.json + model.safetensors) inside its own parent folder. */

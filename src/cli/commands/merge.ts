@@ -1,7 +1,7 @@
 // `iclit merge`: combines the results folders of several workers (e.g. `iclit run --shard I/N`) into one.
 import { UsageError } from '../../util/errors.js';
-import { checkOutputDir } from '../../util/fs.js';
-import { mergeResults } from '../../results/index.js';
+import { checkOutputApart, checkOutputDir } from '../../util/fs.js';
+import { mergeResults, resultsInputs } from '../../results/index.js';
 import { required, type Command } from '../args.js';
 
 export const merge: Command = {
@@ -16,6 +16,7 @@ export const merge: Command = {
     const out = required(flags, 'out');
     if (positionals.length === 0) throw new UsageError('give the results folders to merge');
     checkOutputDir(out, 'merged folder');
+    checkOutputApart(out, 'merged folder', positionals.flatMap(resultsInputs));
     const s = mergeResults(out, positionals);
     if (flags.json) process.stdout.write(JSON.stringify({ out, ...s }) + '\n');
     process.stderr.write(`merged ${s.sources} folder(s) into ${out}: ${s.added} record(s) added, ${s.identical} already there\n`);

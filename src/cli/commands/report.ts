@@ -3,8 +3,8 @@ import { basename, resolve } from 'node:path';
 import type { Command } from '../args.js';
 import { required } from '../args.js';
 import { UsageError } from '../../util/errors.js';
-import { checkOutputDir } from '../../util/fs.js';
-import { ResultsStore, readRecordStates, resultsFolders, type Manifest } from '../../results/index.js';
+import { checkOutputApart, checkOutputDir } from '../../util/fs.js';
+import { ResultsStore, readRecordStates, resultsFolders, resultsInputs, type Manifest } from '../../results/index.js';
 import { PAPER_ORDER } from '../../study/index.js';
 import { runsByModel, writeReport, toJson, type ReportRun } from '../../report/index.js';
 
@@ -82,10 +82,12 @@ export const report: Command = {
     if (positionals.length === 0) throw new UsageError('expected at least one RESULTS_DIR (see iclit report --help)');
     const out = required(flags, 'out');
     checkOutputDir(out, 'report folder');
+    // A results tree of `iclit run paper` stands for its per-preset folders, in the paper's order.
+    const folders = positionals.flatMap((d) => resultsFolders(d, PAPER_ORDER));
+    checkOutputApart(out, 'report folder', folders.flatMap(resultsInputs));
     // One run per model: a model's per-preset folders merge, a two-model folder splits (runs side by side).
     const notes = (flags.note as string[] | undefined) ?? [];
-    // A results tree of `iclit run paper` stands for its per-preset folders, in the paper's order.
-    const runs = runsByModel(positionals.flatMap((d) => resultsFolders(d, PAPER_ORDER)).map(readRun)).map((r) => (notes.length ? { ...r, meta: { notes: notes.join(' · '), ...r.meta } } : r));
+    const runs = runsByModel(folders.map(readRun)).map((r) => (notes.length ? { ...r, meta: { notes: notes.join(' · '), ...r.meta } } : r));
     const written = await writeReport(runs, out);
     if (flags.json === true) {
       process.stdout.write(

@@ -15,7 +15,7 @@ export async function runPaper(
   out: string,
   opts: { force: boolean; shard?: { index: number; count: number }; note: (line: string) => void; line: (preset: string, text: string) => string },
 ): Promise<void> {
-  const paper = await openPaper(settings, out, { force: opts.force, onNote: opts.note });
+  const paper = await openPaper(settings, out, { force: opts.force, onNote: opts.note, shard: opts.shard });
   try {
     const { parts, skipped } = paper.plan;
     opts.note(`paper: ${parts.length} experiment(s) into ${out}/: ${parts.map((p) => `${p.preset.name} (${p.figures.join(', ')})`).join(', ')}`);

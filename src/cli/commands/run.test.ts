@@ -75,15 +75,15 @@ test('iclit run writes records and a manifest, resumes without recomputing, refu
   assert.deepEqual(rows(out), before, 'nothing recomputed');
 
   // more repeats: only the new ones are computed (repeats are not part of the hashed setup)
-  const more = await run([...args.slice(0, -2), '--repeats', '3', '--out', out]);
+  const more = await run(args.map((a, i) => (args[i - 1] === '--repeats' ? '3' : a))); // a flag is given once
   assert.equal(more.code, 0, more.err);
   assert.match(more.err, /1 repeat\(s\) computed, 2 already done/);
   assert.deepEqual(rows(out).filter((r) => !r.key.includes('/2/')), before);
 
-  const changed = await run(['run', 'wrong-label', '--model', tiny.model, '--data', tiny.sst2, ...small, '--epochs', '3', '--out', out]);
+  const changed = await run(['run', 'wrong-label', '--model', tiny.model, '--data', tiny.sst2, ...small.map((a, i) => (small[i - 1] === '--epochs' ? '3' : a)), '--out', out]);
   assert.equal(changed.code, 1);
   assert.match(changed.err, /^iclit: results folder .* was made with a different setup: config\.conditions\[0\]\.epochs \(2 → 3\).*--force/);
-  const forced = await run(['run', 'wrong-label', '--model', tiny.model, '--data', tiny.sst2, ...small, '--epochs', '3', '--force', '--out', out]);
+  const forced = await run(['run', 'wrong-label', '--model', tiny.model, '--data', tiny.sst2, ...small.map((a, i) => (small[i - 1] === '--epochs' ? '3' : a)), '--force', '--out', out]);
   assert.equal(forced.code, 0, forced.err);
   assert.match(forced.err, /2 repeat\(s\) computed/);
   assert.match(forced.err, /--force: the earlier setup's records, states and adapters were moved to .*superseded/);

@@ -72,7 +72,7 @@ export const run: Command = {
       await runPaper(settings, out, { force: Boolean(flags.force), shard, note, line: (preset, text) => `${preset}: ${text}` });
       return 0;
     }
-    const study = await openStudy(settings, out, { force: Boolean(flags.force), onNote: note });
+    const study = await openStudy(settings, out, { force: Boolean(flags.force), onNote: note, shard });
     try {
       if (study.compute.note && (flags.verbose || flags.device !== undefined || file.device !== undefined)) note(study.compute.note);
       if (flags.verbose) note(`${threadSetup()}; device ${study.compute.device}, dtype ${study.compute.dtype}, batch ${study.compute.batch}`);

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { readTextFile } from '../../data/index.js';
 import { readDecoderConfig } from '../../io/index.js';
 import { LlamaModel } from '../../models/index.js';
-import { applyLora, KNOWN_TARGETS, LORA_DEFAULTS, loadAdapter, saveAdapter } from '../../lora/index.js';
+import { applyLora, checkLoraRank, KNOWN_TARGETS, LORA_DEFAULTS, loadAdapter, saveAdapter } from '../../lora/index.js';
 import { trainLora, type TrainExample } from '../../train/index.js';
 import { Tokenizer } from '../../tokenizers/index.js';
 import { IclitError, UsageError } from '../../util/errors.js';
-import { checkOutputDir } from '../../util/fs.js';
+import { checkOutputApart, checkOutputDir } from '../../util/fs.js';
 import { list, num, oneOf, required, type Command } from '../args.js';
 import { applyThreads, deviceFlags, deviceOf, computeDtype, folderFlag, modelFlags, progress } from '../common.js';
 
@@ -119,7 +119,9 @@ export const tune: Command = {
     const modelDir = folderFlag(flags, 'model', 'model folder');
     const init = folderFlag(flags, 'init-adapter', 'adapter folder', true);
     checkOutputDir(out, 'adapter folder');
+    checkOutputApart(out, 'adapter folder', [{ path: modelDir, what: 'model folder' }, { path: dataPath, what: 'data file' }, ...(init ? [{ path: init, what: 'adapter folder' }] : [])]);
     const config = readDecoderConfig(modelDir);
+    if (!init) checkLoraRank(config, r, targets, '--r');
     const data = await readTrainingJsonl(dataPath, modelDir, { vocabSize: config.vocabSize, maxPositions: config.maxPositionEmbeddings });
     const model = LlamaModel.load(modelDir, { dtype, device });
     const lora = init ? loadAdapter(init, model) : applyLora(model, { r, alpha, dropout, targets }, { seed });
