@@ -54,6 +54,12 @@ test('resume recomputes a repeat whose states were deleted or damaged, or whose 
   assert.equal(ex.code, 1, ex.err);
   assert.equal(ex.err.trimEnd().split('\n').length, 1, ex.err);
   assert.match(ex.err, new RegExp(`^iclit: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: tensor '\\w+' holds NaN`));
+  // a NaN inside an otherwise valid states file counts as damaged too: the resume recomputes it
+  const nanFixed = await runCli(args);
+  assert.equal(nanFixed.code, 0, nanFixed.err);
+  assert.match(nanFixed.err, /1 repeat\(s\) computed, 1 already done/);
+  assert.match(nanFixed.err, /holds NaN/);
+  assert.equal((await runCli(['export', out, '--format', 'csv'])).code, 0);
   // a truncated states file counts as damaged: the resume recomputes it
   writeFileSync(file, bytes.subarray(0, 20));
   const fixed = await runCli(args);

@@ -99,18 +99,16 @@ export function writeAdapter(folder: string, a: AdapterWeights, baseModel: strin
 
 /**
  * What is wrong with the stored states file and adapter folder a record names, or undefined when both are there
- * (states: a readable iclit states header; adapter: its config and weights). Cheap: headers only, so a resume can
- * ask it of every record; a record whose artifacts are gone or damaged counts as not done and is recomputed.
+ * (states: read whole — format, shapes, layers and every value finite — as the report will read them; adapter: its
+ * config and a readable weights header). A states file is a few layers of three vectors, so a resume can afford to
+ * read each; a record whose artifacts are gone or damaged counts as not done and is recomputed.
  */
 export function artifactProblem(dir: string, r: RepeatRecord): string | undefined {
   if (r.states) {
     const file = join(dir, r.states);
     if (!existsSync(file)) return `its states file ${file} is missing`;
     try {
-      const f = SafetensorsFile.open(file);
-      const ok = f.header.metadata.format === STATES_FORMAT && ['anchor', 'icl', 'it'].every((n) => f.info(n) !== undefined);
-      f.close();
-      if (!ok) return `its states file ${file} is not an iclit states file`;
+      readRecordStates(dir, r);
     } catch (e) {
       return `its states file ${file} is damaged (${(e as Error).message})`;
     }
