@@ -12,7 +12,7 @@ export {
   type PartTokens, type TextCodec,
 } from './prompts.js';
 export {
-  SENTIMENT_SPEC, TRANSLATION_SPEC, SENTIMENT_LABEL_WORDS, TASK_SPECS, taskSpec, answerOf, taskExamples,
+  SENTIMENT_SPEC, TRANSLATION_SPEC, SENTIMENT_LABEL_WORDS, TASK_SPECS, taskSpec, answerOf, taskExamples, withLabelWords,
   type TaskSpec, type Scoring, type ExampleOf, type TaskExamples, type DemoRef, type TemplateChoice, type WrongLabelRule,
 } from './tasks.js';
 export { SENTIMENT_INSTRUCTIONS, TRANSLATION_INSTRUCTIONS, defaultInstructionPool, loadInstructionPool, parseInstructionPool } from './instructions.js';

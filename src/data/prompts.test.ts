@@ -44,7 +44,32 @@ test('template pieces of the built-in specs', () => {
   });
   assert.throws(() => splitTemplate('Review: {text}\n{instruction} {label}', 'label'), IclitError);
   assert.throws(() => splitTemplate('{instruction}\nSentiment: {label} .', 'label'), /must end with its answer slot/);
-  assert.throws(() => splitTemplate('{instruction} Review: {text} {label}', 'label'), /line break/);
+  assert.throws(() => splitTemplate('{instruction}Review: {text} {label}', 'label'), /a space or a line break after/);
+  // one line, as the paper writes the template in §4.3: the instruction part ends with the space after it
+  assert.deepEqual(splitTemplate('{instruction} Review: {text} Sentiment: {label}', 'label'), {
+    instruction: '{instruction} ',
+    demonstration: 'Review: {text} Sentiment: {label}',
+    inference: 'Review: {text} Sentiment:',
+  });
+});
+
+test("the paper's prompts: label words Positive/Negative by default or as chosen, a one-line template, translation with the instruction before B again (footnote 5)", () => {
+  const data = { task: 'sentiment' as const, file: 'mem.tsv', format: 'tsv' as const, examples: [A1, A2, B] };
+  assert.equal(taskExamples(data).icl(X, [{ index: 0 }], 2).text, `${X}\nReview: a gorgeous film\nSentiment: Positive\n\nReview: it works\nSentiment:`);
+  const lower = taskExamples(data, { labelWords: ['neg', 'pos'] });
+  assert.equal(lower.tuning(X, [{ index: 1 }])[0].text, `${X}\nReview: dull {and} slow\nSentiment: neg`);
+  assert.deepEqual(lower.labelWords, ['neg', 'pos']);
+  assert.match(lower.icl(X, [{ index: 0, label: 0 }], 2).text, /a gorgeous film\nSentiment: neg\n/);
+  assert.throws(() => taskExamples(data, { labelWords: ['only'] }), /needs 2 label words/);
+  assert.throws(() => taskExamples(data, { labelWords: ['a', 'a'] }), /distinct/);
+  const oneLine = taskExamples(data, { template: '{instruction} Review: {text} Sentiment: {label}', separator: ' ' });
+  assert.equal(oneLine.icl(X, [{ index: 0 }], 2).text, `${X} Review: a gorgeous film Sentiment: Positive Review: it works Sentiment:`);
+  assert.equal(oneLine.answerSeparator, ' ');
+  const tr = taskExamples({ task: 'translation', file: 'mem.en', format: 'text-pair', examples: [{ source: 'Hello.', target: 'Ahoj.' }, { source: 'Good night.', target: 'Dobrou noc.' }] });
+  assert.equal(tr.instructionPlacement, 'every-example');
+  assert.equal(tr.icl('Translate.', [{ index: 0 }], 1).text, 'Translate.\nEnglish: Hello.\nCzech: Ahoj.\n\nTranslate.\nEnglish: Good night.\nCzech:');
+  assert.equal(taskExamples({ ...data }, { instructionPlacement: 'every-example' }).instructionPlacement, 'every-example');
+  assert.equal(taskExamples({ task: 'translation', file: 'mem.en', format: 'text-pair', examples: tr.size ? [{ source: 'a', target: 'b' }, { source: 'c', target: 'd' }] : [] }, { instructionPlacement: 'once' }).icl('T.', [{ index: 0 }], 1).text, 'T.\nEnglish: a\nCzech: b\n\nEnglish: c\nCzech:');
 });
 
 test('anchor and ICL prompts: exact strings and spans', () => {
@@ -57,15 +82,15 @@ test('anchor and ICL prompts: exact strings and spans', () => {
   const icl = iclPrompt(SENTIMENT_SPEC, X, [A1, A2], B);
   assert.equal(
     icl.text,
-    `${X}\nReview: a gorgeous film\nSentiment: positive\n\nReview: dull {and} slow\nSentiment: negative\n\nReview: it works\nSentiment:`,
+    `${X}\nReview: a gorgeous film\nSentiment: Positive\n\nReview: dull {and} slow\nSentiment: Negative\n\nReview: it works\nSentiment:`,
   );
   assertTiles(icl);
   assert.deepEqual(icl.parts.map((p) => `${p.kind}${p.index}`), ['instruction0', 'demonstration0', 'separator0', 'demonstration1', 'separator1', 'inference0']);
-  assert.equal(slice(icl, 'demonstration', 1), 'Review: dull {and} slow\nSentiment: negative');
+  assert.equal(slice(icl, 'demonstration', 1), 'Review: dull {and} slow\nSentiment: Negative');
   assert.equal(slice(icl, 'inference'), 'Review: it works\nSentiment:');
   const d0 = icl.parts[1];
   assert.ok(d0.answer);
-  assert.equal(icl.text.slice(d0.answer.start, d0.answer.end), 'positive');
+  assert.equal(icl.text.slice(d0.answer.start, d0.answer.end), 'Positive');
   // ICL with k = 0 is the anchor; the ICL prompt ends with the anchor's inference part
   assert.equal(iclPrompt(SENTIMENT_SPEC, X, [], B).text, anchor.text);
   assert.ok(icl.text.endsWith(slice(anchor, 'inference')));
@@ -74,12 +99,12 @@ test('anchor and ICL prompts: exact strings and spans', () => {
 test('IT texts (one per demonstration) and SL texts (withInstruction: false)', () => {
   const it = tuningTexts(SENTIMENT_SPEC, X, [A1, A2]);
   assert.deepEqual(it.map((p) => p.text), [
-    `${X}\nReview: a gorgeous film\nSentiment: positive`,
-    `${X}\nReview: dull {and} slow\nSentiment: negative`,
+    `${X}\nReview: a gorgeous film\nSentiment: Positive`,
+    `${X}\nReview: dull {and} slow\nSentiment: Negative`,
   ]);
   it.forEach(assertTiles);
   const sl = tuningTexts(SENTIMENT_SPEC, X, [A1, A2], { withInstruction: false });
-  assert.deepEqual(sl.map((p) => p.text), ['Review: a gorgeous film\nSentiment: positive', 'Review: dull {and} slow\nSentiment: negative']);
+  assert.deepEqual(sl.map((p) => p.text), ['Review: a gorgeous film\nSentiment: Positive', 'Review: dull {and} slow\nSentiment: Negative']);
   assert.deepEqual(sl[0].parts.map((p) => p.kind), ['demonstration']);
   const anchorNoInstr = anchorPrompt(SENTIMENT_SPEC, '', B, { withInstruction: false });
   assert.equal(anchorNoInstr.text, 'Review: it works\nSentiment:');
@@ -104,11 +129,11 @@ test('relabelled demonstrations: the label replaced in the prompt and the tuning
   const data = { task: 'sentiment' as const, file: 'mem.tsv', format: 'tsv' as const, examples: [A1, A2, B] };
   const view = taskExamples(data);
   const wrong = view.icl(X, [{ index: 0, label: 0 }], 2);
-  assert.match(wrong.text, /a gorgeous film\nSentiment: negative\n\n/);
-  assert.equal(view.tuning(X, [{ index: 1, label: 1 }])[0].text, `${X}\nReview: dull {and} slow\nSentiment: positive`);
+  assert.match(wrong.text, /a gorgeous film\nSentiment: Negative\n\n/);
+  assert.equal(view.tuning(X, [{ index: 1, label: 1 }])[0].text, `${X}\nReview: dull {and} slow\nSentiment: Positive`);
   assert.equal(A1.label, 1);
-  assert.deepEqual([view.gold(0), view.gold(1), view.labelWords], [1, 0, ['negative', 'positive']]);
-  assert.equal(answerOf(SENTIMENT_SPEC, { text: 'x', label: 0 }), 'negative');
+  assert.deepEqual([view.gold(0), view.gold(1), view.labelWords], [1, 0, ['Negative', 'Positive']]);
+  assert.equal(answerOf(SENTIMENT_SPEC, { text: 'x', label: 0 }), 'Negative');
   // translation has no labels: relabelling is refused, gold is undefined
   const tr = taskExamples({ task: 'translation', file: 'mem.en', format: 'text-pair', examples: [{ source: 'a', target: 'b' }, { source: 'c', target: 'd' }] });
   assert.equal(tr.gold(0), undefined);
@@ -119,9 +144,9 @@ test('relabelled demonstrations: the label replaced in the prompt and the tuning
 test('template choices: another template and separator, and the instruction before every example', () => {
   const data = { task: 'sentiment' as const, file: 'mem.tsv', format: 'tsv' as const, examples: [A1, A2, B] };
   const view = taskExamples(data, { template: '{instruction}\nText: {text}\nAnswer: {label}', separator: '\n###\n' });
-  assert.equal(view.icl(X, [{ index: 0 }], 2).text, `${X}\nText: a gorgeous film\nAnswer: positive\n###\nText: it works\nAnswer:`);
+  assert.equal(view.icl(X, [{ index: 0 }], 2).text, `${X}\nText: a gorgeous film\nAnswer: Positive\n###\nText: it works\nAnswer:`);
   const every = iclPrompt(SENTIMENT_SPEC, X, [A1, A2], B, { instructionPlacement: 'every-example' });
-  assert.equal(every.text, `${X}\nReview: a gorgeous film\nSentiment: positive\n\n${X}\nReview: dull {and} slow\nSentiment: negative\n\n${X}\nReview: it works\nSentiment:`);
+  assert.equal(every.text, `${X}\nReview: a gorgeous film\nSentiment: Positive\n\n${X}\nReview: dull {and} slow\nSentiment: Negative\n\n${X}\nReview: it works\nSentiment:`);
   assertTiles(every);
   assert.deepEqual(every.parts.map((p) => `${p.kind}${p.index}`), ['instruction0', 'demonstration0', 'separator0', 'instruction1', 'demonstration1', 'separator1', 'instruction2', 'inference0']);
   assert.equal(iclPrompt(SENTIMENT_SPEC, X, [], B, { instructionPlacement: 'every-example' }).text, anchorPrompt(SENTIMENT_SPEC, X, B).text);

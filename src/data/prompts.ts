@@ -2,12 +2,13 @@
 /*
  * The exact format. A task's template is one string with named slots, e.g. sentiment
  *
- *     "{instruction}\nReview: {text}\nSentiment: {label}"        label words: "negative" (0) / "positive" (1)
+ *     "{instruction}\nReview: {text}\nSentiment: {label}"        label words: "Negative" (0) / "Positive" (1), the paper's
  *     "{instruction}\nEnglish: {source}\nCzech: {target}"        translation
  *
+ * (a template may also be one line, "{instruction} Review: {text} Sentiment: {label}", as the paper writes it in §4.3)
  * and is split into three pieces (splitTemplate):
  *
- *     I  instruction part   = "{instruction}" up to and including the first "\n" after it   → "{instruction}\n"
+ *     I  instruction part   = "{instruction}" and the whitespace right after it (a line break or spaces) → "{instruction}\n"
  *     A  demonstration      = the rest, with the answer filled in       → "Review: {text}\nSentiment: {label}"
  *     B  inference example  = A cut right before the answer slot, trailing spaces dropped → "Review: {text}\nSentiment:"
  *
@@ -15,7 +16,8 @@
  * example are joined by the separator "\n\n". With A_i = demonstration i filled in and B = the inference example:
  *
  *     anchor     = I + B
- *     ICL        = I + A_1 + "\n\n" + A_2 + ... + "\n\n" + A_k + "\n\n" + B      (k = 0 gives the anchor)
+ *     ICL        = I + A_1 + "\n\n" + A_2 + ... + "\n\n" + A_k + "\n\n" + B      (k = 0 gives the anchor; sentiment, §2)
+ *     ICL, every-example placement (translation, the paper's footnote 5) = I + A_1 + "\n\n" + I + A_2 + … + I + A_k + "\n\n" + I + B
  *     IT texts   = I + A_i, one text per demonstration (what the IT adapter is tuned on)
  *     SL         = the same prompts with { withInstruction: false }: the I part is left out, nothing else changes.
  *
@@ -47,10 +49,12 @@ const SLOT = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 export function splitTemplate(template: string, answerSlot: string): TemplatePieces {
   const head = '{instruction}';
   if (!template.startsWith(head)) throw new IclitError(`template ${JSON.stringify(template)} must start with ${head}`);
-  const nl = template.indexOf('\n', head.length);
-  if (nl < 0) throw new IclitError(`template ${JSON.stringify(template)} needs a line break after ${head}`);
-  const instruction = template.slice(0, nl + 1);
-  const demonstration = template.slice(nl + 1);
+  // The instruction part ends after the whitespace that follows {instruction}: a line break ("{instruction}\nReview: …")
+  // or a space (the one-line "{instruction} Review: … Sentiment: {label}" of the paper's §4.3).
+  const cut = head.length + (/^\s*/.exec(template.slice(head.length))?.[0].length ?? 0);
+  if (cut === head.length) throw new IclitError(`template ${JSON.stringify(template)} needs a space or a line break after ${head}`);
+  const instruction = template.slice(0, cut);
+  const demonstration = template.slice(cut);
   const answer = `{${answerSlot}}`;
   if (!demonstration.endsWith(answer) || demonstration.indexOf(answer) !== demonstration.length - answer.length) {
     throw new IclitError(`template ${JSON.stringify(template)} must end with its answer slot ${answer} (and hold it once)`);

@@ -1,6 +1,6 @@
 // Task knowledge as data: each task's template, answer slot, separator, scoring and wrong labels, and a typed view of a data set through it.
 import { IclitError } from '../util/errors.js';
-import { anchorPrompt, iclPrompt, splitTemplate, tuningTexts, type Prompt, type PromptOptions } from './prompts.js';
+import { anchorPrompt, iclPrompt, splitTemplate, tuningTexts, type InstructionPlacement, type Prompt, type PromptOptions } from './prompts.js';
 import type { Dataset, SentimentExample, Task, TranslationExample } from './types.js';
 
 /** How a classification task is scored: the label words, an example's gold label, and an example with another label. */
@@ -20,6 +20,8 @@ export interface TaskSpec<E> {
   answerSlot: string;
   /** Between demonstrations, and between the last demonstration and the inference example. */
   separator: string;
+  /** Where the paper's ICL prompt of this task holds the instruction: once (§2, sentiment) or before every example (footnote 5, translation). */
+  instructionPlacement: InstructionPlacement;
   /** The slot values of one example, the answer slot included. */
   slots(example: E): Record<string, string>;
   /** The example's input as a sentence encoder reads it (demo–inference similarity). */
@@ -28,7 +30,8 @@ export interface TaskSpec<E> {
   scoring?: Scoring<E>;
 }
 
-export const SENTIMENT_LABEL_WORDS = ['negative', 'positive'] as const;
+/** The paper's label words by label index (§2: its example demonstration ends in "Sentiment: Positive"). */
+export const SENTIMENT_LABEL_WORDS = ['Negative', 'Positive'] as const;
 
 function labelWord(words: readonly string[], label: number): string {
   const w = words[label];
@@ -41,6 +44,7 @@ export const SENTIMENT_SPEC: TaskSpec<SentimentExample> = {
   template: '{instruction}\nReview: {text}\nSentiment: {label}',
   answerSlot: 'label',
   separator: '\n\n',
+  instructionPlacement: 'once',
   slots: (e) => ({ text: e.text, label: labelWord(SENTIMENT_LABEL_WORDS, e.label) }),
   inputText: (e) => e.text,
   scoring: {
@@ -58,9 +62,22 @@ export const TRANSLATION_SPEC: TaskSpec<TranslationExample> = {
   template: '{instruction}\nEnglish: {source}\nCzech: {target}',
   answerSlot: 'target',
   separator: '\n\n',
+  instructionPlacement: 'every-example',
   slots: (e) => ({ source: e.source, target: e.target }),
   inputText: (e) => e.source,
 };
+
+/**
+ * A classification task's spec with other label words (by label index): the answer slot holds words[gold(e)]. Throws
+ * for a task without labels or a word count that differs from the task's.
+ */
+export function withLabelWords<E>(spec: TaskSpec<E>, words: readonly string[]): TaskSpec<E> {
+  const scoring = spec.scoring;
+  if (!scoring) throw new IclitError(`${spec.task} has no labels; label words apply to classification tasks only`);
+  if (words.length !== scoring.labelWords.length) throw new IclitError(`${spec.task} needs ${scoring.labelWords.length} label words (for ${scoring.labelWords.join(', ')}), got ${words.length}`);
+  if (words.some((w) => w.trim() === '') || new Set(words).size !== words.length) throw new IclitError(`label words must be distinct and non-empty, got ${JSON.stringify(words)}`);
+  return { ...spec, slots: (e) => ({ ...spec.slots(e), [spec.answerSlot]: labelWord(words, scoring.gold(e)) }), scoring: { ...scoring, labelWords: [...words] } };
+}
 
 /** The example type of each task. */
 export interface ExampleOf {
@@ -99,6 +116,10 @@ export interface TemplateChoice {
   /** Replaces the task's template (same slots; must start with {instruction} and end with the answer slot). */
   template?: string;
   separator?: string;
+  /** Replaces a classification task's label words (by label index); ignored by tasks without labels. */
+  labelWords?: readonly string[];
+  /** Replaces the task's own instruction placement. */
+  instructionPlacement?: InstructionPlacement;
 }
 
 /**
@@ -111,6 +132,8 @@ export interface TaskExamples {
   /** The spec's template and separator in force (after TemplateChoice). */
   readonly template: string;
   readonly separator: string;
+  /** Where the ICL prompt holds the instruction (the task's own, or the choice's). */
+  readonly instructionPlacement: InstructionPlacement;
   /** Label words when the task is a classification task (accuracy, wrong labels), else undefined. */
   readonly labelWords: readonly string[] | undefined;
   /** What the template puts between a prompt's end and the answer (' ' in "Sentiment: {label}"). */
@@ -141,12 +164,13 @@ function bind<E>(spec: TaskSpec<E>, examples: readonly E[], file: string): TaskE
     size: examples.length,
     template: spec.template,
     separator: spec.separator,
+    instructionPlacement: spec.instructionPlacement,
     labelWords: spec.scoring?.labelWords,
     answerSeparator: answerSeparatorOf(spec),
     gold: (i) => (spec.scoring ? spec.scoring.gold(at(i)) : undefined),
     inputText: (i) => spec.inputText(at(i)),
     anchor: (instruction, inference, opts) => anchorPrompt(spec, instruction, at(inference), opts),
-    icl: (instruction, demos, inference, opts) => iclPrompt(spec, instruction, demos.map(demo), at(inference), opts),
+    icl: (instruction, demos, inference, opts) => iclPrompt(spec, instruction, demos.map(demo), at(inference), { instructionPlacement: spec.instructionPlacement, ...opts }),
     tuning: (instruction, demos, opts) => tuningTexts(spec, instruction, demos.map(demo), opts),
   };
 }
@@ -158,8 +182,14 @@ function answerSeparatorOf<E>(spec: TaskSpec<E>): string {
 }
 
 function specFor<T extends Task>(task: T, choice: TemplateChoice): TaskSpec<ExampleOf[T]> {
-  const spec = taskSpec(task);
-  return { ...spec, template: choice.template ?? spec.template, separator: choice.separator ?? spec.separator };
+  const base = taskSpec(task);
+  const spec = choice.labelWords && base.scoring ? withLabelWords(base, choice.labelWords) : base;
+  return {
+    ...spec,
+    template: choice.template ?? spec.template,
+    separator: choice.separator ?? spec.separator,
+    instructionPlacement: choice.instructionPlacement ?? spec.instructionPlacement,
+  };
 }
 
 function bindTask<T extends Task>(task: T, examples: readonly ExampleOf[T][], file: string, choice: TemplateChoice): TaskExamples {

@@ -11,6 +11,8 @@ export type { TextEmbedder };
 export interface TuneSettings {
   epochs: number;
   lr: number;
+  /** 'linear': decays to 0 over the steps (the Hugging Face Trainer's default; the paper names no schedule); 'constant'. */
+  lrSchedule: 'constant' | 'linear';
   weightDecay: number;
   /** The adapters' LoRA (r, alpha, dropout, targets): src/lora's one definition. */
   lora: LoraConfig;

@@ -10,3 +10,4 @@ export { LlamaStudyBackend } from './llama-backend.js';
 export * from './model-folder.js';
 export * from './preflight.js';
 export * from './work.js';
+export { PAPER_ORDER } from './paper-order.js';

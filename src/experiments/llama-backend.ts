@@ -205,7 +205,7 @@ export class LlamaStudyBackend implements StudyBackend {
     const s = req.settings;
     const lora = applyLora(this.model, s.lora, { seeds: req.seeds });
     try {
-      const result = trainLora(this.model, lora, req.texts, { epochs: s.epochs, lr: s.lr, weightDecay: s.weightDecay, batchSize: TEXTS_PER_STEP, seed: req.shuffleSeed, onStep: () => this.onWork?.({ kind: 'step', lengths: this.#lastLengths }) });
+      const result = trainLora(this.model, lora, req.texts, { epochs: s.epochs, lr: s.lr, schedule: s.lrSchedule, weightDecay: s.weightDecay, batchSize: TEXTS_PER_STEP, seed: req.shuffleSeed, onStep: () => this.onWork?.({ kind: 'step', lengths: this.#lastLengths }) });
       const lastEpoch = result.losses.slice(-k); // one step per text per epoch
       const tuneLoss = Array.from({ length: N }, (_, n) => lastEpoch.reduce((a, l) => a + l[n], 0) / lastEpoch.length);
       return new LlamaTunedAdapters(this.model, lora, tuneLoss);

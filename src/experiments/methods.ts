@@ -1,5 +1,5 @@
 // The choices the paper leaves open, as options with the study's choice as default (recorded in the manifest; docs/METHODS.md).
-import { TASK_SPECS, splitTemplate, type InstructionPlacement, type TemplateChoice, type WrongLabelRule } from '../data/index.js';
+import { SENTIMENT_LABEL_WORDS, TASK_SPECS, splitTemplate, withLabelWords, type InstructionPlacement, type TaskSpec, type TemplateChoice, type WrongLabelRule } from '../data/index.js';
 import type { Task } from '../data/types.js';
 import { IclitError } from '../util/errors.js';
 
@@ -17,7 +17,10 @@ export interface Methods {
   templates: Record<Task, string>;
   /** Between demonstrations and before the inference example. */
   separator: string;
-  instructionPlacement: InstructionPlacement;
+  /** Label words of the classification task, by label index (sentiment: negative, positive). */
+  labels: string[];
+  /** 'task': each task's own (the paper's: once for sentiment, §2; before every example for translation, footnote 5). */
+  instructionPlacement: InstructionPlacement | 'task';
   tuneLoss: TuneLossTokens;
   wrongLabels: WrongLabelRule;
   binEdges: BinEdges;
@@ -30,7 +33,8 @@ export interface Methods {
 export const DEFAULT_METHODS: Methods = {
   templates: { sentiment: TASK_SPECS.sentiment.template, translation: TASK_SPECS.translation.template },
   separator: '\n\n',
-  instructionPlacement: 'once',
+  labels: [...SENTIMENT_LABEL_WORDS],
+  instructionPlacement: 'task',
   tuneLoss: 'all',
   wrongLabels: 'flip',
   binEdges: 'equal-width',
@@ -40,7 +44,7 @@ export const DEFAULT_METHODS: Methods = {
 
 /** The enumerated methods and their allowed values (settings parsing and docs/METHODS.md use this). */
 export const METHOD_CHOICES = {
-  instructionPlacement: ['once', 'every-example'],
+  instructionPlacement: ['task', 'once', 'every-example'],
   tuneLoss: ['all', 'answer'],
   wrongLabels: ['flip', 'random'],
   binEdges: ['equal-width', 'quantile'],
@@ -49,7 +53,7 @@ export const METHOD_CHOICES = {
 
 /** The template choice of one task under `m`. */
 export function templateChoice(m: Methods, task: Task): TemplateChoice {
-  return { template: m.templates[task], separator: m.separator };
+  return { template: m.templates[task], separator: m.separator, labelWords: m.labels, instructionPlacement: m.instructionPlacement === 'task' ? undefined : m.instructionPlacement };
 }
 
 /** Checks every template against its task's slots and shape; throws naming the task. */
@@ -64,4 +68,12 @@ export function checkMethods(m: Methods): void {
     }
   }
   if (m.separator === '') throw new IclitError('methods: separator must not be empty');
+  for (const spec of Object.values(TASK_SPECS) as TaskSpec<unknown>[]) {
+    if (!spec.scoring) continue;
+    try {
+      withLabelWords(spec, m.labels);
+    } catch (e) {
+      throw new IclitError(`labels: ${(e as Error).message}`);
+    }
+  }
 }

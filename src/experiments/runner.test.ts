@@ -10,6 +10,7 @@ import { LlamaStudyBackend } from './llama-backend.js';
 import { DEFAULT_METHODS } from './methods.js';
 import type { RepeatRecord } from './record.js';
 import { runPlan, type StudyPlan } from './runner.js';
+import { candidatePool, repeatUnits, taskMaterials } from './units.js';
 import { letterEmbedder, writeTinyStudy } from './testing.js';
 import { makeTempDir, removeTempDir } from '../util/testing.js';
 
@@ -36,7 +37,7 @@ function planFor(p: Preset, over: Partial<StudyPlan> = {}): StudyPlan {
     repeats: 2,
     seed: 11,
     layers: 'all',
-    tune: { lr: 1e-3, weightDecay: 0, lora: { r: 4, alpha: 16, dropout: 0.05, targets: [...STUDY_DEFAULTS.lora.targets] } },
+    tune: { lr: 1e-3, lrSchedule: STUDY_DEFAULTS.lrSchedule, weightDecay: 0, lora: { r: 4, alpha: 16, dropout: 0.05, targets: [...STUDY_DEFAULTS.lora.targets] } },
     batch: 2,
     materials: { data: p.task === 'sentiment' ? sst2 : wmt, demoData: wmt, instructions: defaultInstructionPool(p.task), embedder: letterEmbedder(), similarityCandidates: 30 },
     methods: DEFAULT_METHODS,
@@ -164,7 +165,7 @@ test('wrong-label and shots: the same demonstrations, labels replaced; k=5 is a 
   runPlan(planFor(findPreset('wrong-label'), { repeats: 1 }), backend, wrong);
   const [right, flipped] = [wrong.all.find((x) => x.condition === 'right-labels')!, wrong.all.find((x) => x.condition === 'wrong-labels')!];
   assert.equal(right.extra.demoIndices, flipped.extra.demoIndices);
-  const swap = (s: string): string => s.replace(/Sentiment: (negative|positive)/g, (_m, w: string) => `Sentiment: ${w === 'negative' ? 'positive' : 'negative'}`);
+  const swap = (s: string): string => s.replace(/Sentiment: (Negative|Positive)/g, (_m, w: string) => `Sentiment: ${w === 'Negative' ? 'Positive' : 'Negative'}`);
   assert.equal(swap(right.prompts.icl), flipped.prompts.icl);
   assert.notEqual(right.prompts.icl, flipped.prompts.icl);
   assert.deepEqual(flipped.prompts.tuning, right.prompts.tuning.map(swap));
@@ -297,4 +298,42 @@ test('bad plans are refused with clear messages', () => {
   assert.throws(() => resolveConditions(findPreset('shots'), { shots: 3 }), /sets its own shots/);
   assert.throws(() => findPreset('nope'), /unknown preset 'nope'/);
   assert.throws(() => runPlan(planFor(findPreset('accuracy'), { evalExamples: 40 }), backend, memorySink()), /cannot draw 40 evaluation examples from 40 rows/);
+});
+
+test('demo-similarity candidates: every --data row by default, the inference example included (the top bin can hold it, cosine 1)', () => {
+  const views = taskMaterials({ data: sst2, instructions: defaultInstructionPool('sentiment'), embedder: letterEmbedder() }, DEFAULT_METHODS);
+  const pool = candidatePool(views, 5);
+  assert.deepEqual(pool.indices, [...Array(sst2.examples.length).keys()], 'the whole file, in order');
+  const conds = resolveConditions(findPreset('demo-similarity'), {});
+  const emb = letterEmbedder();
+  const vecs = emb.embed(sst2.examples.map((e) => (e as { text: string }).text));
+  for (let r = 0; r < 4; r++) {
+    const units = repeatUnits(conds, views, 5, r, { pool });
+    const inference = units[0].inferenceIndex;
+    const top = units.find((u) => u.condition.bin === 9)!;
+    // the top bin [0.9, 1] counts every row with cosine ≥ 0.9 to B, B itself (cosine 1) among them
+    const inTop = vecs.filter((v) => cosine(v, vecs[inference]) >= 0.9).length;
+    assert.ok(inTop >= 1);
+    assert.equal(top.bin?.candidates, inTop, `repeat ${r}`);
+  }
+  // --candidates N: a seeded subset of N rows
+  const some = candidatePool({ ...views, similarityCandidates: 10 }, 5);
+  assert.equal(some.indices.length, 10);
+});
+
+test("cross-task ICL prompt in footnote 5's form: the instruction before the translation demonstration and again before B; the tuning text is X + the pair", () => {
+  const views = taskMaterials({ data: sst2, demoData: wmt, instructions: defaultInstructionPool('sentiment') }, DEFAULT_METHODS);
+  const c = resolveConditions(findPreset('cross-task'), {}).find((x) => x.demoTask === 'translation')!;
+  const [u] = repeatUnits([c], views, 3, 0);
+  const x = u.anchor.text.slice(0, u.anchor.parts[0].end);
+  const b = u.anchor.text.slice(u.anchor.parts[0].end);
+  assert.equal(u.icl.text.split(x).length - 1, 2, 'X twice: before the demonstration and before B');
+  assert.match(u.icl.text, new RegExp(`^${x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}English: .+\nCzech: .+\n\n`));
+  assert.ok(u.icl.text.endsWith(`\n\n${x}${b}`), 'X + B at the end');
+  assert.deepEqual(u.icl.parts.map((p) => p.kind), ['instruction', 'demonstration', 'separator', 'instruction', 'inference']);
+  assert.match(u.tuning[0].text, /^.+\nEnglish: .+\nCzech: .+$/);
+  assert.ok(u.tuning[0].text.startsWith(x));
+  // --instruction-placement once: the instruction only at the start
+  const once = repeatUnits([c], taskMaterials({ data: sst2, demoData: wmt, instructions: defaultInstructionPool('sentiment') }, { ...DEFAULT_METHODS, instructionPlacement: 'once' }), 3, 0)[0];
+  assert.equal(once.icl.text.split(x).length - 1, 1);
 });

@@ -19,16 +19,9 @@ export interface StudyMaterials {
   instructions: readonly string[];
   /** demo-similarity: the sentence encoder and the candidate pool size. */
   embedder?: TextEmbedder;
-  /** How many --data rows (seeded subset) are binned as demonstration candidates; default SIMILARITY_CANDIDATES. */
+  /** How many --data rows (seeded subset) are binned as demonstration candidates; default every row. */
   similarityCandidates?: number;
 }
-
-/**
- * How many --data rows (a seeded subset) demo-similarity bins as demonstration candidates unless told (--candidates):
- * iclit's own choice, as the paper does not say how many rows it binned (docs/METHODS.md); every candidate is
- * embedded once per run, so the pool bounds the encoder's work, not the data set.
- */
-export const SIMILARITY_CANDIDATES = 1000;
 
 /** The materials seen through their tasks' templates (built once per run): what a repeat draws from. */
 export interface TaskMaterials {
@@ -36,7 +29,8 @@ export interface TaskMaterials {
   demoData?: TaskExamples;
   instructions: readonly string[];
   embedder?: TextEmbedder;
-  similarityCandidates: number;
+  /** Undefined: every row of --data. */
+  similarityCandidates: number | undefined;
   methods: Methods;
 }
 
@@ -46,7 +40,7 @@ export function taskMaterials(m: StudyMaterials, methods: Methods): TaskMaterial
     demoData: m.demoData && taskExamples(m.demoData, templateChoice(methods, m.demoData.task)),
     instructions: m.instructions,
     embedder: m.embedder,
-    similarityCandidates: m.similarityCandidates ?? SIMILARITY_CANDIDATES,
+    similarityCandidates: m.similarityCandidates,
     methods,
   };
 }
@@ -116,7 +110,11 @@ export function repeatSeed(runSeed: number, repeat: number): number {
   return deriveSeed(runSeed, 'repeat', repeat);
 }
 
-/** A reusable bin candidate pool: seeded subset of --data and its embeddings (computed once per run). */
+/**
+ * A reusable bin candidate pool: every row of --data (or a seeded subset of --candidates rows) and its embeddings
+ * (computed once per run). The inference example stays in the pool: the paper's top similarity level is the
+ * demonstration identical to it (similarity 1).
+ */
 export interface CandidatePool {
   indices: number[];
   vectors: ArrayLike<number>[];
@@ -124,9 +122,9 @@ export interface CandidatePool {
 
 export function candidatePool(v: TaskMaterials, runSeed: number): CandidatePool {
   if (!v.embedder) throw new IclitError('the demo-similarity preset needs a sentence encoder (--encoder DIR)');
-  const n = Math.min(v.similarityCandidates, v.data.size);
   const all = [...Array(v.data.size).keys()];
-  const indices = sampleWithoutReplacement(all, n, seededRandom(deriveSeed(runSeed, 'similarity-candidates'))).sort((a, b) => a - b);
+  const n = Math.min(v.similarityCandidates ?? all.length, all.length);
+  const indices = n === all.length ? all : sampleWithoutReplacement(all, n, seededRandom(deriveSeed(runSeed, 'similarity-candidates'))).sort((a, b) => a - b);
   const vectors = v.embedder.embed(indices.map((i) => v.data.inputText(i)));
   return { indices, vectors };
 }
@@ -149,16 +147,23 @@ function concatPrompts(...ps: Prompt[]): Prompt {
 
 /**
  * The ICL prompt of a condition whose demonstrations come from another task: the inference task's instruction (or
- * none, by crossTaskInstruction), the demonstrations in their own template, then B.
+ * none, by crossTaskInstruction), the demonstrations in their own template, then B; when the demonstration task
+ * places the instruction before every example (translation, the paper's footnote 5) the instruction stands before
+ * each demonstration and again before B. Its tuning texts are the inference task's instruction + one demonstration
+ * in its own template (X + "English: … Czech: …").
  */
 function crossTaskIcl(v: TaskMaterials, demoSet: TaskExamples, instruction: string, demos: DemoRef[], inference: number): Prompt {
   const anchor = v.data.anchor(instruction, inference);
   const withHead = v.methods.crossTaskInstruction === 'inference-task' && anchor.parts[0].kind === 'instruction';
-  const pieces: Prompt[] = [withHead ? { text: anchor.text.slice(0, anchor.parts[0].end), parts: [anchor.parts[0]] } : { text: '', parts: [] }];
+  const every = withHead && demoSet.instructionPlacement === 'every-example';
+  const head = (index: number): Prompt => ({ text: anchor.text.slice(0, anchor.parts[0].end), parts: [{ ...anchor.parts[0], index }] });
+  const pieces: Prompt[] = [withHead ? head(0) : { text: '', parts: [] }];
   demoSet.tuning(instruction, demos, { withInstruction: false }).forEach((p, i) => {
+    if (every && i > 0) pieces.push(head(i));
     pieces.push({ text: p.text, parts: p.parts.map((q) => ({ ...q, index: i })) });
     pieces.push({ text: demoSet.separator, parts: [{ kind: 'separator', index: i, start: 0, end: demoSet.separator.length }] });
   });
+  if (every) pieces.push(head(demos.length));
   pieces.push(v.data.anchor(instruction, inference, { withInstruction: false }));
   return concatPrompts(...pieces);
 }
@@ -210,12 +215,11 @@ export function repeatUnits(conditions: Condition[], v: TaskMaterials, runSeed: 
     if (!pool || !v.embedder) throw new IclitError('the demo-similarity preset needs a sentence encoder (--encoder DIR)');
     const q = v.embedder.embed([data.inputText(inference)])[0];
     simsToInference = pool.vectors.map((u) => cosine(u, q));
-    const self = pool.indices.indexOf(inference);
     const allBinned = all.filter((c) => c.bin !== undefined);
     const nBins = Math.max(...allBinned.map((c) => c.bin as number)) + 1;
     const ks = new Set(allBinned.map((c) => c.shots));
     if (ks.size !== 1) throw new IclitError('demo-similarity conditions must share one k');
-    bins = pickPerBin(simsToInference, { k: [...ks][0], seed: deriveSeed(seed, 'bins'), nBins, excludeIndex: self >= 0 ? self : undefined, edges: v.methods.binEdges });
+    bins = pickPerBin(simsToInference, { k: [...ks][0], seed: deriveSeed(seed, 'bins'), nBins, edges: v.methods.binEdges });
   }
 
   return conditions.map((c): Unit => {
@@ -235,8 +239,7 @@ export function repeatUnits(conditions: Condition[], v: TaskMaterials, runSeed: 
       demoIndices = sampleWithoutReplacement([...Array(set.size).keys()], c.shots, seededRandom(deriveSeed(seed, 'demo-data')));
     }
     const demos: DemoRef[] = demoIndices.map((index) => (c.labels === 'wrong' ? { index, label: wrongLabel(v, set, index, seed) } : { index }));
-    const promptOpts = { instructionPlacement: v.methods.instructionPlacement };
-    const icl = set === data ? data.icl(instruction, demos, inference, promptOpts) : crossTaskIcl(v, set, instruction, demos, inference);
+    const icl = set === data ? data.icl(instruction, demos, inference) : crossTaskIcl(v, set, instruction, demos, inference);
     const tuning = set.tuning(instruction, demos, { withInstruction: c.withInstruction });
     const unit: Unit = { condition: c, ...common, demoIndices, bin, anchor, icl, tuning, empty: false };
     if (c.measures.accuracy) {
@@ -246,7 +249,7 @@ export function repeatUnits(conditions: Condition[], v: TaskMaterials, runSeed: 
       const evalIdx = evaluationIndices(data.size, opts.evalExamples ?? STUDY_DEFAULTS.evalExamples, seed, exclude);
       unit.evaluation = {
         anchor: evalIdx.map((i) => data.anchor(instruction, i)),
-        icl: evalIdx.map((i) => data.icl(instruction, demos, i, promptOpts)),
+        icl: evalIdx.map((i) => data.icl(instruction, demos, i)),
         gold: evalIdx.map((i) => data.gold(i)!),
         labelWords,
         answerSeparator: data.answerSeparator,

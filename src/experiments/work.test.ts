@@ -34,7 +34,7 @@ function planFor(p: Preset): StudyPlan {
     repeats: 3,
     seed: 5,
     layers: p.allLayers ? 'all' : [-1],
-    tune: { lr: 1e-3, weightDecay: 0, lora: { ...LORA_DEFAULTS, r: 4, alpha: 16 } },
+    tune: { lr: 1e-3, lrSchedule: 'constant', weightDecay: 0, lora: { ...LORA_DEFAULTS, r: 4, alpha: 16 } },
     batch: 2,
     materials: { data: p.task === 'sentiment' ? sst2 : wmt, demoData: wmt, instructions: defaultInstructionPool(p.task), embedder: letterEmbedder(), similarityCandidates: 30 },
     methods: DEFAULT_METHODS,

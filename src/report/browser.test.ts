@@ -36,7 +36,7 @@ test('report.html renders every figure in headless Chromium (file://, offline, n
   const dir = tempDir(t, 'iclit-browser-');
   const written = await writeReport(syntheticRuns(), join(dir, 'report'));
   const expectedFigures = written.figureFiles.length / 2;
-  assert.equal(expectedFigures, 11, 'one combined figure per experiment (ten presets and the probe)');
+  assert.equal(expectedFigures, 13, "one combined figure per experiment (ten presets and the probe), and the paper's Fig. 3 and Fig. 8");
   assert.ok(written.emptyFigures.length >= 1, 'the test data should include a "no data" figure');
 
   const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
@@ -102,7 +102,7 @@ test('report.html renders every figure in headless Chromium (file://, offline, n
         headingTop: h2[0]?.getBoundingClientRect().top ?? Infinity,
         tableTop: table?.getBoundingClientRect().top ?? Infinity,
         visibleRows: visible,
-        verdicts: rows.slice(0, visible).map((r) => r.textContent ?? '').filter((x) => /supported|not run/.test(x)).length,
+        verdicts: rows.slice(0, visible).map((r) => r.textContent ?? '').filter((x) => /replicates|does-not-replicate|inconclusive|not run/.test(x)).length,
       };
     });
     assert.equal(first.firstH2, 'Findings');

@@ -90,8 +90,9 @@ td.c-value{min-width:12em;max-width:18em}
 td.c-test{max-width:9em}
 td.c-nowrap{white-space:nowrap}
 td.c-robust{max-width:8em}
-.v-supported,.v-holds{background:#e3f4e1}
-.v-not-supported,.v-fails{background:#fbe3e1}
+.v-replicates{background:#e3f4e1}
+.v-does-not-replicate{background:#fbe3e1}
+.v-inconclusive{background:#fdf6dc}
 .v-not-run,.v-na{color:#777}
 figure{margin:1.2em 0;border-top:1px solid #eee;padding-top:0.8em;overflow-x:auto}
 figcaption{font-size:0.85em;color:#444;max-width:1000px}
@@ -107,6 +108,11 @@ code{background:#f6f6f6;padding:0 3px}
 function sectionTitle(ex: string): string {
   const fig = paperFigureOf(ex);
   return fig ? `${ex} (cf. the paper's ${fig})` : ex;
+}
+
+/** Whether a figure group is an experiment of the runs (not one of the paper's combined figures, which has no tables of its own). */
+function isExperiment(summary: Summary, ex: string): boolean {
+  return summary.runs.some((r) => r.experiments.some((e) => e.experiment === ex));
 }
 
 const METHOD_NOTE =
@@ -142,6 +148,10 @@ export function renderHtml(input: DocumentInput): string {
       parts.push(`<figcaption>${escapeHtml(fig.caption)}</figcaption>`);
       if (fig.notes.length) parts.push(`<ul class="notes">${fig.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`);
       parts.push(`</figure>`);
+    }
+    if (!isExperiment(summary, ex)) {
+      parts.push(`</section>`);
+      continue;
     }
     parts.push(`<h3>Similarities at the last measured layer</h3>`, htmlTable(conditionTable(summary, ex)));
     parts.push(`<h3>Robustness at the last measured layer</h3>`, htmlTable(robustnessTable(summary, ex)));
@@ -195,6 +205,7 @@ export function renderMarkdown(input: DocumentInput): string {
       for (const n of fig.notes) out.push(`- ${n}`);
       if (fig.notes.length) out.push('');
     }
+    if (!isExperiment(summary, ex)) continue;
     out.push(`### Similarities at the last measured layer`, '', mdTable(conditionTable(summary, ex)), '');
     out.push(`### Robustness at the last measured layer`, '', mdTable(robustnessTable(summary, ex)), '');
     for (const line of massiveLines(summary, ex)) out.push(line, '');

@@ -84,22 +84,28 @@ export function binLines(runs: readonly ReportRun[], experiment = 'demo-similari
       }
     }
   }
-  const caption = `Mean cosine similarity at the last measured layer per bin of demonstration–inference similarity (0 = least similar); ${nRange(ns)} repeats per bin.`;
+  const caption = `Mean cosine similarity at the last measured layer per bin of demonstration–inference similarity (0 = least similar), one panel per similarity as the paper's Fig. 4: (a) s(anchor,IT), (b) s(anchor,ICL), (c) s(ICL,IT); ${nRange(ns)} repeats per bin.`;
   const base = { id: safeId(`${experiment}-bins`), experiment, kinds: ['bins' as const], title, caption, notes };
   if (rows.length === 0) return figure(base, null, `no data: no records with a demonstration-similarity bin in ${experiment}`);
+  const FIG4: Record<string, string> = { [PAIR_LABEL.simAnchorIt]: `4a: ${PAIR_LABEL.simAnchorIt}`, [PAIR_LABEL.simAnchorIcl]: `4b: ${PAIR_LABEL.simAnchorIcl}`, [PAIR_LABEL.simIclIt]: `4c: ${PAIR_LABEL.simIclIt}` };
+  const panelRows = rows.map((r) => ({ ...r, panel: FIG4[r.pair] }));
   const spec: VegaLiteSpec = {
     title: { text: title, subtitle: `${nRange(ns)} repeats per bin; last measured layer` },
-    width: 300,
-    height: 220,
-    mark: { type: 'line', point: true },
-    encoding: {
-      x: { field: 'bin', type: 'quantitative', title: 'similarity bin (0 = least similar)', axis: { tickMinStep: 1 } },
-      y: { field: 'mean', type: 'quantitative', title: `mean ${SIM_AXIS}`, scale: { zero: false } },
-      color: PAIR_COLOR,
-      tooltip: [{ field: 'bin' }, { field: 'pair' }, { field: 'mean', format: '.3f' }, { field: 'n' }],
+    facet: { column: { field: 'panel', type: 'nominal', sort: Object.values(FIG4), title: null, header: { labelFontSize: 12 } } },
+    spec: {
+      width: 170,
+      height: 200,
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'bin', type: 'quantitative', title: 'similarity bin (0 = least similar)', axis: { tickMinStep: 1 } },
+        y: { field: 'mean', type: 'quantitative', title: `mean ${SIM_AXIS}`, scale: { zero: false } },
+        color: PAIR_COLOR,
+        tooltip: [{ field: 'bin' }, { field: 'pair' }, { field: 'mean', format: '.3f' }, { field: 'n' }],
+      },
     },
+    resolve: { scale: { y: 'independent' } },
   };
-  return figure(base, byRun(spec, rows, runs, 'records with a bin'), null);
+  return figure(base, byRun(spec, panelRows, runs, 'records with a bin'), null);
 }
 
 /** Mean s(ICL,IT) with its IQR over the number of demonstrations k, one line per run. */

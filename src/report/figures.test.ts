@@ -34,14 +34,15 @@ test('one combined figure per preset: lettered panels, the paper\'s figure numbe
   const runs = [run(syntheticRecords({ seed: 2, repeats: 6 }))];
   const groups = allFigures(runs);
   assert.deepEqual(groups.map((g) => g.figures.length), groups.map(() => 1));
-  const byExp = Object.fromEntries(groups.map((g) => [g.experiment, g.figures[0]]));
+  // the paper's combined figures (Fig. 3, Fig. 8) come first; their own test is below
+  const byExp = Object.fromEntries(groups.filter((g) => !g.experiment.startsWith('Fig. ')).map((g) => [g.experiment, g.figures[0]]));
   assert.deepEqual(byExp.shots.kinds, ['shots', 'boxes']);
   assert.deepEqual(byExp['demo-similarity'].kinds, ['bins', 'boxes']);
   assert.deepEqual(byExp.layers.kinds, ['layers', 'boxes']);
   assert.deepEqual(byExp.accuracy.kinds, ['accuracy', 'boxes']);
   assert.deepEqual(byExp['token-loss'].kinds, ['token-loss', 'boxes']);
   assert.deepEqual(byExp.convergence.kinds, ['boxes']);
-  const figureNo: Record<string, string> = { 'wrong-label': 'Fig. 3b', 'cross-task': 'Fig. 3c', 'demo-similarity': 'Fig. 4c', shots: 'Fig. 5', accuracy: 'Fig. 6', layers: 'Fig. 7', sl: 'Fig. 8b', translation: 'Fig. 8c', 'token-loss': 'Fig. 10' };
+  const figureNo: Record<string, string> = { convergence: 'Fig. 3a', 'wrong-label': 'Fig. 3b', 'cross-task': 'Fig. 3c', 'demo-similarity': 'Fig. 4a, Fig. 4b, Fig. 4c', shots: 'Fig. 5', accuracy: 'Fig. 6', layers: 'Fig. 7', sl: 'Fig. 8b', translation: 'Fig. 8c', 'token-loss': 'Fig. 10' };
   for (const [exp, no] of Object.entries(figureNo)) {
     assert.ok(byExp[exp].caption.startsWith(`Cf. the paper's ${no}.`), `${exp}: ${byExp[exp].caption}`);
     assert.ok(byExp[exp].title.includes(no), exp);
@@ -178,4 +179,23 @@ test('PNG rendering draws text (a text-only "no data" figure has dark-red text p
   }
   assert.ok(red > 50, `message text not rendered (${red} red pixels)`);
   assert.ok(dark > 50, `title text not rendered (${dark} dark pixels)`);
+});
+
+test("the paper's combined figures: Fig. 3 (a convergence, b wrong labels, c cross-task) and Fig. 8 (a the second model, b SL, c translation), drawn before the per-preset figures", async () => {
+  const a = run(syntheticRecords({ model: 'llama-7b', seed: 2, repeats: 5 }), 'llama-7b');
+  const b = run(syntheticRecords({ model: 'llama-13b', seed: 3, repeats: 5, experiments: ['convergence'] }), 'llama-13b');
+  const groups = allFigures([a, b]);
+  assert.deepEqual(groups.slice(0, 2).map((g) => g.experiment), ['Fig. 3', 'Fig. 8']);
+  const [fig3, fig8] = [groups[0].figures[0], groups[1].figures[0]];
+  assert.deepEqual(fig3.kinds, ['boxes', 'boxes', 'boxes']);
+  assert.match(fig3.caption, /\(a\) right labels .*\(b\) wrong labels .*\(c\) EN→CS demonstrations/);
+  assert.match(fig8.caption, /\(a\) the second model .*\(b\) supervised learning.*\(c\) EN→CS translation/);
+  const fig8a = (fig8.spec.vconcat as { title: { text: string } }[])[0];
+  assert.match(fig8a.title.text, /^\(a\) the second model/);
+  await assertRenders(fig3);
+  await assertRenders(fig8);
+  // one model: no second model, so Fig. 8 has panels b and c and names the missing one
+  const one = allFigures([a]).find((g) => g.experiment === 'Fig. 8')!.figures[0];
+  assert.deepEqual(one.kinds, ['boxes', 'boxes']);
+  assert.match(one.notes[0], /\(a\) the second model .*no convergence records of a second model/);
 });

@@ -6,6 +6,7 @@ import { binLines, layerLines, shotsLine, similarityBoxes } from './figures-simi
 import { accuracyBars, tokenLossBoxes } from './figures-outcomes.js';
 import { SCHEMA, baseConfig, recordsOf, safeId, type Figure, type FigureKind, type VegaLiteSpec } from './figure-spec.js';
 import { paperFigureOf } from './paper.js';
+import { paperFigures } from './figures-paper.js';
 import type { ReportRun } from './types.js';
 
 /** The study presets' own panel (besides the box plots), drawn first as the paper's figure does. */
@@ -92,7 +93,8 @@ export function presetFigure(runs: readonly ReportRun[], experiment: string): Fi
   };
 }
 
-/** All figures of a report, one per experiment in report order. */
+/** All figures of a report: the paper's combined figures (Fig. 3, Fig. 8) when the runs hold their presets, then one per experiment in report order. */
 export function allFigures(runs: readonly ReportRun[]): { experiment: string; figures: Figure[] }[] {
-  return experimentsOf(runs).map((experiment) => ({ experiment, figures: [presetFigure(runs, experiment)] }));
+  const combined = paperFigures(runs).map((f) => ({ experiment: f.experiment, figures: [f] }));
+  return [...combined, ...experimentsOf(runs).map((experiment) => ({ experiment, figures: [presetFigure(runs, experiment)] }))];
 }

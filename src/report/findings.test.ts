@@ -1,172 +1,174 @@
-// Tests for the robustness summary, Holm over a run's tests and the Findings: each number recomputed independently from records and states.
+// Tests for the Findings: the paper's pattern replicates on every claim, its opposite does not, the rules' edge cases, Holm, and numbers recomputed independently.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeRobustness } from '../results/robustness.js';
-import { holmAdjust, linearCka, pageTrendTest, wilcoxon } from '../stats/index.js';
+import { bootstrapMedianCI, holmAdjust, pageTrendTest, wilcoxon } from '../stats/index.js';
+import { CLAIMS, EXPECTATIONS } from './paper.js';
+import { slope } from './findings.js';
+import { runsByModel } from './runs.js';
 import { summarize } from './summary.js';
 import { makeRecord, syntheticRun } from './synthetic.js';
+import { patternRecords } from './synthetic-paper.js';
+import { ACCURACY_MARGIN, directional, equivalent, high, uShape } from './verdicts.js';
+import { notRun, signedRankTest } from './numbers.js';
 import { toJson } from './write.js';
-import type { Finding, ReportRun, RunSummary, TestSummary } from './types.js';
+import type { Finding, RunSummary, TestSummary } from './types.js';
 
-const fullRun = (repeats = 10, seed = 1): ReportRun => {
-  const s = syntheticRun({ seed, repeats });
-  return { label: 'synthetic', meta: {}, records: s.records, states: s.states };
-};
+const runOf = (records: ReturnType<typeof patternRecords>): RunSummary => summarize([{ label: 'x', meta: {}, records }]).runs[0];
+const find = (run: RunSummary, id: string, model?: string): Finding => run.findings.find((f) => f.id === id && (model === undefined || f.model === model))!;
+const VERDICTS = ['replicates', 'does-not-replicate', 'inconclusive'];
 
-/** Every distinct test object reachable from a run summary (what Holm counts). */
-function testsOf(run: RunSummary): TestSummary[] {
-  const all: TestSummary[] = [];
-  for (const e of run.experiments) {
-    all.push(...e.tests, ...(e.accuracy?.tests ?? []));
-    for (const c of e.conditions) all.push(...c.tests);
+test("records with the paper's pattern: every claim replicates; Fig. 8a says it needs a second model", () => {
+  const run = runOf(patternRecords({ pattern: 'paper' }));
+  assert.deepEqual([...new Set(run.findings.map((f) => f.id))], CLAIMS.map((c) => c.id), 'one row per claim, in the paper order');
+  for (const f of run.findings.filter((x) => x.id !== 'fig8a')) {
+    assert.equal(f.ran, true, `${f.id}: ${f.note}`);
+    assert.equal(f.verdict, 'replicates', `${f.id}: ${f.note} — ${f.value}`);
+    assert.equal(f.model, 'llama-7b');
   }
-  for (const f of run.findings) all.push(...f.tests, ...Object.values(f.robust).flatMap((c) => c.tests));
-  return [...new Set(all)];
-}
+  const f8a = find(run, 'fig8a');
+  assert.deepEqual([f8a.ran, f8a.verdict, f8a.model], [false, 'inconclusive', null]);
+  assert.match(f8a.note!, /needs a second model/);
+});
 
-const finding = (run: RunSummary, id: string): Finding => run.findings.find((f) => f.id === id)!;
+test("two models: a row per model, Fig. 3a for the first, Fig. 8a (all three high) for the second; every row replicates", () => {
+  const run = runOf(patternRecords({ pattern: 'paper', models: ['llama-7b', 'llama-13b'] }));
+  assert.deepEqual(run.models, ['llama-7b', 'llama-13b']);
+  assert.deepEqual(run.findings.filter((f) => f.figure === 'Fig. 3a').map((f) => f.model), ['llama-7b', 'llama-7b', 'llama-7b']);
+  const f8a = run.findings.filter((f) => f.id === 'fig8a');
+  assert.deepEqual(f8a.map((f) => [f.model, f.verdict]), [['llama-13b', 'replicates']]);
+  assert.equal(f8a[0].intervals.length, 3, 's(anchor,ICL), s(anchor,IT) and s(ICL,IT) each above the threshold');
+  assert.deepEqual(run.findings.filter((f) => f.id === 'fig5').map((f) => f.model), ['llama-7b', 'llama-13b']);
+  for (const f of run.findings) assert.equal(f.verdict, 'replicates', `${f.id}@${f.model}: ${f.note}`);
+});
 
-test('summary with states: centred, massive-out, null and CKA per condition equal computeRobustness; the null test is Wilcoxon on s − null', () => {
-  const input = fullRun(8);
-  const run = summarize([input]).runs[0];
-  const rob = computeRobustness(input.records, input.states!);
-  const conv = run.experiments.find((e) => e.experiment === 'convergence')!;
-  const c = conv.conditions[0];
-  const recs = input.records.filter((r) => r.experiment === 'convergence');
-  const last = c.lastLayer!;
-  const i = recs[0].layers.indexOf(last);
-  assert.equal(c.nStates, 8);
-  const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
-  const median = (xs: number[]) => { const s = sorted(xs); return (s[3] + s[4]) / 2; };
-  assert.ok(Math.abs(c.last.centred!.simIclIt.median! - median(recs.map((r) => rob.of(r)!.centred.iclIt[i]))) < 1e-12);
-  assert.ok(Math.abs(c.last.massiveOut!.simAnchorIcl.median! - median(recs.map((r) => rob.of(r)!.massiveOut.anchorIcl[i]))) < 1e-12);
-  assert.ok(Math.abs(c.last.nullIclIt!.median! - median(recs.map((r) => rob.of(r)!.nullIclIt[i]))) < 1e-12);
-  assert.ok(Math.abs(c.last.update.median! - median(recs.map((r) => r.simUpdate[i]))) < 1e-12);
-  assert.equal(c.last.cka, linearCka(recs.map((r) => input.states!(r)!.icl[i]), recs.map((r) => input.states!(r)!.it[i])));
-  const nullTest = c.tests.find((t) => t.id === 'iclIt>null')!;
-  const want = wilcoxon(recs.map((r) => r.simIclIt[i] - rob.of(r)!.nullIclIt[i]), { alternative: 'greater' });
-  assert.equal(nullTest.statistic, want.statistic);
-  assert.equal(nullTest.pValue, want.pValue);
-  assert.equal(nullTest.effect, (want.wPlus - want.wMinus) / (want.wPlus + want.wMinus));
-  // the layers preset plants a massive dimension (index 3) at hidden states 2 … 8: it is found and listed
-  const layers = run.experiments.find((e) => e.experiment === 'layers')!.states!;
-  assert.deepEqual(layers.massiveDims.filter((m) => m.dims.length).map((m) => [m.layer, m.dims]), [2, 3, 4, 5, 6, 7, 8].map((l) => [l, [3]]));
-  assert.ok(layers.maxDeviation < 1e-6, `stored vs recomputed: ${layers.maxDeviation}`);
-  assert.equal(layers.massiveRatio, 100);
+test('records with the opposite pattern: every claim does not replicate (Fig. 8a included)', () => {
+  const run = runOf(patternRecords({ pattern: 'opposite', models: ['a', 'b'] }));
+  for (const f of run.findings) assert.equal(f.verdict, 'does-not-replicate', `${f.id}@${f.model}: ${f.note} — ${f.value}`);
+});
+
+test('every row carries figure, preset, model, expect and verdict from the vocabularies; footnote 6 is on translation', () => {
+  const run = runOf(patternRecords({ pattern: 'paper', repeats: 12 }));
+  for (const f of run.findings) {
+    assert.ok(f.figure && f.preset, f.id);
+    assert.ok(EXPECTATIONS.includes(f.expect), f.expect);
+    assert.ok(VERDICTS.includes(f.verdict), f.verdict);
+  }
+  assert.deepEqual(run.findings.filter((f) => f.figure === 'footnote 6').map((f) => [f.preset, f.expect]), [['translation', 'greater'], ['translation', 'greater']]);
+  assert.deepEqual(['fig3a.iclIt', 'fig3c', 'fig4a', 'fig4b', 'fig4c', 'fig6', 'fig7'].map((id) => find(run, id).expect), ['high', 'high', 'trend-down', 'flat', 'trend-up', 'not-significant', 'u-shape']);
   assert.doesNotMatch(toJson(run), /:\s*-?(NaN|Infinity)/);
 });
 
-test('without states: update similarity still summarised, state measures null, the null test and robustness checks say why they did not run', () => {
+test('numbers behind the verdicts equal independent computations (Wilcoxon, Page, the bootstrap CIs, the slopes)', () => {
+  const records = patternRecords({ pattern: 'paper', repeats: 16, seed: 3 });
+  const run = runOf(records);
+  const of = (exp: string, cond: string) => records.filter((r) => r.experiment === exp && r.condition === cond).sort((a, b) => a.repeat - b.repeat);
+  // footnote 6: one-tailed Wilcoxon of s(ICL,IT) − s(anchor,IT) on translation
+  const tr = of('translation', 'translation');
+  const fn6 = find(run, 'fn6.anchorIt');
+  assert.equal(fn6.tests[0].pValue, wilcoxon(tr.map((r) => r.simIclIt[0] - r.simAnchorIt[0]), { alternative: 'greater' }).pValue);
+  assert.equal(fn6.opposite[0].pValue, wilcoxon(tr.map((r) => r.simIclIt[0] - r.simAnchorIt[0]), { alternative: 'less' }).pValue);
+  // Fig. 5: Page's L with repeats as rows and k = 1, 2, 5, 10 as columns
+  const rows = of('shots', 'k=1').map((_, i) => [1, 2, 5, 10].map((k) => of('shots', `k=${k}`)[i].simIclIt[0]));
+  const page = pageTrendTest(rows);
+  assert.deepEqual([find(run, 'fig5').tests[0].statistic, find(run, 'fig5').tests[0].pValue], [page.statistic, page.pValue]);
+  // Fig. 4a: Page's test of −s(anchor,IT) over the bins
+  const bins = Array.from({ length: 10 }, (_, b) => of('demo-similarity', `bin=${b}`));
+  assert.equal(find(run, 'fig4a').tests[0].pValue, pageTrendTest(bins[0].map((_, i) => bins.map((g) => -g[i].simAnchorIt[0]))).pValue);
+  // Fig. 4b: the per-repeat slope over bin midpoints, its 90% bootstrap CI (seed 0, 4000 resamples)
+  const slopes = bins[0].map((_, i) => slope(bins.map((_, b) => (b / 10 + (b + 1) / 10) / 2), bins.map((g) => g[i].simAnchorIcl[0])));
+  const ci = bootstrapMedianCI(slopes, { confidence: 0.9, resamples: 4000, seed: 0 });
+  const iv = find(run, 'fig4b').intervals.find((i) => i.confidence === 0.9)!;
+  assert.deepEqual([iv.median, iv.lower, iv.upper, iv.margin], [ci.estimate, ci.lower, ci.upper, 0.1]);
+  // the slope itself against a hand computation: y = 2x + 1 has slope 2
+  assert.ok(Math.abs(slope([0.05, 0.15, 0.25], [1.1, 1.3, 1.5]) - 2) < 1e-12);
+  // Fig. 6: right − wrong IT accuracy per repeat; the paper's one-tailed test is shown, the CI decides
+  const diffs = of('accuracy', 'right-labels').map((r, i) => r.accuracy!.it - of('accuracy', 'wrong-labels')[i].accuracy!.it);
+  const f6 = find(run, 'fig6');
+  assert.equal(f6.tests[0].pValue, wilcoxon(diffs, { alternative: 'greater' }).pValue);
+  const ci95 = bootstrapMedianCI(diffs, { confidence: 0.95, resamples: 4000, seed: 0 });
+  assert.deepEqual(f6.intervals.map((i) => [i.confidence, i.margin]), [[0.9, ACCURACY_MARGIN], [0.95, ACCURACY_MARGIN]]);
+  assert.equal(f6.intervals[1].lower, ci95.lower);
+  // Fig. 7: the minimum is chosen on the even repeats and tested on the odd ones
+  const layers = records.filter((r) => r.experiment === 'layers').sort((a, b) => a.repeat - b.repeat);
+  const even = layers.filter((r) => r.repeat % 2 === 0);
+  const odd = layers.filter((r) => r.repeat % 2 === 1);
+  const mean = (l: number) => even.reduce((s, r) => s + r.simIclIt[l], 0) / even.length;
+  let j = 1;
+  for (let l = 1; l <= 32; l++) if (mean(l) < mean(j)) j = l;
+  const f7 = find(run, 'fig7');
+  assert.ok(j > 8 && j < 24, `minimum at ${j}`);
+  assert.equal(f7.tests[0].pValue, wilcoxon(odd.map((r) => r.simIclIt[1] - r.simIclIt[j]), { alternative: 'greater' }).pValue);
+  assert.equal(f7.tests[1].pValue, wilcoxon(odd.map((r) => r.simIclIt[32] - r.simIclIt[j]), { alternative: 'greater' }).pValue);
+});
+
+test('rules: directional, high, equivalence and U shape decide as docs/METHODS.md states, inconclusive in between', () => {
+  const t = (p: number, pHolm: number): TestSummary => ({ ...signedRankTest('t', 'h', [1, 2, 3], 'greater', null), pValue: p, pHolm });
+  assert.equal(directional([t(0.001, 0.01)], [t(0.99, 1)], 10).verdict, 'replicates');
+  assert.equal(directional([t(0.04, 0.2)], [t(0.004, 1)], 10).verdict, 'does-not-replicate', 'opposite p 0.004 < 0.05/10');
+  assert.equal(directional([t(0.04, 0.2)], [t(0.006, 1)], 10).verdict, 'inconclusive', 'opposite p 0.006 ≥ 0.05/10');
+  assert.equal(directional([t(0.001, 0.01), t(0.3, 0.6)], [], 10).verdict, 'inconclusive', 'all claimed tests must reject');
+  assert.equal(directional([notRun('t', 'h', 'wilcoxon', 'greater', null, 'not run: 1 pair')], [], 10).verdict, 'inconclusive');
+  const iv = (lower: number, upper: number, bound: { threshold?: number; margin?: number }, confidence = 0.95) => ({ quantity: 'q', n: 30, median: (lower + upper) / 2, lower, upper, confidence, threshold: bound.threshold ?? null, margin: bound.margin ?? null });
+  assert.equal(high([iv(0.75, 0.9, { threshold: 0.7 }), iv(0.71, 0.8, { threshold: 0.7 })]).verdict, 'replicates');
+  assert.equal(high([iv(0.75, 0.9, { threshold: 0.7 }), iv(0.5, 0.69, { threshold: 0.7 })]).verdict, 'does-not-replicate');
+  assert.equal(high([iv(0.65, 0.9, { threshold: 0.7 })]).verdict, 'inconclusive');
+  assert.equal(high([null]).verdict, 'inconclusive');
+  const m = { margin: 0.05 };
+  assert.equal(equivalent(iv(-0.01, 0.04, m, 0.9), iv(-0.02, 0.06, m)).verdict, 'replicates', 'a drop within the margin');
+  assert.equal(equivalent(iv(0.06, 0.3, m, 0.9), iv(0.055, 0.31, m)).verdict, 'does-not-replicate');
+  assert.equal(equivalent(iv(0.01, 0.08, m, 0.9), iv(0, 0.09, m)).verdict, 'inconclusive');
+  assert.equal(uShape(false, 'hidden state 1', [], [], 10).verdict, 'does-not-replicate');
+  assert.equal(uShape(true, 'hidden state 9', [t(1e-4, 1e-3), t(1e-4, 1e-3)], [], 10).verdict, 'replicates');
+});
+
+test('too few repeats or a flat curve: inconclusive, never a verdict the data cannot carry', () => {
+  const records = patternRecords({ pattern: 'paper', repeats: 4 });
+  const run = runOf(records);
+  // 2 odd repeats cannot make the U-shape tests reject; 4 pairs cannot reach Holm p < 0.05 among ~20 tests
+  assert.equal(find(run, 'fig7').verdict, 'inconclusive');
+  assert.equal(find(run, 'fn6.anchorIt').verdict, 'inconclusive');
+  // the same s(ICL,IT) at every k: neither trend
+  const flat = [0, 1, 2, 3, 4, 5].flatMap((r) => [1, 2, 5, 10].map((k) => makeRecord({ experiment: 'shots', condition: `k=${k}`, repeat: r, simIclIt: [0.5 + 0.01 * ((r * 7 + k) % 5)], extra: { shots: k } })));
+  assert.equal(find(runOf(flat), 'fig5').verdict, 'inconclusive');
+});
+
+test('with states: the robustness re-checks apply each rule under each measure; n/a where the measure does not fit; Holm per family', () => {
+  const s = syntheticRun({ seed: 1, repeats: 10 });
+  const run = summarize([{ label: 's', meta: {}, records: s.records, states: s.states }]).runs[0];
+  const f = find(run, 'fig5');
+  for (const m of ['update', 'centred', 'massiveOut', 'null'] as const) assert.ok(VERDICTS.includes(f.robust[m].status), `${m}: ${f.robust[m].status}`);
+  const hi = find(run, 'fig3a.iclIt');
+  assert.deepEqual([hi.robust.update.status, hi.robust.centred.status, hi.robust.null.status], ['n/a', 'n/a', 'n/a']);
+  assert.ok(VERDICTS.includes(hi.robust.massiveOut.status));
+  assert.equal(find(run, 'fn6.anchorIt').robust.update.status, 'n/a');
+  assert.equal(find(run, 'fig6').robust.centred.status, 'n/a');
+  const family = [...new Set(run.findings.flatMap((x) => x.tests))].filter((t) => t.pValue !== null);
+  const adjusted = holmAdjust(family.map((t) => t.pValue));
+  family.forEach((t, i) => assert.equal(t.pHolm, adjusted[i], t.id));
+  assert.equal(run.multipleTesting.families.findings, family.length);
+  for (const x of run.findings) for (const t of x.opposite) assert.equal(t.pHolm, null, 'opposite tests stay outside the Holm families');
+});
+
+test('without states: the state measures say why they did not run; absent presets are not run', () => {
   const { records } = syntheticRun({ seed: 2, repeats: 6, experiments: ['convergence'] });
   const run = summarize([{ label: 'x', meta: {}, records }]).runs[0];
-  const c = run.experiments[0].conditions[0];
-  assert.equal(c.nStates, 0);
-  assert.equal(c.last.update.n, 6);
-  assert.deepEqual([c.last.centred, c.last.massiveOut, c.last.nullIclIt, c.last.cka], [null, null, null, null]);
-  assert.equal(run.experiments[0].states, null);
-  const t = c.tests.find((x) => x.id === 'iclIt>null')!;
-  assert.equal(t.pValue, null);
-  assert.match(t.note!, /no stored hidden states/);
-  const f = finding(run, 'fn6.anchorIcl');
-  assert.equal(f.verdict, 'supported');
-  assert.equal(f.robust.update.status, 'holds');
-  for (const m of ['centred', 'massiveOut', 'null'] as const) assert.deepEqual([f.robust[m].status, f.robust[m].note], ['not run', 'no stored hidden states']);
-});
-
-test('Holm within families: the findings\' tests, each robustness measure\'s re-tests, the other table tests; nTests counts them all once', () => {
-  const run = summarize([fullRun(6)]).runs[0];
-  const ran = (ts: TestSummary[]) => [...new Set(ts)].filter((t) => t.pValue !== null);
-  const seen = new Set<TestSummary>();
-  const fam = (ts: TestSummary[]) => {
-    const fresh = ran(ts).filter((t) => !seen.has(t));
-    fresh.forEach((t) => seen.add(t));
-    return fresh;
-  };
-  const findingsFam = fam(run.findings.flatMap((f) => f.tests));
-  const robustFams = (['update', 'centred', 'massiveOut', 'null'] as const).map((m) => [m, fam(run.findings.flatMap((f) => f.robust[m].tests))] as const);
-  const tableFam = fam(testsOf(run));
-  for (const family of [findingsFam, ...robustFams.map(([, f]) => f), tableFam]) {
-    const adjusted = holmAdjust(family.map((t) => t.pValue));
-    family.forEach((t, k) => assert.equal(t.pHolm, adjusted[k], t.id));
-  }
-  const mt = run.multipleTesting;
-  assert.equal(mt.families.findings, findingsFam.length);
-  for (const [m, f] of robustFams) assert.equal(mt.families.robustness[m], f.length, m);
-  assert.equal(mt.families.tables, tableFam.length);
-  assert.equal(mt.nTests, ran(testsOf(run)).length, 'every test of the run counted once');
-  assert.ok(findingsFam.length >= 10 && tableFam.length > 20, `${findingsFam.length} / ${tableFam.length}`);
-  for (const t of testsOf(run).filter((x) => x.pValue === null)) assert.equal(t.pHolm, null);
-});
-
-test('findings: footnote 6 reuses the condition tests; verdicts follow Holm p < 0.05; absent presets are "not run"', () => {
-  const input = fullRun(10);
-  input.records = input.records.filter((r) => r.experiment !== 'sl');
-  const run = summarize([input]).runs[0];
-  const conv = run.experiments.find((e) => e.experiment === 'convergence')!.conditions[0];
-  const a = finding(run, 'fn6.anchorIcl');
-  assert.equal(a.tests[0], conv.tests.find((t) => t.id === 'iclIt>anchorIcl'));
-  assert.equal(a.robust.null.tests[0], conv.tests.find((t) => t.id === 'iclIt>null'));
-  assert.equal(finding(run, 'fn6.anchorIt').robust.update.tests[0], a.robust.update.tests[0], 'the shared update test is one test');
-  for (const f of run.findings) {
-    if (f.verdict === 'not run') continue;
-    assert.equal(f.pHolm, Math.max(...f.tests.map((t) => t.pHolm!)), f.id);
-    assert.equal(f.verdict, f.pHolm! < 0.05 ? 'supported' : 'not supported', f.id);
-  }
-  const sl = finding(run, 'fig8b');
-  assert.equal(sl.verdict, 'not run');
+  const f = find(run, 'fig3a.anchorIcl');
+  assert.equal(f.ran, true);
+  for (const m of ['centred', 'massiveOut'] as const) assert.deepEqual([f.robust[m].status, f.robust[m].note], ['not run', 'no stored hidden states']);
+  const sl = find(run, 'fig8b');
+  assert.deepEqual([sl.ran, sl.verdict], [false, 'inconclusive']);
   assert.match(sl.note!, /no sl records/);
-  assert.equal(run.findings.length, 13);
-  // translation: an intersection–union of both anchor comparisons
-  const tr = finding(run, 'fig8c');
-  assert.equal(tr.tests.length, 2);
-  assert.equal(tr.pValue, Math.max(tr.tests[0].pValue!, tr.tests[1].pValue!));
-  for (const f of run.findings.filter((x) => x.id.startsWith('fig6') || x.id === 'fig10')) for (const m of ['update', 'centred', 'massiveOut', 'null'] as const) assert.equal(f.robust[m].status, 'n/a');
 });
 
-test('findings: wrong labels, shots trend and layer profile tests equal independent computations', () => {
-  const input = fullRun(10, 5);
-  const run = summarize([input]).runs[0];
-  const byRep = (exp: string, cond: string) => new Map(input.records.filter((r) => r.experiment === exp && r.condition === cond).map((r) => [r.repeat, r]));
-  // Fig. 3b lower: right − flipped s(ICL,IT) by repeat, one-tailed Wilcoxon
-  const right = byRep('wrong-label', 'right-labels');
-  const flipped = byRep('wrong-label', 'flipped-labels');
-  const d = [...right.keys()].sort((x, y) => x - y).map((k) => right.get(k)!.simIclIt[0] - flipped.get(k)!.simIclIt[0]);
-  assert.equal(finding(run, 'fig3b.lower').tests[0].pValue, wilcoxon(d, { alternative: 'greater' }).pValue);
-  // Fig. 3b spread: |flipped − its median| − |right − its median| > 0
-  const med = (xs: number[]) => { const s = [...xs].sort((x, y) => x - y); return (s[4] + s[5]) / 2; };
-  const keys = [...right.keys()].sort((x, y) => x - y);
-  const [mr, mf] = [med(keys.map((k) => right.get(k)!.simIclIt[0])), med(keys.map((k) => flipped.get(k)!.simIclIt[0]))];
-  const spread = keys.map((k) => Math.abs(flipped.get(k)!.simIclIt[0] - mf) - Math.abs(right.get(k)!.simIclIt[0] - mr));
-  assert.equal(finding(run, 'fig3b.spread').tests[0].pValue, wilcoxon(spread, { alternative: 'greater' }).pValue);
-  // Fig. 5: Page's L with repeats as rows and k = 1, 2, 5, 10 as columns
-  const rows = keys.map((k) => [1, 2, 5, 10].map((s) => byRep('shots', `k=${s}`).get(k)!.simIclIt[0]));
-  const page = pageTrendTest(rows);
-  const f5 = finding(run, 'fig5');
-  assert.deepEqual([f5.tests[0].statistic, f5.tests[0].pValue, f5.effect], [page.statistic, page.pValue, page.meanRankCorrelation]);
-  assert.equal(f5.verdict, 'supported');
-  // Fig. 7: Page's L over layers of s(ICL,IT) − max anchor; layer 0 has all similarities 1 (gap 0)
-  const layers = input.records.filter((r) => r.experiment === 'layers');
-  const gapRows = layers.sort((x, y) => x.repeat - y.repeat).map((r) => r.layers.map((_, i) => r.simIclIt[i] - Math.max(r.simAnchorIcl[i], r.simAnchorIt[i])));
-  assert.equal(finding(run, 'fig7').tests[0].pValue, pageTrendTest(gapRows).pValue);
-});
-
-test('findings: accuracy uses per-repeat fractions, token loss tests example > instruction, a reversed effect is "not supported"', () => {
-  const recs = [0, 1, 2, 3, 4, 5].flatMap((k) => [
-    makeRecord({ experiment: 'accuracy', condition: 'right-labels', repeat: k, extra: { labels: 'right' }, accuracy: { zeroShot: 0.5, icl: 0.8 + 0.01 * k, it: 0.9, n: 100 } }),
-    makeRecord({ experiment: 'accuracy', condition: 'flipped-labels', repeat: k, extra: { labels: 'wrong' }, accuracy: { zeroShot: 0.5, icl: 0.5 + 0.02 * k, it: 0.95, n: 100 } }),
-    makeRecord({ experiment: 'token-loss', condition: 'right-labels', repeat: k, lossDecrease: { instruction: 0.1 + 0.01 * k, example: 0.5 + 0.03 * k } }),
-    makeRecord({ experiment: 'sl', condition: 'it', repeat: k, extra: { withInstruction: true }, simIclIt: [0.6 + 0.01 * k] }),
-    makeRecord({ experiment: 'sl', condition: 'sl', repeat: k, extra: { withInstruction: false }, simIclIt: [0.9 + 0.001 * k] }),
-  ]);
-  const run = summarize([{ label: 'x', meta: {}, records: recs }]).runs[0];
-  const icl = finding(run, 'fig6.icl');
-  assert.equal(icl.tests[0].pValue, wilcoxon([0, 1, 2, 3, 4, 5].map((k) => 0.3 - 0.01 * k), { alternative: 'greater' }).pValue);
-  assert.match(icl.value!, /right 82\.5% vs wrong 55\.0%/);
-  assert.equal(finding(run, 'fig6.it').verdict, 'not supported', 'IT accuracy is higher with wrong labels here');
-  const loss = finding(run, 'fig10');
-  assert.equal(loss.tests[0].pValue, 1 / 64);
-  assert.equal(loss.tests[0].alternative, 'greater');
-  const sl = finding(run, 'fig8b');
-  assert.equal(sl.verdict, 'not supported');
-  assert.equal(sl.effect, -1);
+test('a two-model folder split into one run per model (as iclit report does) keeps the model order: Fig. 3a on the first run, Fig. 8a on the second', () => {
+  const records = patternRecords({ pattern: 'paper', repeats: 12, models: ['z-7b', 'a-13b'] });
+  // the store returns records ordered by model name; the manifest's order says which model ran first
+  const sorted = [...records].sort((x, y) => x.model.localeCompare(y.model));
+  const runs = runsByModel([{ label: 'both', meta: {}, records: sorted, models: ['z-7b', 'a-13b'] }]);
+  assert.deepEqual(runs.map((r) => r.label), ['z-7b', 'a-13b']);
+  const s = summarize(runs);
+  const ids = (i: number) => s.runs[i].findings.map((f) => f.id);
+  assert.ok(ids(0).includes('fig3a.iclIt') && !ids(0).includes('fig8a'));
+  assert.ok(ids(1).includes('fig8a') && !ids(1).includes('fig3a.iclIt'));
+  assert.equal(s.runs[1].findings.find((f) => f.id === 'fig8a')!.model, 'a-13b');
 });

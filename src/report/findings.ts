@@ -1,190 +1,245 @@
-// The paper's claims checked on one run: per claim its tests (raw cosine and each robustness measure), this run's numbers and a verdict.
+// The paper's claims checked on one run, per model: each claim's quantity (paper.ts) under the raw cosine and each robustness measure, its tests or intervals, and its verdict (verdicts.ts).
 import type { RepeatRecord } from '../experiments/record.js';
 import type { Robustness } from '../results/robustness.js';
-import { spearman } from '../stats/index.js';
 import { groupBy } from '../util/group.js';
-import { findPreset } from '../experiments/conditions.js';
-import { recordCondition, type RecordCondition } from '../experiments/record.js';
-import { byRepeat, lastLayerOf, layersOf, pairedDifferences } from './groups.js';
-import { ROBUST_MEASURES, convergenceAt, gapAt, pairAt, updateAt, type Measure } from './measures.js';
-import { dist, fmt, pageTest, signedRankTest } from './numbers.js';
-import { CLAIMS, type Claim } from './paper.js';
-import type { ExperimentSummary, Finding, PairKey, RobustCheck, RobustMeasure, TestSummary } from './types.js';
+import { recordCondition } from '../experiments/record.js';
+import { PAIR_LABEL, byRepeat, isEmptyUnit, lastLayerOf, layersOf, pairedDifferences } from './groups.js';
+import { ROBUST_MEASURES, convergenceAt, pairAt, type Measure } from './measures.js';
+import { dist, fmt, notRun, pageTest, signedRankTest } from './numbers.js';
+import { CLAIMS, type Claim, type Selector } from './paper.js';
+import type { Finding, Interval, PairKey, RobustCheck, RobustMeasure, TestSummary } from './types.js';
+import { ACCURACY_MARGIN, FLAT_MARGIN, HIGH_THRESHOLD, directional, equivalent, high, medianInterval, uShape, type Decision } from './verdicts.js';
 
-/** Significance level of the verdicts, applied to Holm-adjusted p-values. */
-export const ALPHA = 0.05;
+export { ALPHA } from './verdicts.js';
 
 type Records = readonly RepeatRecord[];
 
-interface Ctx {
-  rob: Robustness | undefined;
-  experiments: readonly ExperimentSummary[];
-  /** Tests shared between claims (e.g. the update test of both footnote-6 rows) are built once: Holm counts them once. */
-  memo: Map<string, TestSummary>;
+/** One claim evaluated under one measure: its tests, the opposite tests, its intervals and, once Holm has run, its rule. */
+interface Evaluation {
+  tests: TestSummary[];
+  opposite: TestSummary[];
+  intervals: Interval[];
+  decide(familySize: number): Decision;
 }
 
-/** What one claim needs: its value text and, per measure, its tests or why the measure does not apply. */
+/** What one claim needs on one model's records: its value text and its evaluation under each measure (or why it does not apply). */
 interface Plan {
-  value: string | null;
-  tests(measure: Measure): TestSummary[] | { na: string };
+  value: string;
+  under(measure: Measure): Evaluation | { na: string };
 }
 
-const pct = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)}%`);
-/** Mean / median of the finite values, NaN when there are none. */
 const meanOf = (xs: number[]): number => dist(xs).mean ?? NaN;
 const medianOf = (xs: number[]): number => dist(xs).median ?? NaN;
+const pct = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '–');
 
-function memo(ctx: Ctx, id: string, make: () => TestSummary): TestSummary {
-  let t = ctx.memo.get(id);
-  if (!t) ctx.memo.set(id, (t = make()));
-  return t;
+/** Whether a record matches a selector, by the typed fields the runner writes into `extra`. */
+function matches(r: RepeatRecord, s: Selector | undefined): boolean {
+  if (!s) return true;
+  const c = recordCondition(r);
+  if (s.labels !== undefined && c.labels !== s.labels) return false;
+  if (s.demoTask !== undefined && c.demoTask !== s.demoTask) return false;
+  if (s.withInstruction !== undefined && (c.withInstruction ?? true) !== s.withInstruction) return false;
+  return true;
 }
 
-/** The records of `name`, or the only condition there is; undefined when neither. */
-function conditionOf(recs: Records, name: string): RepeatRecord[] | undefined {
-  const by = groupBy(recs, (r) => r.condition);
-  return by.get(name) ?? (by.size === 1 ? [...by.values()][0] : undefined);
+const selectorText = (s: Selector): string =>
+  [s.labels && `${s.labels} labels`, s.demoTask && `${s.demoTask} demonstrations`, s.withInstruction !== undefined && (s.withInstruction ? 'IT' : 'SL')].filter(Boolean).join(', ');
+
+/** A similarity of a record under a measure; null where the measure does not apply to that similarity. */
+function simUnder(rob: Robustness | undefined, pair: PairKey, measure: Measure): ((r: RepeatRecord, layer: number) => number) | null {
+  if (pair === 'simIclIt') return (r, layer) => convergenceAt(rob, r, layer, measure);
+  if (measure === 'update' || measure === 'null') return null;
+  return (r, layer) => pairAt(rob, r, pair, layer, measure);
 }
 
-/** Paired by repeat: H1 f(a) > f(b). */
-function pairedGreater(id: string, hypothesis: string, a: Records, b: Records, f: (r: RepeatRecord) => number, layer: number | null): TestSummary {
-  return signedRankTest(id, hypothesis, pairedDifferences(byRepeat(a, f), byRepeat(b, f)), 'greater', layer);
+const NA_ANCHOR = { na: 'the update similarity and the permutation null measure s(ICL,IT) only' };
+const NA_SCALE = { na: 'the threshold is on the raw cosine scale' };
+const NA_REPR = { na: 'not a hidden-state similarity' };
+
+function directionalEval(claimed: TestSummary[], opposite: TestSummary[]): Evaluation {
+  return { tests: claimed, opposite, intervals: [], decide: (m) => directional(claimed, opposite, m) };
 }
 
-/** Paired by repeat: H1 |f(b) − median f(b)| > |f(a) − median f(a)| (b spreads more; a Brown–Forsythe-style paired test). */
-function spreadGreater(id: string, hypothesis: string, a: Records, b: Records, f: (r: RepeatRecord) => number, layer: number | null): TestSummary {
-  const va = byRepeat(a, f);
-  const vb = byRepeat(b, f);
-  const keys = [...va.keys()].filter((k) => vb.has(k));
-  const ma = medianOf(keys.map((k) => va.get(k)!));
-  const mb = medianOf(keys.map((k) => vb.get(k)!));
-  const da = new Map(keys.map((k) => [k, Math.abs(va.get(k)! - ma)]));
-  const db = new Map(keys.map((k) => [k, Math.abs(vb.get(k)! - mb)]));
-  return signedRankTest(id, hypothesis, pairedDifferences(db, da), 'greater', layer);
+/** Paired differences a − b tested in the claim's direction, and the other way round. */
+function pairedEval(id: string, what: string, diffs: number[], expect: 'greater' | 'less', layer: number | null): Evaluation {
+  const other = expect === 'greater' ? 'less' : 'greater';
+  const word = (alt: string) => (alt === 'greater' ? '>' : '<');
+  return directionalEval([signedRankTest(id, `${what.replace(' vs ', ` ${word(expect)} `)}`, diffs, expect, layer)], [signedRankTest(`${id}:opposite`, `${what.replace(' vs ', ` ${word(other)} `)}`, diffs, other, layer)]);
 }
 
-/** Page's L over ordered levels (columns) with repeats as rows. */
-function trend(id: string, hypothesis: string, recs: Records, level: (r: RepeatRecord) => number | null, f: (r: RepeatRecord) => number, layer: number | null): TestSummary {
-  const levels = [...new Set(recs.map(level).filter((x): x is number => x !== null))].sort((a, b) => a - b);
-  const rows = [...groupBy(recs, (r) => String(r.repeat)).values()].map((g) =>
-    levels.map((lv) => meanOf(g.filter((r) => level(r) === lv).map(f))),
-  );
-  return pageTest(id, hypothesis, rows, layer);
+/** Per repeat, the mean of f at each level (NaN where a repeat has none). */
+function levelRows(recs: Records, levels: number[], level: (r: RepeatRecord) => number | null, f: (r: RepeatRecord) => number): number[][] {
+  return [...groupBy(recs, (r) => String(r.repeat)).values()].map((g) => levels.map((lv) => meanOf(g.filter((r) => level(r) === lv).map(f))));
 }
 
-/** The two footnote-6 style comparisons of one condition (s(ICL,IT) above an anchor similarity) under a measure. */
-function aboveAnchor(ctx: Ctx, key: string, recs: Records, anchors: PairKey[], layer: number, measure: Measure, summaryTests: TestSummary[]): TestSummary[] {
-  if (measure === 'raw') return anchors.map((a) => summaryTests.find((t) => t.id === `iclIt>${a === 'simAnchorIcl' ? 'anchorIcl' : 'anchorIt'}`)!);
-  if (measure === 'null') return [summaryTests.find((t) => t.id === 'iclIt>null')!];
-  if (measure === 'update') return [memo(ctx, `${key}:update`, () => signedRankTest(`${key}:update>0`, 'update similarity cos(h_ICL − h_anchor, h_IT − h_anchor) > 0', recs.map((r) => updateAt(r, layer)), 'greater', layer))];
-  return anchors.map((a) =>
-    memo(ctx, `${key}:${measure}:${a}`, () => {
-      const name = a === 'simAnchorIcl' ? 'anchorIcl' : 'anchorIt';
-      const diffs = recs.map((r) => pairAt(ctx.rob, r, 'simIclIt', layer, measure) - pairAt(ctx.rob, r, a, layer, measure));
-      return signedRankTest(`${key}:${measure}:iclIt>${name}`, `${measure} s(ICL,IT) > ${measure} s(${a === 'simAnchorIcl' ? 'anchor,ICL' : 'anchor,IT'})`, diffs, 'greater', layer);
-    }),
-  );
+/** Least-squares slope of y on x over the finite points; NaN with fewer than two distinct x. */
+export function slope(xs: readonly number[], ys: readonly number[]): number {
+  const pts = xs.map((x, i) => [x, ys[i]]).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+  if (new Set(pts.map((p) => p[0])).size < 2) return NaN;
+  const mx = meanOf(pts.map((p) => p[0]));
+  const my = meanOf(pts.map((p) => p[1]));
+  let sxy = 0;
+  let sxx = 0;
+  for (const [x, y] of pts) {
+    sxy += (x - mx) * (y - my);
+    sxx += (x - mx) ** 2;
+  }
+  return sxy / sxx;
 }
 
-function summaryTestsOf(ctx: Ctx, experiment: string, condition: string): TestSummary[] {
-  return ctx.experiments.find((e) => e.experiment === experiment)?.conditions.find((c) => c.condition === condition)?.tests ?? [];
+/** A bin's midpoint on the similarity axis: from binLo/binHi when recorded, else (bin + ½) / bins. */
+function binMidpoint(r: RepeatRecord, nBins: number): number | null {
+  const { bin, binLo, binHi } = r.extra ?? {};
+  if (typeof binLo === 'number' && typeof binHi === 'number' && Number.isFinite(binLo) && Number.isFinite(binHi)) return (binLo + binHi) / 2;
+  return typeof bin === 'number' ? (bin + 0.5) / nBins : null;
 }
 
-const notARepresentation = { na: 'not a hidden-state similarity' };
-
-/** How each claim is tested on the preset's records; a string says why it cannot be. */
-function planFor(claim: Claim, recs: Records, ctx: Ctx): Plan | string {
-  const id = claim.id;
-  const conv = (layer: number, m: Measure) => (r: RepeatRecord) => convergenceAt(ctx.rob, r, layer, m);
-  switch (id) {
-    case 'fn6.anchorIcl':
-    case 'fn6.anchorIt':
-    case 'fig8c': {
-      const cond = conditionOf(recs, claim.preset === 'translation' ? 'translation' : 'right-labels');
-      if (!cond) return `no '${claim.preset === 'translation' ? 'translation' : 'right-labels'}' condition`;
-      const layer = lastLayerOf(cond);
+function planFor(claim: Claim, recs: Records, rob: Robustness | undefined, key: string): Plan | string {
+  const q = claim.quantity;
+  const expect = claim.expect;
+  switch (q.kind) {
+    case 'pairs':
+    case 'high': {
+      const sel = recs.filter((r) => matches(r, q.select) && !isEmptyUnit(r));
+      if (sel.length === 0) return `no records${q.select ? ` with ${selectorText(q.select)}` : ''}`;
+      const layer = lastLayerOf(sel);
       if (layer === null) return 'no measured layer';
-      const anchors: PairKey[] = id === 'fn6.anchorIcl' ? ['simAnchorIcl'] : id === 'fn6.anchorIt' ? ['simAnchorIt'] : ['simAnchorIcl', 'simAnchorIt'];
-      const summaryTests = summaryTestsOf(ctx, claim.preset, cond[0].condition);
-      const med = (k: PairKey) => fmt(medianOf(cond.map((r) => pairAt(undefined, r, k, layer, 'raw'))));
+      const pairs = q.kind === 'pairs' ? [q.a, q.b] : q.pairs;
+      const med = (k: PairKey) => fmt(medianOf(sel.map((r) => pairAt(undefined, r, k, layer, 'raw'))));
+      const value = `median ${pairs.map((k) => `${PAIR_LABEL[k]} ${med(k)}`).join(', ')} (hidden state ${layer}, n = ${sel.length})`;
       return {
-        value: `median s(ICL,IT) ${med('simIclIt')}, s(anchor,ICL) ${med('simAnchorIcl')}, s(anchor,IT) ${med('simAnchorIt')} (hidden state ${layer})`,
-        tests: (m) => aboveAnchor(ctx, `${claim.preset}/${cond[0].condition}`, cond, anchors, layer, m, summaryTests),
+        value,
+        under(m) {
+          if (q.kind === 'high') {
+            if (m !== 'raw' && m !== 'massiveOut') return NA_SCALE;
+            const ivs = q.pairs.map((k) => medianInterval(PAIR_LABEL[k], sel.map((r) => pairAt(rob, r, k, layer, m)), 0.95, { threshold: HIGH_THRESHOLD }));
+            return { tests: [], opposite: [], intervals: ivs.filter((i): i is Interval => i !== null), decide: () => high(ivs) };
+          }
+          const fa = simUnder(rob, q.a, m);
+          const fb = simUnder(rob, q.b, m);
+          if (!fa || !fb) return NA_ANCHOR;
+          const diffs = sel.map((r) => fa(r, layer) - fb(r, layer));
+          return pairedEval(`${key}:${m}`, `${m} ${PAIR_LABEL[q.a]} vs ${PAIR_LABEL[q.b]}`, diffs, expect === 'less' ? 'less' : 'greater', layer);
+        },
       };
     }
-    case 'fig3b.lower':
-    case 'fig3b.spread':
-    case 'fig3c':
-    case 'fig8b': {
-      // The two sides by the records' condition settings (never their names): demonstration task, instruction in the tuning texts, labels.
-      const task = findPreset(claim.preset).task;
-      const [[hi, isHi], [lo, isLo]]: [string, (c: RecordCondition) => boolean][] =
-        id === 'fig3c' ? [['same-task', (c) => c.demoTask === task], ['translation-demos', (c) => c.demoTask !== null && c.demoTask !== task]]
-        : id === 'fig8b' ? [['it', (c) => c.withInstruction === true], ['sl', (c) => c.withInstruction === false]]
-        : [['right', (c) => c.labels === 'right'], ['wrong', (c) => c.labels === 'wrong']];
-      const [a, b] = [recs.filter((r) => isHi(recordCondition(r))), recs.filter((r) => isLo(recordCondition(r)))];
-      if (a.length === 0 || b.length === 0) return `needs records of both '${hi}' and '${lo}'`;
+    case 'conditions': {
+      const a = recs.filter((r) => matches(r, q.a) && !isEmptyUnit(r));
+      const b = recs.filter((r) => matches(r, q.b) && !isEmptyUnit(r));
+      if (a.length === 0 || b.length === 0) return `needs records with ${selectorText(q.a)} and with ${selectorText(q.b)}`;
       const layer = lastLayerOf([...a, ...b])!;
-      const raw = conv(layer, 'raw');
-      const spread = id === 'fig3b.spread';
+      const spread = q.stat === 'spread';
       const stat = (xs: Records) => {
-        const d = dist(xs.map(raw));
+        const d = dist(xs.map((r) => pairAt(undefined, r, 'simIclIt', layer, 'raw')));
         return fmt(spread ? d.iqr : d.median);
       };
       return {
-        value: `${spread ? 'spread (IQR)' : 'median'} s(ICL,IT): ${hi} ${stat(a)} vs ${lo} ${stat(b)} (hidden state ${layer})`,
-        tests: (m) => {
-          const hyp = spread ? `${m} s(ICL,IT) spreads more with ${lo} than with ${hi}` : `${m} s(ICL,IT) with ${hi} > with ${lo}`;
-          return [spread ? spreadGreater(`${id}:${m}`, hyp, a, b, conv(layer, m), layer) : pairedGreater(`${id}:${m}`, hyp, a, b, conv(layer, m), layer)];
+        value: `${spread ? 'IQR' : 'median'} of s(ICL,IT): ${selectorText(q.a)} ${stat(a)} vs ${selectorText(q.b)} ${stat(b)} (hidden state ${layer})`,
+        under(m) {
+          const f = simUnder(rob, 'simIclIt', m)!;
+          let va = byRepeat(a, (r) => f(r, layer));
+          let vb = byRepeat(b, (r) => f(r, layer));
+          if (spread) {
+            const keys = [...va.keys()].filter((k) => vb.has(k));
+            const [ma, mb] = [medianOf(keys.map((k) => va.get(k)!)), medianOf(keys.map((k) => vb.get(k)!))];
+            va = new Map(keys.map((k) => [k, Math.abs(va.get(k)! - ma)]));
+            vb = new Map(keys.map((k) => [k, Math.abs(vb.get(k)! - mb)]));
+          }
+          const what = `${m} ${spread ? '|s(ICL,IT) − median|' : 's(ICL,IT)'} with ${selectorText(q.a)} vs with ${selectorText(q.b)}`;
+          return pairedEval(`${key}:${m}`, what, pairedDifferences(va, vb), expect === 'less' ? 'less' : 'greater', layer);
         },
       };
     }
-    case 'fig4c':
-    case 'fig5': {
-      const [key, prefix] = id === 'fig4c' ? (['bin', 'bin'] as const) : (['shots', 'k'] as const);
-      const level = (r: RepeatRecord) => recordCondition(r)[key];
-      const withLevel = recs.filter((r) => level(r) !== null);
+    case 'levels': {
+      const maxBin = Math.max(-1, ...recs.map((r) => recordCondition(r).bin ?? -1));
+      const level = (r: RepeatRecord): number | null => (q.level === 'bin' ? recordCondition(r).bin : recordCondition(r).shots);
+      const withLevel = recs.filter((r) => level(r) !== null && !isEmptyUnit(r));
       const layer = lastLayerOf(withLevel);
-      if (layer === null) return `no records with a ${key === 'bin' ? 'similarity bin' : 'shot count'}`;
+      if (layer === null) return `no records with a ${q.level === 'bin' ? 'similarity bin' : 'number of demonstrations'}`;
       const levels = [...new Set(withLevel.map(level) as number[])].sort((x, y) => x - y);
-      const meanAt = (lv: number) => fmt(meanOf(withLevel.filter((r) => level(r) === lv).map(conv(layer, 'raw'))));
-      let value = `mean s(ICL,IT) ${prefix}=${levels[0]} → ${prefix}=${levels[levels.length - 1]}: ${meanAt(levels[0])} → ${meanAt(levels[levels.length - 1])} (hidden state ${layer})`;
-      const cos = withLevel.map((r) => [r.extra?.demoCosine, conv(layer, 'raw')(r)]).filter((p): p is [number, number] => typeof p[0] === 'number' && Number.isFinite(p[0]) && Number.isFinite(p[1]));
-      if (id === 'fig4c' && cos.length >= 3) value += `; Spearman ρ(demonstration cosine, s(ICL,IT)) = ${fmt(spearman(cos.map((p) => p[0]), cos.map((p) => p[1])).r)} over ${cos.length} records`;
-      return { value, tests: (m) => [trend(`${id}:${m}`, `${m} s(ICL,IT) rises with ${key === 'bin' ? 'the similarity bin' : 'k'}`, withLevel, level, conv(layer, m), layer)] };
-    }
-    case 'fig7': {
-      const cond = conditionOf(recs, 'all-layers');
-      if (!cond) return "no 'all-layers' condition";
-      const layers = layersOf(cond);
-      if (layers.length < 3) return `only ${layers.length} measured layer(s); the trend needs 3`;
-      const meanGap = (l: number) => fmt(meanOf(cond.map((r) => gapAt(undefined, r, l, 'raw'))));
+      const name = q.level === 'bin' ? 'bin' : 'k';
+      const meanAt = (lv: number) => fmt(meanOf(withLevel.filter((r) => level(r) === lv).map((r) => pairAt(undefined, r, q.pair, layer, 'raw'))));
+      const value = `mean ${PAIR_LABEL[q.pair]} per ${name} (${levels.join(', ')}): ${levels.map(meanAt).join(', ')} (hidden state ${layer})`;
       return {
-        value: `mean s(ICL,IT) − max anchor similarity, hidden state ${layers[0]} → ${layers[layers.length - 1]}: ${meanGap(layers[0])} → ${meanGap(layers[layers.length - 1])}`,
-        tests: (m) => {
-          const rows = [...groupBy(cond, (r) => String(r.repeat)).values()].map((g) => layers.map((l) => meanOf(g.map((r) => gapAt(ctx.rob, r, l, m)))));
-          return [pageTest(`${id}:${m}`, `${m} ICL–IT convergence beyond the anchors rises with depth`, rows, null)];
+        value,
+        under(m) {
+          const f = simUnder(rob, q.pair, m);
+          if (!f) return NA_ANCHOR;
+          const g = (r: RepeatRecord) => f(r, layer);
+          if (expect === 'flat') {
+            const slopes = [...groupBy(withLevel, (r) => String(r.repeat)).values()].map((rs) => slope(rs.map((r) => binMidpoint(r, maxBin + 1) ?? NaN), rs.map(g)));
+            const quantity = `${m} slope of ${PAIR_LABEL[q.pair]} over similarity`;
+            const ci90 = medianInterval(quantity, slopes, 0.9, { margin: FLAT_MARGIN });
+            const ci95 = medianInterval(quantity, slopes, 0.95, { margin: FLAT_MARGIN });
+            return { tests: [], opposite: [], intervals: [ci90, ci95].filter((i): i is Interval => i !== null), decide: () => equivalent(ci90, ci95) };
+          }
+          const up = expect === 'trend-up';
+          const rows = levelRows(withLevel, levels, level, g);
+          const neg = rows.map((row) => row.map((v) => -v));
+          const rise = pageTest(`${key}:${m}${up ? '' : ':opposite'}`, `${m} ${PAIR_LABEL[q.pair]} rises with the ${name}`, rows, layer);
+          const fall = pageTest(`${key}:${m}${up ? ':opposite' : ''}`, `${m} ${PAIR_LABEL[q.pair]} falls with the ${name}`, neg, layer);
+          return directionalEval([up ? rise : fall], [up ? fall : rise]);
         },
       };
     }
-    case 'fig6.icl':
-    case 'fig6.it': {
-      const situation = id === 'fig6.icl' ? 'icl' : 'it';
-      const test = ctx.experiments.find((e) => e.experiment === claim.preset)?.accuracy?.tests.find((t) => t.id === `accuracy.${situation}:right>wrong`);
-      if (!test) return 'no records with accuracy values';
-      const acc = ctx.experiments.find((e) => e.experiment === claim.preset)!.accuracy!;
-      const mean = (labels: string) => pct(acc.byLabels.find((g) => g.labels === labels)?.[situation].mean);
-      return { value: `mean ${situation === 'icl' ? 'ICL' : 'IT'} accuracy right ${mean('right')} vs wrong ${mean('wrong')}`, tests: (m) => (m === 'raw' ? [test] : notARepresentation) };
+    case 'layers': {
+      const all = layersOf(recs);
+      // Hidden state 0 is the token embedding: the same last token in all three situations, so every similarity is 1 there by construction.
+      const layers = all.filter((l) => l > 0).length >= 3 ? all.filter((l) => l > 0) : all;
+      if (layers.length < 3) return `only ${layers.length} measured hidden state(s); a U shape needs 3`;
+      const meanAt = (l: number) => fmt(meanOf(recs.map((r) => pairAt(undefined, r, q.pair, l, 'raw'))));
+      return {
+        value: `mean ${PAIR_LABEL[q.pair]} per hidden state ${layers[0]}…${layers[layers.length - 1]}: ${layers.map(meanAt).join(', ')}`,
+        under(m) {
+          const f = simUnder(rob, q.pair, m);
+          if (!f) return NA_ANCHOR;
+          const curves = [...groupBy(recs, (r) => String(r.repeat)).values()].map((g) => ({ repeat: g[0].repeat, v: layers.map((l) => meanOf(g.map((r) => f(r, l)))) }));
+          const pick = curves.filter((c) => c.repeat % 2 === 0);
+          const test = curves.filter((c) => c.repeat % 2 === 1);
+          const meanCurve = layers.map((_, j) => meanOf(pick.map((c) => c.v[j])));
+          let j = -1;
+          meanCurve.forEach((v, i) => {
+            if (Number.isFinite(v) && (j < 0 || v < meanCurve[j])) j = i;
+          });
+          const id = `${key}:${m}`;
+          if (j < 0) {
+            const t = notRun(id, 'U shape', 'wilcoxon', 'greater', null, 'not run: no finite values on the even repeats');
+            return directionalEval([t], []);
+          }
+          const where = `hidden state ${layers[j]} of ${layers[0]}…${layers[layers.length - 1]}`;
+          const side = (end: number, alt: 'greater' | 'less', tag: string) =>
+            signedRankTest(`${id}:${tag}`, `${m} ${PAIR_LABEL[q.pair]} at hidden state ${layers[end]} ${alt === 'greater' ? '>' : '<'} at the minimum ${layers[j]} (odd repeats)`, test.map((c) => c.v[end] - c.v[j]), alt, layers[end]);
+          const interior = j > 0 && j < layers.length - 1;
+          const claimed = interior ? [side(0, 'greater', 'low'), side(layers.length - 1, 'greater', 'high')] : [];
+          const opposite = interior ? [side(0, 'less', 'low:opposite'), side(layers.length - 1, 'less', 'high:opposite')] : [];
+          return { tests: claimed, opposite, intervals: [], decide: (fam) => uShape(interior, where, claimed, opposite, fam) };
+        },
+      };
     }
-    case 'fig10': {
+    case 'accuracy': {
+      const val = (r: RepeatRecord) => r.accuracy?.[q.situation];
+      const a = byRepeat(recs.filter((r) => matches(r, q.a)), val);
+      const b = byRepeat(recs.filter((r) => matches(r, q.b)), val);
+      if (a.size === 0 || b.size === 0) return `needs accuracy records with ${selectorText(q.a)} and with ${selectorText(q.b)}`;
+      const diffs = pairedDifferences(a, b);
+      const who = q.situation === 'icl' ? 'ICL' : 'IT';
+      const test = signedRankTest(`${key}:raw`, `${who} accuracy with ${selectorText(q.a)} > with ${selectorText(q.b)} (the paper's one-tailed test)`, diffs, 'greater', null);
+      const quantity = `${who} accuracy, ${selectorText(q.a)} − ${selectorText(q.b)}`;
+      const ci90 = medianInterval(quantity, diffs, 0.9, { margin: ACCURACY_MARGIN });
+      const ci95 = medianInterval(quantity, diffs, 0.95, { margin: ACCURACY_MARGIN });
+      return {
+        value: `mean ${who} accuracy ${selectorText(q.a)} ${pct(meanOf([...a.values()]))} vs ${selectorText(q.b)} ${pct(meanOf([...b.values()]))}; median difference ${pct(medianOf(diffs))} (n = ${diffs.length})`,
+        under: (m) => (m === 'raw' ? { tests: [test], opposite: [], intervals: [ci90, ci95].filter((i): i is Interval => i !== null), decide: () => equivalent(ci90, ci95) } : NA_REPR),
+      };
+    }
+    case 'token-loss': {
       const withLoss = recs.filter((r) => r.lossDecrease !== undefined);
       if (withLoss.length === 0) return 'no records with per-token loss values';
-      const test = signedRankTest('fig10:raw', 'loss decrease on example tokens > on instruction tokens', withLoss.map((r) => r.lossDecrease!.example - r.lossDecrease!.instruction), 'greater', null);
+      const diffs = withLoss.map((r) => r.lossDecrease!.example - r.lossDecrease!.instruction);
+      const ev = pairedEval(`${key}:raw`, 'loss decrease on example tokens vs on instruction tokens', diffs, expect === 'less' ? 'less' : 'greater', null);
       const mean = (k: 'example' | 'instruction') => fmt(meanOf(withLoss.map((r) => r.lossDecrease![k])));
-      return { value: `mean loss decrease example ${mean('example')} vs instruction ${mean('instruction')} nats/token`, tests: (m) => (m === 'raw' ? [test] : notARepresentation) };
+      return { value: `mean loss decrease example ${mean('example')} vs instruction ${mean('instruction')} nats/token`, under: (m) => (m === 'raw' ? ev : NA_REPR) };
     }
-    default:
-      return `no test defined for claim ${id}`;
   }
 }
 
@@ -194,57 +249,108 @@ function emptyRobust(status: RobustCheck['status'], note: string | null): Record
   return out;
 }
 
-/** One Finding per claim of the paper (CLAIMS order); verdicts are set by decideFindings once Holm has run. */
-export function findingsOf(records: Records, experiments: readonly ExperimentSummary[], rob: Robustness | undefined): Finding[] {
-  const ctx: Ctx = { rob, experiments, memo: new Map() };
-  return CLAIMS.map((claim) => {
-    const recs = records.filter((r) => r.experiment === claim.preset);
-    const base = { id: claim.id, figure: claim.figure, claim: claim.claim, preset: claim.preset, pValue: null, pHolm: null, effect: null, effectName: null, n: 0, verdict: 'not run' as const };
-    const plan = recs.length === 0 ? `this run has no ${claim.preset} records` : planFor(claim, recs, ctx);
-    if (typeof plan === 'string') return { ...base, value: null, tests: [], note: `not run: ${plan}`, robust: emptyRobust('not run', plan) };
-    const raw = plan.tests('raw');
-    const states = rob !== undefined && recs.some((r) => rob.of(r) !== undefined);
-    const robust = {} as Record<RobustMeasure, RobustCheck>;
-    for (const m of ROBUST_MEASURES) {
-      const t = plan.tests(m);
-      if ('na' in t) robust[m] = { status: 'n/a', tests: [], note: t.na };
-      else if (m !== 'update' && !states) robust[m] = { status: 'not run', tests: [], note: 'no stored hidden states' };
-      else robust[m] = { status: 'not run', tests: t, note: null };
-    }
-    return { ...base, value: plan.value, tests: 'na' in raw ? [] : raw, note: null, robust };
-  });
+/** The models of a run in the order their records first appear (the order the study ran them: the first is the paper's 7B). */
+export function modelOrder(records: Records): string[] {
+  return [...new Set(records.map((r) => r.model))];
 }
 
-/** Verdicts from the Holm-adjusted p-values (all tests of a finding must reject at ALPHA: an intersection–union test). */
-export function decideFindings(findings: Finding[]): void {
-  const summarise = (tests: TestSummary[]) => {
-    if (tests.length === 0) return { ran: false, note: null as string | null, p: null as number | null, pHolm: null as number | null };
-    const failed = tests.find((t) => t.pValue === null || t.pHolm === null);
-    if (failed) return { ran: false, note: failed.note, p: null, pHolm: null };
-    return { ran: true, note: null, p: Math.max(...tests.map((t) => t.pValue!)), pHolm: Math.max(...tests.map((t) => t.pHolm!)) };
-  };
-  for (const f of findings) {
-    if (f.tests.length > 0) {
-      const s = summarise(f.tests);
-      const first = f.tests[0];
-      f.n = Math.min(...f.tests.map((t) => t.n));
-      f.effect = first.effect;
-      f.effectName = first.test === 'page' ? 'mean Spearman ρ (Page)' : 'rank-biserial r';
-      if (!s.ran) {
-        f.verdict = 'not run';
-        f.note = s.note;
-      } else {
-        f.pValue = s.p;
-        f.pHolm = s.pHolm;
-        f.verdict = s.pHolm! < ALPHA ? 'supported' : 'not supported';
-      }
+/** Holm family sizes the rules need (the Bonferroni level of the opposite tests). */
+export interface FamilySizes {
+  findings: number;
+  robustness: Record<RobustMeasure, number>;
+}
+
+export interface CheckedFindings {
+  /** One Finding per claim and model (CLAIMS order); verdicts are set by `decide` once Holm has run. */
+  findings: Finding[];
+  decide(sizes: FamilySizes): void;
+}
+
+/**
+ * The run's Findings: a row per claim and model it is about. `order`: every model of the report in the order the
+ * study ran them (a report may hold each model as its own run); the first is the paper's 7B, the others its 13B.
+ * A claim about a model this run does not hold is left out when another run holds one, else its row says why not.
+ */
+export function findingsOf(records: Records, rob: Robustness | undefined, order: readonly string[] = modelOrder(records)): CheckedFindings {
+  const present = new Set(records.map((r) => r.model));
+  const models = [...order.filter((m) => present.has(m)), ...modelOrder(records).filter((m) => !order.includes(m))];
+  const all = [...order, ...models.filter((m) => !order.includes(m))];
+  const findings: Finding[] = [];
+  const evals = new Map<Finding, { raw: Evaluation | null; robust: Partial<Record<RobustMeasure, Evaluation>> }>();
+  for (const claim of CLAIMS) {
+    const wanted = claim.models === 'first' ? all.slice(0, 1) : claim.models === 'others' ? all.slice(1) : all;
+    const targets: (string | null)[] = models.filter((m) => wanted.includes(m));
+    if (targets.length === 0) {
+      if (wanted.length > 0 && present.size > 0) continue; // another run of the report holds that model
+      targets.push(null);
     }
-    for (const m of ROBUST_MEASURES) {
-      const c = f.robust[m];
-      if (c.tests.length === 0) continue;
-      const s = summarise(c.tests);
-      c.status = !s.ran ? 'not run' : s.pHolm! < ALPHA ? 'holds' : 'fails';
-      c.note = s.ran ? null : s.note;
+    for (const model of targets) {
+      const base = {
+        id: claim.id, figure: claim.figure, claim: claim.claim, preset: claim.preset, model, expect: claim.expect, paper: claim.paper ?? null,
+        tests: [] as TestSummary[], opposite: [] as TestSummary[], intervals: [] as Interval[], pValue: null, pHolm: null, effect: null, effectName: null, n: 0,
+      };
+      const recs = records.filter((r) => r.experiment === claim.preset && r.model === model);
+      const plan =
+        model === null
+          ? claim.models === 'others'
+            ? "needs a second model (the paper's LLaMA-2-13B: a second --model)"
+            : 'this run has no records'
+          : recs.length === 0
+            ? `this run has no ${claim.preset} records`
+            : planFor(claim, recs, rob, `${claim.id}${models.length > 1 ? `@${model}` : ''}`);
+      if (typeof plan === 'string') {
+        findings.push({ ...base, value: null, ran: false, verdict: 'inconclusive', note: `not run: ${plan}`, robust: emptyRobust('not run', plan) });
+        continue;
+      }
+      const raw = plan.under('raw');
+      const states = rob !== undefined && recs.some((r) => rob.of(r) !== undefined);
+      const robust = {} as Record<RobustMeasure, RobustCheck>;
+      const robustEvals: Partial<Record<RobustMeasure, Evaluation>> = {};
+      for (const m of ROBUST_MEASURES) {
+        const e = plan.under(m);
+        if ('na' in e) robust[m] = { status: 'n/a', tests: [], note: e.na };
+        else if (m !== 'update' && !states) robust[m] = { status: 'not run', tests: [], note: 'no stored hidden states' };
+        else {
+          robust[m] = { status: 'not run', tests: e.tests, note: null };
+          robustEvals[m] = e;
+        }
+      }
+      const f: Finding = 'na' in raw
+        ? { ...base, value: plan.value, ran: false, verdict: 'inconclusive', note: raw.na, robust }
+        : { ...base, value: plan.value, tests: raw.tests, opposite: raw.opposite, intervals: raw.intervals, ran: true, verdict: 'inconclusive', note: null, robust };
+      findings.push(f);
+      evals.set(f, { raw: 'na' in raw ? null : raw, robust: robustEvals });
     }
   }
+  return {
+    findings,
+    decide(sizes) {
+      for (const f of findings) {
+        const e = evals.get(f);
+        if (!e) continue;
+        if (e.raw) {
+          const d = e.raw.decide(sizes.findings);
+          f.verdict = d.verdict;
+          f.note = d.reason;
+          const ran = f.tests.filter((t) => t.pValue !== null && t.pHolm !== null);
+          if (f.tests.length > 0) {
+            f.n = Math.min(...f.tests.map((t) => t.n));
+            f.effect = f.tests[0].effect;
+            f.effectName = f.tests[0].test === 'page' ? 'mean Spearman ρ (Page)' : 'rank-biserial r';
+          } else if (f.intervals.length > 0) f.n = Math.min(...f.intervals.map((i) => i.n));
+          if (ran.length === f.tests.length && ran.length > 0) {
+            f.pValue = Math.max(...ran.map((t) => t.pValue!));
+            f.pHolm = Math.max(...ran.map((t) => t.pHolm!));
+          }
+        }
+        for (const m of ROBUST_MEASURES) {
+          const r = e.robust[m];
+          if (!r) continue;
+          const d = r.decide(sizes.robustness[m]);
+          f.robust[m].status = d.verdict;
+          f.robust[m].note = d.reason;
+        }
+      }
+    },
+  };
 }

@@ -1,6 +1,7 @@
 // Pure helpers that slice RepeatRecords: presets' expected conditions, ordering, values at a layer, pairing by repeat (a record's condition settings: recordCondition).
 import { recordCondition, type RepeatRecord } from '../experiments/record.js';
 import { PRESET_NAMES, STUDY_DEFAULTS, findPreset } from '../experiments/conditions.js';
+import { PAPER_ORDER } from '../experiments/paper-order.js';
 import type { PairKey } from './types.js';
 
 export const PAIRS: readonly PairKey[] = ['simAnchorIcl', 'simAnchorIt', 'simIclIt'];
@@ -34,11 +35,11 @@ export function naturalCompare(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true });
 }
 
-/** Sections in the order of the study's presets (PRESET_NAMES), then anything else naturally sorted. */
+/** Sections in the order of the paper's figures (PAPER_ORDER), then anything else naturally sorted. */
 export function orderExperiments(names: Iterable<string>): string[] {
   const set = [...new Set(names)];
-  const known = PRESET_NAMES.filter((p) => set.includes(p));
-  const other = set.filter((p) => !PRESET_NAMES.includes(p)).sort(naturalCompare);
+  const known = PAPER_ORDER.filter((p) => set.includes(p));
+  const other = set.filter((p) => !PAPER_ORDER.includes(p)).sort(naturalCompare);
   return [...known, ...other];
 }
 

@@ -1,8 +1,9 @@
 // The report layer's public API: summarize runs (with the paper's findings), build figures, write report.html / report.md / summary.json.
 export type * from './types.js';
 export { summarize, summarizeRun, summarizeExperiment, summarizeCondition, summarizeAccuracy, similarityTests, type SummarizeOptions } from './summary.js';
-export { findingsOf, decideFindings, ALPHA } from './findings.js';
-export { CLAIMS, PAPER_NUMBERS, paperFigureOf, type Claim } from './paper.js';
+export { findingsOf, modelOrder, ALPHA, type CheckedFindings, type FamilySizes } from './findings.js';
+export { RULES, HIGH_THRESHOLD, FLAT_MARGIN, ACCURACY_MARGIN, directional, equivalent, high, uShape, medianInterval, type Decision } from './verdicts.js';
+export { CLAIMS, EXPECTATIONS, paperFigureOf, type Claim, type Quantity, type Selector } from './paper.js';
 export { similarityBoxes, binLines, shotsLine, layerLines } from './figures-similarity.js';
 export { accuracyBars, tokenLossBoxes } from './figures-outcomes.js';
 export { panelsFor, presetFigure, allFigures, experimentsOf } from './figures.js';

@@ -11,9 +11,10 @@ function experimentsOf(run: ReportRun): Set<string> {
 
 /** Splits a run whose records hold several models into one run per model (meta.model names which). */
 export function splitByModel(run: ReportRun): ReportRun[] {
-  const models = [...new Set(run.records.map((r) => r.model))];
+  const present = new Set(run.records.map((r) => r.model));
+  const models = [...new Set([...(run.models ?? []).filter((m) => present.has(m)), ...present])];
   if (models.length <= 1) return [run];
-  return models.map((m) => ({ label: m, meta: { ...run.meta, model: m }, records: run.records.filter((r) => r.model === m), states: run.states }));
+  return models.map((m) => ({ label: m, meta: { ...run.meta, model: m }, records: run.records.filter((r) => r.model === m), models: [m], states: run.states }));
 }
 
 /** Meta of several folders: equal values once; differing ones as 'experiments: value; …' so each stays attributable. */
@@ -54,7 +55,7 @@ export function runsByModel(runs: readonly ReportRun[]): ReportRun[] {
     const part = { meta: run.meta, experiments: [...exps].sort() };
     if (into) {
       into.parts.push(part);
-      into.run = { label: into.run.label, meta: mergeMeta(into.parts), records: [...into.run.records, ...run.records], states: mergeStates(into.run, run) };
+      into.run = { label: into.run.label, meta: mergeMeta(into.parts), records: [...into.run.records, ...run.records], models: into.run.models, states: mergeStates(into.run, run) };
     } else {
       merged.push({ run, parts: [part] });
     }

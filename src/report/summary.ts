@@ -3,7 +3,7 @@ import { recordCondition, type RepeatRecord } from '../experiments/record.js';
 import { computeRobustness, type Robustness } from '../results/robustness.js';
 import { groupBy } from '../util/group.js';
 import { applyHolm, dist, notRun, signedRankTest } from './numbers.js';
-import { ALPHA, decideFindings, findingsOf } from './findings.js';
+import { ALPHA, findingsOf, modelOrder as orderOfRecords } from './findings.js';
 import {
   PAIRS,
   byRepeat,
@@ -34,20 +34,26 @@ import type {
 export interface SummarizeOptions {
   /** Massive-dimension threshold (× the median per-dimension mean |value|); default 100. */
   massiveRatio?: number;
+  /** Every model of the report in the order the study ran them (default: this run's). */
+  modelOrder?: string[];
 }
 
 /** Pure: the same runs (and states) always give the same Summary (no clock, no files besides what `states` reads). */
 export function summarize(runs: readonly ReportRun[], opts: SummarizeOptions = {}): Summary {
-  return { format: 2, runs: runs.map((r) => summarizeRun(r, opts)) };
+  // One model order over every run: a two-model folder split into one run per model still has a first model (Fig. 3a) and others (Fig. 8a).
+  const modelOrder = opts.modelOrder ?? [...new Set(runs.flatMap((r) => [...(r.models ?? []), ...orderOfRecords(r.records)]))];
+  return { format: 2, runs: runs.map((r) => summarizeRun(r, { ...opts, modelOrder })) };
 }
 
-type ReadonlyRunLike = Pick<ReportRun, 'label' | 'meta' | 'states'> & { records: readonly RepeatRecord[] };
+type ReadonlyRunLike = Pick<ReportRun, 'label' | 'meta' | 'states' | 'models'> & { records: readonly RepeatRecord[] };
 
 export function summarizeRun(run: ReadonlyRunLike, opts: SummarizeOptions = {}): RunSummary {
   const rob = run.states ? computeRobustness(run.records, run.states, { massiveRatio: opts.massiveRatio }) : undefined;
   const byExperiment = groupBy(run.records, (r) => r.experiment);
   const experiments = orderExperiments(byExperiment.keys()).map((e) => summarizeExperiment(e, byExperiment.get(e) ?? [], rob));
-  const findings = findingsOf(run.records, experiments, rob);
+  const order = opts.modelOrder ?? [...new Set([...(run.models ?? []), ...orderOfRecords(run.records)])];
+  const checked = findingsOf(run.records, rob, order);
+  const findings = checked.findings;
   // Families for Holm, each test in the first it belongs to: the findings' own tests (the confirmatory family),
   // then each robustness measure's re-tests of those claims, then the remaining tests of the per-preset tables.
   const assigned = new Set<TestSummary>();
@@ -65,12 +71,12 @@ export function summarizeRun(run: ReadonlyRunLike, opts: SummarizeOptions = {}):
   }
   const nTables = family(tableTests);
   const nTests = nFindings + Object.values(robustness).reduce((a, b) => a + b, 0) + nTables;
-  decideFindings(findings);
+  checked.decide({ findings: nFindings, robustness });
   return {
     label: run.label,
     meta: { ...run.meta },
     nRecords: run.records.length,
-    models: [...new Set(run.records.map((r) => r.model))].sort(),
+    models: order.filter((m) => run.records.some((r) => r.model === m)),
     findings,
     experiments,
     multipleTesting: { method: 'holm', nTests, alpha: ALPHA, families: { findings: nFindings, robustness, tables: nTables } },

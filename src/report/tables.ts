@@ -3,7 +3,8 @@ import { PAIRS, PAIR_LABEL } from './groups.js';
 import { formatP } from './figure-spec.js';
 import { fmt } from './numbers.js';
 import { MEASURE_LABEL, ROBUST_MEASURES } from './measures.js';
-import { CLAIMS, PAPER_NUMBERS } from './paper.js';
+import { CLAIMS } from './paper.js';
+import { RULES } from './verdicts.js';
 import type { Dist, Finding, RobustCheck, RunSummary, Summary, TestSummary } from './types.js';
 
 /** A table as header + rows of plain strings; `tone` marks cells the HTML colours (verdicts). */
@@ -33,38 +34,43 @@ export function pText(t: TestSummary | undefined): string {
   return `p=${formatP(t.pValue)}, Holm ${formatP(t.pHolm)} (${stat}=${fmt(t.statistic, 1)}, n=${t.n})`;
 }
 
+function intervalText(f: Finding): string {
+  return f.intervals.map((i) => `${i.quantity}: median ${fmt(i.median)}, ${Math.round(100 * i.confidence)}% CI [${fmt(i.lower)}, ${fmt(i.upper)}] vs ${i.threshold !== null ? i.threshold : `±${i.margin}`}`).join('; ');
+}
+
 function testText(f: Finding): string {
   const t = f.tests[0];
-  if (!t || t.statistic === null) return '–';
+  const ci = intervalText(f);
+  if (!t || t.statistic === null) return ci || '–';
   const name = t.test === 'page' ? `Page L=${fmt(t.statistic, 1)}` : `Wilcoxon W=${fmt(t.statistic, 1)}`;
-  return `${name}, ${t.method}${f.tests.length > 1 ? `; +${f.tests.length - 1} more (all must reject)` : ''}`;
+  const more = f.tests.length > 1 ? `; +${f.tests.length - 1} more (all must reject)` : '';
+  return `${name}, ${t.method}${more}${ci ? `; ${ci}` : ''}`;
 }
 
 function robustCell(c: RobustCheck): string {
-  if (c.status === 'holds' || c.status === 'fails') return `${c.status} (${formatP(Math.max(...c.tests.map((t) => t.pHolm ?? 1)))})`;
   if (c.status === 'n/a') return 'n/a';
-  return c.note === 'no stored hidden states' ? 'no states' : c.tests.length ? `not run: ${c.tests.find((t) => t.pValue === null)?.note?.replace(/^not run: /, '') ?? ''}` : '–';
+  if (c.status === 'not run') return c.note === 'no stored hidden states' ? 'no states' : `not run${c.note ? `: ${c.note}` : ''}`;
+  return c.status;
 }
 
-/** Claims no run of the report could test (their preset is absent everywhere): listed in one line instead of rows. */
+/** Claims no run of the report could test (nothing to test them on anywhere): listed in one line instead of rows. */
 export function claimsNotRun(summary: Summary): string[] {
-  return CLAIMS.filter((c) => summary.runs.every((r) => r.findings.find((f) => f.id === c.id)?.verdict === 'not run' && !r.experiments.some((e) => e.experiment === c.preset))).map(
-    (c) => `${c.figure} (${c.preset})`,
-  );
+  return CLAIMS.filter((c) => summary.runs.every((r) => r.findings.filter((f) => f.id === c.id).every((f) => !f.ran))).map((c) => `${c.figure} (${c.id}, ${c.preset})`);
 }
 
-/** One row per claim (× run when several), verdicts and the four robustness checks beside the test. */
+/** One row per claim and model (× run when several): the paper's expectation and numbers, this run's, the verdict and its robustness re-checks. */
 export function findingsTable(summary: Summary): Table {
   const multi = summary.runs.length > 1;
+  const multiModel = summary.runs.some((r) => r.models.length > 1);
   const head = [
     'claim (paper figure, preset)',
+    'expect',
     "the paper's numbers",
     ...(multi ? ['run'] : []),
+    ...(multiModel ? ['model'] : []),
     'this run',
-    'test',
-    'effect size',
+    'test / interval',
     'n',
-    'p',
     'p (Holm)',
     'verdict',
     ...ROBUST_MEASURES.map((m) => MEASURE_LABEL[m]),
@@ -73,43 +79,43 @@ export function findingsTable(summary: Summary): Table {
   const rows: string[][] = [];
   const tones: NonNullable<Table['tones']> = [];
   for (const claim of CLAIMS) {
-    if (skip.has(`${claim.figure} (${claim.preset})`)) continue;
-    const paper = PAPER_NUMBERS[claim.id];
+    if (skip.has(`${claim.figure} (${claim.id}, ${claim.preset})`)) continue;
     for (const run of summary.runs) {
-      const f = run.findings.find((x) => x.id === claim.id);
-      if (!f) continue;
-      const verdictCol = head.indexOf('verdict');
-      tones.push({ row: rows.length, col: verdictCol, tone: f.verdict.replace(' ', '-') });
-      ROBUST_MEASURES.forEach((m, i) => tones.push({ row: rows.length, col: verdictCol + 1 + i, tone: f.robust[m].status.replace(' ', '-').replace('/', '') }));
-      rows.push([
-        `${claim.claim} (${claim.figure}, ${claim.preset})`,
-        paper ? `${paper.text} (${paper.source})` : '–',
-        ...(multi ? [run.label] : []),
-        f.value ?? (f.note ?? '–'),
-        testText(f),
-        f.effect === null ? '–' : `${fmt(f.effect, 2)} ${f.effectName}`,
-        f.tests.length ? String(f.n) : '–',
-        formatP(f.pValue),
-        formatP(f.pHolm),
-        f.verdict,
-        ...ROBUST_MEASURES.map((m) => robustCell(f.robust[m])),
-      ]);
+      for (const f of run.findings.filter((x) => x.id === claim.id)) {
+        const verdictCol = head.indexOf('verdict');
+        tones.push({ row: rows.length, col: verdictCol, tone: f.ran ? f.verdict : 'not-run' });
+        ROBUST_MEASURES.forEach((m, i) => tones.push({ row: rows.length, col: verdictCol + 1 + i, tone: f.robust[m].status.replace(' ', '-').replace('/', '') }));
+        rows.push([
+          `${claim.claim} (${claim.figure}, ${claim.preset})`,
+          claim.expect,
+          claim.paper ?? '–',
+          ...(multi ? [run.label] : []),
+          ...(multiModel ? [f.model ?? '–'] : []),
+          f.value ?? (f.note ?? '–'),
+          testText(f),
+          f.n ? String(f.n) : '–',
+          formatP(f.pHolm),
+          f.ran ? `${f.verdict}${f.note ? ` (${f.note})` : ''}` : (f.note ?? 'not run'),
+          ...ROBUST_MEASURES.map((m) => robustCell(f.robust[m])),
+        ]);
+      }
     }
   }
-  const colClass = ['claim', 'paper', ...(multi ? ['nowrap'] : []), 'value', 'test', 'test', 'nowrap', 'nowrap', 'nowrap', 'nowrap', ...ROBUST_MEASURES.map(() => 'robust')];
-  return { head, rows, tones, merge: 2, colClass };
+  const colClass = ['claim', 'nowrap', 'paper', ...(multi ? ['nowrap'] : []), ...(multiModel ? ['nowrap'] : []), 'value', 'test', 'nowrap', 'nowrap', 'value', ...ROBUST_MEASURES.map(() => 'robust')];
+  return { head, rows, tones, merge: 3, colClass };
 }
 
 /** The line above the Findings table: how verdicts and robustness cells are read. */
 export const FINDINGS_LEGEND =
-  'One row per claim of the paper (and per run). Tests are one-tailed; verdict "supported" = every test behind the claim has a Holm-adjusted p < 0.05. ' +
-  'Robustness columns repeat the test with the update similarity cos(ΔICL, ΔIT), centred states, the massive dimensions left out, and against the permutation null (mismatched repeats): holds/fails with its Holm p.';
+  "One row per claim of the paper (and per model and run), with the paper's expectation (expect) and one rule per expectation (docs/METHODS.md, \"How a claim is judged\"): " +
+  Object.entries(RULES).map(([k, v]) => `${k}: ${v}`).join('. ') +
+  '. Robustness columns apply the same rule to the update similarity cos(ΔICL, ΔIT), centred states, the massive dimensions left out, and s(ICL,IT) minus the permutation null (mismatched repeats).';
 
 /** The multiple-testing sentence of one run. */
 export function testingLine(run: RunSummary): string {
   const m = run.multipleTesting;
   const rob = ROBUST_MEASURES.map((k) => `${MEASURE_LABEL[k]} ${m.families.robustness[k]}`).join(', ');
-  return `${run.label}: ${m.nTests} tests were run. p (Holm) adjusts within families (Holm's step-down method): the ${m.families.findings} tests behind the findings are one family; each robustness measure's re-tests of them are another (${rob}); the other ${m.families.tables} tests in the per-preset tables are a last, exploratory family. A verdict is "supported" when every test behind it has Holm p < ${m.alpha}.`;
+  return `${run.label}: ${m.nTests} tests were run. p (Holm) adjusts within families (Holm's step-down method): the ${m.families.findings} tests behind the findings are one family; each robustness measure's re-tests of them are another (${rob}); the other ${m.families.tables} tests in the per-preset tables are a last, exploratory family. Verdicts follow the rule of each claim's expectation at α = ${m.alpha}.`;
 }
 
 function perRun(summary: Summary, experiment: string, each: (run: RunSummary, multi: string[]) => string[][], width: number): string[][] {

@@ -1,6 +1,8 @@
 // The report's input (one ReportRun per results folder) and the shape of summary.json (format 2).
 import type { RepeatRecord } from '../experiments/record.js';
 import type { StatesOf } from '../results/robustness.js';
+import type { Expectation } from './paper.js';
+import type { Verdict } from './verdicts.js';
 
 /** One results folder as the report sees it: a label, what produced it, its finished repeats and their states. */
 export interface ReportRun {
@@ -9,6 +11,8 @@ export interface ReportRun {
   /** What produced the run: model, data, config hash, seed, iclit version, wall time… */
   meta: Record<string, string | number | null>;
   records: RepeatRecord[];
+  /** The models in the order the study ran them (the manifest's): the first plays the paper's 7B, the others its 13B (Fig. 8a). Default: the records' order. */
+  models?: string[];
   /** The records' stored hidden states (e.g. `(r) => readRecordStates(dir, r)`); without it the robustness measures that need states are not run. */
   states?: StatesOf;
 }
@@ -136,9 +140,25 @@ export interface ExperimentSummary {
   states: StatesSummary | null;
 }
 
-export type Verdict = 'supported' | 'not supported' | 'not run';
-export type RobustStatus = 'holds' | 'fails' | 'not run' | 'n/a';
+export type { Verdict } from './verdicts.js';
+export type { Expectation } from './paper.js';
 export type RobustMeasure = 'update' | 'centred' | 'massiveOut' | 'null';
+/** A robustness re-check: the claim's rule applied to another measure; 'n/a' where the measure does not fit the quantity, 'not run' without states. */
+export type RobustStatus = Verdict | 'not run' | 'n/a';
+
+/** A bootstrap confidence interval of a median, and the bound the rule compares it with. */
+export interface Interval {
+  quantity: string;
+  n: number;
+  median: number;
+  lower: number;
+  upper: number;
+  confidence: number;
+  /** 'high': the threshold the CI must lie above. */
+  threshold: number | null;
+  /** 'flat' / 'not-significant': the equivalence margin ±margin. */
+  margin: number | null;
+}
 
 /** Whether a finding's verdict holds when the raw cosine is replaced by one robustness measure. */
 export interface RobustCheck {
@@ -147,20 +167,30 @@ export interface RobustCheck {
   note: string | null;
 }
 
-/** One claim of the paper, checked on this run. */
+/** One claim of the paper, checked on one model of this run. */
 export interface Finding {
-  /** Stable id, e.g. 'fn6.anchorIcl', 'fig5'. */
+  /** Stable id of the claim (src/report/paper.ts), e.g. 'fig3a.iclIt', 'fn6.anchorIt'. */
   id: string;
-  /** The paper's figure or footnote, e.g. 'Fig. 5'. */
+  /** The paper's figure or footnote, e.g. 'Fig. 5', 'footnote 6'. */
   figure: string;
   /** The claim in words. */
   claim: string;
   /** The preset whose records test it. */
   preset: string;
+  /** The model (label) whose records test it. */
+  model: string | null;
+  /** The paper's expectation of the quantity. */
+  expect: Expectation;
+  /** What the paper reports, where it gives numbers. */
+  paper: string | null;
   /** This run's numbers behind the claim (medians, means per level). */
   value: string | null;
-  /** The tests behind the verdict; all must reject (an intersection–union test when there are several). */
+  /** The one-sided tests in the paper's direction (Holm's findings family). */
   tests: TestSummary[];
+  /** The same tests the other way round (judged at the Bonferroni level; not in Holm's families). */
+  opposite: TestSummary[];
+  /** The confidence intervals the rule compares ('high', 'flat', 'not-significant'). */
+  intervals: Interval[];
   /** The largest p and the largest Holm-adjusted p of `tests` (the intersection–union p). */
   pValue: number | null;
   pHolm: number | null;
@@ -168,8 +198,10 @@ export interface Finding {
   effect: number | null;
   effectName: string | null;
   n: number;
+  /** false when the run lacks what the claim needs (its preset, a second model…): the verdict is then 'inconclusive'. */
+  ran: boolean;
   verdict: Verdict;
-  /** Why the verdict is 'not run', or a remark. */
+  /** The rule's reason for the verdict, or why the claim was not run. */
   note: string | null;
   robust: Record<RobustMeasure, RobustCheck>;
 }

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IclitError } from '../util/errors.js';
+import { CLAIMS } from './paper.js';
 import { summarize } from './summary.js';
 import { makeRecord, syntheticRecords, syntheticRun } from './synthetic.js';
 import { toJson, writeReport } from './write.js';
@@ -63,13 +64,16 @@ test('report.md and report.html open with Findings (a row per claim and run, ver
   assert.equal(h2[h2.length - 1], 'Appendix: what produced this report');
   const findings = md.slice(md.indexOf('## Findings'), md.indexOf('\n## ', md.indexOf('## Findings') + 3));
   const rows = findings.split('\n').filter((l) => /^\| /.test(l)).slice(2); // past the header and --- lines
-  // every claim of the paper, once per run (none is absent from both runs here)
-  assert.equal(rows.length, 2 * 13);
-  assert.ok(rows.some((r) => /\| llama-a \| median s\(ICL,IT\)/.test(r) && /\| supported \|/.test(r)), 'a supported footnote-6 row');
+  // every claim of the paper once per run, except: the second model (llama-b) plays the paper's 13B, so Fig. 3a's three
+  // rows are about llama-a only and Fig. 8a's one row about llama-b only
+  const fig3a = CLAIMS.filter((c) => c.figure === 'Fig. 3a').length;
+  assert.equal(rows.length, 2 * CLAIMS.length - fig3a - 1);
+  assert.ok(rows.some((r) => /\| llama-b \|/.test(r) && /Fig\. 8a/.test(r)), 'the Fig. 8a row of the second model');
+  assert.ok(rows.some((r) => /\| llama-a \| median s\(anchor,ICL\)/.test(r) && /\| (replicates|does-not-replicate|inconclusive) \(/.test(r)), 'a Fig. 3a row with its verdict and reason');
   assert.ok(rows.some((r) => /\| llama-b \| not run: this run has no wrong-label records/.test(r)));
   assert.match(findings, /s\(ICL,IT\) ≈ 0\.9/, "the paper's numbers beside the run's");
   assert.match(findings, /llama-a: \d+ tests were run\. p \(Holm\) adjusts within families .*: the \d+ tests behind the findings are one family; .* the other \d+ tests in the per-preset tables/);
-  assert.match(findings, /holds \(/);
+  assert.match(findings, /\| (replicates|does-not-replicate|inconclusive) \|/, 'robustness re-checks carry verdicts');
   const html = readFileSync(w.html, 'utf8');
   const order = ['<h2>Findings</h2>', 'class="findings"', '<figure', 'id="appendix"', '<dl>'].map((x) => html.indexOf(x));
   assert.ok(order.every((i, k) => i > 0 && (k === 0 || i > order[k - 1])), `sections out of order: ${order}`);

@@ -17,4 +17,5 @@ export {
 } from './robustness.js';
 export { decodeJson, encodeJson } from './codec.js';
 export { mergeResults, type MergeSummary } from './merge.js';
+export { resultsFolders } from './tree.js';
 export { RESULTS_OWN_FILES, resultsInputs, resultsOwnInputs } from './inputs.js';

@@ -60,7 +60,7 @@ test('LLaMA-2-chat: anchor, ICL and tuning texts are stored as rendered; the k=1
   const tok = await Tokenizer.load(model);
   for (const r of rs) {
     assert.match(r.prompts.anchor, /^<s>\[INST\] .+\nReview: .+\nSentiment: \[\/INST\]$/s);
-    assert.match(r.prompts.tuning[0], /^<s>\[INST\] .+\nReview: .+\nSentiment: \[\/INST\] (negative|positive) <\/s>$/s);
+    assert.match(r.prompts.tuning[0], /^<s>\[INST\] .+\nReview: .+\nSentiment: \[\/INST\] (Negative|Positive) <\/s>$/s);
     assert.ok(r.prompts.icl.startsWith(r.prompts.tuning[0]), 'ICL = the tuning exchange, then the inference turn');
     assert.match(r.prompts.icl.slice(r.prompts.tuning[0].length), /^<s>\[INST\] Review: .+\nSentiment: \[\/INST\]$/s);
     assert.equal(r.tokenCounts.anchor, tok.encode(r.prompts.anchor, { addSpecialTokens: false }).length);
@@ -72,12 +72,12 @@ test('LLaMA-2-chat: anchor, ICL and tuning texts are stored as rendered; the k=1
   // the same rendering as the template module gives for the plain prompt
   const t = ChatTemplate.load(model);
   const plain = iclPrompt(SENTIMENT_SPEC, 'X', [{ text: 'good', label: 1 }], { text: 'bad', label: 0 });
-  assert.equal(chatPrompt(t, plain, true).text, '<s>[INST] X\nReview: good\nSentiment: [/INST] positive </s><s>[INST] Review: bad\nSentiment: [/INST]');
+  assert.equal(chatPrompt(t, plain, true).text, '<s>[INST] X\nReview: good\nSentiment: [/INST] Positive </s><s>[INST] Review: bad\nSentiment: [/INST]');
   const sl = tuningTexts(SENTIMENT_SPEC, 'X', [{ text: 'good', label: 1 }], { withInstruction: false })[0];
   const slChat = chatPrompt(t, sl, false);
-  assert.equal(slChat.text, '<s>[INST] Review: good\nSentiment: [/INST] positive </s>');
+  assert.equal(slChat.text, '<s>[INST] Review: good\nSentiment: [/INST] Positive </s>');
   const demo = slChat.parts.find((p) => p.kind === 'demonstration')!;
-  assert.equal(slChat.text.slice(demo.answer!.start, demo.answer!.end), 'positive');
+  assert.equal(slChat.text.slice(demo.answer!.start, demo.answer!.end), 'Positive');
   assert.equal(answerSeparator(t), ' ');
 });
 

@@ -6,3 +6,4 @@ export * from './estimate.js';
 export * from './progress.js';
 export * from './progress-line.js';
 export { Ticker } from './ticker.js';
+export * from './paper.js';

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { DEFAULT_METHODS, METHOD_CHOICES, SIMILARITY_CANDIDATES, STUDY_DEFAULTS, type Methods } from '../experiments/index.js';
+import { DEFAULT_METHODS, METHOD_CHOICES, STUDY_DEFAULTS, type Methods } from '../experiments/index.js';
 import { TASK_SPECS, readTextFile, splitTemplate, type Task } from '../data/index.js';
 import { isHubId } from '../io/index.js';
 import { KNOWN_TARGETS, type LoraConfig } from '../lora/index.js';
@@ -15,6 +15,8 @@ export interface RunSettings {
   models: string[];
   data?: string;
   demoData?: string;
+  /** `iclit run paper`: the EN–CS data of the translation preset and of cross-task's demonstrations. */
+  translationData?: string;
   encoder?: string;
   instructions?: string;
   repeats: number;
@@ -29,12 +31,13 @@ export interface RunSettings {
   /** 'auto' | 'cpu' | 'cuda' | 'cuda:N'. */
   device: string;
   lr: number;
+  lrSchedule: 'constant' | 'linear';
   weightDecay: number;
   lora: LoraConfig;
   /** Undefined: sized to the device's free memory (on the CPU at most STUDY_DEFAULTS.batch). */
   batch?: number;
-  /** demo-similarity: --data rows (a seeded subset) binned as demonstration candidates. */
-  candidates: number;
+  /** demo-similarity: --data rows (a seeded subset) binned as demonstration candidates; undefined: every row (the paper's "in the dataset"). */
+  candidates?: number;
   evalExamples: number;
   saveAdapters: boolean;
   saveStates: boolean;
@@ -47,7 +50,7 @@ export type PartialSettings = Partial<Omit<RunSettings, 'lora' | 'methods'>> & {
   methods?: Partial<Omit<Methods, 'templates'>> & { templates?: Partial<Methods['templates']> };
 };
 
-type Kind = 'path' | 'paths' | 'int' | 'int0' | 'positive' | 'nonneg' | 'fraction' | 'text' | 'bool' | 'layers' | 'targets' | { oneOf: readonly string[] };
+type Kind = 'path' | 'paths' | 'int' | 'int0' | 'positive' | 'nonneg' | 'fraction' | 'text' | 'bool' | 'layers' | 'targets' | 'words' | { oneOf: readonly string[] };
 
 /** One setting: where it lives in RunSettings, its YAML key and flag, its type, and its help line (default + source). */
 export interface SettingSpec {
@@ -76,6 +79,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { path: ['models'], yaml: 'models', aliases: ['model'], flag: 'model', kind: 'paths', value: 'DIR', hub: true, help: 'model folder (config.json, safetensors, tokenizer.json) or hub id org/name[@revision] from the local Hugging Face cache; repeat to compare models' },
   { path: ['data'], yaml: 'data', flag: 'data', kind: 'path', value: 'PATH', help: "data of the preset's task (SST-2 for sentiment presets, WMT16 EN–CS for translation)" },
   { path: ['demoData'], yaml: 'demo_data', aliases: ['demoData'], flag: 'demo-data', kind: 'path', value: 'PATH', help: 'EN→CS demonstrations (cross-task)' },
+  { path: ['translationData'], yaml: 'translation_data', aliases: ['translationData'], flag: 'translation-data', kind: 'path', value: 'PATH', help: 'iclit run paper: WMT16 EN–CS pairs (the translation preset, and cross-task\'s demonstrations)' },
   { path: ['encoder'], yaml: 'encoder', flag: 'encoder', kind: 'path', value: 'DIR', hub: true, help: 'sentence-transformers folder such as all-MiniLM-L6-v2, or its hub id from the local Hugging Face cache (demo-similarity)' },
   { path: ['instructions'], yaml: 'instructions', flag: 'instructions', kind: 'path', value: 'FILE', help: "instruction pool, one per line (default: iclit's own pool of the task)" },
   { path: ['repeats'], yaml: 'repeats', flag: 'repeats', kind: 'int', max: 1_000_000, value: 'N', help: `seeded repeats (default ${D.repeats}, the paper's)` },
@@ -87,20 +91,22 @@ export const SETTINGS: readonly SettingSpec[] = [
   { path: ['dtype'], yaml: 'dtype', flag: 'dtype', kind: { oneOf: ['auto', 'float32', 'bfloat16'] }, value: 'auto|float32|bfloat16', help: 'compute dtype (default auto: bfloat16, the paper\'s, where the device computes it natively, else float32)' },
   { path: ['device'], yaml: 'device', flag: 'device', kind: 'text', value: 'auto|cpu|cuda|cuda:N', help: 'where to compute (default auto: CUDA when the libtorch has it, else the CPU)' },
   { path: ['lr'], yaml: 'lr', flag: 'lr', kind: 'positive', value: 'LR', help: `AdamW learning rate (default ${D.lr}, the paper's)` },
+  { path: ['lrSchedule'], yaml: 'lr_schedule', aliases: ['lrSchedule'], flag: 'lr-schedule', kind: { oneOf: ['constant', 'linear'] }, value: 'constant|linear', help: `learning-rate schedule (default ${D.lrSchedule}: decay to 0 over the steps, the default of the Hugging Face Trainer the paper ran, as it names no schedule)` },
   { path: ['weightDecay'], yaml: 'weight_decay', aliases: ['weightDecay'], flag: 'weight-decay', kind: 'nonneg', value: 'W', help: `AdamW weight decay (default ${D.weightDecay})` },
   { path: ['lora', 'r'], yaml: 'lora.r', flag: 'lora-r', kind: 'int', value: 'R', help: `LoRA rank (default ${D.lora.r}, the paper's)` },
   { path: ['lora', 'alpha'], yaml: 'lora.alpha', flag: 'lora-alpha', kind: 'positive', value: 'A', help: `LoRA alpha (default ${D.lora.alpha}, the paper's)` },
   { path: ['lora', 'dropout'], yaml: 'lora.dropout', flag: 'lora-dropout', kind: 'fraction', value: 'P', help: `LoRA dropout (default ${D.lora.dropout}, the paper's)` },
   { path: ['lora', 'targets'], yaml: 'lora.targets', flag: 'lora-targets', kind: 'targets', value: 'q_proj,v_proj', help: `modules LoRA wraps (default ${D.lora.targets.join(',')}, the paper's)` },
   { path: ['batch'], yaml: 'batch', flag: 'batch', kind: 'int', value: 'N', help: `repeats tuned together as one batch of adapters (default: what fits free memory — on the CPU at most ${D.batch}; results differ only in float rounding)` },
-  { path: ['candidates'], yaml: 'candidates', flag: 'candidates', kind: 'int', value: 'N', help: `demo-similarity: --data rows binned as demonstration candidates (default ${SIMILARITY_CANDIDATES}, iclit's)` },
+  { path: ['candidates'], yaml: 'candidates', flag: 'candidates', kind: 'int', value: 'N', help: 'demo-similarity: --data rows (a seeded subset) binned as demonstration candidates (default: every row, the inference example itself included, as the paper draws from the dataset)' },
   { path: ['evalExamples'], yaml: 'eval_examples', aliases: ['evalExamples'], flag: 'eval-examples', kind: 'int', value: 'N', help: `accuracy: evaluation examples per repeat, drawn without the demonstrations (default ${D.evalExamples})` },
   { path: ['saveAdapters'], yaml: 'save_adapters', flag: 'save-adapters', kind: 'bool', help: "write each repeat's tuned adapter as a PEFT folder under RESULTS_DIR/adapters/" },
   { path: ['saveStates'], yaml: 'save_states', flag: 'no-save-states', kind: 'bool', help: 'do not store the last-token hidden states (stored by default under RESULTS_DIR/states/)' },
   { path: ['methods', 'templates', 'sentiment'], yaml: 'methods.templates.sentiment', flag: 'template-sentiment', kind: 'text', value: 'TEMPLATE', help: `sentiment template (default ${JSON.stringify(M.templates.sentiment)})` },
   { path: ['methods', 'templates', 'translation'], yaml: 'methods.templates.translation', flag: 'template-translation', kind: 'text', value: 'TEMPLATE', help: `translation template (default ${JSON.stringify(M.templates.translation)})` },
+  { path: ['methods', 'labels'], yaml: 'labels', flag: 'labels', kind: 'words', value: 'NEG,POS', help: `label words of sentiment by label (0 = negative, 1 = positive), comma-separated (default ${M.labels.join(',')}, the paper's label words)` },
   { path: ['methods', 'separator'], yaml: 'methods.separator', flag: 'separator', kind: 'text', value: 'STR', help: `between demonstrations and before the inference example (default ${JSON.stringify(M.separator)})` },
-  { path: ['methods', 'instructionPlacement'], yaml: 'methods.instruction_placement', flag: 'instruction-placement', kind: { oneOf: METHOD_CHOICES.instructionPlacement }, value: METHOD_CHOICES.instructionPlacement.join('|'), help: `where the ICL prompt holds the instruction (default ${M.instructionPlacement}: before the demonstrations)` },
+  { path: ['methods', 'instructionPlacement'], yaml: 'methods.instruction_placement', flag: 'instruction-placement', kind: { oneOf: METHOD_CHOICES.instructionPlacement }, value: METHOD_CHOICES.instructionPlacement.join('|'), help: `where the ICL prompt holds the instruction (default ${M.instructionPlacement}: each task's as the paper writes it, once before the demonstrations for sentiment (§2), before every demonstration and again before B for translation (footnote 5))` },
   { path: ['methods', 'tuneLoss'], yaml: 'methods.tune_loss', flag: 'tune-loss', kind: { oneOf: METHOD_CHOICES.tuneLoss }, value: METHOD_CHOICES.tuneLoss.join('|'), help: `tokens of a tuning text that carry the LoRA loss (default ${M.tuneLoss})` },
   { path: ['methods', 'wrongLabels'], yaml: 'methods.wrong_labels', flag: 'wrong-labels', kind: { oneOf: METHOD_CHOICES.wrongLabels }, value: METHOD_CHOICES.wrongLabels.join('|'), help: `how wrong labels are made (default ${M.wrongLabels}: every label replaced by the other)` },
   { path: ['methods', 'binEdges'], yaml: 'methods.bin_edges', flag: 'bin-edges', kind: { oneOf: METHOD_CHOICES.binEdges }, value: METHOD_CHOICES.binEdges.join('|'), help: `similarity bins of equal width over [0, 1] or equal candidate counts (default ${M.binEdges})` },
@@ -167,6 +173,11 @@ function coerce(kind: Kind, v: unknown, where: string, base: string, fromFlag: b
       return v;
     case 'layers':
       return parseHiddenStates(v, where);
+    case 'words': {
+      const list = typeof v === 'string' ? v.split(',').map((s) => s.trim()) : v;
+      if (!Array.isArray(list) || list.length < 2 || list.some((w) => typeof w !== 'string' || w.trim() === '') || new Set(list).size !== list.length) bad(where, 'distinct non-empty label words (NEG,POS)', v);
+      return [...(list as string[])];
+    }
     case 'targets': {
       const list = typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v;
       if (!Array.isArray(list) || list.length === 0) bad(where, 'a list of module names', v);
@@ -272,6 +283,7 @@ export function mergeSettings(file: PartialSettings, flags: PartialSettings): Ru
     models,
     data: pick('data'),
     demoData: pick('demoData'),
+    translationData: pick('translationData'),
     encoder: pick('encoder'),
     instructions: pick('instructions'),
     repeats: pick('repeats') ?? D.repeats,
@@ -283,10 +295,11 @@ export function mergeSettings(file: PartialSettings, flags: PartialSettings): Ru
     dtype: pick('dtype') ?? 'auto',
     device: pick('device') ?? 'auto',
     lr: pick('lr') ?? D.lr,
+    lrSchedule: pick('lrSchedule') ?? D.lrSchedule,
     weightDecay: pick('weightDecay') ?? D.weightDecay,
     lora: { ...D.lora, targets: [...D.lora.targets], ...file.lora, ...flags.lora },
     batch: pick('batch'),
-    candidates: pick('candidates') ?? SIMILARITY_CANDIDATES,
+    candidates: pick('candidates'),
     evalExamples: pick('evalExamples') ?? D.evalExamples,
     saveAdapters: pick('saveAdapters') ?? false,
     saveStates: pick('saveStates') ?? true,

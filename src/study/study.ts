@@ -72,7 +72,7 @@ export function planOf(s: RunSettings, preset: PresetPhase, data: DataPhase, bat
     repeats: s.repeats,
     seed: s.seed,
     layers: s.layers,
-    tune: { lr: s.lr, weightDecay: s.weightDecay, lora: s.lora },
+    tune: { lr: s.lr, lrSchedule: s.lrSchedule, weightDecay: s.weightDecay, lora: s.lora },
     batch,
     methods: s.methods,
     evalExamples: s.evalExamples,

@@ -4,7 +4,8 @@ import type { Command } from '../args.js';
 import { required } from '../args.js';
 import { UsageError } from '../../util/errors.js';
 import { checkOutputApart, checkOutputDir } from '../../util/fs.js';
-import { ResultsStore, readRecordStates, resultsInputs, type Manifest } from '../../results/index.js';
+import { ResultsStore, readRecordStates, resultsFolders, resultsInputs, type Manifest } from '../../results/index.js';
+import { PAPER_ORDER } from '../../study/index.js';
 import { runsByModel, writeReport, toJson, type ReportRun } from '../../report/index.js';
 
 type Meta = ReportRun['meta'];
@@ -62,7 +63,7 @@ export function readRun(dir: string): ReportRun {
     const models = manifest?.models.map((x) => x.label) ?? [...new Set(records.map((r) => r.model))];
     const label = models.length === 1 ? models[0] : basename(resolve(dir));
     // The records' stored hidden states feed the robustness measures (centred, massive dims out, null, CKA).
-    return { label, meta: metaOf(dir, manifest), records, states: (r) => readRecordStates(dir, r) };
+    return { label, meta: metaOf(dir, manifest), records, models: manifest?.models.map((x) => x.label), states: (r) => readRecordStates(dir, r) };
   } finally {
     store.close();
   }
@@ -71,7 +72,7 @@ export function readRun(dir: string): ReportRun {
 export const report: Command = {
   name: 'report',
   summary: 'write report.html, report.md, summary.json and figures from one or more results folders (side by side)',
-  usage: 'report RESULTS_DIR [RESULTS_DIR2 ...] --out REPORT_DIR [--note TEXT ...] [--json]',
+  usage: 'report RESULTS_DIR [RESULTS_DIR2 ...] --out REPORT_DIR [--note TEXT ...] [--json]   (a results tree of `iclit run paper` reads every preset folder in it)',
   flags: {
     note: { type: 'string', multiple: true, value: 'TEXT', description: 'a line the report states under "What produced this report" (repeatable)' },
     out: { type: 'string', short: 'o', value: 'DIR', description: 'folder to write the report into (created if missing)' },
@@ -81,10 +82,12 @@ export const report: Command = {
     if (positionals.length === 0) throw new UsageError('expected at least one RESULTS_DIR (see iclit report --help)');
     const out = required(flags, 'out');
     checkOutputDir(out, 'report folder');
-    checkOutputApart(out, 'report folder', positionals.flatMap(resultsInputs));
+    // A results tree of `iclit run paper` stands for its per-preset folders, in the paper's order.
+    const folders = positionals.flatMap((d) => resultsFolders(d, PAPER_ORDER));
+    checkOutputApart(out, 'report folder', folders.flatMap(resultsInputs));
     // One run per model: a model's per-preset folders merge, a two-model folder splits (runs side by side).
     const notes = (flags.note as string[] | undefined) ?? [];
-    const runs = runsByModel(positionals.map(readRun)).map((r) => (notes.length ? { ...r, meta: { notes: notes.join(' · '), ...r.meta } } : r));
+    const runs = runsByModel(folders.map(readRun)).map((r) => (notes.length ? { ...r, meta: { notes: notes.join(' · '), ...r.meta } } : r));
     const written = await writeReport(runs, out);
     if (flags.json === true) {
       process.stdout.write(

@@ -199,7 +199,12 @@ test('fixture tier: LLaMA-2 tokenizer (vocab 32000, hidden 16), real SST-2 / WMT
       assert.ok(x.tokenCounts.anchor > 3 && x.prompts.anchor.length > 0);
       if (x.extra.empty !== true) assert.ok(x.simAnchorIcl.every((v) => v >= -1 && v <= 1), `${preset}: ${x.simAnchorIcl}`);
     }
-    if (preset === 'translation') assert.match(rs[0].prompts.icl, /\nCzech: .+\n\nEnglish: /s);
+    if (preset === 'translation') {
+      // footnote 5's form: the instruction before every demonstration and again before B (k = 2: three times)
+      const instruction = rs[0].prompts.anchor.split('\n')[0];
+      assert.equal(rs[0].prompts.icl.split(`${instruction}\nEnglish: `).length - 1, 3);
+      assert.match(rs[0].prompts.icl, /\nCzech: .+\n\n[^\n]+\nEnglish: [^\n]+\nCzech:$/s);
+    }
     if (preset === 'accuracy') assert.ok(rs.every((x) => x.accuracy && x.accuracy.n === 100 && x.accuracy.icl >= 0 && x.accuracy.icl <= 1));
     if (preset === 'demo-similarity') {
       assert.equal(new Set(rs.map((x) => x.condition)).size, 4);
@@ -220,4 +225,29 @@ test('iclit run --dry-run prints the estimate (FLOPs, time, memory) and writes n
   const lines = real.err.split('\n');
   assert.match(lines[0], /^iclit: estimate: /);
   assert.match(lines[1], /tiny-llama \[\.+\] 0\/2 repeats · 0\.0% of the work/);
+});
+
+test("a default convergence run uses the paper's prompts: iclit export shows 'Sentiment: Positive' / 'Sentiment: Negative'; the manifest records the linear lr schedule; --labels and --lr-schedule change them", async () => {
+  const out = join(root, 'paper-prompts');
+  const res = await run(['run', 'convergence', '--model', tiny.model, '--data', tiny.sst2, '--repeats', '4', '--epochs', '1', '--out', out]);
+  assert.equal(res.code, 0, res.err);
+  const exp = await runCli(['export', out, '--format', 'jsonl']);
+  assert.equal(exp.code, 0, exp.err);
+  const lines = exp.out.toString().trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+  const words = new Set(lines.flatMap((l) => [...l.prompt_icl.matchAll(/Sentiment: (\w+)/g)].map((m) => m[1])));
+  assert.ok([...words].every((w) => w === 'Positive' || w === 'Negative') && words.size > 0, [...words].join(','));
+  for (const l of lines) assert.match(l.prompt_icl, /\nSentiment: (Positive|Negative)\n\n/);
+  const manifest = JSON.parse(readFileSync(join(out, MANIFEST_FILE), 'utf8'));
+  assert.equal(manifest.config.lrSchedule, 'linear');
+  assert.deepEqual(manifest.config.methods.labels, ['Negative', 'Positive']);
+  const other = join(root, 'paper-prompts-lower');
+  const res2 = await run(['run', 'convergence', '--model', tiny.model, '--data', tiny.sst2, '--repeats', '1', '--epochs', '1', '--labels', 'negative,positive', '--lr-schedule', 'constant', '--out', other]);
+  assert.equal(res2.code, 0, res2.err);
+  const r = records(other)[0];
+  assert.match(r.prompts.icl, /\nSentiment: (negative|positive)\n\n/);
+  assert.equal(JSON.parse(readFileSync(join(other, MANIFEST_FILE), 'utf8')).config.lrSchedule, 'constant');
+  const bad = await run(['run', 'convergence', '--model', tiny.model, '--data', tiny.sst2, '--labels', 'only', '--out', join(root, 'never')]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--labels must be distinct non-empty label words/);
+  assert.ok(!existsSync(join(root, 'never')));
 });

@@ -4,7 +4,8 @@ import { str, type Command, type FlagSpec } from '../args.js';
 import { applyThreads, progress, threadFlags } from '../common.js';
 import { UsageError } from '../../util/errors.js';
 import { PRESET_NAMES } from '../../experiments/index.js';
-import { ProgressReporter, SETTINGS, Ticker, estimateLine, estimateStudy, flagSettings, formatDuration, loadSettingsFile, mergeSettings, openStudy } from '../../study/index.js';
+import { PAPER_TARGET, ProgressReporter, SETTINGS, Ticker, estimateLine, estimateStudy, flagSettings, formatDuration, loadSettingsFile, mergeSettings, openStudy } from '../../study/index.js';
+import { PAPER_COST, runPaper } from './run-paper.js';
 import { threadSetup } from '../../torch/index.js';
 
 /** `--shard I/N` → {index, count}. */
@@ -22,8 +23,11 @@ const settingFlags: Record<string, FlagSpec> = Object.fromEntries(
 
 export const run: Command = {
   name: 'run',
-  summary: 'run a study preset (or a YAML config) and store every repeat in a results folder (resumable)',
-  usage: `run <${PRESET_NAMES.join('|')}|config.yaml> --model DIR --data PATH [options] --out RESULTS_DIR`,
+  summary: 'run a study preset (or a YAML config, or every experiment of the paper) and store every repeat in a results folder (resumable)',
+  usage:
+    `run <${PRESET_NAMES.join('|')}|config.yaml> --model DIR --data PATH [options] --out RESULTS_DIR\n` +
+    `  run paper --model DIR [--model DIR2] --data SST2 --translation-data WMT16 --encoder DIR [options] --out RESULTS_DIR\n` +
+    `    every experiment of the paper, one folder per preset under RESULTS_DIR (a missing input skips only what needs it); ${PAPER_COST}`,
   flags: {
     ...settingFlags,
     ...threadFlags,
@@ -35,7 +39,7 @@ export const run: Command = {
   },
   async run(flags, positionals) {
     // parse
-    if (positionals.length !== 1) throw new UsageError(`expected one preset (${PRESET_NAMES.join(', ')}) or config.yaml, got ${positionals.length} arguments`);
+    if (positionals.length !== 1) throw new UsageError(`expected one preset (${PRESET_NAMES.join(', ')}), paper or config.yaml, got ${positionals.length} arguments`);
     const target = positionals[0];
     const out = str(flags, 'out');
     if (!out) throw new UsageError('--out RESULTS_DIR is required');
@@ -44,9 +48,14 @@ export const run: Command = {
     if (fromFile && !file.preset) throw new UsageError(`${target}: key 'preset' is missing (one of ${PRESET_NAMES.join(', ')})`);
     const settings = mergeSettings(file, flagSettings(flags));
     const shard = parseShard(str(flags, 'shard'));
+    if (settings.translationData && settings.preset !== PAPER_TARGET) throw new UsageError(`--translation-data is for \`iclit run paper\`; give ${settings.preset}'s data with --data (or --demo-data for cross-task)`);
     applyThreads(flags);
     // validate + open (nothing is written before every check passed)
     const note = (line: string): void => void process.stderr.write(`iclit: ${line}\n`);
+    if (settings.preset === PAPER_TARGET) {
+      await runPaper(settings, out, { force: Boolean(flags.force), shard, note, line: (preset, text) => `${preset}: ${text}` });
+      return 0;
+    }
     // --dry-run: the checks and the estimate, nothing written; otherwise the folder is opened (or refused) first
     if (flags['dry-run']) {
       note(estimateLine(await estimateStudy(settings, { shard })));

@@ -5,7 +5,7 @@ import { noGrad, tidy } from '../../torch/index.js';
 import { IclitError } from '../../util/errors.js';
 import { SENTIMENT_INSTRUCTIONS } from '../instructions.js';
 import { iclPrompt } from '../prompts.js';
-import { SENTIMENT_LABEL_WORDS, SENTIMENT_SPEC } from '../tasks.js';
+import { DEMO_LABEL_WORDS as SENTIMENT_LABEL_WORDS, SENTIMENT_SPEC } from './training.js';
 import type { SentimentExample } from '../types.js';
 import { makeDraw } from './random.js';
 

@@ -2,7 +2,7 @@
 import { IclitError } from '../../util/errors.js';
 import { SENTIMENT_INSTRUCTIONS, TRANSLATION_INSTRUCTIONS } from '../instructions.js';
 import { iclPrompt } from '../prompts.js';
-import { answerOf, SENTIMENT_SPEC, TRANSLATION_SPEC, type TaskSpec } from '../tasks.js';
+import { answerOf, SENTIMENT_SPEC as PAPER_SENTIMENT_SPEC, TRANSLATION_SPEC, type TaskSpec } from '../tasks.js';
 import type { SentimentExample, Task, TranslationExample } from '../types.js';
 import { makeDraw, type Draw } from './random.js';
 import { drawLabelPair } from './coded.js';
@@ -99,8 +99,13 @@ export function generateTrainingTexts(
 
 /** The sentiment template with other label words (the instruction still says "negative or positive"). */
 function withLabelWords(words: readonly [string, string]): TaskSpec<SentimentExample> {
-  return { ...SENTIMENT_SPEC, slots: (e) => ({ text: e.text, label: words[e.label] }) };
+  return { ...PAPER_SENTIMENT_SPEC, slots: (e) => ({ text: e.text, label: words[e.label] }) };
 }
+
+/** The label words the demo model (models/iclit-demo) was pretrained with: lowercase (the study's default is the paper's "Negative" / "Positive"; the demo passes --labels negative,positive). */
+export const DEMO_LABEL_WORDS = ['negative', 'positive'] as const;
+/** The sentiment template of the demo corpus, with its label words. */
+export const SENTIMENT_SPEC: TaskSpec<SentimentExample> = withLabelWords(DEMO_LABEL_WORDS);
 
 /** Translation demonstrations, then a sentiment inference example with its label (the cross-task prompt, answered). */
 function crossTaskText(instruction: string, demos: readonly TranslationExample[], example: SentimentExample, withInstruction: boolean): string {
