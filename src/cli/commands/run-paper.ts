@@ -7,7 +7,8 @@ export const PAPER_COST =
   'cost (an estimate from FLOPs, not a measurement): every experiment at 30 repeats is about 3×10^16 FLOP on LLaMA-2-7B ' +
   '(2 × 6.7×10^9 parameters × the tokens read and tuned: 26 conditions × ~1,200 token passes per repeat, plus the accuracy ' +
   "preset's 100 evaluation examples × 3 situations), twice that on 13B: about 15–30 minutes on one A100/H100-class GPU " +
-  'sustaining 15–30 TFLOP/s, about a week on a 2-core CPU at the ~40 GFLOP/s it sustains (BENCHMARKS.md)';
+  'sustaining 15–30 TFLOP/s; on a CPU close to its bfloat16 GEMM rate: about 1.5 days at the ~250 GFLOP/s of a 2-core ' +
+  'AVX-512-BF16 machine, several days without native bfloat16 (iclit run PRESET --dry-run estimates one experiment on yours)';
 
 /** Runs `iclit run paper`; `line` prints one progress line for a preset. */
 export async function runPaper(
