@@ -1,30 +1,7 @@
-// Reading the JSON files of a model folder (config.json, index files) and their fields, with errors that name the file and key.
-import { readFileSync } from 'node:fs';
+// The fields of a model folder's JSON files (config.json, index files), with errors that name the file and key; the files are read by util/json-file.ts.
 import { IclitError } from '../util/errors.js';
 
-/** Parses the JSON file `path` (any JSON value); `missing` completes the not-found message (e.g. "is DIR a model folder?"). */
-export function readJson(path: string, missing?: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new IclitError(`${path}: cannot read it (${code === 'EISDIR' ? 'a folder, not a file' : (code ?? (e as Error).message)})`);
-    throw new IclitError(`${path} not found${missing ? ` (${missing})` : ''}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new IclitError(`${path} is not valid JSON: ${(e as Error).message}`);
-  }
-}
-
-/** Parses `path` as a JSON object (readJson, then the shape checked). */
-export function readJsonObject(path: string, missing?: string): Record<string, unknown> {
-  const raw = readJson(path, missing);
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new IclitError(`${path} is not a JSON object`);
-  return raw as Record<string, unknown>;
-}
+export { readJson, readJsonObject } from '../util/json-file.js';
 
 /** Typed readers of a config object's fields; each error names `source` and the key. */
 export function configFields(c: Record<string, unknown>, source: string) {

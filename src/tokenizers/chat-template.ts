@@ -22,6 +22,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
 import { IclitError } from '../util/errors.js';
+import { readJsonObject } from '../util/json-file.js';
 import { boundedRender } from './jinja-bounds.js';
 
 export interface ChatMessage {
@@ -64,7 +65,7 @@ export class ChatTemplate {
    */
   static load(dir: string): ChatTemplate {
     const configPath = join(dir, CONFIG_FILE);
-    const config = existsSync(configPath) ? readConfig(configPath) : {};
+    const config = existsSync(configPath) ? readJsonObject(configPath) : {};
     const specials = specialTokens(config, configPath);
     const file = join(dir, TEMPLATE_FILE);
     if (existsSync(file)) return new ChatTemplate(readFileSync(file, 'utf8'), specials, file);
@@ -255,17 +256,6 @@ export function answerSeparator(t: ChatTemplate): string {
   const answered = t.render([user, { role: 'assistant', content: '\uE002' }], { addGenerationPrompt: false });
   const at = answered.indexOf('\uE002');
   return answered.startsWith(prompt) && at >= prompt.length ? answered.slice(prompt.length, at) : ' ';
-}
-
-function readConfig(path: string): Record<string, unknown> {
-  let v: unknown;
-  try {
-    v = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new IclitError(`${path} is not valid JSON: ${oneLine(e)}`);
-  }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new IclitError(`${path} is not a JSON object`);
-  return v as Record<string, unknown>;
 }
 
 /** bos/eos/unk/pad strings from tokenizer_config.json (plain strings or AddedToken objects with "content"). */

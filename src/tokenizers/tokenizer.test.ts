@@ -128,7 +128,7 @@ test('load: missing and malformed files name the file', async () => {
     const broken = join(root, 'broken');
     saveTrainedBpe(broken, trainByteLevelBpe(['x'], { vocabSize: 260 }));
     writeFileSync(join(broken, 'tokenizer_config.json'), '{"bos_token": "<s>",');
-    await assert.rejects(Tokenizer.load(broken), (e: Error) => e instanceof IclitError && e.message.startsWith(join(broken, 'tokenizer_config.json') + ': not valid JSON'));
+    await assert.rejects(Tokenizer.load(broken), (e: Error) => e instanceof IclitError && e.message.startsWith(join(broken, 'tokenizer_config.json') + ' is not valid JSON'));
     writeFileSync(join(broken, 'tokenizer_config.json'), JSON.stringify({ bos_token: { __type: 'AddedToken', content: '<bos>' } }));
     await assert.rejects(Tokenizer.load(broken), (e: Error) => e instanceof IclitError && /tokenizer_config\.json: "bos_token" is "<bos>", which is not in/.test(e.message));
     writeFileSync(join(broken, 'tokenizer_config.json'), JSON.stringify({ bos_token: 7 }));
@@ -136,7 +136,7 @@ test('load: missing and malformed files name the file', async () => {
     writeFileSync(join(broken, 'tokenizer_config.json'), JSON.stringify({ add_bos_token: 'yes' }));
     await assert.rejects(Tokenizer.load(broken), (e: Error) => e instanceof IclitError && /"add_bos_token" must be true or false/.test(e.message));
     writeFileSync(join(broken, 'tokenizer_config.json'), '[]');
-    await assert.rejects(Tokenizer.load(broken), (e: Error) => e instanceof IclitError && /expected a JSON object/.test(e.message));
+    await assert.rejects(Tokenizer.load(broken), (e: Error) => e instanceof IclitError && /tokenizer_config\.json is not a JSON object/.test(e.message));
     writeFileSync(join(broken, 'tokenizer_config.json'), '{}');
     writeFileSync(join(broken, 'tokenizer.json'), JSON.stringify({ model: { type: 'Mystery' } }));
     await assert.rejects(Tokenizer.load(broken), (e: Error) => e instanceof IclitError && e.message === `${join(broken, 'tokenizer.json')}: "model.type" is "Mystery"; supported are BPE, WordPiece, Unigram and WordLevel`);

@@ -1,8 +1,9 @@
 // A Hugging Face tokenizer folder (tokenizer.json + tokenizer_config.json) behind one small class: ids in, text out, BOS/EOS/PAD.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { IclitError } from '../util/errors.js';
+import { readJsonObject } from '../util/json-file.js';
 
 /** The parsed JSON files of a tokenizer folder; only `tokenizerJson` is required. */
 export interface TokenizerFiles {
@@ -50,22 +51,13 @@ export interface EncodedBatch {
 /** `model_max_length` values above this are Hugging Face's "no limit" sentinel (1e30). */
 const NO_LIMIT = 1e9;
 
-/** Reads a JSON object file; missing or malformed → IclitError naming the file. */
-function readJsonObject(path: string, required: boolean): Record<string, unknown> | undefined {
+/** A JSON object file of the tokenizer folder (readJsonObject); a missing optional one is undefined. */
+function readFolderJson(path: string, required: boolean): Record<string, unknown> | undefined {
   if (!existsSync(path)) {
     if (required) throw new IclitError(`${path}: file not found (a tokenizer folder needs tokenizer.json)`);
     return undefined;
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new IclitError(`${path}: not valid JSON (${(e as Error).message})`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new IclitError(`${path}: expected a JSON object at the top level`);
-  }
-  return value as Record<string, unknown>;
+  return readJsonObject(path);
 }
 
 /** The content of a special-token entry: a plain string or an AddedToken object `{content: ...}`; null/absent → undefined. */
@@ -177,10 +169,10 @@ export class Tokenizer {
   static async load(dir: string): Promise<Tokenizer> {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new IclitError(`${dir}: tokenizer folder not found`);
     const files: TokenizerFiles = {
-      tokenizerJson: readJsonObject(join(dir, 'tokenizer.json'), true)!,
-      tokenizerConfig: readJsonObject(join(dir, 'tokenizer_config.json'), false),
-      specialTokensMap: readJsonObject(join(dir, 'special_tokens_map.json'), false),
-      modelConfig: readJsonObject(join(dir, 'config.json'), false),
+      tokenizerJson: readFolderJson(join(dir, 'tokenizer.json'), true)!,
+      tokenizerConfig: readFolderJson(join(dir, 'tokenizer_config.json'), false),
+      specialTokensMap: readFolderJson(join(dir, 'special_tokens_map.json'), false),
+      modelConfig: readFolderJson(join(dir, 'config.json'), false),
     };
     return Tokenizer.fromFiles(files, dir);
   }
