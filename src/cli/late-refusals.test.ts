@@ -9,9 +9,9 @@ import { writeTinyStudy } from '../experiments/testing.js';
 import { runCli } from './testing.js';
 import { ResultsStore } from '../results/index.js';
 import { makeTempDir, tempDir } from '../util/testing.js';
+import { forgeSafetensors, safetensorsParts, type HeaderEntry } from '../io/testing.js';
 
-type Entry = { dtype: string; shape: number[]; data_offsets: [number, number] };
-type Header = Record<string, Entry>;
+type Header = Record<string, HeaderEntry>;
 
 const root = tempDir(test, 'iclit-late-');
 const tiny = writeTinyStudy(root);
@@ -22,25 +22,13 @@ before(() => {
   writeSentenceModules(writeRandomEncoderCheckpoint(encoder, c, { seed: 3 }), c.hiddenSize);
 });
 
-function readParts(file: string): { header: Header; data: Buffer } {
-  const b = readFileSync(file);
-  const n = Number(b.readBigUInt64LE(0));
-  return { header: JSON.parse(b.subarray(8, 8 + n).toString('utf8')), data: b.subarray(8 + n) };
-}
-
-function writeParts(file: string, header: Header, data: Buffer): void {
-  const h = Buffer.from(JSON.stringify(header));
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(h.length));
-  writeFileSync(file, Buffer.concat([len, h, data]));
-}
 
 /** Edits the tiny model's weights file in place through its header and data bytes. */
 function lie(dir: string, edit: (header: Header, data: Buffer) => Buffer | void): void {
   const file = join(dir, 'model.safetensors');
-  const { header, data } = readParts(file);
+  const { header, data } = safetensorsParts<Header>(file);
   const out = edit(header, data) ?? data;
-  writeParts(file, header, out);
+  forgeSafetensors(file, JSON.stringify(header), out);
 }
 
 const UP = 'model.layers.0.mlp.up_proj.weight';

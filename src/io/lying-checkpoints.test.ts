@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { tidy } from '../torch/index.js';
 import { IclitError } from '../util/errors.js';
 import { makeTempDir, tempDir } from '../util/testing.js';
+import { forgeSafetensors, safetensorsParts, type HeaderEntry, type RawHeader } from './testing.js';
 import { CheckpointWeights, matchCheckpoint } from './checkpoint.js';
 import { parseDecoderConfig, toHfConfig } from './hf-config.js';
 import { tinyConfig, writeRandomCheckpoint } from './random-checkpoint.js';
@@ -16,24 +17,7 @@ const root = tempDir(test, 'iclit-lying-');
 const refused = (fn: () => unknown, pattern: RegExp) =>
   assert.throws(fn, (e: unknown) => e instanceof IclitError && !e.message.includes('\n') && (pattern.test(e.message) || assert.fail(`message was: ${e.message}`)));
 
-type Header = Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
-
-/** Splits a safetensors file into its parsed header and its data section. */
-function parts(path: string): { header: Header; data: Buffer } {
-  const bytes = readFileSync(path);
-  const n = Number(bytes.readBigUInt64LE(0));
-  return { header: JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')), data: bytes.subarray(8 + n) };
-}
-
-/** Writes a safetensors file from header text and data bytes (no checks: this is how a hostile file is made). */
-function forge(path: string, headerText: string, data: Buffer): void {
-  const h = Buffer.from(headerText, 'utf8');
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(h.length));
-  writeFileSync(path, Buffer.concat([len, h, data]));
-}
-
-const tensorEntry = (h: Header, name: string) => h[name] as { dtype: string; shape: number[]; data_offsets: [number, number] };
+const tensorEntry = (h: RawHeader, name: string) => h[name] as HeaderEntry;
 
 /** A fresh copy of a small random checkpoint (untied, so it has lm_head.weight as its last tensor). */
 const checkpoint = (over = {}) => writeRandomCheckpoint(makeTempDir('ckpt-', root), tinyConfig(over), { seed: 5 });
@@ -41,11 +25,11 @@ const checkpoint = (over = {}) => writeRandomCheckpoint(makeTempDir('ckpt-', roo
 test('two tensors whose data_offsets overlap (lm_head reusing the embedding\'s bytes) are refused, naming both', () => {
   const dir = checkpoint();
   const file = join(dir, 'model.safetensors');
-  const { header, data } = parts(file);
+  const { header, data } = safetensorsParts(file);
   const lm = tensorEntry(header, 'lm_head.weight');
   assert.equal(lm.data_offsets[1], data.length, 'lm_head is the last tensor of the file');
   lm.data_offsets = [...tensorEntry(header, 'model.embed_tokens.weight').data_offsets];
-  forge(file, JSON.stringify(header), data.subarray(0, data.length - (96 * 32 * 4)));
+  forgeSafetensors(file, JSON.stringify(header), data.subarray(0, data.length - (96 * 32 * 4)));
   refused(() => CheckpointWeights.open(dir), /model\.safetensors is not a valid safetensors file: tensors '(model\.embed_tokens\.weight|lm_head\.weight)' and '(lm_head\.weight|model\.embed_tokens\.weight)' overlap/);
 });
 
@@ -53,22 +37,22 @@ test('a gap between tensors, bytes before the first or after the last are refuse
   const dir = makeTempDir('gap-', root);
   const good = join(dir, 'good.safetensors');
   writeSafetensors(good, { a: { dtype: 'float32', shape: [2], data: new Float32Array(2) }, b: { dtype: 'float32', shape: [3], data: new Float32Array(3) } });
-  const { header, data } = parts(good);
+  const { header, data } = safetensorsParts(good);
   const gap = join(dir, 'gap.safetensors');
   const h1 = structuredClone(header);
   tensorEntry(h1, 'b').data_offsets = [8 + 16, 20 + 16];
-  forge(gap, JSON.stringify(h1), Buffer.concat([data.subarray(0, 8), Buffer.alloc(16), data.subarray(8)]));
+  forgeSafetensors(gap, JSON.stringify(h1), Buffer.concat([data.subarray(0, 8), Buffer.alloc(16), data.subarray(8)]));
   refused(() => readSafetensorsHeader(gap), /gap\.safetensors is not a valid safetensors file: 16 bytes of the data between tensors 'a' and 'b' belong to no tensor/);
 
   const before = join(dir, 'before.safetensors');
   const h2 = structuredClone(header);
   tensorEntry(h2, 'a').data_offsets = [4, 12];
   tensorEntry(h2, 'b').data_offsets = [12, 24];
-  forge(before, JSON.stringify(h2), Buffer.concat([Buffer.alloc(4), data]));
+  forgeSafetensors(before, JSON.stringify(h2), Buffer.concat([Buffer.alloc(4), data]));
   refused(() => readSafetensorsHeader(before), /4 bytes of the data before tensor 'a' belong to no tensor/);
 
   const after = join(dir, 'after.safetensors');
-  forge(after, JSON.stringify(header), Buffer.concat([data, Buffer.alloc(5)]));
+  forgeSafetensors(after, JSON.stringify(header), Buffer.concat([data, Buffer.alloc(5)]));
   refused(() => readSafetensorsHeader(after), /5 bytes after the last tensor 'b' belong to no tensor/);
   assert.equal(readSafetensorsHeader(good).tensors.size, 2, 'the untouched file still reads');
 });
@@ -77,16 +61,16 @@ test('header rules: a name given twice, a header not starting with {, non-string
   const dir = makeTempDir('hdr-', root);
   const file = join(dir, 'x.safetensors');
   const data = Buffer.alloc(8);
-  forge(file, '{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', data);
+  forgeSafetensors(file, '{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', data);
   refused(() => readSafetensorsHeader(file), /x\.safetensors is not a valid safetensors file: the header names 'w' twice/);
-  forge(file, '[{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}]', data);
+  forgeSafetensors(file, '[{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}]', data);
   refused(() => readSafetensorsHeader(file), /the header does not start with '\{'/);
-  forge(file, '{"__metadata__":{"format":1},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}', data);
+  forgeSafetensors(file, '{"__metadata__":{"format":1},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}', data);
   refused(() => readSafetensorsHeader(file), /__metadata__ must map names to strings/);
-  forge(file, '{"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}}', data);
+  forgeSafetensors(file, '{"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}}', data);
   refused(() => readSafetensorsHeader(file), /tensor 'w' has an impossibly large shape/);
   // Padding with trailing spaces is allowed by the format, and a zero-element tensor takes no bytes.
-  forge(file, '{"e":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}   ', data);
+  forgeSafetensors(file, '{"e":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}   ', data);
   assert.deepEqual([...readSafetensorsHeader(file).tensors.keys()], ['e', 'w']);
 });
 

@@ -6,12 +6,12 @@ import { cpSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { repoRoot } from '../../util/paths.js';
 import { makeTempDir, missingShared, sharedPath, tempDir } from '../../util/testing.js';
+import { forgeSafetensors, safetensorsParts, type HeaderEntry } from '../../io/testing.js';
 
 const FIXTURE = 'fixtures/tiny-llama';
 const root = tempDir(test, 'iclit-lying-cli-');
 
-type Entry = { dtype: string; shape: number[]; data_offsets: [number, number] };
-type Header = Record<string, Entry>;
+type Header = Record<string, HeaderEntry>;
 
 function iclit(model: string) {
   return spawnSync(process.execPath, [join(repoRoot(), 'bin', 'iclit.js'), 'activations', '--model', model, '--ids', '1,5,9', '--out', join(model, '..', 'out.safetensors')], { encoding: 'utf8' });
@@ -25,18 +25,6 @@ function copy(fixture: string): string {
   return dir;
 }
 
-function readParts(file: string): { header: Header; data: Buffer } {
-  const b = readFileSync(file);
-  const n = Number(b.readBigUInt64LE(0));
-  return { header: JSON.parse(b.subarray(8, 8 + n).toString('utf8')), data: b.subarray(8 + n) };
-}
-
-function writeParts(file: string, header: Header, data: Buffer): void {
-  const h = Buffer.from(JSON.stringify(header));
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(h.length));
-  writeFileSync(file, Buffer.concat([len, h, data]));
-}
 
 /** Removes the bytes [begin, end) of the data section, shifting the offsets of every tensor after them. */
 function dropBytes(header: Header, data: Buffer, begin: number, end: number): Buffer {
@@ -54,34 +42,34 @@ function editConfig(dir: string, over: Record<string, unknown>): void {
 const cases: [string, (dir: string) => void, RegExp][] = [
   ['overlapping data_offsets (lm_head reuses the embedding bytes)', (dir) => {
     const file = join(dir, 'model.safetensors');
-    const { header, data } = readParts(file);
+    const { header, data } = safetensorsParts<Header>(file);
     const [b, e] = header['lm_head.weight'].data_offsets;
     const rest = dropBytes(header, data, b, e);
     header['lm_head.weight'].data_offsets = [...header['model.embed_tokens.weight'].data_offsets];
-    writeParts(file, header, rest);
+    forgeSafetensors(file, JSON.stringify(header), rest);
   }, /model\.safetensors is not a valid safetensors file: tensors '.*' and '.*' overlap/],
   ['a gap between tensors', (dir) => {
     const file = join(dir, 'model.safetensors');
-    const { header, data } = readParts(file);
+    const { header, data } = safetensorsParts<Header>(file);
     const first = Object.values(header).filter((e) => e.data_offsets).sort((a, b) => a.data_offsets[0] - b.data_offsets[0])[0];
     const cut = first.data_offsets[1];
     for (const e of Object.values(header)) if (e.data_offsets && e.data_offsets[0] >= cut) e.data_offsets = [e.data_offsets[0] + 64, e.data_offsets[1] + 64];
-    writeParts(file, header, Buffer.concat([data.subarray(0, cut), Buffer.alloc(64), data.subarray(cut)]));
+    forgeSafetensors(file, JSON.stringify(header), Buffer.concat([data.subarray(0, cut), Buffer.alloc(64), data.subarray(cut)]));
   }, /model\.safetensors is not a valid safetensors file: 64 bytes of the data between tensors '.*' and '.*' belong to no tensor/],
   ['a shard index naming a file outside the model folder', (dir) => {
     const other = join(dir, '..', 'other');
     mkdirSync(other);
     renameSync(join(dir, 'model.safetensors'), join(other, 'model.safetensors'));
-    const names = Object.keys(readParts(join(other, 'model.safetensors')).header).filter((n) => n !== '__metadata__');
+    const names = Object.keys(safetensorsParts<Header>(join(other, 'model.safetensors')).header).filter((n) => n !== '__metadata__');
     writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: Object.fromEntries(names.map((n) => [n, '../other/model.safetensors'])) }));
   }, /model\.safetensors\.index\.json: weight_map\[".*"\] names "\.\.\/other\/model\.safetensors", outside the model folder/],
   ['a weight holding NaN', (dir) => {
     const file = join(dir, 'model.safetensors');
-    const { header, data } = readParts(file);
+    const { header, data } = safetensorsParts<Header>(file);
     const e = header['model.layers.1.mlp.up_proj.weight'];
     assert.equal(e.dtype, 'F32');
     data.writeFloatLE(NaN, e.data_offsets[0] + 4 * 17);
-    writeParts(file, header, data);
+    forgeSafetensors(file, JSON.stringify(header), data);
   }, /weight 'model\.layers\.1\.mlp\.up_proj\.weight' in .*model\.safetensors holds 1 NaN value\(s\) of \d+/],
   ['tie_word_embeddings "yes"', (dir) => editConfig(dir, { tie_word_embeddings: 'yes' }), /config\.json: "tie_word_embeddings" must be true or false, got "yes"/],
   ['config saying more layers than the checkpoint holds', (dir) => editConfig(dir, { num_hidden_layers: 4 }), /has no weight 'model\.layers\.3\.input_layernorm\.weight' \(config\.json says num_hidden_layers 4\)/],
