@@ -19,7 +19,8 @@
  *     ICL        = I + A_1 + "\n\n" + A_2 + ... + "\n\n" + A_k + "\n\n" + B      (k = 0 gives the anchor; sentiment, §2)
  *     ICL, every-example placement (translation, the paper's footnote 5) = I + A_1 + "\n\n" + I + A_2 + … + I + A_k + "\n\n" + I + B
  *     IT texts   = I + A_i, one text per demonstration (what the IT adapter is tuned on)
- *     SL         = the same prompts with { withInstruction: false }: the I part is left out, nothing else changes.
+ *     SL         = a text built with { withInstruction: false }: the I part is left out, nothing else changes (the study
+ *                  builds only SL's tuning texts this way; its anchor and ICL prompts keep the instruction, §4.2).
  *
  * Nothing else is added: no BOS, no trailing newline or space (the tokenizer adds BOS). Example text goes in
  * verbatim (readers already trimmed it). Slot values are inserted in one pass, so a "{...}" inside a review is

@@ -28,7 +28,7 @@ export interface Condition {
   shots: number;
   /** LoRA epochs over the k tuning texts. */
   epochs: number;
-  /** false = SL: the tuning texts (and prompts) leave out the instruction. */
+  /** false = SL (§4.2): the tuning texts leave out the instruction; the anchor and ICL prompts keep it. */
   withInstruction: boolean;
   /** demo-similarity: the bin (0-based) of demo–inference cosine the demonstrations are drawn from. */
   bin?: number;
@@ -64,7 +64,7 @@ export interface PresetOptions {
 
 /**
  * Defaults of the study, as the paper ran it: 30 repeats; one demonstration in every analysis but the shots one
- * ("In the previous analysis, we used a single demonstration"); LoRA r=8, alpha=32, dropout 0.05 on q_proj and
+ * (§3.2, number of demonstrations); LoRA r=8, alpha=32, dropout 0.05 on q_proj and
  * v_proj (LORA_DEFAULTS, src/lora); AdamW, lr 1e-4, 10 epochs; 10 similarity bins. batch and evalExamples are iclit's own.
  */
 export const STUDY_DEFAULTS = {

@@ -7,6 +7,7 @@ import type { ChatTemplate } from '../tokenizers/index.js';
 import { IclitError } from '../util/errors.js';
 import type { AdapterWeights, StudyBackend, TuneRequest, TunedAdapters, WorkEvent } from './backend.js';
 import { openModelFolder, type ModelFolder } from './model-folder.js';
+import { chunked } from '../util/group.js';
 
 /**
  * Sequences per forward pass of the base or tuned reads: bounded so that a long evaluation set (accuracy reads 2 ×
@@ -20,11 +21,6 @@ export const READ_BATCH = 16;
  */
 const TEXTS_PER_STEP = 1;
 
-function chunks<T>(xs: T[], n: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
-  return out;
-}
 
 /** [B, C] float32 tensor → B vectors. */
 function rows(t: Tensor): Float32Array[] {
@@ -62,7 +58,7 @@ const reads = {
 
 /** Runs `read` over rows in batches of READ_BATCH, results in row order. */
 function batched<T, R>(items: T[], read: (batch: T[]) => R[]): R[] {
-  return chunks(items, READ_BATCH).flatMap(read);
+  return chunked(items, READ_BATCH).flatMap(read);
 }
 
 /** Adapters trained by LlamaStudyBackend.tune; reading routes each row through its own adapter. */

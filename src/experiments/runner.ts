@@ -26,6 +26,7 @@ import { checkLength, type PromptKind } from './preflight.js';
 import type { RepeatRecord } from './record.js';
 import { unitExtra } from './record.js';
 import { candidatePool, drawRepeats, renderUnit, repeatUnits, taskMaterials, type CandidatePool, type DrawnRepeats, type StudyMaterials, type Unit } from './units.js';
+import { chunked } from '../util/group.js';
 
 /** Everything one model's run needs besides the backend. */
 export interface StudyPlan {
@@ -244,9 +245,7 @@ export function runPlan(plan: StudyPlan, backend: StudyBackend, sink: RecordSink
   const pool = drawn.binned ? candidatePool(drawn.tasks, plan.seed) : undefined;
   // chunks of the repeats still to do, in order: a resumed run or a shard packs full chunks too
   const order = [...todo.keys()];
-  const chunks: number[][] = [];
-  for (let i = 0; i < order.length; i += plan.batch) chunks.push(order.slice(i, i + plan.batch));
-  for (const repeats of chunks) {
+  for (const repeats of chunked(order, plan.batch)) {
     runChunk(plan, drawn, backend, layers, repeats, todo, pool, sink, (r, n) => {
       records += n;
       done++;

@@ -4,6 +4,7 @@ import type { ChatTemplate } from '../tokenizers/index.js';
 import type { AdapterWeights, RecordSink, StudyBackend, TextEmbedder, TuneRequest, TunedAdapters, UnitKey } from './backend.js';
 import { READ_BATCH } from './llama-backend.js';
 import { runPlan, type StudyPlan } from './runner.js';
+import { chunked } from '../util/group.js';
 
 /** What the counting backend needs of a model: its tokenizer (as the study encodes), its depth and positions. */
 export interface WorkModel {
@@ -13,11 +14,6 @@ export interface WorkModel {
   chat?: ChatTemplate;
 }
 
-function chunks<T>(xs: T[], n: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
-  return out;
-}
 
 /**
  * A stand-in sentence embedder (letter counts) for estimating a demo-similarity plan before the encoder is loaded:
@@ -69,15 +65,15 @@ class CountingBackend implements StudyBackend {
     this.passes.push({ kind: 'read', lengths: prompts.map((p) => p.length), blocks: this.#blocks(layers), logitRows: logitRows(prompts), lora });
   }
   hidden(prompts: number[][], layers: number[]): Float32Array[][] {
-    for (const b of chunks(prompts, READ_BATCH)) this.read(b, layers, () => 0, false);
+    for (const b of chunked(prompts, READ_BATCH)) this.read(b, layers, () => 0, false);
     return prompts.map(() => layers.map(() => Float32Array.of(1)));
   }
   lastLogits(prompts: number[][], tokens: number[][]): number[][] {
-    for (const b of chunks(prompts, READ_BATCH)) this.read(b, null, (x) => x.length, false);
+    for (const b of chunked(prompts, READ_BATCH)) this.read(b, null, (x) => x.length, false);
     return tokens.map((t) => t.map(() => 0));
   }
   tokenLosses(texts: number[][]): number[][] {
-    for (const b of chunks(texts, READ_BATCH)) this.read(b, null, (x) => x.reduce((a, t) => a + t.length, 0), false);
+    for (const b of chunked(texts, READ_BATCH)) this.read(b, null, (x) => x.reduce((a, t) => a + t.length, 0), false);
     return texts.map((t) => new Array<number>(Math.max(0, t.length - 1)).fill(0));
   }
   tune(req: TuneRequest): TunedAdapters {
@@ -104,7 +100,7 @@ class CountingAdapters implements TunedAdapters {
   #route(prompts: number[][], adapterOf: number[] | undefined, record: (batch: number[][]) => void): void {
     const of = adapterOf ?? prompts.map((_, i) => i);
     if (of.length === this.count && of.every((a, i) => a === i)) return record(prompts);
-    for (const a of new Set(of)) for (const batch of chunks(prompts.filter((_, i) => of[i] === a), READ_BATCH)) record(batch);
+    for (const a of new Set(of)) for (const batch of chunked(prompts.filter((_, i) => of[i] === a), READ_BATCH)) record(batch);
   }
   hidden(prompts: number[][], layers: number[], adapterOf?: number[]): Float32Array[][] {
     this.#route(prompts, adapterOf, (x) => this.b.read(x, layers, () => 0, true));

@@ -109,8 +109,10 @@ export function calibrate(config: DecoderConfig, dtype: ComputeDType, device: st
   const fitting = Math.max(1, Math.floor(CALIBRATION_FLOPS / (perSequence.linear + perSequence.attention)));
   const large = Math.max(2, Math.min(typical.sequences, fitting));
   const small = Math.max(1, Math.floor(large / 4));
-  const build = (layers: number): LlamaModel =>
-    new LlamaModel(shape(layers), (name, sh) => (name.includes('norm') ? full(sh, 1, dtype, device) : name.includes('embed') ? randn(sh, 'float32', device).mul(0.02).to(dtype) : full(sh, 0.02, dtype, device)), dtype, device);
+  // each weight made in its own scope: randn's float32 draw and its scaled copy are freed, only the weight is kept
+  const weight = (name: string, sh: number[]): Tensor =>
+    tidy(() => (name.includes('norm') ? full(sh, 1, dtype, device) : name.includes('embed') ? randn(sh, 'float32', device).mul(0.02).to(dtype) : full(sh, 0.02, dtype, device)));
+  const build = (layers: number): LlamaModel => new LlamaModel(shape(layers), weight, dtype, device);
   const one = build(1);
   let two: LlamaModel | undefined;
   const fl = { r: lora.r, targets: lora.targets };

@@ -85,12 +85,14 @@ export async function openPaper(s: RunSettings, out: string, opts: OpenOptions =
   const plan = paperPlan(s, out);
   const outExisted = existsSync(out);
   const studies: Study[] = [];
+  // only folders this call creates may be removed again: one that existed may hold states or adapters of a killed run
+  const created = new Set(plan.parts.filter((part) => !existsSync(part.dir)).map((part) => part.dir));
   try {
     for (const part of plan.parts) studies.push(await openStudy(part.settings, part.dir, opts));
   } catch (e) {
     for (const st of studies) {
       st.close();
-      if (st.action === 'new') rmSync(st.dir, { recursive: true, force: true });
+      if (st.action === 'new' && created.has(st.dir)) rmSync(st.dir, { recursive: true, force: true });
     }
     if (!outExisted && existsSync(out) && readdirSync(out).length === 0) rmSync(out, { recursive: true, force: true });
     throw e;

@@ -13,6 +13,7 @@ setInterval(() => {
   if (Atomics.load(v.ints, 1) === 0 || now - v.nums[0] < quietMs) return;
   if (Atomics.compareExchange(v.ints, 0, 0, 1) !== 0) return; // the main thread is drawing
   try {
+    if (Atomics.load(v.ints, 1) === 0) return; // stopped while the lock was being taken: draw nothing stale
     const head = decoder.decode(v.text.slice(0, v.ints[2]));
     const since = now - v.nums[0];
     writeSync(fd, `\r\x1b[2K${composeLine(head, v.nums[1] + since, Math.max(0, v.nums[2] - since))}`);

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../testing.js';
 import { ResultsStore } from '../../results/index.js';
@@ -73,7 +73,7 @@ test('iclit run paper --shard I/N: every preset computes only its share of the r
   }
 });
 
-test('iclit run paper refuses what it cannot run, before writing anything', async () => {
+test('iclit run paper refuses what it cannot run (and --dry-run) before computing anything; a refused start removes only the folders it created', async () => {
   const none = await runCli(['run', 'paper', '--model', a.model, '--out', join(root, 'never')]);
   assert.equal(none.code, 2);
   assert.match(none.err, /nothing to run/);
@@ -83,6 +83,19 @@ test('iclit run paper refuses what it cannot run, before writing anything', asyn
   assert.equal(late.code, 1, late.err);
   assert.match(late.err, /no-such-pair/);
   assert.ok(!existsSync(join(root, 'never')), 'a refused start leaves nothing behind');
+  // --dry-run estimates one experiment: for the whole paper it is a usage error, never the run itself
+  const dry = await runCli(['run', 'paper', '--model', a.model, '--data', a.sst2, '--dry-run', '--out', join(root, 'never')]);
+  assert.equal(dry.code, 2, dry.err);
+  assert.match(dry.err, /^iclit: --dry-run estimates one experiment/);
+  assert.ok(!existsSync(join(root, 'never')), 'a dry run writes nothing');
+  // a later preset refused: a preset folder that existed before this call (here holding only a stray file) stays
+  const kept = join(root, 'kept');
+  mkdirSync(join(kept, 'wrong-label'), { recursive: true });
+  writeFileSync(join(kept, 'wrong-label', 'states-of-a-killed-run.safetensors'), 'x');
+  const refused = await runCli(['run', 'paper', '--model', a.model, '--data', a.sst2, '--translation-data', join(root, 'no-such-pair'), '--out', kept]);
+  assert.equal(refused.code, 1, refused.err);
+  assert.ok(!existsSync(join(kept, 'convergence')), 'the folder this call created is removed');
+  assert.ok(existsSync(join(kept, 'wrong-label', 'states-of-a-killed-run.safetensors')), 'a folder that was there before is left alone');
   const wrong = await runCli(['run', 'convergence', '--model', a.model, '--data', a.sst2, '--translation-data', a.wmt, '--out', join(root, 'never')]);
   assert.equal(wrong.code, 2);
   assert.match(wrong.err, /--translation-data is for `iclit run paper`/);

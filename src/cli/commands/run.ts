@@ -53,6 +53,8 @@ export const run: Command = {
     // validate + open (nothing is written before every check passed)
     const note = (line: string): void => void process.stderr.write(`iclit: ${line}\n`);
     if (settings.preset === PAPER_TARGET) {
+      // the estimate is per experiment; a dry run of the whole paper would otherwise start it
+      if (flags['dry-run']) throw new UsageError('--dry-run estimates one experiment: iclit run PRESET --dry-run (iclit run paper has no dry run)');
       await runPaper(settings, out, { force: Boolean(flags.force), shard, note, line: (preset, text) => `${preset}: ${text}` });
       return 0;
     }
@@ -77,8 +79,8 @@ export const run: Command = {
         s = await study.run({ shard, onProgress: (e, i) => reporter.repeat(e, i), onWork: (e) => reporter.work(e) });
       } finally {
         await ticker?.stop();
+        if (ticker) process.stderr.write('\n'); // an error's line starts on its own line, not after the progress bar
       }
-      if (ticker) process.stderr.write('\n');
       // print
       process.stderr.write(`${study.preset.name}: ${s.computed} repeat(s) computed, ${s.skipped} already done, ${study.models.length} model(s) → ${out} (${formatDuration(s.wallSeconds * 1000)})\n`);
     } finally {
