@@ -117,7 +117,9 @@ test('rules: directional, high, equivalence and U shape decide as docs/METHODS.m
   assert.equal(equivalent(iv(-0.01, 0.04, m, 0.9), iv(-0.02, 0.06, m)).verdict, 'replicates', 'a drop within the margin');
   assert.equal(equivalent(iv(0.06, 0.3, m, 0.9), iv(0.055, 0.31, m)).verdict, 'does-not-replicate');
   assert.equal(equivalent(iv(0.01, 0.08, m, 0.9), iv(0, 0.09, m)).verdict, 'inconclusive');
-  assert.equal(uShape(false, 'hidden state 1', [], [], 10).verdict, 'does-not-replicate');
+  assert.equal(uShape(false, 'hidden state 1', [], [t(0.001, 1)], 10).verdict, 'does-not-replicate', 'the end below the lowest interior state, p 0.001 < 0.05/10');
+  assert.equal(uShape(false, 'hidden state 1', [], [t(0.02, 1)], 10).verdict, 'inconclusive', 'a minimum at an end without a significant test');
+  assert.equal(uShape(false, 'hidden state 1', [], [], 10).verdict, 'inconclusive');
   assert.equal(uShape(true, 'hidden state 9', [t(1e-4, 1e-3), t(1e-4, 1e-3)], [], 10).verdict, 'replicates');
 });
 

@@ -210,8 +210,13 @@ function planFor(claim: Claim, recs: Records, rob: Robustness | undefined, key: 
           const side = (end: number, alt: 'greater' | 'less', tag: string) =>
             signedRankTest(`${id}:${tag}`, `${m} ${PAIR_LABEL[q.pair]} at hidden state ${layers[end]} ${alt === 'greater' ? '>' : '<'} at the minimum ${layers[j]} (odd repeats)`, test.map((c) => c.v[end] - c.v[j]), alt, layers[end]);
           const interior = j > 0 && j < layers.length - 1;
+          // a minimum at an end: the lowest interior state on the even repeats is where a U's bottom would be
+          let bottom = -1;
+          for (let i = 1; i < layers.length - 1; i++) if (Number.isFinite(meanCurve[i]) && (bottom < 0 || meanCurve[i] < meanCurve[bottom])) bottom = i;
+          const endBelow = () =>
+            signedRankTest(`${id}:end-below`, `${m} ${PAIR_LABEL[q.pair]} at the end state ${layers[j]} < at the lowest interior state ${layers[bottom]} (odd repeats)`, test.map((c) => c.v[j] - c.v[bottom]), 'less', layers[j]);
           const claimed = interior ? [side(0, 'greater', 'low'), side(layers.length - 1, 'greater', 'high')] : [];
-          const opposite = interior ? [side(0, 'less', 'low:opposite'), side(layers.length - 1, 'less', 'high:opposite')] : [];
+          const opposite = interior ? [side(0, 'less', 'low:opposite'), side(layers.length - 1, 'less', 'high:opposite')] : bottom >= 0 ? [endBelow()] : [];
           return { tests: claimed, opposite, intervals: [], decide: (fam) => uShape(interior, where, claimed, opposite, fam) };
         },
       };

@@ -70,9 +70,18 @@ export function equivalent(ci90: Interval | null, ci95: Interval | null): Decisi
   return { verdict: 'inconclusive', reason: `the CIs overlap the margin ±${m}` };
 }
 
-/** u-shape: an end-point minimum is the opposite pattern; else both sides' tests decide as `directional`. */
+/**
+ * u-shape: an interior minimum (chosen on the even repeats) is tested on both sides as `directional`. A minimum at an
+ * end is the opposite pattern only when a test says so too — `opposite` then holds the one-sided test of that end
+ * below the lowest interior state (odd repeats) at the Bonferroni level ALPHA / m; without it, inconclusive.
+ */
 export function uShape(minimumInterior: boolean, where: string, claimed: readonly TestSummary[], opposite: readonly TestSummary[], familySize: number): Decision {
-  if (!minimumInterior) return { verdict: 'does-not-replicate', reason: `the lowest mean s(ICL,IT) is at an end (${where}), not in the middle` };
+  if (!minimumInterior) {
+    const level = ALPHA / Math.max(1, familySize);
+    const against = opposite.find((t) => t.pValue !== null && t.pValue < level);
+    if (against) return { verdict: 'does-not-replicate', reason: `the lowest mean is at an end (${where}) and lies below the lowest interior state (p = ${against.pValue!.toExponential(2)} < ${ALPHA}/${familySize})` };
+    return { verdict: 'inconclusive', reason: `the lowest mean is at an end (${where}), but not significantly below the lowest interior state` };
+  }
   const d = directional(claimed, opposite, familySize);
   return { ...d, reason: `minimum at ${where}; ${d.reason}` };
 }
@@ -84,7 +93,7 @@ export const RULES: Record<Expectation, string> = {
   'trend-up': `Page's L test (repeats × ordered levels) for a rise, Holm p < ${ALPHA} → replicates; Page's test for a fall at p < ${ALPHA}/m → does not replicate; else inconclusive`,
   'trend-down': 'as trend-up, the other way round',
   flat: `per-repeat least-squares slope over the bins' midpoints (change over the whole range [0, 1]); 90% bootstrap CI of its median inside ±${FLAT_MARGIN} → replicates (TOST at 5%); 95% CI wholly outside ±${FLAT_MARGIN} → does not replicate; else inconclusive`,
-  'u-shape': `lowest layer of the mean curve chosen on the even repeats; interior (neither the first hidden state after the embeddings nor the last) and both one-tailed Wilcoxon tests on the odd repeats (that state above the minimum at its low side, and at its high side) with Holm p < ${ALPHA} → replicates; a minimum at an end, or an opposite test at p < ${ALPHA}/m → does not replicate; else inconclusive`,
+  'u-shape': `lowest layer of the mean curve chosen on the even repeats; interior (neither the first hidden state after the embeddings nor the last) and both one-tailed Wilcoxon tests on the odd repeats (that state above the minimum at its low side, and at its high side) with Holm p < ${ALPHA} → replicates; an opposite test at p < ${ALPHA}/m → does not replicate (for a minimum at an end: that end below the lowest interior state, one-tailed Wilcoxon on the odd repeats); else inconclusive`,
   'not-significant': `paired difference per repeat; 90% bootstrap CI of its median inside ±${ACCURACY_MARGIN} → replicates (TOST at 5%); 95% CI wholly outside → does not replicate; else inconclusive`,
   high: `95% bootstrap CI of the median above ${HIGH_THRESHOLD} (raw cosine) for every similarity named → replicates; any CI below → does not replicate; else inconclusive`,
 };
