@@ -3,11 +3,10 @@ import { planWork, type ProgressEvent } from '../experiments/index.js';
 import type { DecoderConfig } from '../io/index.js';
 import { studyMemory, type ComputeDType, type FlopsLora, type Pass } from '../models/index.js';
 import { resolveStudyRefs } from './hub-refs.js';
-import { computePhase, dataPhase, modelsPhase, presetPhase } from './phases.js';
+import { computePhase, dataPhase, modelsPhase, planOf, presetPhase, type ComputePhase, type DataPhase, type PresetPhase, type StudyModel } from './phases.js';
 import { calibrate, workCost, type CostModel } from './cost.js';
 import { formatDuration } from './progress-line.js';
 import type { RunSettings } from './settings.js';
-import { planOf } from './study.js';
 
 export interface ModelEstimate {
   dir: string;
@@ -48,9 +47,8 @@ function typicalPass(passes: readonly Pass[]): { sequences: number; length: numb
 }
 
 /**
- * Runs a study's checks (phases 1–4 of openStudy: preset, data, models, compute; nothing is written), counts every
- * pass the runner will run on each model from the drawn prompts (src/experiments/work.ts), calibrates this
- * device on one block of each model's shapes (src/study/cost.ts), and adds up FLOPs, seconds and memory.
+ * Runs a study's checks (phases 1–4 of openStudy: preset, data, models, compute; nothing is written) and estimates
+ * it (estimateFromPhases). `iclit run` gets the same estimate from openStudy's own phases (OpenOptions.onEstimate).
  */
 export async function estimateStudy(s: RunSettings, opts: { shard?: { index: number; count: number } } = {}): Promise<StudyEstimate> {
   const preset = presetPhase(s);
@@ -59,36 +57,50 @@ export async function estimateStudy(s: RunSettings, opts: { shard?: { index: num
   s = refs.settings;
   const models = await modelsPhase(s, data, refs.names);
   try {
-    const compute = computePhase(s, models);
-    const plan = { ...planOf(s, preset, data, compute.batch, ''), materials: data.materials };
-    const lora = { r: s.lora.r, targets: s.lora.targets };
-    const calibrated = new Map<string, CostModel>();
-    const estimates: ModelEstimate[] = models.map((m) => {
-      const config = m.folder.config;
-      const passes = planWork(plan, { encode: m.folder.encode, numLayers: config.numLayers, maxPositions: config.maxPositionEmbeddings, chat: m.folder.chat }, { shard: opts.shard });
-      const shape = JSON.stringify(config);
-      const cost = calibrated.get(shape) ?? calibrate(config, compute.dtype, compute.device, { ...s.lora }, typicalPass(passes));
-      calibrated.set(shape, cost);
-      const { flops, seconds } = workCost(config, passes, cost, lora);
-      const memory = studyMemory(config, compute.dtype, s.lora, compute.batch, m.longest).total;
-      return { dir: m.dir, config, passes, flops, seconds, memory, cost };
-    });
-    return {
-      preset: preset.preset.name,
-      repeats: s.repeats,
-      conditions: preset.conditions.length,
-      device: compute.device,
-      dtype: compute.dtype,
-      batch: compute.batch,
-      lora,
-      models: estimates,
-      flops: estimates.reduce((a, m) => a + m.flops, 0),
-      seconds: estimates.reduce((a, m) => a + m.seconds, 0),
-      memory: Math.max(...estimates.map((m) => m.memory)),
-    };
+    return estimateFromPhases(s, preset, data, models, computePhase(s, models), opts.shard);
   } finally {
     for (const m of models) m.folder.close();
   }
+}
+
+/**
+ * Counts every pass the runner will run on each model from the drawn prompts (src/experiments/work.ts), calibrates
+ * this device on one block of each model's shapes (src/study/cost.ts), and adds up FLOPs, seconds and memory.
+ */
+export function estimateFromPhases(
+  s: RunSettings,
+  preset: PresetPhase,
+  data: DataPhase,
+  models: readonly StudyModel[],
+  compute: ComputePhase,
+  shard?: { index: number; count: number },
+): StudyEstimate {
+  const plan = { ...planOf(s, preset, data, compute.batch, ''), materials: data.materials };
+  const lora = { r: s.lora.r, targets: s.lora.targets };
+  const calibrated = new Map<string, CostModel>();
+  const estimates: ModelEstimate[] = models.map((m) => {
+    const config = m.folder.config;
+    const passes = planWork(plan, { encode: m.folder.encode, numLayers: config.numLayers, maxPositions: config.maxPositionEmbeddings, chat: m.folder.chat }, { shard });
+    const shape = JSON.stringify(config);
+    const cost = calibrated.get(shape) ?? calibrate(config, compute.dtype, compute.device, { ...s.lora }, typicalPass(passes));
+    calibrated.set(shape, cost);
+    const { flops, seconds } = workCost(config, passes, cost, lora);
+    const memory = studyMemory(config, compute.dtype, s.lora, compute.batch, m.longest).total;
+    return { dir: m.dir, config, passes, flops, seconds, memory, cost };
+  });
+  return {
+    preset: preset.preset.name,
+    repeats: s.repeats,
+    conditions: preset.conditions.length,
+    device: compute.device,
+    dtype: compute.dtype,
+    batch: compute.batch,
+    lora,
+    models: estimates,
+    flops: estimates.reduce((a, m) => a + m.flops, 0),
+    seconds: estimates.reduce((a, m) => a + m.seconds, 0),
+    memory: Math.max(...estimates.map((m) => m.memory)),
+  };
 }
 
 const tflop = (f: number): string => (f >= 1e12 ? `${(f / 1e12).toFixed(2)} TFLOP` : `${(f / 1e9).toFixed(1)} GFLOP`);

@@ -5,7 +5,7 @@ import { basename, resolve } from 'node:path';
 import { defaultInstructionPool, findTextPair, loadDataset, loadInstructionPool } from '../data/index.js';
 import {
   STUDY_DEFAULTS, checkMethods, checkPromptLengths, drawRepeats, findPreset, openModelFolder, resolveConditions, taskMaterials,
-  type Condition, type DrawnRepeats, type ModelFolder, type Preset, type StudyMaterials,
+  type Condition, type DrawnRepeats, type ModelFolder, type Preset, type StudyMaterials, type StudyPlan,
 } from '../experiments/index.js';
 import { checkCheckpointWeights, decoderWeightShapes, type DecoderConfig } from '../io/index.js';
 import { checkLoraRank } from '../lora/index.js';
@@ -196,4 +196,22 @@ export function folderPhase(out: string, manifest: Manifest, force: boolean | un
     store.close();
     throw e;
   }
+}
+
+/** The runner's plan of a study (its materials apart: the run adds the sentence encoder); src/study/estimate.ts counts the same plan. */
+export function planOf(s: RunSettings, preset: PresetPhase, data: DataPhase, batch: number, configHash: string): Omit<StudyPlan, 'materials'> {
+  return {
+    experiment: preset.preset.name,
+    conditions: preset.conditions,
+    repeats: s.repeats,
+    seed: s.seed,
+    layers: s.layers,
+    tune: { lr: s.lr, lrSchedule: s.lrSchedule, weightDecay: s.weightDecay, lora: s.lora },
+    batch,
+    methods: s.methods,
+    evalExamples: s.evalExamples,
+    configHash,
+    save: { states: s.saveStates, adapters: s.saveAdapters },
+    drawn: data.drawn,
+  };
 }

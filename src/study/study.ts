@@ -12,7 +12,9 @@
  *                                                 headers, tokenizer; openModelFolder), the layers resolved, every
  *                                                 drawn prompt measured against the model's longest sequence
  *   4. compute   computePhase(s, 3)             → { device, dtype, batch }: --batch defaulted to what fits the
- *                                                 device's free memory for the run's own LoRA (studyBatch)
+ *                                                 device's free memory for the run's own LoRA (studyBatch);
+ *                                                 with opts.onEstimate, estimateFromPhases(s, 1, 2, 3, 4) too
+ *                                                 (told after phase 6, so a refused start says only why)
  *   5. manifest  manifestPhase(s, 1, 2, 3, 4)   → Manifest: what decides the records, hashed; inputs fingerprinted
  *   6. folder    folderPhase(out, 5, force)     → { store, action }: the results folder created only now; new,
  *                                                 resume, refused, or --force (the earlier setup to superseded/)
@@ -29,7 +31,8 @@ import { SentenceEncoder } from '../models/index.js';
 import { EmbeddingCache, type Manifest, type ManifestAction } from '../results/index.js';
 import { checkOutputApart } from '../util/fs.js';
 import { recordHubs, resolveStudyRefs } from './hub-refs.js';
-import { computePhase, dataPhase, folderPhase, manifestPhase, modelsPhase, presetPhase, type ComputePhase, type DataPhase, type PresetPhase, type StudyModel } from './phases.js';
+import { estimateFromPhases, type StudyEstimate } from './estimate.js';
+import { computePhase, dataPhase, folderPhase, manifestPhase, modelsPhase, planOf, presetPhase, type ComputePhase, type StudyModel } from './phases.js';
 import type { RunSettings } from './settings.js';
 
 export { studyBatch, type StudyModel } from './phases.js';
@@ -41,6 +44,8 @@ export interface OpenOptions {
   onNote?: (line: string) => void;
   /** The worker's share of the repeats (`--shard I/N`): only these are drawn and measured before the run. */
   shard?: { index: number; count: number };
+  /** Told the study's estimate (src/study/estimate.ts) after the checks and before anything is written; not computed without it. */
+  onEstimate?: (e: StudyEstimate) => void;
 }
 
 export interface StudySummary {
@@ -64,24 +69,6 @@ export interface Study {
   close(): void;
 }
 
-/** The runner's plan of a study (its materials apart: the run adds the sentence encoder); src/study/estimate.ts counts the same plan. */
-export function planOf(s: RunSettings, preset: PresetPhase, data: DataPhase, batch: number, configHash: string): Omit<StudyPlan, 'materials'> {
-  return {
-    experiment: preset.preset.name,
-    conditions: preset.conditions,
-    repeats: s.repeats,
-    seed: s.seed,
-    layers: s.layers,
-    tune: { lr: s.lr, lrSchedule: s.lrSchedule, weightDecay: s.weightDecay, lora: s.lora },
-    batch,
-    methods: s.methods,
-    evalExamples: s.evalExamples,
-    configHash,
-    save: { states: s.saveStates, adapters: s.saveAdapters },
-    drawn: data.drawn,
-  };
-}
-
 /** Checks the settings, builds the manifest and opens the results folder `out` (see the phases at the top). */
 export async function openStudy(s: RunSettings, out: string, opts: OpenOptions = {}): Promise<Study> {
   // 1. preset
@@ -96,9 +83,12 @@ export async function openStudy(s: RunSettings, out: string, opts: OpenOptions =
   let folder: ReturnType<typeof folderPhase>;
   let compute: ComputePhase;
   let manifest: Manifest;
+  let estimate: StudyEstimate | undefined;
   try {
-    // 4. compute
+    // 4. compute (and, when asked, the estimate of the run from the same phases: nothing read or checked twice; it
+    //    is told once the folder is open, so a refused start says only why)
     compute = computePhase(s, models);
+    estimate = opts.onEstimate && estimateFromPhases(s, preset, data, models, compute, opts.shard);
     // 5. manifest
     manifest = recordHubs(manifestPhase(s, preset, data, models, compute), refs);
     // 6. folder (never on or inside an input: a model folder's fingerprint would change under its own results)
@@ -108,6 +98,7 @@ export async function openStudy(s: RunSettings, out: string, opts: OpenOptions =
     closeModels();
     throw e;
   }
+  if (estimate) opts.onEstimate?.(estimate);
   const plan = planOf(s, preset, data, compute.batch, manifest.configHash);
   const run = (ro: Parameters<Study['run']>[0] = {}): Promise<StudySummary> => runStudy({ s, out, opts, plan, materials: data.materials, models, compute, folder }, ro);
   return {

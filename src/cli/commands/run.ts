@@ -4,7 +4,7 @@ import { str, type Command, type FlagSpec } from '../args.js';
 import { applyThreads, progress, threadFlags } from '../common.js';
 import { UsageError } from '../../util/errors.js';
 import { PRESET_NAMES } from '../../experiments/index.js';
-import { PAPER_TARGET, ProgressReporter, SETTINGS, Ticker, estimateLine, estimateStudy, flagSettings, formatDuration, loadSettingsFile, mergeSettings, openStudy } from '../../study/index.js';
+import { PAPER_TARGET, ProgressReporter, SETTINGS, Ticker, estimateLine, estimateStudy, flagSettings, formatDuration, loadSettingsFile, mergeSettings, openStudy, type StudyEstimate } from '../../study/index.js';
 import { PAPER_COST, runPaper } from './run-paper.js';
 import { threadSetup } from '../../torch/index.js';
 
@@ -63,10 +63,15 @@ export const run: Command = {
       note(estimateLine(await estimateStudy(settings, { shard })));
       return 0;
     }
-    const study = await openStudy(settings, out, { force: Boolean(flags.force), onNote: note, shard });
+    // the estimate comes from openStudy's own checks, at the batch the run uses, before the folder is written
+    let estimate: StudyEstimate | undefined;
+    const onEstimate = (e: StudyEstimate): void => {
+      estimate = e;
+      note(estimateLine(e));
+    };
+    const study = await openStudy(settings, out, { force: Boolean(flags.force), onNote: note, shard, onEstimate });
     try {
-      const estimate = await estimateStudy({ ...settings, batch: study.compute.batch }, { shard }); // the batch the run uses (free memory moves)
-      note(estimateLine(estimate));
+      if (!estimate) throw new Error('openStudy gave no estimate'); // a bug, not bad input
       if (study.compute.note && (flags.verbose || flags.device !== undefined || file.device !== undefined)) note(study.compute.note);
       if (flags.verbose) note(`${threadSetup()}; device ${study.compute.device}, dtype ${study.compute.dtype}, batch ${study.compute.batch}`);
       if (study.supersededTo) note(`--force: the earlier setup's records, states and adapters were moved to ${study.supersededTo}`);
