@@ -5,7 +5,7 @@ import { noGrad, tidy } from '../../torch/index.js';
 import { IclitError } from '../../util/errors.js';
 import { SENTIMENT_INSTRUCTIONS } from '../instructions.js';
 import { iclPrompt } from '../prompts.js';
-import { DEMO_LABEL_WORDS as SENTIMENT_LABEL_WORDS, SENTIMENT_SPEC } from './training.js';
+import { DEMO_LABEL_WORDS as SENTIMENT_LABEL_WORDS, DEMO_SENTIMENT_SPEC } from './training.js';
 import type { SentimentExample } from '../types.js';
 import { makeDraw } from './random.js';
 
@@ -72,7 +72,7 @@ export function sentimentAccuracy(model: LlamaModel, tokenizer: Tokenizer, examp
       const j = Math.floor(d.next() * (i + 1));
       [demos[i], demos[j]] = [demos[j], demos[i]];
     }
-    const text = iclPrompt(SENTIMENT_SPEC, d.pick(instructions), demos, ex, { withInstruction: opts.withInstruction ?? true }).text;
+    const text = iclPrompt(DEMO_SENTIMENT_SPEC, d.pick(instructions), demos, ex, { withInstruction: opts.withInstruction ?? true }).text;
     return tokenizer.encode(text);
   });
   const bs = opts.batchSize ?? 16;

@@ -2,7 +2,7 @@
 import { IclitError } from '../../util/errors.js';
 import { SENTIMENT_INSTRUCTIONS, TRANSLATION_INSTRUCTIONS } from '../instructions.js';
 import { iclPrompt } from '../prompts.js';
-import { answerOf, SENTIMENT_SPEC as PAPER_SENTIMENT_SPEC, TRANSLATION_SPEC, type TaskSpec } from '../tasks.js';
+import { answerOf, SENTIMENT_SPEC, TRANSLATION_SPEC, withLabelWords, type TaskSpec } from '../tasks.js';
 import type { SentimentExample, Task, TranslationExample } from '../types.js';
 import { makeDraw, type Draw } from './random.js';
 import { drawLabelPair } from './coded.js';
@@ -82,7 +82,7 @@ export function generateTrainingTexts(
       const cross = shots > 0 && d.chance(crossTask);
       const instruction = d.pick(sPool);
       const labelWords = !cross && pseudoLabels > 0 && d.chance(pseudoLabels) ? drawLabelPair(d) : undefined;
-      const spec = labelWords ? withLabelWords(labelWords) : SENTIMENT_SPEC;
+      const spec = labelWords ? withLabelWords(SENTIMENT_SPEC, labelWords) : DEMO_SENTIMENT_SPEC;
       // The cross-task format: translation pairs as demonstrations before a sentiment example (what cross-task measures).
       const text = cross
         ? crossTaskText(instruction, pickDistinct(d, translation, shots, -1), sentiment[at], withInstruction)
@@ -97,23 +97,18 @@ export function generateTrainingTexts(
   return out;
 }
 
-/** The sentiment template with other label words (the instruction still says "negative or positive"). */
-function withLabelWords(words: readonly [string, string]): TaskSpec<SentimentExample> {
-  return { ...PAPER_SENTIMENT_SPEC, slots: (e) => ({ text: e.text, label: words[e.label] }) };
-}
-
 /** The label words the demo model (models/iclit-demo) was pretrained with: lowercase (the study's default is the paper's "Negative" / "Positive"; the demo passes --labels negative,positive). */
 export const DEMO_LABEL_WORDS = ['negative', 'positive'] as const;
-/** The sentiment template of the demo corpus, with its label words. */
-export const SENTIMENT_SPEC: TaskSpec<SentimentExample> = withLabelWords(DEMO_LABEL_WORDS);
+/** The sentiment template of the demo corpus, with its label words (the instruction still says "negative or positive"). */
+export const DEMO_SENTIMENT_SPEC: TaskSpec<SentimentExample> = withLabelWords(SENTIMENT_SPEC, DEMO_LABEL_WORDS);
 
 /** Translation demonstrations, then a sentiment inference example with its label (the cross-task prompt, answered). */
 function crossTaskText(instruction: string, demos: readonly TranslationExample[], example: SentimentExample, withInstruction: boolean): string {
   const icl = iclPrompt(TRANSLATION_SPEC, instruction, demos, { source: '', target: '' }, { withInstruction });
   const demoPart = icl.text.slice(0, icl.parts[icl.parts.length - 1].start);
-  const anchor = iclPrompt(SENTIMENT_SPEC, instruction, [], example, { withInstruction });
+  const anchor = iclPrompt(DEMO_SENTIMENT_SPEC, instruction, [], example, { withInstruction });
   const inference = anchor.text.slice(anchor.parts[anchor.parts.length - 1].start);
-  return `${demoPart}${inference} ${answerOf(SENTIMENT_SPEC, example)}`;
+  return `${demoPart}${inference} ${answerOf(DEMO_SENTIMENT_SPEC, example)}`;
 }
 
 /**
