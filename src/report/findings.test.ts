@@ -8,7 +8,7 @@ import { runsByModel } from './runs.js';
 import { summarize } from './summary.js';
 import { makeRecord, syntheticRun } from './synthetic.js';
 import { patternRecords } from './synthetic-paper.js';
-import { ACCURACY_MARGIN, directional, equivalent, high, uShape } from './verdicts.js';
+import { ACCURACY_MARGIN, directional, equivalent, high, notSignificant, uShape } from './verdicts.js';
 import { notRun, signedRankTest } from './numbers.js';
 import { toJson } from './write.js';
 import type { Finding, RunSummary, TestSummary } from './types.js';
@@ -101,7 +101,7 @@ test('numbers behind the verdicts equal independent computations (Wilcoxon, Page
   assert.equal(f7.tests[1].pValue, wilcoxon(odd.map((r) => r.simIclIt[32] - r.simIclIt[j]), { alternative: 'greater' }).pValue);
 });
 
-test('rules: directional, high, equivalence and U shape decide as docs/METHODS.md states, inconclusive in between', () => {
+test('rules: directional, high, equivalence, not-significant and U shape decide as docs/METHODS.md states, inconclusive in between', () => {
   const t = (p: number, pHolm: number): TestSummary => ({ ...signedRankTest('t', 'h', [1, 2, 3], 'greater', null), pValue: p, pHolm });
   assert.equal(directional([t(0.001, 0.01)], [t(0.99, 1)], 10).verdict, 'replicates');
   assert.equal(directional([t(0.04, 0.2)], [t(0.004, 1)], 10).verdict, 'does-not-replicate', 'opposite p 0.004 < 0.05/10');
@@ -117,6 +117,10 @@ test('rules: directional, high, equivalence and U shape decide as docs/METHODS.m
   assert.equal(equivalent(iv(-0.01, 0.04, m, 0.9), iv(-0.02, 0.06, m)).verdict, 'replicates', 'a drop within the margin');
   assert.equal(equivalent(iv(0.06, 0.3, m, 0.9), iv(0.055, 0.31, m)).verdict, 'does-not-replicate');
   assert.equal(equivalent(iv(0.01, 0.08, m, 0.9), iv(0, 0.09, m)).verdict, 'inconclusive');
+  // not significant: the paper's own test rejecting contradicts the claim, even inside the margin
+  assert.equal(notSignificant(t(0.01, 0.2), iv(-0.01, 0.04, m, 0.9), iv(-0.02, 0.06, m)).verdict, 'does-not-replicate');
+  assert.equal(notSignificant(t(0.3, 1), iv(-0.01, 0.04, m, 0.9), iv(-0.02, 0.06, m)).verdict, 'replicates');
+  assert.equal(notSignificant(t(0.3, 1), iv(0.01, 0.08, m, 0.9), iv(0, 0.09, m)).verdict, 'inconclusive', 'not significant, but too wide to call equivalent');
   assert.equal(uShape(false, 'hidden state 1', [], [t(0.001, 1)], 10).verdict, 'does-not-replicate', 'the end below the lowest interior state, p 0.001 < 0.05/10');
   assert.equal(uShape(false, 'hidden state 1', [], [t(0.02, 1)], 10).verdict, 'inconclusive', 'a minimum at an end without a significant test');
   assert.equal(uShape(false, 'hidden state 1', [], [], 10).verdict, 'inconclusive');

@@ -8,7 +8,7 @@ import { ROBUST_MEASURES, convergenceAt, pairAt, type Measure } from './measures
 import { dist, fmt, notRun, pageTest, signedRankTest } from './numbers.js';
 import { CLAIMS, type Claim, type Selector } from './paper.js';
 import type { Finding, Interval, PairKey, RobustCheck, RobustMeasure, TestSummary } from './types.js';
-import { ACCURACY_MARGIN, FLAT_MARGIN, HIGH_THRESHOLD, directional, equivalent, high, medianInterval, uShape, type Decision } from './verdicts.js';
+import { ACCURACY_MARGIN, FLAT_MARGIN, HIGH_THRESHOLD, directional, equivalent, high, medianInterval, notSignificant, uShape, type Decision } from './verdicts.js';
 
 export { ALPHA } from './verdicts.js';
 
@@ -234,7 +234,7 @@ function planFor(claim: Claim, recs: Records, rob: Robustness | undefined, key: 
       const ci95 = medianInterval(quantity, diffs, 0.95, { margin: ACCURACY_MARGIN });
       return {
         value: `mean ${who} accuracy ${selectorText(q.a)} ${pct(meanOf([...a.values()]))} vs ${selectorText(q.b)} ${pct(meanOf([...b.values()]))}; median difference ${pct(medianOf(diffs))} (n = ${diffs.length})`,
-        under: (m) => (m === 'raw' ? { tests: [test], opposite: [], intervals: [ci90, ci95].filter((i): i is Interval => i !== null), decide: () => equivalent(ci90, ci95) } : NA_REPR),
+        under: (m) => (m === 'raw' ? { tests: [test], opposite: [], intervals: [ci90, ci95].filter((i): i is Interval => i !== null), decide: () => notSignificant(test, ci90, ci95) } : NA_REPR),
       };
     }
     case 'token-loss': {

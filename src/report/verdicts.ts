@@ -71,6 +71,19 @@ export function equivalent(ci90: Interval | null, ci95: Interval | null): Decisi
 }
 
 /**
+ * not-significant: the paper's own one-sided test (raw p, the level it reports at) rejecting → does not replicate,
+ * since the claim is that it does not; otherwise the equivalence test decides, so a test without the power to
+ * reject cannot replicate the claim by itself.
+ */
+export function notSignificant(paperTest: TestSummary, ci90: Interval | null, ci95: Interval | null): Decision {
+  if (paperTest.pValue !== null && paperTest.pValue < ALPHA) {
+    return { verdict: 'does-not-replicate', reason: `the paper's one-tailed test is significant (p = ${paperTest.pValue.toExponential(2)} < ${ALPHA})` };
+  }
+  const d = equivalent(ci90, ci95);
+  return { ...d, reason: `the paper's one-tailed test is not significant${paperTest.pValue !== null ? ` (p = ${paperTest.pValue.toExponential(2)})` : ''}; ${d.reason}` };
+}
+
+/**
  * u-shape: an interior minimum (chosen on the even repeats) is tested on both sides as `directional`. A minimum at an
  * end is the opposite pattern only when a test says so too — `opposite` then holds the one-sided test of that end
  * below the lowest interior state (odd repeats) at the Bonferroni level ALPHA / m; without it, inconclusive.
@@ -94,6 +107,6 @@ export const RULES: Record<Expectation, string> = {
   'trend-down': 'as trend-up, the other way round',
   flat: `per-repeat least-squares slope over the bins' midpoints (change over the whole range [0, 1]); 90% bootstrap CI of its median inside ±${FLAT_MARGIN} → replicates (TOST at 5%); 95% CI wholly outside ±${FLAT_MARGIN} → does not replicate; else inconclusive`,
   'u-shape': `lowest layer of the mean curve chosen on the even repeats; interior (neither the first hidden state after the embeddings nor the last) and both one-tailed Wilcoxon tests on the odd repeats (that state above the minimum at its low side, and at its high side) with Holm p < ${ALPHA} → replicates; an opposite test at p < ${ALPHA}/m → does not replicate (for a minimum at an end: that end below the lowest interior state, one-tailed Wilcoxon on the odd repeats); else inconclusive`,
-  'not-significant': `paired difference per repeat; 90% bootstrap CI of its median inside ±${ACCURACY_MARGIN} → replicates (TOST at 5%); 95% CI wholly outside → does not replicate; else inconclusive`,
+  'not-significant': `paired difference per repeat; the paper's one-tailed Wilcoxon test at p < ${ALPHA} → does not replicate; else 90% bootstrap CI of its median inside ±${ACCURACY_MARGIN} → replicates (TOST at 5%), 95% CI wholly outside → does not replicate, else inconclusive`,
   high: `95% bootstrap CI of the median above ${HIGH_THRESHOLD} (raw cosine) for every similarity named → replicates; any CI below → does not replicate; else inconclusive`,
 };
