@@ -14,10 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { tinyConfig, writeRandomCheckpoint, type DecoderConfig } from '../src/io/index.js';
 import { getNumThreads } from '../src/torch/index.js';
 import { makeTempDir, removeTempDir, sharedDir } from '../src/util/testing.js';
-import { PY_LLAMA_COMMON, runPython } from './pytorch.js';
+import { runPython } from './pytorch.js';
 import { loopPasses } from './estimate.js';
-import { PY_STUDY } from './study.js';
-import { STUDY_EPOCHS, STUDY_LORA, STUDY_LR } from './study-loop.js';
+import { pyStudyScript } from './study.js';
+import { STUDY_LORA } from './study-loop.js';
 import { passFlops } from '../src/models/index.js';
 import type { Workload } from './workload.js';
 import type { BenchResult } from './types.js';
@@ -111,18 +111,7 @@ export async function bench7b(): Promise<BenchResult[]> {
         `measured ${ours.computeSeconds.toFixed(1)} s after ${ours.loadSeconds.toFixed(1)} s of loading; progress line first moved after ${ours.firstMoveSeconds?.toFixed(1) ?? 'never'} s; peak RSS ${(ours.maxRssKb / 1024).toFixed(0)} MB\n`,
     );
     const n = Math.min(PY_REPEATS, REPEATS);
-    const code =
-      PY_LOAD_MAPPED +
-      PY_LLAMA_COMMON.replace(/DIR/g, JSON.stringify(dir)) +
-      PY_STUDY.replace('THREADS', String(getNumThreads()))
-        .replace('DTYPE', JSON.stringify('bfloat16'))
-        .replace('LORA_R', String(STUDY_LORA.r))
-        .replace('LORA_ALPHA', String(STUDY_LORA.alpha))
-        .replace('LORA_P', String(STUDY_LORA.dropout))
-        .replace('STUDY_LR', String(STUDY_LR))
-        .replace('STUDY_EPOCHS', String(STUDY_EPOCHS))
-        .replace('WORKLOAD', JSON.stringify(workloadFile))
-        .replace('NREPEATS', String(n));
+    const code = pyStudyScript(PY_LOAD_MAPPED, dir, { threads: getNumThreads(), dtype: 'bfloat16', workload: workloadFile, repeats: n });
     const py = n > 0 ? runPython<{ seconds: number; maxRssKb: number }>(code, 4 * 3_600_000) : undefined;
     // PyTorch ran the first n of iclit's repeats: its time per repeat scaled to the mean FLOPs of all of them (as bench/study.ts)
     const pyGflop = flopsOf(n);

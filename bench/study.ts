@@ -115,6 +115,23 @@ def peak_rss_kb():  # VmHWM: exec resets it; ru_maxrss keeps the spawning proces
 print(json.dumps({'seconds': seconds, 'maxRssKb': peak_rss_kb(), 'simIclIt': sims}))
 `;
 
+/** The paper's loop in PyTorch as one script: a weight loader (safetensors read or memory-mapped), the LLaMA code and PY_STUDY filled in. */
+export function pyStudyScript(loader: string, dir: string, o: { threads: number; dtype: string; workload: string; repeats: number }): string {
+  return (
+    loader +
+    PY_LLAMA_COMMON.replace(/DIR/g, JSON.stringify(dir)) +
+    PY_STUDY.replace('THREADS', String(o.threads))
+      .replace('DTYPE', JSON.stringify(o.dtype))
+      .replace('LORA_R', String(STUDY_LORA.r))
+      .replace('LORA_ALPHA', String(STUDY_LORA.alpha))
+      .replace('LORA_P', String(STUDY_LORA.dropout))
+      .replace('STUDY_LR', String(STUDY_LR))
+      .replace('STUDY_EPOCHS', String(STUDY_EPOCHS))
+      .replace('WORKLOAD', JSON.stringify(o.workload))
+      .replace('NREPEATS', String(o.repeats))
+  );
+}
+
 // GEMM throughput [M×K]·[K×N] of libtorch itself (the machine's practical peak), float32 and bfloat16.
 const PY_MATMUL = `
 import json, time, torch
@@ -186,18 +203,7 @@ export async function benchStudy(): Promise<BenchResult[]> {
     const perRepeat = ours.seconds / REPEATS;
     process.stderr.write(`bench: iclit study ${dtype}: ${REPEATS} repeats in ${ours.seconds.toFixed(1)} s (${perRepeat.toFixed(2)} s per repeat), peak RSS ${(ours.maxRssKb / 1024).toFixed(0)} MB\n`);
     const n = Math.min(PY_REPEATS[dtype], REPEATS);
-    const code =
-      PY_LOAD_SAFETENSORS +
-      PY_LLAMA_COMMON.replace(/DIR/g, JSON.stringify(dir)) +
-      PY_STUDY.replace('THREADS', String(threads))
-        .replace('DTYPE', JSON.stringify(dtype))
-        .replace('LORA_R', String(STUDY_LORA.r))
-        .replace('LORA_ALPHA', String(STUDY_LORA.alpha))
-        .replace('LORA_P', String(STUDY_LORA.dropout))
-        .replace('STUDY_LR', String(STUDY_LR))
-        .replace('STUDY_EPOCHS', String(STUDY_EPOCHS))
-        .replace('WORKLOAD', JSON.stringify(workload))
-        .replace('NREPEATS', String(n));
+    const code = pyStudyScript(PY_LOAD_SAFETENSORS, dir, { threads, dtype, workload, repeats: n });
     const py = n > 0 ? runPython<{ seconds: number; maxRssKb: number }>(code, 7_200_000) : undefined;
     // PyTorch ran the first n repeats only: its time per repeat is scaled to the whole workload's FLOPs per repeat
     // (prompt lengths differ between repeats), so both sides are compared on the same work.
