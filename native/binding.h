@@ -39,6 +39,7 @@ struct Registry {
 void RegisterOps(Registry& r);      // ops.cc: creation, elementwise, linear algebra, reductions, shapes, autograd
 void RegisterFused(Registry& r);    // fused.cc: RMSNorm, RoPE, packed attention, segment LoRA, dropout masks
 void RegisterRuntime(Registry& r);  // runtime.cc: threads, seeds, devices, memory, profiler
+void RegisterTrainOps(Registry& r); // train_ops.cc: the LoRA update as one autograd node, AdamW over a list, leaves' gradients
 
 // ---------- the CPU tensor cache (allocator.cc) ----------
 struct CacheStats {
@@ -59,5 +60,7 @@ void SetEmulateBf16(bool on);
 bool EmulateBf16();
 at::Tensor Linear(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b);
 at::Tensor Matmul(const at::Tensor& a, const at::Tensor& b);
+/** Inverted-dropout masks [Σ lengths, width], sequence i's rows from a generator seeded with seeds[i] alone (fused.cc). */
+at::Tensor DropoutMask(const std::vector<double>& seeds, const std::vector<int64_t>& lengths, int64_t width, double p, at::Device device);
 
 }  // namespace iclit

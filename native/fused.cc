@@ -73,21 +73,56 @@ at::Tensor Matmul(const at::Tensor& a, const at::Tensor& b) {
 
 // ---------- norm and rotary embedding ----------
 
-/** LlamaRMSNorm: normalise in float32, scale by the weight in the compute dtype. x [..., C], w [C]. */
-static at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& w, double eps) {
-  auto x32 = x.to(at::kFloat);
-  auto inv = x32.square().mean(-1, true).add(eps).rsqrt();  // [..., 1]
-  return w.mul(x32.mul(inv).to(x.scalar_type()));            // [..., C]
-}
+// Norm, RoPE and attention are autograd functions with their backward written out: the composed ops would record a
+// node per step (and zero-filled gradients for every narrow), a dozen elementwise passes where a few do. Forward
+// runs the same ops as before, so outputs are unchanged; gradients agree with the composed ops to float rounding.
 
-/** x·cos + rotate_half(x)·sin with rotate_half(x) = [−x2, x1]; cos/sin broadcast against x [..., D]. */
-static at::Tensor Rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+/** LlamaRMSNorm: normalise in float32, scale by the weight in the compute dtype. x [..., C], w [C]. */
+struct RmsNormFn : public torch::autograd::Function<RmsNormFn> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, double eps) {
+    auto x32 = x.to(at::kFloat);
+    auto inv = x32.square().mean(-1, true).add(eps).rsqrt();  // [..., 1]
+    ctx->save_for_backward({x, w, inv});
+    return w.mul(x32.mul(inv).to(x.scalar_type()));  // [..., C]
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const auto &x = saved[0], &w = saved[1], &inv = saved[2];
+    const auto& g = grads[0];
+    auto xhat = x.to(at::kFloat).mul(inv);  // [..., C]
+    at::Tensor gx, gw;
+    if (ctx->needs_input_grad(0)) {
+      auto gh = g.mul(w).to(at::kFloat);  // d/d(x̂)
+      // x̂ = x·inv with inv = (mean x² + eps)^(-1/2): dx = inv·(dx̂ − x̂·mean(dx̂ ⊙ x̂))
+      gx = gh.sub(xhat.mul(gh.mul(xhat).mean(-1, true))).mul_(inv).to(x.scalar_type());
+    }
+    if (ctx->needs_input_grad(1)) gw = g.mul(xhat.to(x.scalar_type())).reshape({-1, w.size(0)}).sum(0).to(w.scalar_type());
+    return {gx, gw, at::Tensor()};
+  }
+};
+static at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& w, double eps) { return RmsNormFn::apply(x, w, eps); }
+
+/** rotate_half(x) = [−x2, x1] along the last dimension; its transpose is [x2, −x1]. */
+static at::Tensor RotateHalf(const at::Tensor& x, bool transpose) {
   const int64_t d = x.size(-1);
   auto x1 = x.narrow(-1, 0, d / 2);
   auto x2 = x.narrow(-1, d / 2, d - d / 2);
-  auto rotated = at::cat({x2.neg(), x1}, -1);
-  return x.mul(cos).add(rotated.mul(sin));
+  return transpose ? at::cat({x2, x1.neg()}, -1) : at::cat({x2.neg(), x1}, -1);
 }
+
+/** x·cos + rotate_half(x)·sin; cos/sin broadcast against x [..., D] and take no gradient (they are tables). */
+struct RopeFn : public torch::autograd::Function<RopeFn> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+    ctx->save_for_backward({cos, sin});
+    return x.mul(cos).add(RotateHalf(x, false).mul(sin));
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const auto& g = grads[0];
+    return {g.mul(saved[0]).add(RotateHalf(g.mul(saved[1]), true)), at::Tensor(), at::Tensor()};
+  }
+};
+static at::Tensor Rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) { return RopeFn::apply(x, cos, sin); }
 
 // ---------- attention over packed sequences ----------
 
@@ -117,29 +152,71 @@ static at::Tensor BlockedMask(int64_t L, int64_t window, const at::Device& devic
  * returns [N, H·D]. Each sequence attends only within itself, so nothing is padded and the scores of one sequence
  * are [H, L, L] at most. Grouped-query heads share their key/value head by a reshape (query head h uses KV head
  * h / (H/KV), as HF's repeat_kv), not by copying keys. Softmax runs in float32, as HF's eager attention does.
+ * Backward per sequence: dV = Pᵀ dO, dP = dO Vᵀ, dS = softmax′(dP)·scale (masked keys have P = 0, so dS = 0
+ * there), dQ = dS K, dK = dSᵀ Q — GEMMs through Matmul (widened bfloat16 where the CPU lacks it).
  */
+struct PackedAttentionFn : public torch::autograd::Function<PackedAttentionFn> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, std::vector<int64_t> lengths, double scale,
+                            int64_t window) {
+    const int64_t H = q.size(1), KV = k.size(1), Dh = q.size(2), G = H / KV;
+    const auto dt = q.scalar_type();
+    const double lowest = dt == at::kFloat ? -std::numeric_limits<float>::max() : -3.3895313892515355e38;
+    std::vector<at::Tensor> outs;
+    variable_list saved;  // per sequence: q in [KV, G·L, D], k as [KV, D, L], v as [KV, L, D], P (dt), P (float32)
+    outs.reserve(lengths.size());
+    const auto qp = q.split_with_sizes(lengths, 0), kp = k.split_with_sizes(lengths, 0), vp = v.split_with_sizes(lengths, 0);
+    for (size_t i = 0; i < lengths.size(); i++) {
+      const int64_t L = lengths[i];
+      const auto blocked = BlockedMask(L, window, q.device());
+      auto qs = qp[i].permute({1, 0, 2}).reshape({KV, G * L, Dh});  // [KV, G·L, D]
+      auto ks = kp[i].permute({1, 2, 0});                           // [KV, D, L]
+      auto vs = vp[i].permute({1, 0, 2});                           // [KV, L, D]
+      auto scores = Matmul(qs, ks).mul(scale).view({KV, G, L, L}).masked_fill(blocked, lowest);  // [KV, G, L, L]
+      auto p32 = at::softmax(scores.to(at::kFloat), -1).view({KV, G * L, L});                    // [KV, G·L, L]
+      auto probs = p32.to(dt);
+      auto o = Matmul(probs, vs).view({H, L, Dh}).permute({1, 0, 2}).reshape({L, H * Dh});  // [L, H·D]
+      outs.push_back(o);
+      saved.insert(saved.end(), {qs, ks, vs, probs, p32});
+    }
+    ctx->save_for_backward(saved);
+    ctx->saved_data["lengths"] = c10::IValue(lengths);
+    ctx->saved_data["scale"] = scale;
+    if (outs.size() > 1) return at::cat(outs, 0);
+    return outs[0].is_view() ? outs[0].clone() : outs[0];
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const auto lengths = ctx->saved_data["lengths"].toIntVector();
+    const double scale = ctx->saved_data["scale"].toDouble();
+    const auto& g = grads[0];  // [N, H·D]
+    const int64_t KV = saved[0].size(0), Dh = saved[0].size(2), G = saved[0].size(1) / lengths[0], H = KV * G, N = g.size(0);
+    const bool needQ = ctx->needs_input_grad(0), needK = ctx->needs_input_grad(1), needV = ctx->needs_input_grad(2);
+    auto opts = g.options();
+    auto gq = needQ ? at::empty({N, H, Dh}, opts) : at::Tensor();
+    auto gk = needK ? at::empty({N, KV, Dh}, opts) : at::Tensor();
+    auto gv = needV ? at::empty({N, KV, Dh}, opts) : at::Tensor();
+    int64_t off = 0;
+    for (size_t i = 0; i < lengths.size(); i++) {
+      const int64_t L = lengths[i];
+      const auto &qs = saved[5 * i], &ks = saved[5 * i + 1], &vs = saved[5 * i + 2], &probs = saved[5 * i + 3], &p32 = saved[5 * i + 4];
+      auto go = g.narrow(0, off, L).reshape({L, H, Dh}).permute({1, 0, 2}).reshape({KV, G * L, Dh});  // [KV, G·L, D]
+      if (needV) gv.narrow(0, off, L).copy_(Matmul(probs.transpose(1, 2), go).permute({1, 0, 2}));  // [L, KV, D]
+      if (needQ || needK) {
+        auto gp = Matmul(go, vs.transpose(1, 2));                                                   // [KV, G·L, L]
+        auto gs = at::_softmax_backward_data(gp.to(at::kFloat), p32, -1, at::kFloat).to(g.scalar_type()).mul(scale);  // [KV, G·L, L]
+        if (needQ) gq.narrow(0, off, L).copy_(Matmul(gs, ks.transpose(1, 2)).view({H, L, Dh}).permute({1, 0, 2}));  // [L, H, D]
+        if (needK) gk.narrow(0, off, L).copy_(Matmul(qs.transpose(1, 2), gs).permute({2, 0, 1}));                   // [L, KV, D]
+      }
+      off += L;
+    }
+    return {gq, gk, gv, at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
 static at::Tensor PackedAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const std::vector<int64_t>& lengths, double scale,
                                   int64_t window) {
-  const int64_t H = q.size(1), KV = k.size(1), Dh = q.size(2), G = H / KV;
-  const auto dt = q.scalar_type();
-  const double lowest = dt == at::kFloat ? -std::numeric_limits<float>::max() : -3.3895313892515355e38;
-  std::vector<at::Tensor> outs;
-  outs.reserve(lengths.size());
-  // split, not one narrow per sequence: split's backward is one cat, where each narrow's backward would be a
-  // zero-filled gradient of the whole packed batch, summed over the sequences (quadratic in the batch)
-  const auto qp = q.split_with_sizes(lengths, 0), kp = k.split_with_sizes(lengths, 0), vp = v.split_with_sizes(lengths, 0);
-  for (size_t i = 0; i < lengths.size(); i++) {
-    const int64_t L = lengths[i];
-    const auto blocked = BlockedMask(L, window, q.device());
-    auto qs = qp[i].permute({1, 0, 2}).reshape({KV, G * L, Dh});  // [KV, G·L, D]
-    auto ks = kp[i].permute({1, 2, 0});                           // [KV, D, L]
-    auto vs = vp[i].permute({1, 0, 2});                           // [KV, L, D]
-    auto scores = Matmul(qs, ks).mul(scale).view({KV, G, L, L}).masked_fill(blocked, lowest);  // [KV, G, L, L]
-    auto probs = at::softmax(scores.to(at::kFloat), -1).to(dt).view({KV, G * L, L});           // [KV, G·L, L]
-    auto o = Matmul(probs, vs).view({H, L, Dh}).permute({1, 0, 2}).reshape({L, H * Dh});        // [L, H·D]
-    outs.push_back(o);
-  }
-  return outs.size() == 1 ? outs[0] : at::cat(outs, 0);
+  return PackedAttentionFn::apply(q, k, v, lengths, scale, window);
 }
 
 // ---------- LoRA over row segments ----------
@@ -190,7 +267,7 @@ static at::Tensor SegmentLora(const at::Tensor& h, const at::Tensor& A, const at
  * i come from a generator seeded with seeds[i] alone, so a sequence's mask never depends on what else is in the
  * batch or how far the batch is padded.
  */
-static at::Tensor DropoutMask(const std::vector<double>& seeds, const std::vector<int64_t>& lengths, int64_t width, double p, at::Device device) {
+at::Tensor DropoutMask(const std::vector<double>& seeds, const std::vector<int64_t>& lengths, int64_t width, double p, at::Device device) {
   if (seeds.size() != lengths.size()) throw std::runtime_error("dropoutMask: one seed per sequence needed");
   auto gen = at::globalContext().defaultGenerator(device).clone();
   auto opts = at::TensorOptions().dtype(at::kFloat).device(device);

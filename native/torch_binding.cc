@@ -289,6 +289,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   iclit::RegisterOps(r);
   iclit::RegisterFused(r);
   iclit::RegisterRuntime(r);
+  iclit::RegisterTrainOps(r);
   return exports;
 }
 

@@ -1,5 +1,5 @@
 // LoRA as PEFT defines it: a set of N independent adapters (a value), applied to a model for one call by wrapping its frozen linear layers.
-import { dropoutMask, linear, segmentLora, tensor, tidy, zeros, keep, type Tensor } from '../torch/index.js';
+import { loraAdd, tensor, tidy, zeros, keep, type Tensor } from '../torch/index.js';
 import type { LinearLike, LlamaModel, RowLayout } from '../models/index.js';
 import { IclitError } from '../util/errors.js';
 import { seededRandom } from '../util/random.js';
@@ -70,20 +70,19 @@ export class LoraLinear implements LinearLike {
       if (single === null && seqs % N !== 0) throw new IclitError(`a batch of ${seqs} sequences cannot be split over ${N} LoRA adapters (needs a multiple of ${N})`);
       const perAdapter = single !== null ? seqs : seqs / N; // sequences each adapter serves
       const adapterOf = (s: number): number => single ?? Math.floor(s / perAdapter);
-      let h = x.reshape([-1, this.inFeatures]).to(this.A.dtype); // [R, in]
+      const rowsOf = (from: number, to: number): number => lengths.slice(from, to).reduce((a, b) => a + b, 0);
+      // one segment of rows per adapter (all rows when one adapter serves them all)
+      const segments =
+        single !== null
+          ? { adapters: [single], sizes: [rowsOf(0, seqs)] }
+          : { adapters: Array.from({ length: N }, (_, g) => g), sizes: Array.from({ length: N }, (_, g) => rowsOf(g * perAdapter, (g + 1) * perAdapter)) };
       const step = this.mode.step;
-      if (step !== undefined && this.dropoutP > 0) {
-        const keys = lengths.map((_, s) => dropoutKey(this.seeds[adapterOf(s)], this.module, step, s % perAdapter));
-        h = h.mul(dropoutMask(keys, lengths, this.inFeatures, this.dropoutP, x.device)); // [R, in]
-      }
-      let delta: Tensor;
-      if (single !== null) {
-        delta = linear(linear(h, this.A.select(0, single)), this.B.select(0, single)); // [R, out]
-      } else {
-        const sizes = Array.from({ length: N }, (_, g) => lengths.slice(g * perAdapter, (g + 1) * perAdapter).reduce((a, b) => a + b, 0));
-        delta = segmentLora(h, this.A, this.B, sizes); // [R, out]
-      }
-      return y.to(delta.dtype).add(delta.reshape(y.shape).mul(this.scaling)).to(y.dtype); // [..., out]
+      const dropout =
+        step !== undefined && this.dropoutP > 0
+          ? { seeds: lengths.map((_, s) => dropoutKey(this.seeds[adapterOf(s)], this.module, step, s % perAdapter)), lengths, p: this.dropoutP }
+          : undefined;
+      // one native autograd node: mask, the per-adapter low-rank product, scaling and the sum, in the adapter's dtype
+      return loraAdd(y, x, this.A, this.B, segments, this.scaling, dropout); // [..., out]
     });
   }
 

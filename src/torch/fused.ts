@@ -1,6 +1,6 @@
-// Composite ops that run in one native call each: RMSNorm, RoPE, attention over packed sequences, segment LoRA, dropout masks.
-import { binding } from './native.js';
-import { call, handle, type Tensor } from './tensor.js';
+// Composite ops that run in one native call each: RMSNorm, RoPE, attention over packed sequences, segment LoRA, dropout masks, the LoRA update, AdamW.
+import { binding, type NativeTensor } from './native.js';
+import { call, handle, wrap, type Tensor } from './tensor.js';
 import type { Device } from './ops.js';
 
 /** LlamaRMSNorm: x normalised in float32, cast back to x's dtype, times `weight`. x [..., C], weight [C]. */
@@ -45,4 +45,43 @@ export function setWidenedBf16(on: boolean): void {
 
 export function widenedBf16(): boolean {
   return binding().emulateBf16();
+}
+
+/**
+ * y + scaling · (x ⊙ mask) A_aᵀ B_aᵀ as one native autograd node: y [..., out] a base layer's output for input
+ * x [..., in], A [G, r, in], B [G, out, r]; the flattened rows of x split into segments, segment i (sizes[i] rows)
+ * through adapter adapters[i]. The update runs in A's dtype, the sum is cast back to y's. With p > 0 the rows are
+ * multiplied by dropoutMask(maskSeeds, maskLengths, in, p) first (the same mask dropoutMask returns).
+ */
+export function loraAdd(
+  y: Tensor,
+  x: Tensor,
+  A: Tensor,
+  B: Tensor,
+  segments: { adapters: readonly number[]; sizes: readonly number[] },
+  scaling: number,
+  dropout?: { seeds: readonly number[]; lengths: readonly number[]; p: number },
+): Tensor {
+  const d = dropout && dropout.p > 0 ? dropout : { seeds: [], lengths: [], p: 0 };
+  return call('loraAdd', handle(y), handle(x), handle(A), handle(B), [...segments.adapters], [...segments.sizes], scaling, [...d.seeds], [...d.lengths], d.p);
+}
+
+/**
+ * One AdamW step over parameter i of the lists in one native call (float32 ops, torch.optim.AdamW's order), new
+ * tensors: `scalars` = [1 − lr·wd, β1, 1 − β1, β2, 1 − β2, √(1 − β2^t), eps, lr / (1 − β1^t)].
+ */
+export function adamwStep(params: readonly Tensor[], grads: readonly Tensor[], expAvg: readonly Tensor[], expAvgSq: readonly Tensor[], scalars: readonly number[]): { params: Tensor[]; expAvg: Tensor[]; expAvgSq: Tensor[] } {
+  const out = (binding().adamw as (...a: unknown[]) => NativeTensor[])(params.map(handle), grads.map(handle), expAvg.map(handle), expAvgSq.map(handle), [...scalars]).map(wrap);
+  const n = params.length;
+  return { params: out.slice(0, n), expAvg: out.slice(n, 2 * n), expAvgSq: out.slice(2 * n) };
+}
+
+/** The gradients of leaf tensors (null where none), in one native call. */
+export function leafGrads(leaves: readonly Tensor[]): (Tensor | null)[] {
+  return (binding().grads as (l: NativeTensor[]) => (NativeTensor | null)[])(leaves.map(handle)).map((g) => (g ? wrap(g) : null));
+}
+
+/** Copies values[i] into leaves[i] outside autograd and drops the leaves' gradients (after an optimiser step), in one native call. */
+export function assignLeaves(leaves: readonly Tensor[], values: readonly Tensor[]): void {
+  (binding().assignLeaves as (d: NativeTensor[], s: NativeTensor[]) => void)(leaves.map(handle), values.map(handle));
 }

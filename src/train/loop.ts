@@ -1,5 +1,5 @@
 // The training loop: epochs of shuffled batches, one sequence group per adapter, scheduled optimiser steps on leaves.
-import { disposeTree, keepTree, manualSeed, tidy, type Tensor, type TensorTree } from '../torch/index.js';
+import { assignLeaves, disposeTree, keepTree, leafGrads, manualSeed, tidy, type Tensor, type TensorTree } from '../torch/index.js';
 import type { LlamaModel } from '../models/index.js';
 import type { LoraAdapters } from '../lora/index.js';
 import { IclitError } from '../util/errors.js';
@@ -93,6 +93,8 @@ function trainWith<S extends TensorTree>(optimizer: Optimizer<S>, model: LlamaMo
   manualSeed(seed);
   const rng = seededRandom(seed);
   let state = keepTree(optimizer.init(params));
+  const names = [...params.keys()];
+  const leaves = names.map((k) => params.get(k)!);
   const losses: number[][] = [];
   let step = 0;
   try {
@@ -112,15 +114,9 @@ function trainWith<S extends TensorTree>(optimizer: Optimizer<S>, model: LlamaMo
           }
           loss.total.backward();
           const grads = new Map<string, Tensor>();
-          for (const [k, p] of params) {
-            const g = p.grad;
-            if (g) grads.set(k, g);
-          }
+          leafGrads(leaves).forEach((g, i) => g && grads.set(names[i], g));
           const out = optimizer.update(params, grads, state, step + 1, lr);
-          for (const [k, p] of params) {
-            p.copy_(out.params.get(k)!);
-            p.zeroGrad();
-          }
+          assignLeaves(leaves, names.map((k) => out.params.get(k)!)); // and their gradients dropped
           return { state: out.state, perGroup: loss.perGroup, tokens: loss.tokens };
         });
         disposeTree(state);

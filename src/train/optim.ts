@@ -1,5 +1,5 @@
 // Optimisers as pure {init, update} pairs over named tensors, their state a tensor tree (optax's shape): AdamW as torch.optim.AdamW, and SGD.
-import { tidyNoGrad, zerosLike, type Tensor, type TensorTree } from '../torch/index.js';
+import { adamwStep, tidyNoGrad, zerosLike, type Tensor, type TensorTree } from '../torch/index.js';
 
 export type Params = Map<string, Tensor>;
 
@@ -29,7 +29,8 @@ export type AdamState = { expAvg: Params; expAvgSq: Params };
  * torch.optim.AdamW (amsgrad off, defaults lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 1e-2):
  *   p ← p·(1 − lr·wd);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
  *   p ← p − (lr / (1−β1^t)) · m / (√v / √(1−β2^t) + eps)
- * Moments are kept in float32 whatever the parameters' dtype.
+ * Moments are kept in float32 whatever the parameters' dtype. The arithmetic runs natively (adamwStep: the same
+ * float32 ops in this order, for every parameter in one call); the scalars are computed here.
  */
 export function adamw(opts: AdamWOptions = {}): Optimizer<AdamState> {
   const lr0 = opts.lr ?? 1e-3;
@@ -49,33 +50,27 @@ export function adamw(opts: AdamWOptions = {}): Optimizer<AdamState> {
     },
     update(params, grads, state, step, lr = lr0) {
       return tidyNoGrad(() => {
-          const out = new Map<string, Tensor>();
-          const expAvg = new Map<string, Tensor>();
-          const expAvgSq = new Map<string, Tensor>();
-          const bc1 = 1 - Math.pow(b1, step);
-          const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, step));
-          for (const [k, p] of params) {
-            const g = grads.get(k);
-            const m0 = state.expAvg.get(k)!;
-            const v0 = state.expAvgSq.get(k)!;
-            if (!g) {
-              out.set(k, p.clone());
-              expAvg.set(k, m0.clone());
-              expAvgSq.set(k, v0.clone());
-              continue;
-            }
-            const p32 = p.to('float32');
-            const g32 = g.to('float32');
-            const decayed = p32.mul(1 - lr * wd);
-            const m = m0.mul(b1).add(g32.mul(1 - b1));
-            const v = v0.mul(b2).add(g32.mul(g32).mul(1 - b2));
-            const denom = v.sqrt().div(bc2Sqrt).add(eps);
-            out.set(k, decayed.sub(m.div(denom).mul(lr / bc1)).to(p.dtype));
-            expAvg.set(k, m);
-            expAvgSq.set(k, v);
-          }
-          return { params: out, state: { expAvg, expAvgSq } };
-        });
+        const out = new Map<string, Tensor>();
+        const expAvg = new Map<string, Tensor>();
+        const expAvgSq = new Map<string, Tensor>();
+        const names = [...params.keys()].filter((k) => grads.has(k));
+        // every parameter with a gradient in one native call (a LoRA chunk's 2 × modules tensors hold all its adapters)
+        const stepped = adamwStep(
+          names.map((k) => params.get(k)!),
+          names.map((k) => grads.get(k)!),
+          names.map((k) => state.expAvg.get(k)!),
+          names.map((k) => state.expAvgSq.get(k)!),
+          [1 - lr * wd, b1, 1 - b1, b2, 1 - b2, Math.sqrt(1 - Math.pow(b2, step)), eps, lr / (1 - Math.pow(b1, step))],
+        );
+        const index = new Map(names.map((k, i) => [k, i]));
+        for (const [k, p] of params) {
+          const i = index.get(k);
+          out.set(k, i === undefined ? p.clone() : stepped.params[i]);
+          expAvg.set(k, i === undefined ? state.expAvg.get(k)!.clone() : stepped.expAvg[i]);
+          expAvgSq.set(k, i === undefined ? state.expAvgSq.get(k)!.clone() : stepped.expAvgSq[i]);
+        }
+        return { params: out, state: { expAvg, expAvgSq } };
+      });
     },
   };
 }
