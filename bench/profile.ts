@@ -31,7 +31,11 @@ export function selfTimes(events: TraceEvent[]): { rows: OpRow[]; topLevelMs: nu
   const rows = new Map<string, OpRow>();
   let topLevel = 0;
   const byThread = new Map<number, TraceEvent[]>();
-  for (const e of events) byThread.set(e.tid, [...(byThread.get(e.tid) ?? []), e]);
+  for (const e of events) {
+    const list = byThread.get(e.tid);
+    if (list) list.push(e);
+    else byThread.set(e.tid, [e]);
+  }
   for (const list of byThread.values()) {
     list.sort((a, b) => a.ts - b.ts || b.dur - a.dur);
     const stack: { end: number; row: OpRow }[] = [];
@@ -97,35 +101,36 @@ const DTYPES = (process.env.ICLIT_BENCH_PROFILE_DTYPES ?? 'float32,bfloat16').sp
 /**
  * Profiles at the study's batch (`STUDY_DEFAULTS.batch` adapters, SST-2 prompts), per dtype: one batched forward of
  * the ICL prompts (every hidden state), one LoRA step of the adapters (forward, backward, AdamW), and in float32 one
- * whole study chunk (`runStudyLoop` over one batch of repeats: anchors, ICL, 10 epochs, tuned anchors).
+ * whole study chunk (`runStudyLoop` over one batch of repeats: anchors, ICL, 10 epochs, tuned anchors; off with
+ * ICLIT_BENCH_PROFILE_CHUNK=0).
  */
 export async function benchProfile(): Promise<BenchResult[]> {
   const { dir } = prepareSmolLM2('profile');
   const w = await convergenceWorkload(BATCH, SMOLLM2_135M.vocabSize, 1);
   const lengths = meanLengths(w);
-  const out: string[] = [`profile workload: ${w.source}; ${BATCH} repeats; mean tokens anchor ${lengths.anchor.toFixed(0)}, ICL ${lengths.icl.toFixed(0)}, tuning ${lengths.tuning.toFixed(0)}; ${threadSetup()}`];
+  const print = (text: string): void => console.log(text); // each table as soon as it is measured
+  print(`profile workload: ${w.source}; ${BATCH} repeats; mean tokens anchor ${lengths.anchor.toFixed(0)}, ICL ${lengths.icl.toFixed(0)}, tuning ${lengths.tuning.toFixed(0)}; ${threadSetup()}`);
   for (const dtype of DTYPES) {
     const model = LlamaModel.load(dir, { dtype: dtype as 'float32' | 'bfloat16' });
     const layers = [...Array(model.numHiddenStates).keys()];
     const forward = () => tidyNoGrad(() => void model.forward(w.repeats.map((r) => r.icl), { hiddenStates: layers }));
     forward();
     const fwdMs = plain(forward);
-    out.push(table(`${dtype}: batched forward of ${BATCH} ICL prompts, every hidden state`, profiled(forward), fwdMs));
+    print(table(`${dtype}: batched forward of ${BATCH} ICL prompts, every hidden state`, profiled(forward), fwdMs));
     const data = w.repeats.map((r) => [{ ids: r.tuning }]);
     const lora = applyLora(model, STUDY_LORA, { adapters: BATCH });
     const step = () => void trainLora(model, lora, data, { epochs: 1, lr: STUDY_LR });
     step();
     const stepMs = plain(step);
-    out.push(table(`${dtype}: one LoRA step of ${BATCH} adapters (forward, backward, AdamW)`, profiled(step), stepMs));
+    print(table(`${dtype}: one LoRA step of ${BATCH} adapters (forward, backward, AdamW)`, profiled(step), stepMs));
     lora.dispose();
-    if (dtype === 'float32') {
+    if (dtype === 'float32' && process.env.ICLIT_BENCH_PROFILE_CHUNK !== '0') {
       const chunk = () => void runStudyLoop(model, w.repeats, BATCH);
       const chunkMs = plain(chunk, 1);
-      out.push(table(`${dtype}: one study chunk (${BATCH} repeats: anchors, ICL, ${STUDY_EPOCHS} epochs, tuned anchors)`, profiled(chunk), chunkMs));
+      print(table(`${dtype}: one study chunk (${BATCH} repeats: anchors, ICL, ${STUDY_EPOCHS} epochs, tuned anchors)`, profiled(chunk), chunkMs));
     }
     model.dispose();
   }
   rmSync(dir, { recursive: true, force: true });
-  console.log(out.join('\n'));
   return [];
 }
