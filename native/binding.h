@@ -54,6 +54,23 @@ CacheStats CpuCacheStats();
 size_t TrimCpuCache();
 void ResetCpuPeak();
 
+// ---------- OpenBLAS threads (runtime.cc) ----------
+/**
+ * While alive, OpenBLAS runs on one thread when `small` (and OpenBLAS is loaded): a GEMM of a few million
+ * multiply-adds spends longer waking a second BLAS thread than computing (30× slower per attention GEMM on a
+ * loaded 2-core machine), so the per-sequence attention and LoRA GEMMs run single-threaded. Restores the count.
+ */
+struct SmallGemmScope {
+  explicit SmallGemmScope(bool small);
+  ~SmallGemmScope();
+  SmallGemmScope(const SmallGemmScope&) = delete;
+  SmallGemmScope& operator=(const SmallGemmScope&) = delete;
+ private:
+  int restore_ = 0;
+};
+/** Multiply-adds below which one GEMM counts as small (SmallGemmScope). */
+constexpr int64_t kSmallGemm = int64_t(1) << 22;
+
 // ---------- bfloat16 GEMMs on CPUs without native bfloat16 (fused.cc) ----------
 /** When on, CPU bfloat16 GEMMs run as float32 GEMMs on exactly widened operands (output rounded to bfloat16). */
 void SetEmulateBf16(bool on);

@@ -167,6 +167,7 @@ struct PackedAttentionFn : public torch::autograd::Function<PackedAttentionFn> {
     const auto qp = q.split_with_sizes(lengths, 0), kp = k.split_with_sizes(lengths, 0), vp = v.split_with_sizes(lengths, 0);
     for (size_t i = 0; i < lengths.size(); i++) {
       const int64_t L = lengths[i];
+      const SmallGemmScope single(q.device().is_cpu() && G * L * L * Dh < kSmallGemm);
       const auto blocked = BlockedMask(L, window, q.device());
       auto qs = qp[i].permute({1, 0, 2}).reshape({KV, G * L, Dh});  // [KV, G·L, D]
       auto ks = kp[i].permute({1, 2, 0});                           // [KV, D, L]
@@ -199,6 +200,7 @@ struct PackedAttentionFn : public torch::autograd::Function<PackedAttentionFn> {
     int64_t off = 0;
     for (size_t i = 0; i < lengths.size(); i++) {
       const int64_t L = lengths[i];
+      const SmallGemmScope single(g.device().is_cpu() && G * L * L * Dh < kSmallGemm);
       const auto &qs = saved[5 * i], &ks = saved[5 * i + 1], &vs = saved[5 * i + 2], &probs = saved[5 * i + 3], &p32 = saved[5 * i + 4];
       auto go = g.narrow(0, off, L).reshape({L, H, Dh}).permute({1, 0, 2}).reshape({KV, G * L, Dh});  // [KV, G·L, D]
       if (needV) gv.narrow(0, off, L).copy_(Matmul(probs.transpose(1, 2), go).permute({1, 0, 2}));  // [L, KV, D]

@@ -23,6 +23,27 @@ void* OpenBlas(const char* symbol) {
   return handle ? dlsym(handle, symbol) : nullptr;
 }
 
+}  // namespace
+
+SmallGemmScope::SmallGemmScope(bool small) {
+  if (!small) return;
+  static auto get = reinterpret_cast<int (*)()>(OpenBlas("openblas_get_num_threads"));
+  static auto set = reinterpret_cast<void (*)(int)>(OpenBlas("openblas_set_num_threads"));
+  if (!get || !set) return;
+  const int n = get();
+  if (n > 1) {
+    set(1);
+    restore_ = n;
+  }
+}
+
+SmallGemmScope::~SmallGemmScope() {
+  static auto set = reinterpret_cast<void (*)(int)>(OpenBlas("openblas_set_num_threads"));
+  if (restore_ && set) set(restore_);
+}
+
+namespace {
+
 // The CUDA driver API, opened at run time: device names and memory need no CUDA headers at build time, so one
 // source builds against CPU-only and CUDA libtorch alike.
 struct Driver {

@@ -3,6 +3,8 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <algorithm>
+
 namespace iclit {
 
 using torch::autograd::AutogradContext;
@@ -32,6 +34,7 @@ struct LoraAddFn : public torch::autograd::Function<LoraAddFn> {
       mask = DropoutMask(maskSeeds, maskLengths, in, p, x.device());  // [R, in]
       h = h.mul(mask);
     }
+    const SmallGemmScope single(h.device().is_cpu() && R * in * r < kSmallGemm);
     auto low = at::empty({R, r}, h.options());      // [R, r]
     auto delta = at::empty({R, out}, h.options());  // [R, out]
     int64_t off = 0;
@@ -64,6 +67,7 @@ struct LoraAddFn : public torch::autograd::Function<LoraAddFn> {
     const auto xType = static_cast<at::ScalarType>(ctx->saved_data["xType"].toInt());
     const auto& g = grads[0];  // [..., out], y's dtype
     const int64_t R = h.size(0), in = h.size(1), out = B.size(1), r = A.size(1);
+    const SmallGemmScope single(h.device().is_cpu() && R * std::max(in, out) * r < kSmallGemm);
     auto gs = g.reshape({R, out}).to(A.scalar_type()).mul(scaling);  // [R, out]: the gradient of the scaled update
     const bool needX = ctx->needs_input_grad(1), needA = ctx->needs_input_grad(2), needB = ctx->needs_input_grad(3);
     auto gh = needX ? at::empty({R, in}, h.options()) : at::Tensor();
