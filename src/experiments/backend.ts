@@ -37,6 +37,28 @@ export interface AdapterWeights {
   tensors: Map<string, { shape: number[]; data: Float32Array }>;
 }
 
+/** What a read computes besides the hidden states, in the same forward. */
+export interface ReadOptions {
+  /** The full next-token logits at each prompt's last token (the LM head runs at that token only). */
+  logits?: boolean;
+  /** The last token's attention weights of the block that produced each requested hidden state. */
+  attention?: boolean;
+}
+
+/** One prompt's read at its last token. */
+export interface PromptRead {
+  /** Hidden states, [layer] (layers in the requested order). */
+  hidden: Float32Array[];
+  /** With `logits`: [V] float32. */
+  logits?: Float32Array;
+  /**
+   * With `attention`: per requested layer, the last token's attention weights of block l − 1 (the block whose output
+   * is hidden state l) over the prompt's own T tokens, [H · T] head-major (one row per query head, grouped kv heads
+   * already repeated); null at layer 0 (the embeddings: no block).
+   */
+  attention?: (Float32Array | null)[];
+}
+
 /**
  * Trained adapters, owned by this value until dispose(): the IT situation is read through them. Every read takes,
  * per row, the adapter that reads it (`adapterOf[i]`, default: row i through adapter i).
@@ -47,6 +69,8 @@ export interface TunedAdapters {
   readonly tuneLoss: number[];
   /** Hidden states at each prompt's last token: [prompt][layer]. */
   hidden(prompts: number[][], layers: number[], adapterOf?: number[]): Float32Array[][];
+  /** Hidden states and, as `opts` asks, logits and attention at each prompt's last token, one forward per batch. */
+  read(prompts: number[][], layers: number[], opts?: ReadOptions, adapterOf?: number[]): PromptRead[];
   /** Logits at each prompt's last token for the token ids tokens[i]: [prompt][token]. */
   lastLogits(prompts: number[][], tokens: number[][], adapterOf?: number[]): number[][];
   /** Per-token cross-entropy of each text (entry t predicts ids[t + 1]). */
@@ -82,6 +106,8 @@ export interface StudyBackend {
   readonly chat?: ChatTemplate;
   /** Base-model hidden states at each prompt's last token: [prompt][layer] (layers in the given order). */
   hidden(prompts: number[][], layers: number[]): Float32Array[][];
+  /** Base-model hidden states and, as `opts` asks, logits and attention at each prompt's last token, one forward per batch. */
+  read(prompts: number[][], layers: number[], opts?: ReadOptions): PromptRead[];
   /** Base-model logits at each prompt's last token for the token ids tokens[i]: [prompt][token]. */
   lastLogits(prompts: number[][], tokens: number[][]): number[][];
   /** Base-model per-token cross-entropy of each text: entry t predicts ids[t + 1], so n ids give n − 1 losses. */

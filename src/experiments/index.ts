@@ -5,6 +5,7 @@ export * from './methods.js';
 export * from './backend.js';
 export * from './units.js';
 export * from './measures.js';
+export * from './agreement.js';
 export * from './runner.js';
 export { LlamaStudyBackend } from './llama-backend.js';
 export * from './model-folder.js';

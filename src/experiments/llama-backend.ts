@@ -5,7 +5,7 @@ import { perTokenLosses, trainLora } from '../train/index.js';
 import { releaseCachedMemory, tensor, tidy, tidyNoGrad, type Tensor } from '../torch/index.js';
 import type { ChatTemplate } from '../tokenizers/index.js';
 import { IclitError } from '../util/errors.js';
-import type { AdapterWeights, StudyBackend, TuneRequest, TunedAdapters, WorkEvent } from './backend.js';
+import type { AdapterWeights, PromptRead, ReadOptions, StudyBackend, TuneRequest, TunedAdapters, WorkEvent } from './backend.js';
 import { openModelFolder, type ModelFolder } from './model-folder.js';
 import { chunked } from '../util/group.js';
 
@@ -41,15 +41,61 @@ function pick(logits: Tensor, tokens: number[][]): number[][] {
   });
 }
 
+/** Last-token attention [B, H, T] (zero past each end) → per sequence its own [H · L_b] weights, head-major. */
+function attentionRows(w: Tensor, lengths: readonly number[]): Float32Array[] {
+  const [B, H, T] = w.shape;
+  const flat = w.contiguous().toFloat32Array();
+  return Array.from({ length: B }, (_, b) => {
+    const L = lengths[b];
+    const out = new Float32Array(H * L);
+    for (let h = 0; h < H; h++) out.set(flat.subarray((b * H + h) * T, (b * H + h) * T + L), h * L);
+    return out;
+  });
+}
+
+/**
+ * One forward over a batch: the hidden states at the last token and, as asked, the full logits there (the LM head
+ * at the last token only) and the last token's attention of the blocks behind the requested states. The model hands
+ * every block's [B, H, T] weights to the host; each is sliced per sequence and freed in turn.
+ */
+export function readLastToken(model: LlamaModel, batch: number[][], layers: number[], opts: ReadOptions = {}): PromptRead[] {
+  return tidyNoGrad(() => {
+    const out = model.forward(batch, { hiddenStates: layers, logits: opts.logits, logitsPositions: 'last', lastTokenAttention: opts.attention });
+    try {
+      const perLayer = layers.map((l) => rows(out.hidden.get(l)!)); // [layer][b]
+      const logits = out.logits && rows(out.logits); // [b] of [V]
+      const byBlock = new Map<number, Float32Array[]>();
+      const attention = out.attention && layers.map((l) => {
+        if (l === 0) return null;
+        const block = l - 1;
+        let got = byBlock.get(block);
+        if (!got) {
+          const w = out.attention!.get(block)!;
+          got = attentionRows(w, out.lengths); // [b] of [H · L_b]
+          w.dispose();
+          out.attention!.delete(block);
+          byBlock.set(block, got);
+        }
+        return got;
+      });
+      return batch.map((_, b): PromptRead => {
+        const r: PromptRead = { hidden: layers.map((_, i) => perLayer[i][b]) };
+        if (logits) r.logits = logits[b];
+        if (attention) r.attention = attention.map((a) => (a ? a[b] : null));
+        return r;
+      });
+    } finally {
+      for (const w of out.attention?.values() ?? []) w.dispose();
+    }
+  });
+}
+
 /** The model reads of the study, on whatever adapters are active: one batch each (≤ READ_BATCH rows). */
 const reads = {
   hidden(model: LlamaModel, batch: number[][], layers: number[]): Float32Array[][] {
-    return tidyNoGrad(() => {
-        const { hidden } = model.forward(batch, { hiddenStates: layers });
-        const perLayer = layers.map((l) => rows(hidden.get(l)!)); // [layer][b]
-        return batch.map((_, b) => layers.map((_, i) => perLayer[i][b]));
-      });
+    return readLastToken(model, batch, layers).map((r) => r.hidden);
   },
+  read: readLastToken,
   lastLogits(model: LlamaModel, batch: number[][], tokens: number[][]): number[][] {
     return tidyNoGrad(() => pick(model.forward(batch, { logits: true }).logits!, tokens)); // [B, V] → [B, W]
   },
@@ -100,6 +146,10 @@ class LlamaTunedAdapters implements TunedAdapters {
 
   hidden(prompts: number[][], layers: number[], adapterOf?: number[]): Float32Array[][] {
     return this.#route(prompts, adapterOf, (b) => reads.hidden(this.model, b, layers));
+  }
+
+  read(prompts: number[][], layers: number[], opts?: ReadOptions, adapterOf?: number[]): PromptRead[] {
+    return this.#route(prompts, adapterOf, (b) => reads.read(this.model, b, layers, opts));
   }
 
   lastLogits(prompts: number[][], tokens: number[][], adapterOf?: number[]): number[][] {
@@ -182,6 +232,10 @@ export class LlamaStudyBackend implements StudyBackend {
   // Base-model reads: tuned adapters are values applied only inside their own reads, so the model here is the base.
   hidden(prompts: number[][], layers: number[]): Float32Array[][] {
     return batched(prompts, (b) => reads.hidden(this.model, b, layers));
+  }
+
+  read(prompts: number[][], layers: number[], opts?: ReadOptions): PromptRead[] {
+    return batched(prompts, (b) => reads.read(this.model, b, layers, opts));
   }
 
   lastLogits(prompts: number[][], tokens: number[][]): number[][] {

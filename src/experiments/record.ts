@@ -22,8 +22,39 @@ export interface RepeatRecord {
   simIclIt: number[];
   /** cos(h_ICL − h_anchor, h_IT − h_anchor) per measured layer: do ICL and IT move the state the same way. */
   simUpdate: number[];
-  /** Accuracy conditions: fractions correct in [0, 1] over `n` evaluation examples, per situation. */
-  accuracy?: { zeroShot: number; icl: number; it: number; n: number };
+  /**
+   * Accuracy conditions: fractions correct in [0, 1] over `n` evaluation examples, per situation; `flips` (Dai et al.'s
+   * Rec2FTP counts): examples wrong zero-shot and right under IT / under ICL / under both.
+   */
+  accuracy?: { zeroShot: number; icl: number; it: number; n: number; flips?: { it: number; icl: number; both: number } };
+  /** Next-token agreement at the last input position (every repeat; natural-log units). */
+  outputs?: {
+    /** KL(P_ICL ‖ P_IT) */
+    klIclIt: number;
+    /** Jensen–Shannon divergence of P_ICL, P_IT */
+    jsIclIt: number;
+    /** KL(P_ICL ‖ P_anchor) */
+    klIclAnchor: number;
+    /** KL(P_IT ‖ P_anchor) */
+    klItAnchor: number;
+    /** Same argmax token. */
+    top1IclIt: boolean;
+    top1AnchorIcl: boolean;
+    top1AnchorIt: boolean;
+    /** Probability mass on the task's label words' first tokens (classification tasks). */
+    labelMass?: { anchor: number; icl: number; it: number };
+  };
+  /** Last-token attention per measured layer, aligned with `layers` (hidden-state index l ≥ 1 = block l−1; NaN at 0). */
+  attention?: {
+    /** Head-averaged cosine over the positions all three prompts share (X and B). */
+    anchorIcl: number[];
+    anchorIt: number[];
+    iclIt: number[];
+    /** cos(att_ICL − att_anchor, att_IT − att_anchor) over the shared positions, head-averaged. */
+    change: number[];
+    /** Share of the ICL last token's attention on the demonstration tokens (head mean). */
+    demoShare: number[];
+  };
   /** Mean per-token loss decrease base − tuned (positive = tuning lowered the loss), by prompt part. */
   lossDecrease?: { instruction: number; example: number };
   /** The exact prompts and their token counts. */

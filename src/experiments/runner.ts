@@ -10,14 +10,16 @@
  *   4. ICL        the base model reads X + A + label(A) + B
  *   5. IT         one LoRA adapter per repeat is tuned on X + A + label(A); X + B is read through it
  *   6. measures   the three cosines and the update cosine per layer; accuracy over the evaluation set and the
- *                 per-token loss decrease where the condition asks                                    (measures.ts)
+ *                 per-token loss decrease where the condition asks                                    (measures.ts);
+ *                 next-token and last-token attention agreement, from the same three reads          (agreement.ts)
  *   7. save       each repeat's units — records, hidden states, adapters — in one sink call
  *   8. release    cached tensor memory goes back, so a long study's memory stays flat
  */
 import { deriveSeed } from '../data/index.js';
 import { resolveHiddenStates, type HiddenStateSpec } from '../models/index.js';
 import { IclitError } from '../util/errors.js';
-import type { RecordSink, StudyBackend, TuneSettings, TuneText, UnitResult } from './backend.js';
+import { AGREEMENT_READ, agreementOf } from './agreement.js';
+import type { PromptRead, RecordSink, StudyBackend, TuneSettings, TuneText, UnitResult } from './backend.js';
 import type { Condition } from './conditions.js';
 import { checkStates } from './degenerate.js';
 import { accuracyOf, answerStart, instructionTokens, lossDecreaseByPart, similarities } from './measures.js';
@@ -105,7 +107,7 @@ function tokenize(plan: StudyPlan, backend: StudyBackend, drawnUnit: Unit): Toke
 }
 
 /** Steps 4–6 for one condition over a chunk of repeats: ICL, IT and the measures; one result per unit. */
-function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], items: Tokenized[], anchorStates: Map<number, Float32Array[]>): UnitResult[] {
+function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], items: Tokenized[], anchorReads: Map<number, PromptRead>): UnitResult[] {
   const t0 = performance.now();
   const c = items[0].unit.condition;
   const nan = layers.map(() => NaN);
@@ -131,7 +133,7 @@ function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], 
   const computed = items.filter((x) => !x.unit.empty); // units with demonstrations (an empty bin has none)
   if (computed.length > 0) {
     // 4. ICL: the base model reads X + A + label(A) + B.
-    const icl = backend.hidden(computed.map((x) => x.icl), layers);
+    const icl = backend.read(computed.map((x) => x.icl), layers, AGREEMENT_READ);
     // 5. IT: one adapter per repeat tuned on its tuning texts, then X + B read through it.
     const tuned = backend.tune({
       texts: computed.map((x) => x.tuning),
@@ -140,12 +142,13 @@ function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], 
       settings: { ...plan.tune, epochs: c.epochs },
     });
     try {
-      const it = tuned.hidden(computed.map((x) => x.anchor), layers);
+      const it = tuned.read(computed.map((x) => x.anchor), layers, AGREEMENT_READ);
       // 6. measures
       computed.forEach((x, n) => {
-        const states = { layers, anchor: anchorStates.get(x.unit.repeat)!, icl: icl[n], it: it[n] };
+        const reads = { anchor: anchorReads.get(x.unit.repeat)!, icl: icl[n], it: it[n] };
+        const states = { layers, anchor: reads.anchor.hidden, icl: reads.icl.hidden, it: reads.it.hidden };
         checkStates(states, { model: backend.label, layers, condition: c.name, repeat: x.unit.repeat });
-        const record = recordOf(x, { ...similarities(states), tuneLoss: tuned.tuneLoss[n] });
+        const record = recordOf(x, { ...similarities(states), ...agreementOf(backend, x.unit, x, reads), tuneLoss: tuned.tuneLoss[n] });
         if (x.unit.evaluation) record.accuracy = accuracyOf(backend, tuned, n, x.unit.evaluation);
         if (c.measures.tokenLoss) {
           const texts = x.tuning.map((t) => t.ids);
@@ -197,13 +200,13 @@ function runChunk(plan: StudyPlan, drawn: DrawnRepeats, backend: StudyBackend, l
     }
   }
   // 3. anchor: X + B is the same for every condition of a repeat
-  const anchorVecs = backend.hidden(repeats.map((r) => anchorIds.get(r)!), layers);
-  const anchorStates = new Map(repeats.map((r, i) => [r, anchorVecs[i]]));
+  const anchorRead = backend.read(repeats.map((r) => anchorIds.get(r)!), layers, AGREEMENT_READ);
+  const anchorReads = new Map(repeats.map((r, i) => [r, anchorRead[i]]));
   // 4–6 per condition
   const byRepeat = new Map<number, UnitResult[]>(repeats.map((r) => [r, []]));
   for (const c of plan.conditions) {
     const items = byCondition.get(c.name);
-    if (items) for (const res of runCondition(plan, backend, layers, items, anchorStates)) byRepeat.get(res.record.repeat)!.push(res);
+    if (items) for (const res of runCondition(plan, backend, layers, items, anchorReads)) byRepeat.get(res.record.repeat)!.push(res);
   }
   // 7. save
   for (const r of repeats) {

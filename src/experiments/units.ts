@@ -83,6 +83,8 @@ export interface Unit {
   icl: Prompt;
   tuning: Prompt[];
   evaluation?: Evaluation;
+  /** Classification tasks: the inference task's label words and what stands between a prompt's end and one (as Evaluation's). */
+  labelWords?: { words: readonly string[]; answerSeparator: string };
   empty: boolean;
 }
 
@@ -102,6 +104,7 @@ export function renderUnit(u: Unit, chat?: ChatTemplate): Unit {
     icl: u.empty ? u.icl : read(u.icl),
     tuning: u.tuning.map(tune),
     evaluation: e && { ...e, anchor: e.anchor.map(read), icl: e.icl.map(read), answerSeparator: answerSeparator(chat) },
+    ...(u.labelWords ? { labelWords: { ...u.labelWords, answerSeparator: answerSeparator(chat) } } : {}),
   };
 }
 
@@ -205,7 +208,7 @@ export function repeatUnits(conditions: Condition[], v: TaskMaterials, runSeed: 
   const draw = drawRepeat(v.instructions, data.size, { k: maxK, seed });
   const instruction = v.instructions[draw.instructionIndex];
   const inference = draw.inferenceIndex;
-  const common = { repeat, seed, instructionIndex: draw.instructionIndex, inferenceIndex: inference };
+  const common = { repeat, seed, instructionIndex: draw.instructionIndex, inferenceIndex: inference, ...(data.labelWords ? { labelWords: { words: data.labelWords, answerSeparator: data.answerSeparator } } : {}) };
   const anchor = data.anchor(instruction, inference);
 
   let bins: BinPick[] | undefined;

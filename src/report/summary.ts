@@ -2,6 +2,7 @@
 import { recordCondition, type RepeatRecord } from '../experiments/record.js';
 import { computeRobustness, type Robustness } from '../results/robustness.js';
 import { groupBy } from '../util/group.js';
+import { summarizeAgreement } from './agreement.js';
 import { applyHolm, dist, notRun, signedRankTest } from './numbers.js';
 import { ALPHA, findingsOf, modelOrder as orderOfRecords } from './findings.js';
 import {
@@ -172,6 +173,7 @@ export function summarizeCondition(condition: string, records: readonly RepeatRe
       ? { instruction: dist(withLoss.map((r) => r.lossDecrease!.instruction)), example: dist(withLoss.map((r) => r.lossDecrease!.example)) }
       : null,
     tuneLoss: withTune.length ? dist(withTune.map((r) => r.tuneLoss as number)) : null,
+    agreement: summarizeAgreement(records),
   };
 }
 

@@ -1,6 +1,7 @@
 // The report's input (one ReportRun per results folder) and the shape of summary.json (format 2).
 import type { RepeatRecord } from '../experiments/record.js';
 import type { StatesOf } from '../results/robustness.js';
+import type { AgreementSummary } from './agreement.js';
 import type { Expectation } from './paper.js';
 import type { Verdict } from './verdicts.js';
 
@@ -107,6 +108,8 @@ export interface ConditionSummary {
   lossDecrease: { instruction: Dist; example: Dist } | null;
   /** Final training loss of the IT adapter. */
   tuneLoss: Dist | null;
+  /** Output and attention agreement and Rec2FTP flips (means with bootstrap CIs), where records carry them. */
+  agreement: AgreementSummary | null;
 }
 
 export interface AccuracySummary {

@@ -14,7 +14,7 @@ export {
 } from './wilcoxon.js';
 export { percentile, percentiles, percentileOfSorted, median, boxStats, type BoxStats } from './percentiles.js';
 export { pearson, spearman, correlationPValue, type CorrelationResult } from './correlation.js';
-export { bootstrapMedianCI, type BootstrapOptions, type BootstrapInterval } from './bootstrap.js';
+export { bootstrapMedianCI, bootstrapMeanCI, type BootstrapOptions, type BootstrapInterval } from './bootstrap.js';
 export { describe, type Description } from './describe.js';
 export { averageRanks, tieGroupSizes } from './ranks.js';
 export { erf, erfc, normalCdf, normalSf, logGamma, logBeta, regularizedIncompleteBeta, studentTSf } from './special.js';

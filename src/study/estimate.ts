@@ -80,7 +80,7 @@ export function estimateFromPhases(
   const calibrated = new Map<string, CostModel>();
   const estimates: ModelEstimate[] = models.map((m) => {
     const config = m.folder.config;
-    const passes = planWork(plan, { encode: m.folder.encode, numLayers: config.numLayers, maxPositions: config.maxPositionEmbeddings, chat: m.folder.chat }, { shard });
+    const passes = planWork(plan, { encode: m.folder.encode, numLayers: config.numLayers, vocabSize: config.vocabSize, maxPositions: config.maxPositionEmbeddings, chat: m.folder.chat }, { shard });
     const shape = JSON.stringify(config);
     const cost = calibrated.get(shape) ?? calibrate(config, compute.dtype, compute.device, { ...s.lora }, typicalPass(passes));
     calibrated.set(shape, cost);

@@ -41,14 +41,42 @@ function rms(x: Mat, T: number, C: number, w: Float64Array, eps: number): Mat {
   return y;
 }
 
-/** Hidden states (HF convention, every position) and logits of one sequence, in float64. */
+/** LoRA adapters as PEFT stores them: `base_model.model.<module>.lora_A.weight` [r, in] / `lora_B.weight` [out, r]. */
+export interface NaiveLora {
+  scaling: number;
+  tensors: Map<string, { shape: number[]; data: ArrayLike<number> }>;
+}
+
+/** W + scaling · B A for every module the adapter holds (PEFT's merge), in float64. */
+function mergeLora(w: Map<string, { shape: number[]; data: Float64Array }>, lora: NaiveLora): void {
+  for (const [key, a] of lora.tensors) {
+    const m = /^base_model\.model\.(.+)\.lora_A\.weight$/.exec(key);
+    if (!m) continue;
+    const b = lora.tensors.get(`base_model.model.${m[1]}.lora_B.weight`)!;
+    const base = w.get(`${m[1]}.weight`)!;
+    const [O, I] = base.shape;
+    const r = a.shape[0];
+    const merged = Float64Array.from(base.data);
+    for (let o = 0; o < O; o++)
+      for (let i = 0; i < I; i++) {
+        let s = 0;
+        for (let k = 0; k < r; k++) s += b.data[o * r + k] * a.data[k * I + i];
+        merged[o * I + i] += lora.scaling * s;
+      }
+    w.set(`${m[1]}.weight`, { shape: base.shape, data: merged });
+  }
+}
+
+/** Hidden states (HF convention, every position) and logits of one sequence, in float64; with `lora`, through those adapters merged. */
 export function naiveLlamaForward(
   dir: string,
   ids: number[],
+  lora?: NaiveLora,
 ): { hidden: Float64Array[]; logits: Float64Array; config: DecoderConfig; lastAttention: Float64Array[] } {
   const c = readDecoderConfig(dir);
   if (c.ropeScaling !== null) throw new Error('naive reference has no rope scaling');
   const w = loadF32(dir);
+  if (lora) mergeLora(w, lora);
   const g = (n: string) => w.get(n)!;
   const T = ids.length;
   const C = c.hiddenSize;
