@@ -41,6 +41,27 @@ export interface RepeatRecord {
   states?: string;
   /** Path, relative to the results folder, of this record's PEFT adapter folder (with --save-adapters). */
   adapter?: string;
+  /** Next-token agreement at the last input position (every repeat; natural-log units). Owner: outputs helper. */
+  outputs?: {
+    klIclIt: number;      // KL(P_ICL ‖ P_IT)
+    jsIclIt: number;      // Jensen–Shannon divergence of P_ICL, P_IT
+    klIclAnchor: number;  // KL(P_ICL ‖ P_anchor)
+    klItAnchor: number;   // KL(P_IT ‖ P_anchor)
+    top1IclIt: boolean; top1AnchorIcl: boolean; top1AnchorIt: boolean;  // same argmax token
+    labelMass?: { anchor: number; icl: number; it: number };  // prob. mass on the task's label words' first tokens (classification)
+  };
+  /** Last-token attention per measured layer, aligned with `layers` (hidden-state index l ≥ 1 = block l−1; NaN at 0). Owner: outputs helper. */
+  attention?: {
+    anchorIcl: number[]; anchorIt: number[]; iclIt: number[];  // head-averaged cosine over the positions all three share (X and B)
+    change: number[];     // cos(att_ICL − att_anchor, att_IT − att_anchor) over the shared positions, head-averaged
+    demoShare: number[];  // share of the ICL last token's attention on the demonstration tokens (head mean)
+  };
+  /** Causal patching (the `patching` preset): per patch point (hidden-state index 0..n−1). Owner: patching helper. */
+  patching?: {
+    layers: number[];
+    icl: number[];  // gapClosed: anchor run on the base model, last-token state at l replaced by the ICL run's; toward the ICL output
+    it: number[];   // the same with the IT run's state (X + B through the adapter); toward the IT output
+  };
 }
 
 /**
@@ -68,6 +89,8 @@ export interface RecordCondition {
   bin: number | null;
   demoTask: string | null;
   withInstruction: boolean | null;
+  /** The control a record belongs to ('untrained', 'random-adapter', 'shuffled-labels'); null for a real condition. */
+  control: string | null;
 }
 
 /** Reads back what unitExtra wrote; never looks at the condition's name (a condition's name only labels it). */
@@ -81,5 +104,6 @@ export function recordCondition(r: Pick<RepeatRecord, 'extra'>): RecordCondition
     bin: num(x.bin),
     demoTask: typeof x.demoTask === 'string' ? x.demoTask : null,
     withInstruction: typeof x.withInstruction === 'boolean' ? x.withInstruction : null,
+    control: typeof x.control === 'string' ? x.control : null,
   };
 }

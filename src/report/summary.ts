@@ -8,6 +8,7 @@ import {
   PAIRS,
   byRepeat,
   expectedConditions,
+  isControl,
   lastLayerOf,
   layersOf,
   orderConditions,
@@ -16,6 +17,8 @@ import {
   valueAt,
 } from './groups.js';
 import { ROBUST_MEASURES, nullAt, pairAt, updateAt } from './measures.js';
+import { variantDists } from './variants.js';
+import { implicitItOf } from './implicit-it.js';
 import type {
   AccuracySummary,
   ConditionSummary,
@@ -70,7 +73,8 @@ export function summarizeRun(run: ReadonlyRunLike, opts: SummarizeOptions = {}):
     for (const c of e.conditions) tableTests.push(...c.tests);
   }
   const nTables = family(tableTests);
-  const nTests = nFindings + Object.values(robustness).reduce((a, b) => a + b, 0) + nTables;
+  const implicitIt = implicitItOf(run.records, rob, order); // its own Holm family
+  const nTests = nFindings + Object.values(robustness).reduce((a, b) => a + b, 0) + nTables + implicitIt.nTests;
   checked.decide({ findings: nFindings, robustness });
   return {
     label: run.label,
@@ -79,7 +83,8 @@ export function summarizeRun(run: ReadonlyRunLike, opts: SummarizeOptions = {}):
     models: order.filter((m) => run.records.some((r) => r.model === m)),
     findings,
     experiments,
-    multipleTesting: { method: 'holm', nTests, alpha: ALPHA, families: { findings: nFindings, robustness, tables: nTables } },
+    implicitIt,
+    multipleTesting: { method: 'holm', nTests, alpha: ALPHA, families: { findings: nFindings, robustness, tables: nTables, implicitIt: implicitIt.nTests } },
   };
 }
 
@@ -87,7 +92,7 @@ export function summarizeExperiment(experiment: string, records: readonly Repeat
   const byCondition = groupBy(records, (r) => r.condition);
   const conditions = orderConditions(experiment, byCondition.keys(), records).map((c) => summarizeCondition(c, byCondition.get(c) ?? [], rob));
   const missingConditions = expectedConditions(experiment, records).filter((c) => !byCondition.has(c));
-  const withLoss = records.filter((r) => r.lossDecrease !== undefined);
+  const withLoss = records.filter((r) => r.lossDecrease !== undefined && !isControl(r));
   const tests: TestSummary[] = [];
   if (withLoss.length > 0) {
     tests.push(
@@ -129,6 +134,7 @@ function robustDists(records: readonly RepeatRecord[], layer: number | null, rob
     massiveOut: withStates ? pairDists(records, layer, rob, 'massiveOut') : null,
     nullIclIt: withStates && layer !== null ? dist(records.map((r) => nullAt(rob, r, layer))) : null,
     cka: cka === undefined || !Number.isFinite(cka) ? null : cka,
+    ...variantDists(records, layer, rob),
   };
 }
 
@@ -181,7 +187,8 @@ type Situation = 'zeroShot' | 'icl' | 'it';
 export function summarizeAccuracy(records: readonly RepeatRecord[]): AccuracySummary | null {
   const withAccuracy = records.filter((r) => r.accuracy !== undefined);
   if (withAccuracy.length === 0) return null;
-  const groups = groupBy(withAccuracy, (r) => recordCondition(r).labels ?? r.condition);
+  // a control condition is a group of its own, never pooled with the real condition's label setting
+  const groups = groupBy(withAccuracy, (r) => (isControl(r) ? r.condition : (recordCondition(r).labels ?? r.condition)));
   const order = ['right', 'wrong'];
   const names = [...groups.keys()].sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || a.localeCompare(b));
   const byLabels = names.map((labels) => {

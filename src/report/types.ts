@@ -3,6 +3,7 @@ import type { RepeatRecord } from '../experiments/record.js';
 import type { StatesOf } from '../results/robustness.js';
 import type { Expectation } from './paper.js';
 import type { Verdict } from './verdicts.js';
+import type { ImplicitItSummary } from './implicit-it.js';
 
 /** One results folder as the report sees it: a label, what produced it, its finished repeats and their states. */
 export interface ReportRun {
@@ -54,6 +55,12 @@ export interface RobustDists {
   nullIclIt: Dist | null;
   /** Linear CKA between the ICL and the IT states across the condition's repeats. */
   cka: number | null;
+  /** The three similarities after standardising each dimension over the condition's states (Timkey & van Schijndel 2021). */
+  standardised: PairDists | null;
+  /** Dai et al.'s exact SimAOU: the update cosine of the L2-normalised states. */
+  simAou: Dist | null;
+  /** Debiased linear CKA (unbiased HSIC, Murphy et al. 2024) between the ICL and the IT states across the condition's repeats. */
+  ckaDebiased: number | null;
 }
 
 export interface LayerSummary extends PairDists, RobustDists {
@@ -142,7 +149,7 @@ export interface ExperimentSummary {
 
 export type { Verdict } from './verdicts.js';
 export type { Expectation } from './paper.js';
-export type RobustMeasure = 'update' | 'centred' | 'massiveOut' | 'null';
+export type RobustMeasure = 'update' | 'simAou' | 'centred' | 'standardised' | 'massiveOut' | 'null';
 /** A robustness re-check: the claim's rule applied to another measure; 'n/a' where the measure does not fit the quantity, 'not run' without states. */
 export type RobustStatus = Verdict | 'not run' | 'n/a';
 
@@ -215,12 +222,14 @@ export interface RunSummary {
   /** The paper's claims the run's presets can test, in the paper's order. */
   findings: Finding[];
   experiments: ExperimentSummary[];
+  /** "Is ICL implicit IT here?": per measure the effect against its null and each control (src/report/implicit-it.ts). */
+  implicitIt: ImplicitItSummary;
   /**
    * Holm within families (tests that could not run do not count): the findings' tests (confirmatory), each
-   * robustness measure's re-tests of the findings, and the remaining per-preset table tests (exploratory).
-   * `nTests` is the sum.
+   * robustness measure's re-tests of the findings, the remaining per-preset table tests (exploratory), and the
+   * tests of "Is ICL implicit IT here?" (implicitIt). `nTests` is the sum.
    */
-  multipleTesting: { method: 'holm'; nTests: number; alpha: number; families: { findings: number; robustness: Record<RobustMeasure, number>; tables: number } };
+  multipleTesting: { method: 'holm'; nTests: number; alpha: number; families: { findings: number; robustness: Record<RobustMeasure, number>; tables: number; implicitIt: number } };
 }
 
 /** summary.json */

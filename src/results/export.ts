@@ -3,6 +3,7 @@ import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer';
 import type { RepeatRecord } from '../experiments/record.js';
 import { IclitError } from '../util/errors.js';
 import { computeRobustness, type RecordRobustness, type StatesOf } from './robustness.js';
+import { VARIANT_COLUMNS } from './variant-columns.js';
 
 export type ExportFormat = 'csv' | 'parquet' | 'jsonl';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'parquet', 'jsonl'];
@@ -45,6 +46,7 @@ const ROBUST: readonly RobustColumn[] = [
   ...TRIPLE.map(([name, k]): RobustColumn => [`centred_${name}`, (m) => m.centred[k]]),
   ...TRIPLE.map(([name, k]): RobustColumn => [`massive_out_${name}`, (m) => m.massiveOut[k]]),
   ['null_icl_it', (m) => m.nullIclIt],
+  ...VARIANT_COLUMNS,
 ];
 
 /**
@@ -53,7 +55,8 @@ const ROBUST: readonly RobustColumn[] = [
  *   accuracy_zero_shot, accuracy_icl, accuracy_it, accuracy_n, loss_decrease_instruction, loss_decrease_example, tune_loss,
  *   sim_anchor_icl_L…, sim_anchor_it_L…, sim_icl_it_L…, sim_update_L…   (L = every hidden-state index any record
  *   measured, ascending), then the same four as *_last (each record's last measured layer);
- *   centred_{anchor_icl,anchor_it,icl_it}_L… and _last, massive_out_{…}_L… and _last, null_icl_it_L… and _last
+ *   centred_{anchor_icl,anchor_it,icl_it}_L… and _last, massive_out_{…}_L… and _last, null_icl_it_L… and _last,
+ *   standardised_{…}_L… and _last, sim_aou_L… and _last (variant-columns.ts)
  *   (from the stored states through `opts.statesOf`; null where a record has no states),
  *   layers (JSON array), prompt_anchor, prompt_icl, prompt_tuning (JSON array of strings: the tuning prompts keep
  *   their newlines, so no separator could be safe), tokens_anchor, tokens_icl, tokens_tuning (JSON array),

@@ -1,4 +1,4 @@
-// Robustness measures over records and their stored hidden states: centred and massive-dimension-free cosines, the permutation null, CKA.
+// Robustness measures over records and their stored hidden states: centred, standardised and massive-dimension-free cosines, SimAOU, the permutation null, CKA (biased and debiased).
 import type { RepeatRecord } from '../experiments/record.js';
 import type { SituationStates } from '../experiments/backend.js';
 import { IclitError } from '../util/errors.js';
@@ -8,9 +8,13 @@ import {
   centredCosine,
   cosine,
   cosineExcluding,
+  debiasedLinearCka,
+  dimensionMoments,
   linearCka,
   massiveDimensions,
   mismatchedCosineMeans,
+  normalisedUpdateCosine,
+  standardisedCosine,
   updateCosine,
 } from '../stats/index.js';
 
@@ -35,6 +39,13 @@ export interface RecordRobustness {
   centred: TripleSims;
   /** With the layer's massive dimensions left out. */
   massiveOut: TripleSims;
+  /**
+   * After standardising each dimension (Timkey & van Schijndel 2021) by its mean and standard deviation over every
+   * state (anchor, ICL, IT of every record) of the record's model, experiment and condition at that layer.
+   */
+  standardised: TripleSims;
+  /** Dai et al.'s exact SimAOU: the update cosine with each state L2-normalised first. */
+  simAou: number[];
   /** Mean over the other records r′ of the same condition of cos(ICL_r, IT_r′); NaN with fewer than 2 records. */
   nullIclIt: number[];
   /** The record's own four similarities recomputed from the states (a check on what was stored). */
@@ -61,12 +72,12 @@ export interface GroupRobustness {
   maxDeviation: number;
 }
 
-/** Per (model, experiment, condition) and layer: linear CKA between the ICL and the IT states across repeats. */
+/** Per (model, experiment, condition) and layer: linear CKA (biased, and debiased: Murphy et al. 2024) between the ICL and the IT states across repeats. */
 export interface ConditionRobustness {
   model: string;
   experiment: string;
   condition: string;
-  layers: { layer: number; n: number; cka: number }[];
+  layers: { layer: number; n: number; cka: number; ckaDebiased: number }[];
 }
 
 export interface Robustness {
@@ -90,6 +101,8 @@ function checked(r: RepeatRecord, s: SituationStates): SituationStates {
   }
   return s;
 }
+
+type Moments = ReturnType<typeof dimensionMoments>;
 
 interface LayerAccumulator {
   sum: Float64Array;
@@ -146,16 +159,18 @@ export function computeRobustness(records: readonly RepeatRecord[], statesOf: St
       if (held.length === 0) continue;
       const ckaLayers: ConditionRobustness['layers'] = [];
       const nullAt = new Map<RepeatRecord, Map<number, number>>(held.map((h) => [h.r, new Map()]));
+      const moments = new Map<number, Moments>();
       for (const layer of [...new Set(held.flatMap((h) => h.s.layers))].sort((a, b) => a - b)) {
         const rows = held.filter((h) => h.s.layers.includes(layer));
         const icl = rows.map((h) => h.s.icl[h.s.layers.indexOf(layer)]);
         const it = rows.map((h) => h.s.it[h.s.layers.indexOf(layer)]);
         mismatchedCosineMeans(icl, it).forEach((v, i) => nullAt.get(rows[i].r)!.set(layer, v));
-        ckaLayers.push({ layer, n: rows.length, cka: linearCka(icl, it) });
+        ckaLayers.push({ layer, n: rows.length, cka: linearCka(icl, it), ckaDebiased: debiasedLinearCka(icl, it) });
+        moments.set(layer, dimensionMoments([...rows.map((h) => h.s.anchor[h.s.layers.indexOf(layer)]), ...icl, ...it]));
       }
       conditions.push({ model: cond[0].model, experiment: cond[0].experiment, condition: cond[0].condition, layers: ckaLayers });
       for (const { r, s } of held) {
-        const m = measures(r, s, layerInfo, nullAt.get(r)!);
+        const m = measures(r, s, layerInfo, nullAt.get(r)!, moments);
         byRecord.set(r, m);
         maxDeviation = Math.max(maxDeviation, deviation(r, m.recomputed));
       }
@@ -179,15 +194,18 @@ function measures(
   s: SituationStates,
   info: Map<number, { mean: Float64Array; massive: number[] }>,
   nullAt: Map<number, number>,
+  moments: Map<number, Moments>,
 ): RecordRobustness {
   const triple = (): TripleSims => ({ anchorIcl: [], anchorIt: [], iclIt: [] });
-  const out: RecordRobustness = { centred: triple(), massiveOut: triple(), nullIclIt: [], recomputed: { ...triple(), update: [] } };
+  const out: RecordRobustness = { centred: triple(), massiveOut: triple(), standardised: triple(), simAou: [], nullIclIt: [], recomputed: { ...triple(), update: [] } };
   for (const layer of r.layers) {
     const i = s.layers.indexOf(layer);
     const li = info.get(layer);
-    if (i < 0 || !li) {
-      for (const t of [out.centred, out.massiveOut, out.recomputed]) for (const k of ['anchorIcl', 'anchorIt', 'iclIt'] as const) t[k].push(NaN);
+    const mo = moments.get(layer);
+    if (i < 0 || !li || !mo) {
+      for (const t of [out.centred, out.massiveOut, out.standardised, out.recomputed]) for (const k of ['anchorIcl', 'anchorIt', 'iclIt'] as const) t[k].push(NaN);
       out.recomputed.update.push(NaN);
+      out.simAou.push(NaN);
       out.nullIclIt.push(NaN);
       continue;
     }
@@ -198,6 +216,10 @@ function measures(
     out.massiveOut.anchorIcl.push(cosineExcluding(a, c, li.massive));
     out.massiveOut.anchorIt.push(cosineExcluding(a, t, li.massive));
     out.massiveOut.iclIt.push(cosineExcluding(c, t, li.massive));
+    out.standardised.anchorIcl.push(standardisedCosine(a, c, mo));
+    out.standardised.anchorIt.push(standardisedCosine(a, t, mo));
+    out.standardised.iclIt.push(standardisedCosine(c, t, mo));
+    out.simAou.push(normalisedUpdateCosine(a, c, t));
     out.recomputed.anchorIcl.push(cosine(a, c));
     out.recomputed.anchorIt.push(cosine(a, t));
     out.recomputed.iclIt.push(cosine(c, t));
