@@ -61,7 +61,8 @@ export function implicitItTable(summary: Summary): Table | null {
         ...(models ? [r.model ?? '–'] : []),
         MEASURE_NAME[r.measure],
         effectCell(r),
-        measured ? `${r.nullName}: ${mmi(r.null)}` : '–',
+        // a constant null (0 for the update cosine and patching) is named, not summarised
+        !measured ? '–' : r.null && r.null.n > 0 && r.null.min === r.null.max ? r.nullName : `${r.nullName}: ${mmi(r.null)}`,
         measured ? pText(r.nullTest ?? undefined) : '–',
         ...controls.map((name) => {
           const c = r.controls.find((x) => x.control === name);

@@ -4,6 +4,8 @@ import { computeRobustness, type Robustness } from '../results/robustness.js';
 import { groupBy } from '../util/group.js';
 import { applyHolm, dist, notRun, signedRankTest } from './numbers.js';
 import { ALPHA, findingsOf, modelOrder as orderOfRecords } from './findings.js';
+import { variantDists } from './variants.js';
+import { implicitItOf } from './implicit-it.js';
 import {
   PAIRS,
   byRepeat,
@@ -17,8 +19,6 @@ import {
   valueAt,
 } from './groups.js';
 import { ROBUST_MEASURES, nullAt, pairAt, updateAt } from './measures.js';
-import { variantDists } from './variants.js';
-import { implicitItOf } from './implicit-it.js';
 import type {
   AccuracySummary,
   ConditionSummary,

@@ -1,9 +1,9 @@
 // Flat tables of RepeatRecords (one row per repeat × condition) and their CSV, Parquet and JSONL encodings.
 import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer';
+import { VARIANT_COLUMNS } from './variant-columns.js';
 import type { RepeatRecord } from '../experiments/record.js';
 import { IclitError } from '../util/errors.js';
 import { computeRobustness, type RecordRobustness, type StatesOf } from './robustness.js';
-import { VARIANT_COLUMNS } from './variant-columns.js';
 
 export type ExportFormat = 'csv' | 'parquet' | 'jsonl';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'parquet', 'jsonl'];
