@@ -102,6 +102,9 @@ test('the numbers: effect, null and control medians recomputed from the records;
   const output = row(rows, 'output');
   assert.ok(Math.abs(output.nullTest!.pValue! - bruteForceP(real.map((r) => r.outputs!.klIclIt - r.outputs!.klIclAnchor), 'less')) < 1e-12);
   assert.ok(Math.abs(output.controls[0].test.pValue! - bruteForceP(real.map((r, i) => r.outputs!.klIclIt - untrained[i].outputs!.klIclIt), 'less')) < 1e-12);
+  const attention = row(rows, 'attention');
+  const att = (r: RepeatRecord) => r.attention!.iclIt[0] - Math.max(r.attention!.anchorIcl[0], r.attention!.anchorIt[0]);
+  assert.ok(Math.abs(attention.nullTest!.pValue! - bruteForceP(real.map(att), 'greater')) < 1e-12);
   const update = row(rows, 'update');
   assert.ok(Math.abs(update.nullTest!.pValue! - bruteForceP(real.map((r) => r.simUpdate[0]), 'greater')) < 1e-12);
   // patching: the best patch point is the argmax of the real condition's mean ICL curve; controls are read at the same point

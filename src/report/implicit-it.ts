@@ -127,11 +127,12 @@ function measureDefs(rob: Robustness | undefined): MeasureDef[] {
       howTo: rerun,
     },
     {
-      measure: 'attention', effectName: 's_att(ICL,IT): head-averaged cosine of the last token’s attention over the shared tokens', nullName: 's_att(anchor,ICL) (Dai’s baseline)', direction: 'greater',
+      measure: 'attention', effectName: 's_att(ICL,IT): head-averaged cosine of the last token’s attention over the shared tokens', nullName: 'the higher anchor baseline max(s_att(anchor,ICL), s_att(anchor,IT))', direction: 'greater',
       has: (r) => r.attention !== undefined,
       layerOf: (real) => lastFinite(real, (r) => r.layers, (r, l) => at(r.attention?.iclIt, r.layers, l)),
       effect: (r, l) => at(r.attention?.iclIt, r.layers, l),
-      null: (r, l) => at(r.attention?.anchorIcl, r.layers, l),
+      // both anchors, as the hidden-state gap does: Dai's baseline is zero-shot vs ICL; anchor vs IT is its mirror
+      null: (r, l) => Math.max(at(r.attention?.anchorIcl, r.layers, l), at(r.attention?.anchorIt, r.layers, l)),
       also: [
         ['attention-change cosine (Deutch)', (r, l) => at(r.attention?.change, r.layers, l)],
         ['share of ICL attention on the demonstrations', (r, l) => at(r.attention?.demoShare, r.layers, l)],
