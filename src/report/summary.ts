@@ -115,7 +115,7 @@ function statesSummary(experiment: string, records: readonly RepeatRecord[], rob
   return {
     nWithStates: groups.reduce((s, g) => s + g.nWithStates, 0),
     massiveRatio: groups[0].massiveRatio,
-    massiveDims: groups.flatMap((g) => g.layers.map((l) => ({ model: g.model, layer: l.layer, dims: l.massiveDims, nStates: l.nStates }))),
+    massiveDims: groups.flatMap((g) => g.layers.map((l) => ({ model: g.model, ...(g.control !== null ? { control: g.control } : {}), layer: l.layer, dims: l.massiveDims, nStates: l.nStates }))),
     maxDeviation: Math.max(...groups.map((g) => g.maxDeviation)),
   };
 }

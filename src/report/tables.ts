@@ -183,10 +183,14 @@ export function massiveLines(summary: Summary, experiment: string): string[] {
     if (!st) continue;
     const byDims = new Map<string, number[]>();
     for (const m of st.massiveDims) {
-      const k = m.dims.length ? m.dims.join(', ') : 'none';
+      // a control's states are searched on their own (robustness.ts), so they are named apart
+      const k = `${m.control ? `${m.control} control, ` : ''}\u0000${m.dims.length ? m.dims.join(', ') : 'none'}`;
       byDims.set(k, [...(byDims.get(k) ?? []), m.layer]);
     }
-    const parts = [...byDims].map(([dims, layers]) => `hidden state${layers.length > 1 ? 's' : ''} ${layers.join(', ')}: ${dims}`);
+    const parts = [...byDims].map(([key, layers]) => {
+      const [who, dims] = key.split('\u0000');
+      return `${who}hidden state${layers.length > 1 ? 's' : ''} ${layers.join(', ')}: ${dims}`;
+    });
     out.push(
       `${summary.runs.length > 1 ? `${run.label}: ` : ''}massive dimensions (mean |value| ≥ ${st.massiveRatio} × median, over ${st.nWithStates} records' states) — ${parts.join('; ')}. ` +
         `Largest difference between a stored similarity and the same recomputed from the states: ${st.maxDeviation.toExponential(1)}.`,

@@ -128,7 +128,7 @@ export interface StatesSummary {
   nWithStates: number;
   massiveRatio: number;
   /** Massive dimensions found per layer (dims whose mean |value| ≥ ratio × the median). */
-  massiveDims: { layer: number; dims: number[]; nStates: number }[];
+  massiveDims: { layer: number; dims: number[]; nStates: number; /** set for a control condition's own states */ control?: string }[];
   /** Largest |stored similarity − the same recomputed from the states|: 0 up to float rounding when states and records agree. */
   maxDeviation: number;
 }

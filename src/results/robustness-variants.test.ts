@@ -105,3 +105,25 @@ test('export columns standardised_* and sim_aou_* carry computeRobustness\'s val
   });
   for (const n of t.columns.map((c) => c.name).filter((x) => /^(standardised|sim_aou)_/.test(x))) assert.equal(t.rows[12][n], null, n);
 });
+
+test('a control condition is its own group: the real conditions\' mean, massive dimensions and standardised values do not change when control states join', () => {
+  const { records, states } = study();
+  const real = records.filter((r) => states.has(r));
+  const alone = computeRobustness(real, (r) => states.get(r));
+  const rng = seededRandom(5);
+  const vec = () => Float32Array.from({ length: C }, () => 1e4 * (rng() - 0.5));
+  const controls = [0, 1, 2].map((repeat) => {
+    const r = sampleRecord({ condition: 'control:untrained', repeat, layers: LAYERS, simAnchorIcl: [0, 0], simAnchorIt: [0, 0], simIclIt: [0, 0], simUpdate: [0, 0], extra: { control: 'untrained' } });
+    states.set(r, { layers: LAYERS, anchor: LAYERS.map(vec), icl: LAYERS.map(vec), it: LAYERS.map(vec) });
+    return r;
+  });
+  const both = computeRobustness([...real, ...controls], (r) => states.get(r));
+  for (const r of real) assert.deepEqual(both.of(r)!.centred, alone.of(r)!.centred);
+  assert.deepEqual(both.groups.map((g) => [g.control, g.nRecords]), [[null, 12], ['untrained', 3]]);
+  assert.deepEqual(both.groups[0].layers, alone.groups[0].layers);
+  // the control is centred on its own mean
+  const s0 = states.get(controls[0])!;
+  const mean = Array.from({ length: C }, (_, d) => controls.reduce((acc, r) => acc + states.get(r)!.anchor[1][d] + states.get(r)!.icl[1][d] + states.get(r)!.it[1][d], 0) / 9);
+  const minus = (v: ArrayLike<number>) => Array.from(v, (x, d) => x - mean[d]);
+  assert.ok(Math.abs(both.of(controls[0])!.centred.iclIt[1] - cos64(minus(s0.icl[1]), minus(s0.it[1]))) < 1e-12);
+});

@@ -1,5 +1,5 @@
 // Robustness measures over records and their stored hidden states: centred, standardised and massive-dimension-free cosines, SimAOU, the permutation null, CKA (biased and debiased).
-import type { RepeatRecord } from '../experiments/record.js';
+import { recordCondition, type RepeatRecord } from '../experiments/record.js';
 import type { SituationStates } from '../experiments/backend.js';
 import { IclitError } from '../util/errors.js';
 import { groupBy } from '../util/group.js';
@@ -60,10 +60,12 @@ export interface LayerGroupRobustness {
   massiveDims: number[];
 }
 
-/** Per (model, experiment): what was centred on and left out. */
+/** Per (model, experiment, control): what was centred on and left out. */
 export interface GroupRobustness {
   model: string;
   experiment: string;
+  /** The control condition (`--controls`) the group holds, null for the real conditions: a control (e.g. an untrained model) is never centred on, or searched for massive dimensions with, the real states. */
+  control: string | null;
   nRecords: number;
   nWithStates: number;
   massiveRatio: number;
@@ -121,7 +123,7 @@ export function computeRobustness(records: readonly RepeatRecord[], statesOf: St
   const byRecord = new Map<RepeatRecord, RecordRobustness>();
   const groups: GroupRobustness[] = [];
   const conditions: ConditionRobustness[] = [];
-  for (const recs of groupBy(records, (r) => keyOf(r.model, r.experiment)).values()) {
+  for (const recs of groupBy(records, (r) => keyOf(r.model, r.experiment, recordCondition(r).control ?? '')).values()) {
     // 1. Mean state and mean |value| per layer over every stored state of this model and experiment.
     const acc = new Map<number, LayerAccumulator>();
     let nWithStates = 0;
@@ -178,6 +180,7 @@ export function computeRobustness(records: readonly RepeatRecord[], statesOf: St
     groups.push({
       model: recs[0].model,
       experiment: recs[0].experiment,
+      control: recordCondition(recs[0]).control,
       nRecords: recs.length,
       nWithStates,
       massiveRatio: ratio,
