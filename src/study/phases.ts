@@ -203,7 +203,8 @@ export const controlsAdded: ConfigExtension = (existing, wanted) => {
   type Config = { controls?: string[]; conditions?: { control?: string }[] } & Record<string, unknown>;
   const parts = (c: JsonValue) => {
     const { controls = [], conditions = [], ...rest } = (c ?? {}) as Config;
-    return { controls, rest: canonicalJson({ ...rest, conditions: conditions.filter((x) => x.control === undefined) }) };
+    const own = Array.isArray(conditions) ? conditions.filter((x) => x?.control === undefined) : conditions;
+    return { controls: Array.isArray(controls) ? controls : [], rest: canonicalJson({ ...rest, conditions: own }) };
   };
   const a = parts(existing);
   const b = parts(wanted);
