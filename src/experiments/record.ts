@@ -94,6 +94,7 @@ export function unitExtra(u: Unit): RepeatRecord['extra'] {
   if (u.bin?.demoCosine !== undefined) extra.demoCosine = u.bin.demoCosine;
   extra.demoIndices = u.demoIndices.join(',');
   if (u.evaluation) extra.evalExamples = u.evaluation.gold.length;
+  if (c.control !== undefined) extra.control = c.control;
   return extra;
 }
 
@@ -105,7 +106,7 @@ export interface RecordCondition {
   bin: number | null;
   demoTask: string | null;
   withInstruction: boolean | null;
-  /** The control a record belongs to ('untrained', 'random-adapter', 'shuffled-labels'); null for a real condition. */
+  /** The built-in control the record's condition is ('untrained', 'random-adapter', 'shuffled-labels'), or null for the preset's own conditions. */
   control: string | null;
 }
 
@@ -114,7 +115,7 @@ export function recordCondition(r: Pick<RepeatRecord, 'extra'>): RecordCondition
   const x = r.extra ?? {};
   const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
   return {
-    labels: x.labels === 'right' || x.labels === 'wrong' ? x.labels : null,
+    labels: x.labels === 'right' || x.labels === 'wrong' || x.labels === 'shuffled' ? x.labels : null,
     shots: num(x.shots),
     epochs: num(x.epochs),
     bin: num(x.bin),

@@ -3,7 +3,7 @@ import type { RepeatRecord } from '../experiments/record.js';
 import type { Robustness } from '../results/robustness.js';
 import { groupBy } from '../util/group.js';
 import { recordCondition } from '../experiments/record.js';
-import { PAIR_LABEL, byRepeat, isControl, isEmptyUnit, lastLayerOf, layersOf, pairedDifferences } from './groups.js';
+import { PAIR_LABEL, byRepeat, isEmptyUnit, lastLayerOf, layersOf, pairedDifferences } from './groups.js';
 import { OWN_BASELINE, ROBUST_MEASURES, convergenceAt, pairAt, type Measure, type PairMeasure } from './measures.js';
 import { dist, fmt, notRun, pageTest, signedRankTest } from './numbers.js';
 import { CLAIMS, type Claim, type Selector } from './paper.js';
@@ -294,8 +294,8 @@ export function findingsOf(records: Records, rob: Robustness | undefined, order:
         id: claim.id, figure: claim.figure, claim: claim.claim, preset: claim.preset, model, expect: claim.expect, paper: claim.paper ?? null,
         tests: [] as TestSummary[], opposite: [] as TestSummary[], intervals: [] as Interval[], pValue: null, pHolm: null, effect: null, effectName: null, n: 0,
       };
-      // A control condition (--controls) is compared in "Is ICL implicit IT here?", never pooled into the paper's claims.
-      const recs = records.filter((r) => r.experiment === claim.preset && r.model === model && !isControl(r));
+      // the paper's claims are about the preset's own conditions: control conditions (extra.control) are not pooled in
+      const recs = records.filter((r) => r.experiment === claim.preset && r.model === model && recordCondition(r).control === null);
       const plan =
         model === null
           ? claim.models === 'others'
