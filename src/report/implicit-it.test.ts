@@ -9,7 +9,8 @@ import { syntheticControlsRun } from './synthetic-controls.js';
 import { syntheticRun } from './synthetic.js';
 import { implicitItTable, controlFindingsTable } from './implicit-it-tables.js';
 import { writeReport } from './write.js';
-import type { ImplicitItRow } from './implicit-it.js';
+import { readRow, type ImplicitItRow } from './implicit-it.js';
+import { dist } from './numbers.js';
 import type { TestSummary } from './types.js';
 import { tempDir } from '../util/testing.js';
 
@@ -76,7 +77,7 @@ test('the untrained control matches the trained effect: the section says the eff
     assert.equal(r.verdict, 'not-above-every-control', `${r.measure}: ${r.reading}`);
     const more = r.direction === 'greater' ? 'higher' : 'lower';
     const beyond = r.direction === 'greater' ? 'above' : 'below';
-    assert.match(r.reading, new RegExp(`but no ${more} than the untrained control \\(${beyond} the random-adapter and the shuffled-labels controls\\)$`), r.measure);
+    assert.match(r.reading, new RegExp(`is ${beyond} its null, but no ${more} than the untrained control \\(${beyond} the random-adapter and shuffled-labels controls\\)$`), r.measure);
     const untrained = r.controls.find((c) => c.control === 'untrained')!;
     assert.ok(untrained.test.pHolm === null || untrained.test.pHolm >= 0.05, `${r.measure}: ${untrained.test.pHolm}`);
   }
@@ -176,3 +177,15 @@ test('control records stay out of the pooled quantities: accuracy groups, the lo
 });
 
 const recordControl = (r: RepeatRecord): boolean => typeof r.extra.control === 'string';
+
+test('readRow: the reading follows the tests (null failed and every control failed; null failed but every control passed; a control test that did not run)', () => {
+  const t = (pHolm: number | null): TestSummary => ({
+    id: 'x', hypothesis: 'h', test: 'wilcoxon', alternative: 'greater', layer: 1, n: 10, statistic: pHolm === null ? null : 1, pValue: pHolm, pHolm,
+    method: null, effect: null, medianDifference: null, note: pHolm === null ? 'not run: 1 finite pair(s), need at least 2' : null,
+  });
+  const c = (control: string, p: number | null) => ({ control, condition: `control:${control}`, effect: dist([]), test: t(p) });
+  const none = readRow({ measure: 'update', direction: 'greater', effect: null, nullTest: t(0.2), controls: [c('untrained', 0.5), c('random-adapter', 0.3), c('shuffled-labels', null)] });
+  assert.deepEqual(none, { verdict: 'not-above-every-control', reading: 'the update cosine is not above its null (Holm p = 2.00e-1), and no higher than the untrained, random-adapter and shuffled-labels controls' });
+  const all = readRow({ measure: 'output', direction: 'less', effect: null, nullTest: t(0.2), controls: [c('untrained', 0.01)] });
+  assert.deepEqual(all, { verdict: 'exceeds-every-control', reading: 'KL(ICL‖IT) is not below its null (Holm p = 2.00e-1), though below every control (untrained)' });
+});

@@ -180,6 +180,10 @@ const WORDS = {
   less: { beyond: 'below', more: 'lower' },
 } as const;
 
+/** 'the untrained control', 'the untrained and random-adapter controls', 'the untrained, random-adapter and shuffled-labels controls' (without 'the'). */
+const controlList = (names: readonly string[]): string =>
+  `${names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}` : names[0]} control${names.length > 1 ? 's' : ''}`;
+
 const rejects = (t: TestSummary | null): boolean => t !== null && t.pHolm !== null && t.pHolm < ALPHA;
 
 const SHORT: Record<ImplicitMeasure, string> = {
@@ -194,14 +198,15 @@ const SHORT: Record<ImplicitMeasure, string> = {
 export function readRow(row: Pick<ImplicitItRow, 'measure' | 'direction' | 'nullTest' | 'controls' | 'effect'>): { verdict: ControlVerdict; reading: string } {
   const w = WORDS[row.direction];
   const nt = row.nullTest;
-  const nullPart = nt === null || nt.pValue === null ? `its null was not tested (${nt?.note ?? 'no null'})` : rejects(nt) ? `is ${w.beyond} its null` : `is not ${w.beyond} its null (Holm p = ${nt.pHolm!.toExponential(2)})`;
+  const nullOk = rejects(nt);
+  const nullPart = nt === null || nt.pValue === null ? `its null was not tested (${nt?.note ?? 'no null'})` : nullOk ? `is ${w.beyond} its null` : `is not ${w.beyond} its null (Holm p = ${nt.pHolm!.toExponential(2)})`;
   const head = `${SHORT[row.measure]} ${nullPart}`;
   if (row.controls.length === 0) return { verdict: 'no-controls', reading: `${head}; no control in this run to compare with (add --controls untrained,random-adapter,shuffled-labels)` };
   const pass = row.controls.filter((c) => rejects(c.test)).map((c) => c.control);
   const fail = row.controls.filter((c) => !rejects(c.test)).map((c) => c.control);
-  if (fail.length === 0) return { verdict: 'exceeds-every-control', reading: `${head} and ${w.beyond} every control (${pass.join(', ')})` };
-  const failed = `no ${w.more} than the ${fail.join(' and the ')} control${fail.length > 1 ? 's' : ''}`;
-  return { verdict: 'not-above-every-control', reading: `${head}, but ${failed}${pass.length ? ` (${w.beyond} the ${pass.join(' and the ')} control${pass.length > 1 ? 's' : ''})` : ''}` };
+  if (fail.length === 0) return { verdict: 'exceeds-every-control', reading: `${head}${nullOk ? ' and' : ', though'} ${w.beyond} every control (${pass.join(', ')})` };
+  const failed = `no ${w.more} than the ${controlList(fail)}`;
+  return { verdict: 'not-above-every-control', reading: `${head}${nullOk ? ', but' : ', and'} ${failed}${pass.length ? ` (${w.beyond} the ${controlList(pass)})` : ''}` };
 }
 
 function notMeasured(d: MeasureDef, model: string | null): ImplicitItRow {
