@@ -1,5 +1,5 @@
 // The StudyBackend over a LlamaModel + its tokenizer: batched base reads, and N LoRA adapters tuned at once, handed over as a value.
-import { LlamaModel, type ComputeDType } from '../models/index.js';
+import { LlamaModel, patchedLastTokenLogitsAt, type ComputeDType } from '../models/index.js';
 import { adapterWeights, applyLora, type LoraAdapters } from '../lora/index.js';
 import { perTokenLosses, trainLora } from '../train/index.js';
 import { releaseCachedMemory, tensor, tidy, tidyNoGrad, type Tensor } from '../torch/index.js';
@@ -54,6 +54,19 @@ const reads = {
     return tidyNoGrad(() => pick(model.forward(batch, { logits: true }).logits!, tokens)); // [B, V] → [B, W]
   },
   tokenLosses: perTokenLosses,
+  // patching: full last-token logits, plain and with one last-token state replaced per row
+  lastDistribution(model: LlamaModel, batch: number[][]): Float32Array[] {
+    return tidyNoGrad(() => rows(model.forward(batch, { logits: true, logitsPositions: 'last' }).logits!.toDevice('cpu'))); // [B, V]
+  },
+  patched(model: LlamaModel, batch: { p: number[]; l: number; s: Float32Array }[]): Float32Array[] {
+    const C = model.config.hiddenSize;
+    const flat = new Float32Array(batch.length * C);
+    batch.forEach((x, b) => {
+      if (x.s.length !== C) throw new IclitError(`patching: a patched state has ${x.s.length} values; the model's hidden size is ${C}`);
+      flat.set(x.s, b * C);
+    });
+    return tidyNoGrad(() => rows(patchedLastTokenLogitsAt(model, batch.map((x) => x.p), batch.map((x) => x.l), tensor(flat, [batch.length, C], 'float32', model.device)).toDevice('cpu'))); // [B, V]
+  },
 };
 
 /** Runs `read` over rows in batches of READ_BATCH, results in row order. */
@@ -109,6 +122,10 @@ class LlamaTunedAdapters implements TunedAdapters {
 
   tokenLosses(texts: number[][], adapterOf?: number[]): number[][] {
     return this.#route(texts, adapterOf, (b) => reads.tokenLosses(this.model, b));
+  }
+
+  lastDistribution(prompts: number[][], adapterOf?: number[]): Float32Array[] {
+    return this.#route(prompts, adapterOf, (b) => reads.lastDistribution(this.model, b));
   }
 
   weights(n: number): AdapterWeights {
@@ -191,6 +208,15 @@ export class LlamaStudyBackend implements StudyBackend {
 
   tokenLosses(texts: number[][]): number[][] {
     return batched(texts, (b) => reads.tokenLosses(this.model, b));
+  }
+
+  lastDistribution(prompts: number[][]): Float32Array[] {
+    return batched(prompts, (b) => reads.lastDistribution(this.model, b));
+  }
+
+  patchedLastLogits(prompts: number[][], index: number[], states: Float32Array[]): Float32Array[] {
+    if (index.length !== prompts.length || states.length !== prompts.length) throw new IclitError(`patching: ${prompts.length} prompts, ${index.length} patch points, ${states.length} states`);
+    return batched(prompts.map((p, i) => ({ p, l: index[i], s: states[i] })), (b) => reads.patched(this.model, b));
   }
 
   tune(req: TuneRequest): TunedAdapters {

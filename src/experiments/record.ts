@@ -26,6 +26,12 @@ export interface RepeatRecord {
   accuracy?: { zeroShot: number; icl: number; it: number; n: number };
   /** Mean per-token loss decrease base − tuned (positive = tuning lowered the loss), by prompt part. */
   lossDecrease?: { instruction: number; example: number };
+  /** Causal patching (the `patching` preset): per patch point (hidden-state index 0..n−1). Owner: patching helper. */
+  patching?: {
+    layers: number[];
+    icl: number[]; // gapClosed: anchor run on the base model, last-token state at l replaced by the ICL run's; toward the ICL output
+    it: number[]; // the same with the IT run's state (X + B through the adapter); toward the IT output
+  };
   /** The exact prompts and their token counts. */
   prompts: { anchor: string; icl: string; tuning: string[] };
   tokenCounts: { anchor: number; icl: number; tuning: number[] };

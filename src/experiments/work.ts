@@ -76,6 +76,15 @@ class CountingBackend implements StudyBackend {
     for (const b of chunked(texts, READ_BATCH)) this.read(b, null, (x) => x.reduce((a, t) => a + t.length, 0), false);
     return texts.map((t) => new Array<number>(Math.max(0, t.length - 1)).fill(0));
   }
+  // patching: full-logit reads and patched reads run every block with the LM head at each last token
+  lastDistribution(prompts: number[][]): Float32Array[] {
+    for (const b of chunked(prompts, READ_BATCH)) this.read(b, null, (x) => x.length, false);
+    return prompts.map(() => Float32Array.of(0));
+  }
+  patchedLastLogits(prompts: number[][]): Float32Array[] {
+    for (const b of chunked(prompts, READ_BATCH)) this.read(b, null, (x) => x.length, false);
+    return prompts.map(() => Float32Array.of(0));
+  }
   tune(req: TuneRequest): TunedAdapters {
     const k = req.texts[0].length;
     for (let e = 0; e < req.settings.epochs; e++) {
@@ -113,6 +122,10 @@ class CountingAdapters implements TunedAdapters {
   tokenLosses(texts: number[][], adapterOf?: number[]): number[][] {
     this.#route(texts, adapterOf, (x) => this.b.read(x, null, (y) => y.reduce((a, t) => a + t.length, 0), true));
     return texts.map((t) => new Array<number>(Math.max(0, t.length - 1)).fill(0));
+  }
+  lastDistribution(prompts: number[][], adapterOf?: number[]): Float32Array[] {
+    this.#route(prompts, adapterOf, (x) => this.b.read(x, null, (y) => y.length, true));
+    return prompts.map(() => Float32Array.of(0));
   }
   weights(): AdapterWeights {
     throw new Error('the counting backend keeps no adapter weights');
