@@ -53,7 +53,6 @@ export function patchingLines(runs: readonly ReportRun[], experiment = 'patching
     width: 300,
     height: 220,
     layer: [
-      { mark: { type: 'area', opacity: 0.2 }, encoding: { x, y: { field: 'lower', type: 'quantitative' }, y2: { field: 'upper' }, color: CURVE_COLOR } },
       {
         mark: { type: 'line', point: { size: 20 } },
         encoding: {
@@ -63,6 +62,8 @@ export function patchingLines(runs: readonly ReportRun[], experiment = 'patching
           tooltip: [{ field: 'curve' }, { field: 'layer' }, { field: 'mean', format: '.3f' }, { field: 'lower', format: '.3f' }, { field: 'upper', format: '.3f' }, { field: 'n' }],
         },
       },
+      // the band after the line, so the legend takes the line's solid symbol
+      { mark: { type: 'area', opacity: 0.2 }, encoding: { x, y: { field: 'lower', type: 'quantitative' }, y2: { field: 'upper' }, color: CURVE_COLOR } },
       { mark: { type: 'rule', strokeDash: [4, 3], color: '#888888' }, encoding: { y: { datum: 1 } } },
     ],
   };
