@@ -5,12 +5,17 @@ import { defaultInstructionPool, loadDataset, type Dataset } from '../data/index
 import { gapClosed, jensenShannon, logSoftmax } from '../stats/index.js';
 import { naiveLlamaForward } from '../test-support/naive-llama.js';
 import { LORA_DEFAULTS } from '../lora/index.js';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { tinyConfig, writeRandomCheckpoint } from '../io/index.js';
+import { LlamaModel, patchedLastTokenLogitsAt } from '../models/index.js';
+import { tensor, tidy } from '../torch/index.js';
 import { assertClose, tempDir } from '../util/testing.js';
 import type { RecordSink, UnitResult } from './backend.js';
 import { findPreset, resolveConditions, type Condition } from './conditions.js';
 import { LlamaStudyBackend } from './llama-backend.js';
 import { DEFAULT_METHODS } from './methods.js';
-import { gapClosedByPoint, patchPoints, patchingOf } from './patching.js';
+import { gapClosedByPoint, patchGroups, patchPoints, patchingOf } from './patching.js';
 import { runPlan, type StudyPlan } from './runner.js';
 import { letterEmbedder, writeTinyStudy } from './testing.js';
 import { planWork } from './work.js';
@@ -145,18 +150,19 @@ test('the patching preset writes record.patching (n patch points, finite, 0 at t
   assert.equal(other[0].record.patching, undefined);
 });
 
-test('the work counter counts the patching preset\'s extra forwards: per repeat 2·n patched rows and three full-logit reads, every block run', () => {
+test('the work counter counts the patching preset\'s extra forwards: per repeat three full-logit reads, the anchor stream carried up n − 1 blocks, and each patched row from its patch point on', () => {
   const conditions = resolveConditions(findPreset('patching'), {});
   const model = { encode: (t: string) => backend.encode(t), numLayers: backend.numHiddenStates - 1, maxPositions: backend.maxPositions };
   const repeats = 3;
   const withPatching = planWork(planOf(conditions, repeats), model);
   const without = planWork(planOf(conditions.map((c) => ({ ...c, measures: { ...c.measures, patching: false } })), repeats), model);
-  const rows = (ps: typeof withPatching) => ps.filter((p) => p.kind === 'read').reduce((s, p) => s + p.lengths.length, 0);
+  // block × sequence units: a read of b rows through k blocks counts b·k
+  const units = (ps: typeof withPatching) => ps.filter((p) => p.kind === 'read').reduce((s, p) => s + p.lengths.length * (p.kind === 'read' ? p.blocks : 0), 0);
   const n = model.numLayers;
-  assert.equal(rows(withPatching) - rows(without), repeats * (2 * n + 3));
-  const extra = withPatching.filter((p) => p.kind === 'read' && p.logitRows > 0);
-  assert.ok(extra.every((p) => p.kind === 'read' && p.blocks === n && p.logitRows === p.lengths.length));
-  assert.equal(extra.reduce((s, p) => s + p.lengths.length, 0), repeats * (2 * n + 3));
+  // 3 reads of n blocks, the stream's n − 1 blocks, and Σ_l 2·(n − l) = n(n + 1) for the two curves' rows
+  assert.equal(units(withPatching) - units(without), repeats * (3 * n + (n - 1) + n * (n + 1)));
+  const logitReads = withPatching.filter((p) => p.kind === 'read' && p.logitRows > 0);
+  assert.equal(logitReads.reduce((s, p) => s + p.lengths.length, 0), repeats * (2 * n + 3), 'one logit row per patched row and full read');
   // and the backend really runs those blocks: the events it reports match the counted passes
   const seen: string[] = [];
   backend.onWork = (e) => seen.push(`${e.kind} ${e.lengths.join(',')}`);
@@ -170,4 +176,44 @@ test('the work counter counts the patching preset\'s extra forwards: per repeat 
     return p.kind === 'step' ? [...blocks, `step ${p.lengths.join(',')}`] : blocks;
   });
   assert.deepEqual(expected.sort(), seen.sort());
+});
+
+test('patchGroups: distinct prompts in order of first appearance, groups of the given size, rows by patch point ascending', () => {
+  const a = [1, 2];
+  const b = [1, 3, 4];
+  const c = [5];
+  const groups = patchGroups([a, b, [1, 2], c, b, a], [1, 0, 0, 2, 1, 1], 2);
+  assert.deepEqual(groups.map((g) => g.prompts), [[a, b], [c]]);
+  assert.deepEqual(groups[0].steps, [
+    { index: 0, rows: [1, 2], members: [1, 0] },
+    { index: 1, rows: [0, 4, 5], members: [0, 1, 0] },
+  ]);
+  assert.deepEqual(groups[1].steps, [{ index: 2, rows: [3], members: [0] }]);
+});
+
+test('LlamaStudyBackend.patchedLastLogits (streams carried up a 4-layer model in groups, rows resumed at their patch point) equals one full patched forward per row, within 1e-5', async () => {
+  const dir = join(root, 'deep');
+  mkdirSync(dir);
+  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) copyFileSync(join(tiny.model, f), join(dir, f));
+  writeRandomCheckpoint(dir, tinyConfig({ vocabSize: 400, hiddenSize: 32, numLayers: 4, maxPositionEmbeddings: 1024 }), { seed: 12, std: 0.1 });
+  const deepBackend = await LlamaStudyBackend.load(dir);
+  const deep = LlamaModel.load(dir);
+  try {
+    // 10 distinct receivers (two groups of PATCH_GROUP), each at every patch point with two donors' states: 80 rows (several READ_BATCH chunks), rows shuffled
+    const texts = (sst2.examples as { text: string }[]).slice(0, 12).map((r) => `${X}Review: ${r.text}\nSentiment:`);
+    const ids = texts.map((t) => deepBackend.encode(t));
+    const points = patchPoints(deepBackend.numHiddenStates);
+    assert.deepEqual(points, [0, 1, 2, 3]);
+    const donors = deepBackend.hidden(ids, points);
+    let rows = ids.slice(0, 10).flatMap((p, i) => points.flatMap((l) => [i + 1, i + 2].map((d) => ({ p, l, s: donors[d][l] }))));
+    rows = rows.map((r, j) => ({ r, k: (j * 37) % rows.length })).sort((a, b) => a.k - b.k).map((x) => x.r);
+    const got = deepBackend.patchedLastLogits(rows.map((r) => r.p), rows.map((r) => r.l), rows.map((r) => r.s));
+    rows.forEach((r, j) => {
+      const want = tidy(() => patchedLastTokenLogitsAt(deep, [r.p], [r.l], tensor(r.s, [1, 32], 'float32')).toFloat32Array());
+      assertClose(got[j], want, 1e-5, 0, `row ${j} (patched at ${r.l})`);
+    });
+  } finally {
+    deep.dispose();
+    deepBackend.dispose();
+  }
 });

@@ -4,8 +4,10 @@
  * its last-token residual state at l replaced by the donor run's state at l, and gapClosed (src/stats/distributions)
  * says how much of the way from the anchor's next-token distribution to the donor's it went. Donors: the ICL run (the
  * base model reading X + A + label(A) + B) and the IT run (X + B through the tuned adapter). Every patch point of
- * every repeat of a chunk is one row of the backend's patched reads (batched there), so a repeat costs 2·n rows of
- * anchor length plus three full-logit reads.
+ * every repeat of a chunk is one row of the backend's patched reads. A row patched at l shares blocks 0..l−1 with
+ * the unpatched anchor run, so the backend carries each anchor's residual stream up the layers once (patchGroups) and
+ * resumes each row at its l: a repeat costs about n_layers + 1 anchor forwards (Σ_l 2·(n − l) blocks plus n − 1 for
+ * the carried stream) and three full-logit reads.
  */
 import { gapClosed, logSoftmax } from '../stats/index.js';
 import { IclitError } from '../util/errors.js';
@@ -73,4 +75,41 @@ export function patchingOf(backend: StudyBackend, tuned: TunedAdapters, items: r
   ]);
   const closed = gapClosedByPoint(backend, points, curves);
   return items.map((_, i) => ({ layers: points, icl: closed[2 * i], it: closed[2 * i + 1] }));
+}
+
+/** Distinct prompts whose residual stream a backend carries up the layers together (their states at one index are held at a time). */
+export const PATCH_GROUP = 8;
+
+/** A group of distinct prompts and, per patch point ascending, the rows patched there and each row's prompt in the group. */
+export interface PatchGroup {
+  prompts: number[][];
+  steps: { index: number; rows: number[]; members: number[] }[];
+}
+
+/**
+ * How patched rows are run (LlamaStudyBackend and the work counter follow it alike): the distinct prompts, in order of
+ * first appearance, in groups of `groupSize`; within a group the rows by patch point, ascending.
+ */
+export function patchGroups(prompts: readonly number[][], index: readonly number[], groupSize = PATCH_GROUP): PatchGroup[] {
+  const memberOf = new Map<string, number>();
+  const distinct: number[][] = [];
+  const member = prompts.map((p) => {
+    const key = p.join(',');
+    let m = memberOf.get(key);
+    if (m === undefined) memberOf.set(key, (m = distinct.push(p) - 1));
+    return m;
+  });
+  const groups: PatchGroup[] = [];
+  for (let g0 = 0; g0 < distinct.length; g0 += groupSize) {
+    const byIndex = new Map<number, { rows: number[]; members: number[] }>();
+    member.forEach((m, row) => {
+      if (m < g0 || m >= g0 + groupSize) return;
+      const at = byIndex.get(index[row]) ?? byIndex.set(index[row], { rows: [], members: [] }).get(index[row])!;
+      at.rows.push(row);
+      at.members.push(m - g0);
+    });
+    const steps = [...byIndex.entries()].sort(([a], [b]) => a - b).map(([i, x]) => ({ index: i, ...x }));
+    groups.push({ prompts: distinct.slice(g0, g0 + groupSize), steps });
+  }
+  return groups;
 }

@@ -18,9 +18,11 @@ export function patchedLastTokenLogits(model: LlamaModel, batch: number[][], ind
 /**
  * The same with a patch point per sequence: sequence b's last-token state at hidden-state index `indices[b]` is
  * replaced by row b of `state` [B, C]. One forward serves many patch points (e.g. every layer of one prompt as the
- * rows of one batch): each hook point replaces only the rows patched there.
+ * rows of one batch): each hook point replaces only the rows patched there. With `from` (every row patched at the
+ * same index l), the forward resumes at l from the unpatched runs' states there, packed [N, C], and runs only the
+ * blocks after it.
  */
-export function patchedLastTokenLogitsAt(model: LlamaModel, batch: number[][], indices: readonly number[], state: Tensor): Tensor {
+export function patchedLastTokenLogitsAt(model: LlamaModel, batch: number[][], indices: readonly number[], state: Tensor, from?: Tensor): Tensor {
   const n = model.config.numLayers;
   const B = batch.length;
   if (indices.length !== B) throw new IclitError(`patching: ${indices.length} patch points for ${B} sequences`);
@@ -28,6 +30,7 @@ export function patchedLastTokenLogitsAt(model: LlamaModel, batch: number[][], i
   if (state.shape.length !== 2 || state.shape[0] !== B || state.shape[1] !== model.config.hiddenSize) {
     throw new IclitError(`patching: the patched state is [${state.shape.join(', ')}]; expected [${B}, ${model.config.hiddenSize}]`);
   }
+  if (from && indices.some((i) => i !== indices[0])) throw new IclitError('patching: a resumed forward patches every row at the index it resumes at');
   const lengths = batch.map((s) => s.length);
   return noGrad(() => {
     const hookAt = (index: number): Hook => (activation: Tensor): Tensor => {
@@ -39,7 +42,7 @@ export function patchedLastTokenLogitsAt(model: LlamaModel, batch: number[][], i
       return where(isPatched, patch, activation); // [B, T, C]
     };
     const hooks = Object.fromEntries([...new Set(indices)].map((i) => [hookName(i, n), hookAt(i)]));
-    const out = model.forward(batch, { logits: true, logitsPositions: 'last', hooks });
+    const out = model.forward(batch, { logits: true, logitsPositions: 'last', hooks, ...(from ? { from: { index: indices[0], hidden: from } } : {}) });
     return out.logits!; // [B, V]
   });
 }
