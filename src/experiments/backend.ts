@@ -55,6 +55,11 @@ export interface TunedAdapters {
   weights(n: number): AdapterWeights;
   /** Patching: the full next-token logits at each prompt's last token, read through the adapters: [prompt][V]. */
   lastDistribution(prompts: number[][], adapterOf?: number[]): Float32Array[];
+  /**
+   * The random-adapter control: these adapters with every matrix in a seeded random direction of its tuned norm
+   * (adapter n from seeds[n]), as a new value the caller owns (this one stays usable); tuneLoss is this set's.
+   */
+  randomDirection(seeds: number[]): TunedAdapters;
   dispose(): void;
 }
 
@@ -74,6 +79,8 @@ export interface StudyBackend {
   onWork?: (e: WorkEvent) => void;
   /** Model label written into records. */
   readonly label: string;
+  /** Whose weights it reads: the model's ('trained', when absent) or the untrained control's; the runner computes the conditions of these weights only. */
+  readonly weights?: 'trained' | 'untrained';
   /** Number of HF hidden states (n_layers + 1). */
   readonly numHiddenStates: number;
   /** Longest sequence the model reads (config max_position_embeddings): longer prompts are refused naming their rows. */

@@ -22,8 +22,12 @@ export interface Condition {
   name: string;
   /** Task the demonstrations come from (the --demo-data set when it differs from the inference task). */
   demoTask: Task;
-  /** 'wrong': every demonstration's label replaced (classification tasks; how: the wrongLabels method). */
-  labels: 'right' | 'wrong';
+  /**
+   * 'wrong': every demonstration's label replaced (classification tasks; how: the wrongLabels method). 'shuffled':
+   * each demonstration takes the gold label of the demonstration at its position in another repeat (the
+   * shuffled-labels control, src/experiments/controls.ts).
+   */
+  labels: 'right' | 'wrong' | 'shuffled';
   /** Task of the inference example B (always the --data set). */
   inferenceTask: Task;
   /** Number of demonstrations k (ICL prompt and IT tuning texts). */
@@ -35,6 +39,12 @@ export interface Condition {
   /** demo-similarity: the bin (0-based) of demo–inference cosine the demonstrations are drawn from. */
   bin?: number;
   measures: Measures;
+  /** 'untrained': the whole condition (anchor, ICL, IT) on a randomly initialised copy of the model (absent: the model's own weights). */
+  weights?: 'trained' | 'untrained';
+  /** 'random-direction': the IT read goes through the tuned adapters turned to a seeded random direction of the same norms (absent: the tuned ones). */
+  itAdapter?: 'tuned' | 'random-direction';
+  /** The built-in control this condition is (src/experiments/controls.ts), recorded as extra.control. */
+  control?: string;
 }
 
 /** What a preset needs besides --model and --data. */

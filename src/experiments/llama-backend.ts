@@ -1,6 +1,6 @@
 // The StudyBackend over a LlamaModel + its tokenizer: batched base reads, and N LoRA adapters tuned at once, handed over as a value.
-import { LlamaModel, patchedLastTokenLogitsAt, unpadRows, type ComputeDType } from '../models/index.js';
-import { adapterWeights, applyLora, type LoraAdapters } from '../lora/index.js';
+import { LlamaModel, patchedLastTokenLogitsAt, unpadRows, untrainedLlama, type ComputeDType } from '../models/index.js';
+import { adapterWeights, applyLora, randomDirectionAdapters, type LoraAdapters } from '../lora/index.js';
 import { perTokenLosses, trainLora } from '../train/index.js';
 import { releaseCachedMemory, tensor, tidy, tidyNoGrad, type Tensor } from '../torch/index.js';
 import type { ChatTemplate } from '../tokenizers/index.js';
@@ -177,6 +177,10 @@ class LlamaTunedAdapters implements TunedAdapters {
     return { config: { ...lora.config, targets: [...lora.config.targets] }, tensors };
   }
 
+  randomDirection(seeds: number[]): TunedAdapters {
+    return new LlamaTunedAdapters(this.model, randomDirectionAdapters(this.#adapters(), seeds), [...this.tuneLoss]);
+  }
+
   dispose(): void {
     this.#lora?.dispose();
     this.#lora = null;
@@ -191,6 +195,7 @@ export class LlamaStudyBackend implements StudyBackend {
   private constructor(
     readonly model: LlamaModel,
     readonly folder: Pick<ModelFolder, 'label' | 'chat' | 'encode'>,
+    readonly weights: 'trained' | 'untrained' = 'trained',
   ) {
     model.onBlock = (_, lengths) => {
       this.#lastLengths = lengths;
@@ -201,6 +206,14 @@ export class LlamaStudyBackend implements StudyBackend {
   /** The backend of a model folder already read (openModelFolder): only the weights load now. */
   static fromFolder(folder: ModelFolder, opts: { dtype?: ComputeDType; device?: string } = {}): LlamaStudyBackend {
     return new LlamaStudyBackend(LlamaModel.fromCheckpoint(folder.config, folder.weights, opts), folder);
+  }
+
+  /**
+   * The untrained control of a model folder already read: a randomly initialised model of its config (untrainedLlama,
+   * from `seed`; nothing is read from its weights, nothing saved) with the folder's tokenizer, label and chat template.
+   */
+  static untrained(folder: ModelFolder, seed: number, opts: { dtype?: ComputeDType; device?: string } = {}): LlamaStudyBackend {
+    return new LlamaStudyBackend(untrainedLlama(folder.config, seed, opts.dtype ?? 'float32', opts.device ?? 'cpu'), folder, 'untrained');
   }
 
   /** Reads a model folder (openModelFolder: its tokenizer, and its chat template with `chat`) and loads it; label defaults to the folder name. */

@@ -63,6 +63,7 @@ export function unitExtra(u: Unit): RepeatRecord['extra'] {
   if (u.bin?.demoCosine !== undefined) extra.demoCosine = u.bin.demoCosine;
   extra.demoIndices = u.demoIndices.join(',');
   if (u.evaluation) extra.evalExamples = u.evaluation.gold.length;
+  if (c.control !== undefined) extra.control = c.control;
   return extra;
 }
 
@@ -74,6 +75,8 @@ export interface RecordCondition {
   bin: number | null;
   demoTask: string | null;
   withInstruction: boolean | null;
+  /** The built-in control the record's condition is ('untrained', 'random-adapter', 'shuffled-labels'), or null for the preset's own conditions. */
+  control: string | null;
 }
 
 /** Reads back what unitExtra wrote; never looks at the condition's name (a condition's name only labels it). */
@@ -81,11 +84,12 @@ export function recordCondition(r: Pick<RepeatRecord, 'extra'>): RecordCondition
   const x = r.extra ?? {};
   const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
   return {
-    labels: x.labels === 'right' || x.labels === 'wrong' ? x.labels : null,
+    labels: x.labels === 'right' || x.labels === 'wrong' || x.labels === 'shuffled' ? x.labels : null,
     shots: num(x.shots),
     epochs: num(x.epochs),
     bin: num(x.bin),
     demoTask: typeof x.demoTask === 'string' ? x.demoTask : null,
     withInstruction: typeof x.withInstruction === 'boolean' ? x.withInstruction : null,
+    control: typeof x.control === 'string' ? x.control : null,
   };
 }

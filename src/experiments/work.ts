@@ -42,7 +42,7 @@ const letterEmbedder: TextEmbedder = {
 class CountingBackend implements StudyBackend {
   readonly passes: Pass[] = [];
   readonly label: string;
-  constructor(readonly m: WorkModel, label: string) {
+  constructor(readonly m: WorkModel, label: string, readonly weights: 'trained' | 'untrained' = 'trained') {
     this.label = label;
   }
   get numHiddenStates(): number {
@@ -140,6 +140,10 @@ class CountingAdapters implements TunedAdapters {
   weights(): AdapterWeights {
     throw new Error('the counting backend keeps no adapter weights');
   }
+  /** Drawing the random directions runs no pass of the model. */
+  randomDirection(): TunedAdapters {
+    return new CountingAdapters(this.b, this.count);
+  }
   dispose(): void {}
 }
 
@@ -148,10 +152,28 @@ class CountingAdapters implements TunedAdapters {
  * sink that stores nothing (units `isDone` says are finished are skipped, as on resume). Saving is switched off
  * (it costs no passes); a demo-similarity plan without its embedder gets a stand-in one.
  */
-export function planWork(plan: StudyPlan, model: WorkModel, opts: { label?: string; isDone?: (key: UnitKey) => boolean; shard?: { index: number; count: number } } = {}): Pass[] {
-  const backend = new CountingBackend(model, opts.label ?? 'model');
+export function planWork(plan: StudyPlan, model: WorkModel, opts: WorkOptions = {}): Pass[] {
+  const w = planWorkByWeights(plan, model, opts);
+  return [...w.trained, ...w.untrained];
+}
+
+export interface WorkOptions {
+  label?: string;
+  isDone?: (key: UnitKey) => boolean;
+  shard?: { index: number; count: number };
+}
+
+/**
+ * planWork's passes apart by the weights they read: the model's own conditions, then (as study.run runs them) the
+ * untrained control's conditions on the model's untrained copy, anchors included ([] without that control).
+ */
+export function planWorkByWeights(plan: StudyPlan, model: WorkModel, opts: WorkOptions = {}): { trained: Pass[]; untrained: Pass[] } {
   const sink: RecordSink = { isDone: opts.isDone ?? (() => false), save: () => undefined };
   const materials = plan.materials.embedder || !plan.conditions.some((c) => c.bin !== undefined) ? plan.materials : { ...plan.materials, embedder: letterEmbedder };
-  runPlan({ ...plan, materials, save: { states: false, adapters: false } }, backend, sink, { shard: opts.shard });
-  return backend.passes;
+  const count = (weights: 'trained' | 'untrained'): Pass[] => {
+    const backend = new CountingBackend(model, opts.label ?? 'model', weights);
+    runPlan({ ...plan, materials, save: { states: false, adapters: false } }, backend, sink, { shard: opts.shard });
+    return backend.passes;
+  };
+  return { trained: count('trained'), untrained: plan.conditions.some((c) => c.weights === 'untrained') ? count('untrained') : [] };
 }

@@ -294,7 +294,8 @@ export function findingsOf(records: Records, rob: Robustness | undefined, order:
         id: claim.id, figure: claim.figure, claim: claim.claim, preset: claim.preset, model, expect: claim.expect, paper: claim.paper ?? null,
         tests: [] as TestSummary[], opposite: [] as TestSummary[], intervals: [] as Interval[], pValue: null, pHolm: null, effect: null, effectName: null, n: 0,
       };
-      const recs = records.filter((r) => r.experiment === claim.preset && r.model === model);
+      // the paper's claims are about the preset's own conditions: control conditions (extra.control) are not pooled in
+      const recs = records.filter((r) => r.experiment === claim.preset && r.model === model && recordCondition(r).control === null);
       const plan =
         model === null
           ? claim.models === 'others'

@@ -1,7 +1,7 @@
 // `iclit run paper`: every experiment of the paper as one results tree (one folder per preset), built from the per-preset studies.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { PAPER_ORDER, PRESETS, type Preset, type ProgressEvent, type WorkEvent } from '../experiments/index.js';
+import { PAPER_CONTROLS, PAPER_ORDER, PRESETS, type Preset, type ProgressEvent, type WorkEvent } from '../experiments/index.js';
 
 export { PAPER_ORDER };
 import { UsageError } from '../util/errors.js';
@@ -35,7 +35,8 @@ const figuresOf = (preset: Preset): string[] => preset.figure.split(', ');
  * The per-preset settings of the whole paper under `out`: sentiment presets read --data, translation reads
  * --translation-data, cross-task takes its demonstrations from --translation-data, demo-similarity needs --encoder.
  * --shots / --epochs reach only the presets that let them be set; --instructions (one pool) only the sentiment
- * presets. A preset whose input is missing is skipped, and says what it lacks.
+ * presets; --controls only the presets of PAPER_CONTROLS (convergence). A preset whose input is missing is skipped,
+ * and says what it lacks.
  */
 export function paperPlan(s: RunSettings, out: string): PaperPlan {
   const parts: PaperPart[] = [];
@@ -63,6 +64,7 @@ export function paperPlan(s: RunSettings, out: string): PaperPlan {
       layers: preset.allLayers ? 'all' : s.layers,
       shots: preset.fixedShots ? undefined : s.shots,
       epochs: preset.fixedEpochs ? undefined : s.epochs,
+      controls: PAPER_CONTROLS.includes(name) ? s.controls : [],
     };
     parts.push({ preset, figures, dir: join(out, name), settings });
   }
