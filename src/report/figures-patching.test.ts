@@ -38,6 +38,11 @@ test('the patching preset\'s figure has the patching panel first; a run without 
   assert.deepEqual(panelsFor([run(recs)], 'patching').map((p) => p.kinds[0]), ['patching', 'boxes']);
   const fig = presetFigure([run(recs)], 'patching');
   assert.match(await renderSvg(fig.spec, fig.id), /^<svg/);
+  // several conditions: one panel each, the real condition before its controls (not alphabetical)
+  const control = recs.map((r) => ({ ...r, condition: 'control:untrained', extra: { control: 'untrained' } }));
+  const both = patchingLines([run([...recs, ...control])]);
+  assert.deepEqual((both.spec.facet as { sort: string[] }).sort, ['right-labels (n=3)', 'control:untrained (n=3)']);
+  assert.match(await renderSvg(both.spec, both.id), /^<svg/);
   const none = patchingLines([run([makeRecord({ experiment: 'patching', condition: 'right-labels', repeat: 0 })])]);
   assert.match(none.noData ?? '', /no records with patching values/);
 });

@@ -15,7 +15,7 @@ export const PATCH_CURVES = [
 const CURVE_ORDER = PATCH_CURVES.map(([, label]) => label);
 const CURVE_COLOR = { field: 'curve', type: 'nominal', title: 'patched in', sort: CURVE_ORDER, legend: { orient: 'top', direction: 'horizontal' } };
 
-/** Gap closed per patch point, mean over repeats with its 95% Student-t interval as a band; one panel per run and condition. */
+/** Gap closed per patch point, mean over repeats with its 95% Student-t interval as a band; one panel per run and condition, in the report's condition order. */
 export function patchingLines(runs: readonly ReportRun[], experiment = 'patching'): Figure {
   const title = 'output gap closed by patching the last-token state, per layer';
   const rows: { panel: string; layer: number; curve: string; mean: number; lower: number | null; upper: number | null; n: number }[] = [];
@@ -71,6 +71,6 @@ export function patchingLines(runs: readonly ReportRun[], experiment = 'patching
   const spec: VegaLiteSpec =
     panels <= 1
       ? { $schema: SCHEMA, title: header, data: { values: rows }, ...inner, config: baseConfig() }
-      : { $schema: SCHEMA, title: header, data: { values: rows }, facet: { field: 'panel', type: 'nominal', title: null }, columns: 2, spec: inner, config: baseConfig() };
+      : { $schema: SCHEMA, title: header, data: { values: rows }, facet: { field: 'panel', type: 'nominal', title: null, sort: [...new Set(rows.map((r) => r.panel))] }, columns: 2, spec: inner, config: baseConfig() };
   return figure(base, spec, null);
 }
