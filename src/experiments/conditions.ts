@@ -9,6 +9,8 @@ export interface Measures {
   accuracy: boolean;
   /** Per-token loss decrease (base − tuned) on the tuning texts, by prompt part. */
   tokenLoss: boolean;
+  /** Causal patching of the anchor run with the ICL / IT runs' last-token states at every layer (src/experiments/patching.ts). */
+  patching: boolean;
 }
 
 /**
@@ -97,7 +99,7 @@ export const STUDY_DEFAULTS = {
   evalExamples: 100,
 } as const;
 
-const NONE: Measures = { accuracy: false, tokenLoss: false };
+const NONE: Measures = { accuracy: false, tokenLoss: false, patching: false };
 
 function base(task: Task, o: PresetOptions, over: Partial<Condition> = {}): Condition {
   return { name: 'default', demoTask: task, labels: 'right', inferenceTask: task, shots: o.shots, epochs: o.epochs, withInstruction: true, measures: NONE, ...over };
@@ -184,8 +186,8 @@ export const PRESETS: readonly Preset[] = [
     task: 'sentiment',
     needs: [],
     conditions: (o) => [
-      base('sentiment', o, { name: 'right-labels', measures: { accuracy: true, tokenLoss: false } }),
-      base('sentiment', o, { name: 'wrong-labels', labels: 'wrong', measures: { accuracy: true, tokenLoss: false } }),
+      base('sentiment', o, { name: 'right-labels', measures: { ...NONE, accuracy: true } }),
+      base('sentiment', o, { name: 'wrong-labels', labels: 'wrong', measures: { ...NONE, accuracy: true } }),
     ],
   },
   {
@@ -194,7 +196,17 @@ export const PRESETS: readonly Preset[] = [
     summary: 'per-token loss decrease by prompt part (instruction vs example) after tuning',
     task: 'sentiment',
     needs: [],
-    conditions: (o) => [base('sentiment', o, { name: 'right-labels', measures: { accuracy: false, tokenLoss: true } })],
+    conditions: (o) => [base('sentiment', o, { name: 'right-labels', measures: { ...NONE, tokenLoss: true } })],
+  },
+  {
+    name: 'patching',
+    figure: 'none (not in the paper)',
+    summary: 'causal patching: the anchor run with the ICL / IT runs\' last-token state at each layer (share of the output gap closed)',
+    task: 'sentiment',
+    needs: [],
+    // every hidden state is read anyway: the patch points are 0..n−1 and their donors' states are the ones measured
+    allLayers: true,
+    conditions: (o) => [base('sentiment', o, { name: 'right-labels', measures: { ...NONE, patching: true } })],
   },
 ];
 

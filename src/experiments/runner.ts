@@ -11,6 +11,7 @@
  *   5. IT         one LoRA adapter per repeat is tuned on X + A + label(A); X + B is read through it
  *   6. measures   the three cosines and the update cosine per layer; accuracy over the evaluation set and the
  *                 per-token loss decrease where the condition asks                                    (measures.ts)
+ *                 the anchor run patched at every layer with the ICL / IT states (patching preset)   (patching.ts)
  *   7. save       each repeat's units — records, hidden states, adapters — in one sink call
  *   8. release    cached tensor memory goes back, so a long study's memory stays flat
  */
@@ -23,6 +24,7 @@ import { itAdapters } from './controls.js';
 import { checkStates } from './degenerate.js';
 import { accuracyOf, answerStart, instructionTokens, lossDecreaseByPart, similarities } from './measures.js';
 import type { Methods } from './methods.js';
+import { patchingOf } from './patching.js';
 import { checkLength, type PromptKind } from './preflight.js';
 import type { RepeatRecord } from './record.js';
 import { unitExtra } from './record.js';
@@ -145,11 +147,13 @@ function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], 
     }), c, computed.map((x) => deriveSeed(x.unit.seed, 'random-adapter')));
     try {
       const it = tuned.hidden(computed.map((x) => x.anchor), layers);
-      // 6. measures
+      // 6. measures (patching: every repeat's patched reads batched together)
+      const patching = c.measures.patching ? patchingOf(backend, tuned, computed.map((x, n) => ({ anchor: x.anchor, icl: x.icl, states: { layers, anchor: anchorStates.get(x.unit.repeat)!, icl: icl[n], it: it[n] }, adapter: n }))) : undefined;
       computed.forEach((x, n) => {
         const states = { layers, anchor: anchorStates.get(x.unit.repeat)!, icl: icl[n], it: it[n] };
         checkStates(states, { model: backend.label, layers, condition: c.name, repeat: x.unit.repeat });
         const record = recordOf(x, { ...similarities(states), tuneLoss: tuned.tuneLoss[n] });
+        if (patching) record.patching = patching[n];
         if (x.unit.evaluation) record.accuracy = accuracyOf(backend, tuned, n, x.unit.evaluation);
         if (c.measures.tokenLoss) {
           const texts = x.tuning.map((t) => t.ids);

@@ -3,6 +3,7 @@ import type { Pass } from '../models/index.js';
 import type { ChatTemplate } from '../tokenizers/index.js';
 import type { AdapterWeights, RecordSink, StudyBackend, TextEmbedder, TuneRequest, TunedAdapters, UnitKey } from './backend.js';
 import { READ_BATCH } from './llama-backend.js';
+import { patchGroups } from './patching.js';
 import { runPlan, type StudyPlan } from './runner.js';
 import { chunked } from '../util/group.js';
 
@@ -76,6 +77,24 @@ class CountingBackend implements StudyBackend {
     for (const b of chunked(texts, READ_BATCH)) this.read(b, null, (x) => x.reduce((a, t) => a + t.length, 0), false);
     return texts.map((t) => new Array<number>(Math.max(0, t.length - 1)).fill(0));
   }
+  // patching: full-logit reads and patched reads run every block with the LM head at each last token
+  lastDistribution(prompts: number[][]): Float32Array[] {
+    for (const b of chunked(prompts, READ_BATCH)) this.read(b, null, (x) => x.length, false);
+    return prompts.map(() => Float32Array.of(0));
+  }
+  /** As LlamaStudyBackend runs them (patchGroups): each group's stream carried up one block at a time, each row's blocks from its patch point on. */
+  patchedLastLogits(prompts: number[][], index: number[]): Float32Array[] {
+    const n = this.m.numLayers;
+    for (const g of patchGroups(prompts, index)) {
+      const lengths = g.prompts.map((p) => p.length);
+      let at = 0;
+      for (const step of g.steps) {
+        for (; at < step.index; at++) this.passes.push({ kind: 'read', lengths, blocks: 1, logitRows: 0, lora: false });
+        for (const rows of chunked(step.rows, READ_BATCH)) this.passes.push({ kind: 'read', lengths: rows.map((r) => prompts[r].length), blocks: n - step.index, logitRows: rows.length, lora: false });
+      }
+    }
+    return prompts.map(() => Float32Array.of(0));
+  }
   tune(req: TuneRequest): TunedAdapters {
     const k = req.texts[0].length;
     for (let e = 0; e < req.settings.epochs; e++) {
@@ -113,6 +132,10 @@ class CountingAdapters implements TunedAdapters {
   tokenLosses(texts: number[][], adapterOf?: number[]): number[][] {
     this.#route(texts, adapterOf, (x) => this.b.read(x, null, (y) => y.reduce((a, t) => a + t.length, 0), true));
     return texts.map((t) => new Array<number>(Math.max(0, t.length - 1)).fill(0));
+  }
+  lastDistribution(prompts: number[][], adapterOf?: number[]): Float32Array[] {
+    this.#route(prompts, adapterOf, (x) => this.b.read(x, null, (y) => y.length, true));
+    return prompts.map(() => Float32Array.of(0));
   }
   weights(): AdapterWeights {
     throw new Error('the counting backend keeps no adapter weights');

@@ -19,6 +19,7 @@ import {
   valueAt,
 } from './groups.js';
 import { ROBUST_MEASURES, nullAt, pairAt, updateAt } from './measures.js';
+import { patchingSummaryOf } from './summary-patching.js';
 import type {
   AccuracySummary,
   ConditionSummary,
@@ -178,6 +179,7 @@ export function summarizeCondition(condition: string, records: readonly RepeatRe
       ? { instruction: dist(withLoss.map((r) => r.lossDecrease!.instruction)), example: dist(withLoss.map((r) => r.lossDecrease!.example)) }
       : null,
     tuneLoss: withTune.length ? dist(withTune.map((r) => r.tuneLoss as number)) : null,
+    ...patchingSummaryOf(records),
   };
 }
 

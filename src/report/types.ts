@@ -114,6 +114,18 @@ export interface ConditionSummary {
   lossDecrease: { instruction: Dist; example: Dist } | null;
   /** Final training loss of the IT adapter. */
   tuneLoss: Dist | null;
+  /** Causal patching per patch point (summary-patching.ts), only where records carry `patching`. */
+  patching?: PatchingSummary;
+}
+
+/** A curve's values at one patch point over repeats, with the 95% Student-t interval of their mean. */
+export interface PatchingDist extends Dist {
+  ci95: { lower: number | null; upper: number | null };
+}
+
+/** Gap closed per patch point (hidden-state index 0..n−1): ICL state toward the ICL output, IT state toward the IT output. */
+export interface PatchingSummary {
+  layers: { layer: number; icl: PatchingDist; it: PatchingDist }[];
 }
 
 export interface AccuracySummary {

@@ -4,6 +4,7 @@ import { VARIANT_COLUMNS } from './variant-columns.js';
 import type { RepeatRecord } from '../experiments/record.js';
 import { IclitError } from '../util/errors.js';
 import { computeRobustness, type RecordRobustness, type StatesOf } from './robustness.js';
+import { patchingColumns } from './export-patching.js';
 
 export type ExportFormat = 'csv' | 'parquet' | 'jsonl';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'parquet', 'jsonl'];
@@ -58,6 +59,7 @@ const ROBUST: readonly RobustColumn[] = [
  *   centred_{anchor_icl,anchor_it,icl_it}_L… and _last, massive_out_{…}_L… and _last, null_icl_it_L… and _last,
  *   standardised_{…}_L… and _last, sim_aou_L… and _last (variant-columns.ts)
  *   (from the stored states through `opts.statesOf`; null where a record has no states),
+ *   patching_icl_L…, patching_it_L… (L = every patch point any record's `patching` has; no columns without one),
  *   layers (JSON array), prompt_anchor, prompt_icl, prompt_tuning (JSON array of strings: the tuning prompts keep
  *   their newlines, so no separator could be safe), tokens_anchor, tokens_icl, tokens_tuning (JSON array),
  *   millis, config_hash, states, adapter, extra_<key>… (every key any record's `extra` has, sorted).
@@ -93,6 +95,8 @@ export function exportTable(records: RepeatRecord[], opts: ExportOptions = {}): 
     for (const l of layers) columns.push({ name: `${prefix}_${l}`, type: 'DOUBLE' });
     columns.push({ name: `${prefix}_last`, type: 'DOUBLE' });
   }
+  const patching = patchingColumns(records);
+  columns.push(...patching.columns);
   columns.push(
     { name: 'layers', type: 'STRING' },
     { name: 'prompt_anchor', type: 'STRING' },
@@ -140,6 +144,7 @@ export function exportTable(records: RepeatRecord[], opts: ExportOptions = {}): 
       perLayer(prefix, values);
       row[`${prefix}_last`] = last >= 0 && values !== undefined ? values[last] : null;
     }
+    patching.fill(row, r);
     row.layers = JSON.stringify(r.layers);
     row.prompt_anchor = r.prompts.anchor;
     row.prompt_icl = r.prompts.icl;
