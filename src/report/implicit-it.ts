@@ -180,7 +180,7 @@ const WORDS = {
   less: { beyond: 'below', more: 'lower' },
 } as const;
 
-/** 'the untrained control', 'the untrained and random-adapter controls', 'the untrained, random-adapter and shuffled-labels controls' (without 'the'). */
+/** 'untrained control', 'untrained and random-adapter controls', 'untrained, random-adapter and shuffled-labels controls'. */
 const controlList = (names: readonly string[]): string =>
   `${names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}` : names[0]} control${names.length > 1 ? 's' : ''}`;
 
