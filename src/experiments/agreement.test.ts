@@ -130,7 +130,7 @@ test('a real run: record.outputs and record.attention equal a float64 recomputat
     for (const { record: r, adapter } of results) {
       const ids = { anchor: backend.encode(r.prompts.anchor), icl: backend.encode(r.prompts.icl) };
       const lora = { scaling: loraScaling(adapter!.config), tensors: adapter!.tensors };
-      const runs = { anchor: naiveLlamaForward(tiny.model, ids.anchor), icl: naiveLlamaForward(tiny.model, ids.icl), it: naiveLlamaForward(tiny.model, ids.anchor, lora) };
+      const runs = { anchor: naiveLlamaForward(tiny.model, ids.anchor), icl: naiveLlamaForward(tiny.model, ids.icl), it: naiveLlamaForward(tiny.model, ids.anchor, { adapter: lora }) };
       const V = runs.anchor.config.vocabSize;
       const last = (x: { logits: Float64Array }, T: number): Float64Array => x.logits.subarray((T - 1) * V, T * V);
       const logits = { anchor: last(runs.anchor, ids.anchor.length), icl: last(runs.icl, ids.icl.length), it: last(runs.it, ids.anchor.length) };

@@ -77,6 +77,13 @@ export interface TunedAdapters {
   tokenLosses(texts: number[][], adapterOf?: number[]): number[][];
   /** Host copy of adapter n (what --save-adapters writes). */
   weights(n: number): AdapterWeights;
+  /** Patching: the full next-token logits at each prompt's last token, read through the adapters: [prompt][V]. */
+  lastDistribution(prompts: number[][], adapterOf?: number[]): Float32Array[];
+  /**
+   * The random-adapter control: these adapters with every matrix in a seeded random direction of its tuned norm
+   * (adapter n from seeds[n]), as a new value the caller owns (this one stays usable); tuneLoss is this set's.
+   */
+  randomDirection(seeds: number[]): TunedAdapters;
   dispose(): void;
 }
 
@@ -96,6 +103,8 @@ export interface StudyBackend {
   onWork?: (e: WorkEvent) => void;
   /** Model label written into records. */
   readonly label: string;
+  /** Whose weights it reads: the model's ('trained', when absent) or the untrained control's; the runner computes the conditions of these weights only. */
+  readonly weights?: 'trained' | 'untrained';
   /** Number of HF hidden states (n_layers + 1). */
   readonly numHiddenStates: number;
   /** Longest sequence the model reads (config max_position_embeddings): longer prompts are refused naming their rows. */
@@ -114,6 +123,14 @@ export interface StudyBackend {
   tokenLosses(texts: number[][]): number[][];
   /** Tunes N adapters (one per request row) and hands them over. */
   tune(req: TuneRequest): TunedAdapters;
+  // Patching (src/experiments/patching.ts): the full output and the output with one last-token state replaced.
+  /** Base-model full next-token logits at each prompt's last token: [prompt][V]. */
+  lastDistribution(prompts: number[][]): Float32Array[];
+  /**
+   * Base-model full next-token logits [prompt][V] when prompt i's last-token state at HF hidden-state index
+   * index[i] (0..n_layers − 1) is replaced by states[i] before the next block reads it.
+   */
+  patchedLastLogits(prompts: number[][], index: number[], states: Float32Array[]): Float32Array[];
   /** Returns cached tensor memory to the system (called between repeat chunks, so memory stays flat). */
   releaseMemory(): void;
   dispose(): void;

@@ -1,12 +1,13 @@
 // The StudyBackend over a LlamaModel + its tokenizer: batched base reads, and N LoRA adapters tuned at once, handed over as a value.
-import { LlamaModel, type ComputeDType } from '../models/index.js';
-import { adapterWeights, applyLora, type LoraAdapters } from '../lora/index.js';
+import { LlamaModel, patchedLastTokenLogitsAt, unpadRows, untrainedLlama, type ComputeDType } from '../models/index.js';
+import { adapterWeights, applyLora, randomDirectionAdapters, type LoraAdapters } from '../lora/index.js';
 import { perTokenLosses, trainLora } from '../train/index.js';
 import { releaseCachedMemory, tensor, tidy, tidyNoGrad, type Tensor } from '../torch/index.js';
 import type { ChatTemplate } from '../tokenizers/index.js';
 import { IclitError } from '../util/errors.js';
 import type { AdapterWeights, PromptRead, ReadOptions, StudyBackend, TuneRequest, TunedAdapters, WorkEvent } from './backend.js';
 import { openModelFolder, type ModelFolder } from './model-folder.js';
+import { patchGroups } from './patching.js';
 import { chunked } from '../util/group.js';
 
 /**
@@ -100,7 +101,57 @@ const reads = {
     return tidyNoGrad(() => pick(model.forward(batch, { logits: true }).logits!, tokens)); // [B, V] → [B, W]
   },
   tokenLosses: perTokenLosses,
+  // patching: full last-token logits, plain and with one last-token state replaced per row
+  lastDistribution(model: LlamaModel, batch: number[][]): Float32Array[] {
+    return tidyNoGrad(() => rows(model.forward(batch, { logits: true, logitsPositions: 'last' }).logits!.toDevice('cpu'))); // [B, V]
+  },
 };
+
+/**
+ * Patched reads (patchGroups): per group of distinct prompts, their residual stream [N, C] (packed, host float32) is
+ * carried from the embeddings up one block at a time, and the rows patched at each index resume from it there, so no
+ * row recomputes the blocks before its patch point.
+ */
+function patchedReads(model: LlamaModel, prompts: number[][], index: number[], states: Float32Array[]): Float32Array[] {
+  const C = model.config.hiddenSize;
+  const out = new Array<Float32Array>(prompts.length);
+  for (const g of patchGroups(prompts, index)) {
+    const lengths = g.prompts.map((p) => p.length);
+    const layout = { lengths, T: Math.max(...lengths) };
+    const offsets = lengths.map((_, m) => lengths.slice(0, m).reduce((a, b) => a + b, 0));
+    const stream = (req: { from?: { index: number; hidden: Tensor } }, at: number): Tensor =>
+      tidyNoGrad(() => unpadRows(model.forward(g.prompts, { ...req, hiddenStates: [at], positions: 'all' }).hidden.get(at)!, layout)); // [N, C]
+    let h = stream({}, 0);
+    let at = 0;
+    try {
+      for (const step of g.steps) {
+        for (; at < step.index; at++) {
+          const next = stream({ from: { index: at, hidden: h } }, at + 1);
+          h.dispose();
+          h = next;
+        }
+        for (const chunk of chunked([...step.rows.keys()], READ_BATCH)) {
+          const flat = new Float32Array(chunk.length * C);
+          chunk.forEach((j, b) => {
+            const s = states[step.rows[j]];
+            if (s.length !== C) throw new IclitError(`patching: a patched state has ${s.length} values; the model's hidden size is ${C}`);
+            flat.set(s, b * C);
+          });
+          const tokens = chunk.flatMap((j) => Array.from({ length: lengths[step.members[j]] }, (_, t) => offsets[step.members[j]] + t));
+          const logits = tidyNoGrad(() => {
+            const prefix = h.indexSelect(0, tensor(tokens, [tokens.length], 'int64')); // [N_chunk, C]
+            const patched = patchedLastTokenLogitsAt(model, chunk.map((j) => g.prompts[step.members[j]]), chunk.map(() => step.index), tensor(flat, [chunk.length, C], 'float32', model.device), prefix);
+            return rows(patched.toDevice('cpu')); // [B, V]
+          });
+          chunk.forEach((j, b) => (out[step.rows[j]] = logits[b]));
+        }
+      }
+    } finally {
+      h.dispose();
+    }
+  }
+  return out;
+}
 
 /** Runs `read` over rows in batches of READ_BATCH, results in row order. */
 function batched<T, R>(items: T[], read: (batch: T[]) => R[]): R[] {
@@ -161,6 +212,10 @@ class LlamaTunedAdapters implements TunedAdapters {
     return this.#route(texts, adapterOf, (b) => reads.tokenLosses(this.model, b));
   }
 
+  lastDistribution(prompts: number[][], adapterOf?: number[]): Float32Array[] {
+    return this.#route(prompts, adapterOf, (b) => reads.lastDistribution(this.model, b));
+  }
+
   weights(n: number): AdapterWeights {
     const lora = this.#adapters();
     const w = adapterWeights(lora, n);
@@ -170,6 +225,10 @@ class LlamaTunedAdapters implements TunedAdapters {
       t.dispose();
     }
     return { config: { ...lora.config, targets: [...lora.config.targets] }, tensors };
+  }
+
+  randomDirection(seeds: number[]): TunedAdapters {
+    return new LlamaTunedAdapters(this.model, randomDirectionAdapters(this.#adapters(), seeds), [...this.tuneLoss]);
   }
 
   dispose(): void {
@@ -186,6 +245,7 @@ export class LlamaStudyBackend implements StudyBackend {
   private constructor(
     readonly model: LlamaModel,
     readonly folder: Pick<ModelFolder, 'label' | 'chat' | 'encode'>,
+    readonly weights: 'trained' | 'untrained' = 'trained',
   ) {
     model.onBlock = (_, lengths) => {
       this.#lastLengths = lengths;
@@ -196,6 +256,14 @@ export class LlamaStudyBackend implements StudyBackend {
   /** The backend of a model folder already read (openModelFolder): only the weights load now. */
   static fromFolder(folder: ModelFolder, opts: { dtype?: ComputeDType; device?: string } = {}): LlamaStudyBackend {
     return new LlamaStudyBackend(LlamaModel.fromCheckpoint(folder.config, folder.weights, opts), folder);
+  }
+
+  /**
+   * The untrained control of a model folder already read: a randomly initialised model of its config (untrainedLlama,
+   * from `seed`; nothing is read from its weights, nothing saved) with the folder's tokenizer, label and chat template.
+   */
+  static untrained(folder: ModelFolder, seed: number, opts: { dtype?: ComputeDType; device?: string } = {}): LlamaStudyBackend {
+    return new LlamaStudyBackend(untrainedLlama(folder.config, seed, opts.dtype ?? 'float32', opts.device ?? 'cpu'), folder, 'untrained');
   }
 
   /** Reads a model folder (openModelFolder: its tokenizer, and its chat template with `chat`) and loads it; label defaults to the folder name. */
@@ -245,6 +313,15 @@ export class LlamaStudyBackend implements StudyBackend {
 
   tokenLosses(texts: number[][]): number[][] {
     return batched(texts, (b) => reads.tokenLosses(this.model, b));
+  }
+
+  lastDistribution(prompts: number[][]): Float32Array[] {
+    return batched(prompts, (b) => reads.lastDistribution(this.model, b));
+  }
+
+  patchedLastLogits(prompts: number[][], index: number[], states: Float32Array[]): Float32Array[] {
+    if (index.length !== prompts.length || states.length !== prompts.length) throw new IclitError(`patching: ${prompts.length} prompts, ${index.length} patch points, ${states.length} states`);
+    return patchedReads(this.model, prompts, index, states);
   }
 
   tune(req: TuneRequest): TunedAdapters {

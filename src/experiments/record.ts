@@ -57,6 +57,12 @@ export interface RepeatRecord {
   };
   /** Mean per-token loss decrease base − tuned (positive = tuning lowered the loss), by prompt part. */
   lossDecrease?: { instruction: number; example: number };
+  /** Causal patching (the `patching` preset): per patch point (hidden-state index 0..n−1). Owner: patching helper. */
+  patching?: {
+    layers: number[];
+    icl: number[]; // gapClosed: anchor run on the base model, last-token state at l replaced by the ICL run's; toward the ICL output
+    it: number[]; // the same with the IT run's state (X + B through the adapter); toward the IT output
+  };
   /** The exact prompts and their token counts. */
   prompts: { anchor: string; icl: string; tuning: string[] };
   tokenCounts: { anchor: number; icl: number; tuning: number[] };
@@ -88,6 +94,7 @@ export function unitExtra(u: Unit): RepeatRecord['extra'] {
   if (u.bin?.demoCosine !== undefined) extra.demoCosine = u.bin.demoCosine;
   extra.demoIndices = u.demoIndices.join(',');
   if (u.evaluation) extra.evalExamples = u.evaluation.gold.length;
+  if (c.control !== undefined) extra.control = c.control;
   return extra;
 }
 
@@ -99,6 +106,8 @@ export interface RecordCondition {
   bin: number | null;
   demoTask: string | null;
   withInstruction: boolean | null;
+  /** The built-in control the record's condition is ('untrained', 'random-adapter', 'shuffled-labels'), or null for the preset's own conditions. */
+  control: string | null;
 }
 
 /** Reads back what unitExtra wrote; never looks at the condition's name (a condition's name only labels it). */
@@ -106,11 +115,12 @@ export function recordCondition(r: Pick<RepeatRecord, 'extra'>): RecordCondition
   const x = r.extra ?? {};
   const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
   return {
-    labels: x.labels === 'right' || x.labels === 'wrong' ? x.labels : null,
+    labels: x.labels === 'right' || x.labels === 'wrong' || x.labels === 'shuffled' ? x.labels : null,
     shots: num(x.shots),
     epochs: num(x.epochs),
     bin: num(x.bin),
     demoTask: typeof x.demoTask === 'string' ? x.demoTask : null,
     withInstruction: typeof x.withInstruction === 'boolean' ? x.withInstruction : null,
+    control: typeof x.control === 'string' ? x.control : null,
   };
 }

@@ -11,7 +11,8 @@
  *   5. IT         one LoRA adapter per repeat is tuned on X + A + label(A); X + B is read through it
  *   6. measures   the three cosines and the update cosine per layer; accuracy over the evaluation set and the
  *                 per-token loss decrease where the condition asks                                    (measures.ts);
- *                 next-token and last-token attention agreement, from the same three reads          (agreement.ts)
+ *                 next-token and last-token attention agreement, from the same three reads          (agreement.ts);
+ *                 the anchor run patched at every layer with the ICL / IT states (patching preset)   (patching.ts)
  *   7. save       each repeat's units — records, hidden states, adapters — in one sink call
  *   8. release    cached tensor memory goes back, so a long study's memory stays flat
  */
@@ -21,9 +22,11 @@ import { IclitError } from '../util/errors.js';
 import { AGREEMENT_READ, agreementOf } from './agreement.js';
 import type { PromptRead, RecordSink, StudyBackend, TuneSettings, TuneText, UnitResult } from './backend.js';
 import type { Condition } from './conditions.js';
+import { itAdapters } from './controls.js';
 import { checkStates } from './degenerate.js';
 import { accuracyOf, answerStart, instructionTokens, lossDecreaseByPart, similarities } from './measures.js';
 import type { Methods } from './methods.js';
+import { patchingOf } from './patching.js';
 import { checkLength, type PromptKind } from './preflight.js';
 import type { RepeatRecord } from './record.js';
 import { unitExtra } from './record.js';
@@ -67,6 +70,8 @@ export interface ProgressEvent {
   elapsedMs: number;
   /** Estimated milliseconds left (NaN before the first group finishes). */
   etaMs: number;
+  /** The run of the untrained control's conditions on the model's untrained copy (a second run on the same model). */
+  untrained?: true;
 }
 
 export interface RunOptions {
@@ -135,20 +140,23 @@ function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], 
     // 4. ICL: the base model reads X + A + label(A) + B.
     const icl = backend.read(computed.map((x) => x.icl), layers, AGREEMENT_READ);
     // 5. IT: one adapter per repeat tuned on its tuning texts, then X + B read through it.
-    const tuned = backend.tune({
+    //    (the random-adapter control reads through the tuned adapters turned to random directions: controls.ts)
+    const tuned = itAdapters(backend.tune({
       texts: computed.map((x) => x.tuning),
       seeds: computed.map((x) => deriveSeed(x.unit.seed, 'lora')),
       shuffleSeed: deriveSeed(plan.seed, 'tune-shuffle'),
       settings: { ...plan.tune, epochs: c.epochs },
-    });
+    }), c, computed.map((x) => deriveSeed(x.unit.seed, 'random-adapter')));
     try {
       const it = tuned.read(computed.map((x) => x.anchor), layers, AGREEMENT_READ);
-      // 6. measures
+      // 6. measures (patching: every repeat's patched reads batched together)
+      const patching = c.measures.patching ? patchingOf(backend, tuned, computed.map((x, n) => ({ anchor: x.anchor, icl: x.icl, states: { layers, anchor: anchorReads.get(x.unit.repeat)!.hidden, icl: icl[n].hidden, it: it[n].hidden }, adapter: n }))) : undefined;
       computed.forEach((x, n) => {
         const reads = { anchor: anchorReads.get(x.unit.repeat)!, icl: icl[n], it: it[n] };
         const states = { layers, anchor: reads.anchor.hidden, icl: reads.icl.hidden, it: reads.it.hidden };
         checkStates(states, { model: backend.label, layers, condition: c.name, repeat: x.unit.repeat });
         const record = recordOf(x, { ...similarities(states), ...agreementOf(backend, x.unit, x, reads), tuneLoss: tuned.tuneLoss[n] });
+        if (patching) record.patching = patching[n];
         if (x.unit.evaluation) record.accuracy = accuracyOf(backend, tuned, n, x.unit.evaluation);
         if (c.measures.tokenLoss) {
           const texts = x.tuning.map((t) => t.ids);
@@ -167,13 +175,18 @@ function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], 
   return out;
 }
 
-/** The repeats this run computes (missing conditions per repeat) and how many are already done. */
-function todoOf(plan: StudyPlan, model: string, sink: RecordSink, shard?: RunOptions['shard']): { todo: Map<number, Condition[]>; skipped: number } {
+/**
+ * The repeats this run computes (missing conditions per repeat) and how many are already done: only the conditions
+ * of the backend's weights (the untrained control's conditions run on the untrained backend, the others on the model).
+ */
+function todoOf(plan: StudyPlan, backend: StudyBackend, sink: RecordSink, shard?: RunOptions['shard']): { todo: Map<number, Condition[]>; skipped: number } {
   const todo = new Map<number, Condition[]>();
+  const model = backend.label;
+  const mine = plan.conditions.filter((c) => (c.weights ?? 'trained') === (backend.weights ?? 'trained'));
   let skipped = 0;
   // by repeat, so shards never depend on --batch; only the shard's repeats are visited (a huge --repeats with a small shard starts at once)
   for (let r = shard?.index ?? 0; r < plan.repeats; r += shard?.count ?? 1) {
-    const missing = plan.conditions.filter((c) => !sink.isDone({ experiment: plan.experiment, condition: c.name, repeat: r, model }));
+    const missing = mine.filter((c) => !sink.isDone({ experiment: plan.experiment, condition: c.name, repeat: r, model }));
     if (missing.length > 0) todo.set(r, missing);
     else skipped++;
   }
@@ -190,8 +203,8 @@ function runChunk(plan: StudyPlan, drawn: DrawnRepeats, backend: StudyBackend, l
     const bins = wanted.filter((c) => c.bin !== undefined);
     const units = [
       // a repeat outside the shard the study was opened for is drawn now (the same draw: by seed and repeat)
-      ...(drawn.units[r] ??= repeatUnits(plan.conditions.filter((c) => c.bin === undefined), drawn.tasks, plan.seed, r, { all: plan.conditions, evalExamples: plan.evalExamples })).filter((u) => wanted.some((c) => c.name === u.condition.name)),
-      ...(bins.length > 0 ? repeatUnits(bins, drawn.tasks, plan.seed, r, { pool, all: plan.conditions, evalExamples: plan.evalExamples }) : []),
+      ...(drawn.units[r] ??= repeatUnits(plan.conditions.filter((c) => c.bin === undefined), drawn.tasks, plan.seed, r, { all: plan.conditions, evalExamples: plan.evalExamples, repeats: plan.repeats })).filter((u) => wanted.some((c) => c.name === u.condition.name)),
+      ...(bins.length > 0 ? repeatUnits(bins, drawn.tasks, plan.seed, r, { pool, all: plan.conditions, evalExamples: plan.evalExamples, repeats: plan.repeats }) : []),
     ];
     for (const unit of units) {
       const tok = tokenize(plan, backend, unit);
@@ -230,14 +243,14 @@ export function runPlan(plan: StudyPlan, backend: StudyBackend, sink: RecordSink
   }
   const layers = resolveHiddenStates(plan.layers, backend.numHiddenStates);
   const model = backend.label;
-  const { todo, skipped } = todoOf(plan, model, sink, shard);
+  const { todo, skipped } = todoOf(plan, backend, sink, shard);
   const total = todo.size;
   const start = performance.now();
   let done = 0;
   let records = 0;
   const emit = (repeat: number): void => {
     const elapsedMs = performance.now() - start;
-    opts.onProgress?.({ model, done, total, skipped, repeat, elapsedMs, etaMs: done > 0 ? (elapsedMs / done) * (total - done) : NaN });
+    opts.onProgress?.({ model, done, total, skipped, repeat, elapsedMs, etaMs: done > 0 ? (elapsedMs / done) * (total - done) : NaN, ...(backend.weights === 'untrained' ? { untrained: true as const } : {}) });
   };
   emit(-1);
   if (total === 0) return { computed: 0, skipped, records: 0 };

@@ -3,6 +3,7 @@ import type { Pass } from '../models/index.js';
 import type { ChatTemplate } from '../tokenizers/index.js';
 import type { AdapterWeights, PromptRead, ReadOptions, RecordSink, StudyBackend, TextEmbedder, TuneRequest, TunedAdapters, UnitKey } from './backend.js';
 import { READ_BATCH } from './llama-backend.js';
+import { patchGroups } from './patching.js';
 import { runPlan, type StudyPlan } from './runner.js';
 import { chunked } from '../util/group.js';
 
@@ -54,7 +55,7 @@ function placeholderRead(prompt: number[], layers: number[], opts: ReadOptions, 
 class CountingBackend implements StudyBackend {
   readonly passes: Pass[] = [];
   readonly label: string;
-  constructor(readonly m: WorkModel, label: string) {
+  constructor(readonly m: WorkModel, label: string, readonly weights: 'trained' | 'untrained' = 'trained') {
     this.label = label;
   }
   get numHiddenStates(): number {
@@ -95,6 +96,24 @@ class CountingBackend implements StudyBackend {
   tokenLosses(texts: number[][]): number[][] {
     for (const b of chunked(texts, READ_BATCH)) this.count(b, null, (x) => x.reduce((a, t) => a + t.length, 0), false);
     return texts.map((t) => new Array<number>(Math.max(0, t.length - 1)).fill(0));
+  }
+  // patching: full-logit reads and patched reads run every block with the LM head at each last token
+  lastDistribution(prompts: number[][]): Float32Array[] {
+    for (const b of chunked(prompts, READ_BATCH)) this.count(b, null, (x) => x.length, false);
+    return prompts.map(() => Float32Array.of(0));
+  }
+  /** As LlamaStudyBackend runs them (patchGroups): each group's stream carried up one block at a time, each row's blocks from its patch point on. */
+  patchedLastLogits(prompts: number[][], index: number[]): Float32Array[] {
+    const n = this.m.numLayers;
+    for (const g of patchGroups(prompts, index)) {
+      const lengths = g.prompts.map((p) => p.length);
+      let at = 0;
+      for (const step of g.steps) {
+        for (; at < step.index; at++) this.passes.push({ kind: 'read', lengths, blocks: 1, logitRows: 0, lora: false });
+        for (const rows of chunked(step.rows, READ_BATCH)) this.passes.push({ kind: 'read', lengths: rows.map((r) => prompts[r].length), blocks: n - step.index, logitRows: rows.length, lora: false });
+      }
+    }
+    return prompts.map(() => Float32Array.of(0));
   }
   tune(req: TuneRequest): TunedAdapters {
     const k = req.texts[0].length;
@@ -137,8 +156,16 @@ class CountingAdapters implements TunedAdapters {
     this.#route(texts, adapterOf, (x) => this.b.count(x, null, (y) => y.reduce((a, t) => a + t.length, 0), true));
     return texts.map((t) => new Array<number>(Math.max(0, t.length - 1)).fill(0));
   }
+  lastDistribution(prompts: number[][], adapterOf?: number[]): Float32Array[] {
+    this.#route(prompts, adapterOf, (x) => this.b.count(x, null, (y) => y.length, true));
+    return prompts.map(() => Float32Array.of(0));
+  }
   weights(): AdapterWeights {
     throw new Error('the counting backend keeps no adapter weights');
+  }
+  /** Drawing the random directions runs no pass of the model. */
+  randomDirection(): TunedAdapters {
+    return new CountingAdapters(this.b, this.count);
   }
   dispose(): void {}
 }
@@ -148,10 +175,28 @@ class CountingAdapters implements TunedAdapters {
  * sink that stores nothing (units `isDone` says are finished are skipped, as on resume). Saving is switched off
  * (it costs no passes); a demo-similarity plan without its embedder gets a stand-in one.
  */
-export function planWork(plan: StudyPlan, model: WorkModel, opts: { label?: string; isDone?: (key: UnitKey) => boolean; shard?: { index: number; count: number } } = {}): Pass[] {
-  const backend = new CountingBackend(model, opts.label ?? 'model');
+export function planWork(plan: StudyPlan, model: WorkModel, opts: WorkOptions = {}): Pass[] {
+  const w = planWorkByWeights(plan, model, opts);
+  return [...w.trained, ...w.untrained];
+}
+
+export interface WorkOptions {
+  label?: string;
+  isDone?: (key: UnitKey) => boolean;
+  shard?: { index: number; count: number };
+}
+
+/**
+ * planWork's passes apart by the weights they read: the model's own conditions, then (as study.run runs them) the
+ * untrained control's conditions on the model's untrained copy, anchors included ([] without that control).
+ */
+export function planWorkByWeights(plan: StudyPlan, model: WorkModel, opts: WorkOptions = {}): { trained: Pass[]; untrained: Pass[] } {
   const sink: RecordSink = { isDone: opts.isDone ?? (() => false), save: () => undefined };
   const materials = plan.materials.embedder || !plan.conditions.some((c) => c.bin !== undefined) ? plan.materials : { ...plan.materials, embedder: letterEmbedder };
-  runPlan({ ...plan, materials, save: { states: false, adapters: false } }, backend, sink, { shard: opts.shard });
-  return backend.passes;
+  const count = (weights: 'trained' | 'untrained'): Pass[] => {
+    const backend = new CountingBackend(model, opts.label ?? 'model', weights);
+    runPlan({ ...plan, materials, save: { states: false, adapters: false } }, backend, sink, { shard: opts.shard });
+    return backend.passes;
+  };
+  return { trained: count('trained'), untrained: plan.conditions.some((c) => c.weights === 'untrained') ? count('untrained') : [] };
 }

@@ -104,6 +104,11 @@ export function checkRecord(r: RepeatRecord): void {
   if (r.lossDecrease !== undefined && (typeof r.lossDecrease !== 'object' || r.lossDecrease === null || typeof r.lossDecrease.instruction !== 'number' || typeof r.lossDecrease.example !== 'number')) {
     fail('lossDecrease must be { instruction: number, example: number }');
   }
+  if (r.patching !== undefined) {
+    const p = r.patching;
+    if (typeof p !== 'object' || p === null || !Array.isArray(p.layers) || !p.layers.every((l) => Number.isInteger(l) && l >= 0)) fail('patching must be { layers: hidden-state indices, icl: number[], it: number[] }');
+    for (const k of ['icl', 'it'] as const) if (!Array.isArray(p[k]) || p[k].length !== p.layers.length || !p[k].every((x) => typeof x === 'number')) fail(`patching.${k} must be ${p.layers.length} numbers (one per patch point)`);
+  }
   for (const k of ['states', 'adapter'] as const) {
     const v = r[k];
     if (v !== undefined && (typeof v !== 'string' || v === '' || v.startsWith('/') || v.split('/').includes('..'))) fail(`${k} must be a path inside the results folder, got ${JSON.stringify(v)}`);

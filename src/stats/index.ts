@@ -38,4 +38,5 @@ export {
 export { logSoftmax, klDivergence, jensenShannon, argmax, probabilityMass, gapClosed } from './distributions.js';
 export { pageTrendTest, type PageResult, type PageMethod } from './page.js';
 export { holmAdjust } from './multiple.js';
+export { meanTInterval, studentTQuantileUpper, type MeanInterval } from './mean-interval.js';
 export { headAveragedCosine, gatherPositions, spanShare } from './attention.js';
