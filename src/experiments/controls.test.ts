@@ -119,9 +119,9 @@ test('a plan with every control: the model\'s backend computes its conditions, t
   const plan = planOf(withControls(convergence(), [...CONTROL_NAMES]));
   const sink = memorySink();
   const a = runPlan(plan, trained, sink);
-  assert.deepEqual(a, { computed: 3, skipped: 0, records: 9 });
+  assert.deepEqual(a, { computed: 3, skipped: 0, records: 9, computedRepeats: [0, 1, 2] });
   const b = runPlan(plan, untrained, sink);
-  assert.deepEqual(b, { computed: 3, skipped: 0, records: 3 });
+  assert.deepEqual(b, { computed: 3, skipped: 0, records: 3, computedRepeats: [0, 1, 2] });
   const by = (name: string): RepeatRecord[] => sink.all.filter((r) => r.condition === name).sort((x, y) => x.repeat - y.repeat);
   for (const [name, control] of [['right-labels', null], ['control:untrained', 'untrained'], ['control:random-adapter', 'random-adapter'], ['control:shuffled-labels', 'shuffled-labels']] as const) {
     const rs = by(name);
@@ -146,8 +146,8 @@ test('a plan with every control: the model\'s backend computes its conditions, t
     assert.deepEqual(untrainedRecs[i].prompts, r.prompts);
     assert.ok(Math.abs(untrainedRecs[i].simAnchorIcl[last] - r.simAnchorIcl[last]) > 1e-6, `repeat ${i}: untrained reads differ`);
   });
-  assert.deepEqual(runPlan(plan, trained, sink), { computed: 0, skipped: 3, records: 0 });
-  assert.deepEqual(runPlan(plan, untrained, sink), { computed: 0, skipped: 3, records: 0 });
+  assert.deepEqual(runPlan(plan, trained, sink), { computed: 0, skipped: 3, records: 0, computedRepeats: [] });
+  assert.deepEqual(runPlan(plan, untrained, sink), { computed: 0, skipped: 3, records: 0, computedRepeats: [] });
 });
 
 test('the estimate counts the controls: the untrained run is the first condition\'s passes once more (anchors included), the others one condition each', () => {

@@ -88,6 +88,8 @@ export interface RunSummary {
   computed: number;
   skipped: number;
   records: number;
+  /** The repeats this run computed (some of their conditions were missing), in order. */
+  computedRepeats: number[];
 }
 
 /** A unit with its prompts tokenized. */
@@ -253,7 +255,7 @@ export function runPlan(plan: StudyPlan, backend: StudyBackend, sink: RecordSink
     opts.onProgress?.({ model, done, total, skipped, repeat, elapsedMs, etaMs: done > 0 ? (elapsedMs / done) * (total - done) : NaN, ...(backend.weights === 'untrained' ? { untrained: true as const } : {}) });
   };
   emit(-1);
-  if (total === 0) return { computed: 0, skipped, records: 0 };
+  if (total === 0) return { computed: 0, skipped, records: 0, computedRepeats: [] };
   const given = plan.drawn ?? drawRepeats(plan.conditions, taskMaterials(plan.materials, plan.methods), plan.seed, plan.repeats, plan.evalExamples, shard);
   // The sentence encoder is loaded after the draw (study.run); the bins draw through the plan's.
   const drawn: DrawnRepeats = { ...given, tasks: { ...given.tasks, embedder: plan.materials.embedder ?? given.tasks.embedder } };
@@ -270,5 +272,5 @@ export function runPlan(plan: StudyPlan, backend: StudyBackend, sink: RecordSink
     // 8. release cached tensor memory between chunks
     backend.releaseMemory();
   }
-  return { computed: done, skipped, records };
+  return { computed: done, skipped, records, computedRepeats: order };
 }

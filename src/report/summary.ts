@@ -158,7 +158,7 @@ export function similarityTests(records: readonly RepeatRecord[], layer: number 
 export function summarizeCondition(condition: string, records: readonly RepeatRecord[], rob?: Robustness): ConditionSummary {
   const lastLayer = lastLayerOf(records);
   const layers: LayerSummary[] = layersOf(records).map((layer) => ({ layer, ...pairDists(records, layer, rob, 'raw'), ...robustDists(records, layer, rob) }));
-  const withAccuracy = records.filter((r) => r.accuracy !== undefined && recordCondition(r).control === null); // controls are not pooled into right / wrong labels
+  const withAccuracy = records.filter((r) => r.accuracy !== undefined); // one condition's records: a control's are its own
   const withLoss = records.filter((r) => r.lossDecrease !== undefined);
   const withTune = records.filter((r) => typeof r.tuneLoss === 'number');
   return {

@@ -148,6 +148,9 @@ async function runStudy(
       });
       // the model's own weights, then (the untrained control) a random copy of it: one model in memory at a time
       const backends = [() => LlamaStudyBackend.fromFolder(m.folder, { dtype: compute.dtype, device: compute.device })];
+      // a repeat computed on both (its own conditions, then the untrained control's) counts once
+      const computedRepeats = new Set<number>();
+      let visited = 0;
       if (untrained) backends.push(() => LlamaStudyBackend.untrained(m.folder, deriveSeed(s.seed, 'untrained-weights'), { dtype: compute.dtype, device: compute.device }));
       for (const make of backends) {
         const backend = make();
@@ -156,12 +159,14 @@ async function runStudy(
           // 8. run (records keep the model's label: the untrained control compares within its model)
           const what = backend.weights === 'untrained' ? ' (untrained control)' : '';
           const summary = runPlan(plan, backend, sink, { shard: ro.shard, onProgress: (e) => ro.onProgress?.({ ...e, model: e.model + what }, i) });
-          computed += summary.computed;
-          skipped += summary.skipped;
+          for (const r of summary.computedRepeats) computedRepeats.add(r);
+          visited = summary.computed + summary.skipped;
         } finally {
           backend.dispose();
         }
       }
+      computed += computedRepeats.size;
+      skipped += visited - computedRepeats.size;
     }
   } finally {
     encoder?.dispose();
