@@ -34,9 +34,6 @@ class PlainAdapters implements TunedAdapters {
   tokenLosses(texts: number[][], of?: number[]): number[][] {
     return this.t.tokenLosses(texts, of);
   }
-  lastDistribution(p: number[][], of?: number[]): Float32Array[] {
-    return this.t.lastDistribution(p, of);
-  }
   randomDirection(seeds: number[]): TunedAdapters {
     return new PlainAdapters(this.t.randomDirection(seeds));
   }
@@ -59,7 +56,6 @@ function withoutAgreement(b: LlamaStudyBackend): StudyBackend {
     hidden: (p, l) => b.hidden(p, l),
     read: (p, l) => b.read(p, l),
     lastLogits: (p, t) => b.lastLogits(p, t),
-    lastDistribution: (p) => b.lastDistribution(p),
     patchedLastLogits: (p, i, s) => b.patchedLastLogits(p, i, s),
     tokenLosses: (t) => b.tokenLosses(t),
     tune: (req: TuneRequest) => new PlainAdapters(b.tune(req)),

@@ -77,8 +77,6 @@ export interface TunedAdapters {
   tokenLosses(texts: number[][], adapterOf?: number[]): number[][];
   /** Host copy of adapter n (what --save-adapters writes). */
   weights(n: number): AdapterWeights;
-  /** Patching: the full next-token logits at each prompt's last token, read through the adapters: [prompt][V]. */
-  lastDistribution(prompts: number[][], adapterOf?: number[]): Float32Array[];
   /**
    * The random-adapter control: these adapters with every matrix in a seeded random direction of its tuned norm
    * (adapter n from seeds[n]), as a new value the caller owns (this one stays usable); tuneLoss is this set's.
@@ -123,9 +121,7 @@ export interface StudyBackend {
   tokenLosses(texts: number[][]): number[][];
   /** Tunes N adapters (one per request row) and hands them over. */
   tune(req: TuneRequest): TunedAdapters;
-  // Patching (src/experiments/patching.ts): the full output and the output with one last-token state replaced.
-  /** Base-model full next-token logits at each prompt's last token: [prompt][V]. */
-  lastDistribution(prompts: number[][]): Float32Array[];
+  // Patching (src/experiments/patching.ts): the output with one last-token state replaced (the plain outputs are read's logits).
   /**
    * Base-model full next-token logits [prompt][V] when prompt i's last-token state at HF hidden-state index
    * index[i] (0..n_layers − 1) is replaced by states[i] before the next block reads it.

@@ -101,10 +101,6 @@ const reads = {
     return tidyNoGrad(() => pick(model.forward(batch, { logits: true }).logits!, tokens)); // [B, V] → [B, W]
   },
   tokenLosses: perTokenLosses,
-  // patching: full last-token logits, plain and with one last-token state replaced per row
-  lastDistribution(model: LlamaModel, batch: number[][]): Float32Array[] {
-    return tidyNoGrad(() => rows(model.forward(batch, { logits: true, logitsPositions: 'last' }).logits!.toDevice('cpu'))); // [B, V]
-  },
 };
 
 /**
@@ -212,10 +208,6 @@ class LlamaTunedAdapters implements TunedAdapters {
     return this.#route(texts, adapterOf, (b) => reads.tokenLosses(this.model, b));
   }
 
-  lastDistribution(prompts: number[][], adapterOf?: number[]): Float32Array[] {
-    return this.#route(prompts, adapterOf, (b) => reads.lastDistribution(this.model, b));
-  }
-
   weights(n: number): AdapterWeights {
     const lora = this.#adapters();
     const w = adapterWeights(lora, n);
@@ -313,10 +305,6 @@ export class LlamaStudyBackend implements StudyBackend {
 
   tokenLosses(texts: number[][]): number[][] {
     return batched(texts, (b) => reads.tokenLosses(this.model, b));
-  }
-
-  lastDistribution(prompts: number[][]): Float32Array[] {
-    return batched(prompts, (b) => reads.lastDistribution(this.model, b));
   }
 
   patchedLastLogits(prompts: number[][], index: number[], states: Float32Array[]): Float32Array[] {

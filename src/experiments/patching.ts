@@ -7,11 +7,11 @@
  * every repeat of a chunk is one row of the backend's patched reads. A row patched at l shares blocks 0..l−1 with
  * the unpatched anchor run, so the backend carries each anchor's residual stream up the layers once (patchGroups) and
  * resumes each row at its l: a repeat costs about n_layers + 1 anchor forwards (Σ_l 2·(n − l) blocks plus n − 1 for
- * the carried stream) and three full-logit reads.
+ * the carried stream); the three outputs are the logits of the runner's own reads.
  */
 import { gapClosed, logSoftmax } from '../stats/index.js';
 import { IclitError } from '../util/errors.js';
-import type { SituationStates, StudyBackend, TunedAdapters } from './backend.js';
+import type { SituationStates, StudyBackend } from './backend.js';
 import type { RepeatRecord } from './record.js';
 
 export type PatchingRecord = NonNullable<RepeatRecord['patching']>;
@@ -46,12 +46,12 @@ export function gapClosedByPoint(backend: Pick<StudyBackend, 'patchedLastLogits'
   });
 }
 
-/** One repeat as the runner holds it: its prompts' token ids, the states it read, and the adapter its IT run read through. */
+/** One repeat as the runner holds it: its prompts' token ids, the states it read, and the full last-token logits of its three reads (the runner's own reads carry them). */
 export interface PatchingItem {
   anchor: number[];
   icl: number[];
   states: SituationStates;
-  adapter: number;
+  outputs: { anchor: ArrayLike<number>; icl: ArrayLike<number>; it: ArrayLike<number> };
 }
 
 /** The state of `which` at hidden-state index l, refusing a plan that did not measure it (the preset measures every layer). */
@@ -62,16 +62,12 @@ function stateAt(states: SituationStates, which: 'icl' | 'it', l: number): Float
 }
 
 /** record.patching of each item: the anchor run patched at every layer with its ICL run's state (toward the ICL output) and its IT run's (toward the IT output). */
-export function patchingOf(backend: StudyBackend, tuned: TunedAdapters, items: readonly PatchingItem[]): PatchingRecord[] {
+export function patchingOf(backend: Pick<StudyBackend, 'numHiddenStates' | 'patchedLastLogits'>, items: readonly PatchingItem[]): PatchingRecord[] {
   if (items.length === 0) return [];
   const points = patchPoints(backend.numHiddenStates);
-  const anchors = items.map((x) => x.anchor);
-  const anchorOut = backend.lastDistribution(anchors);
-  const iclOut = backend.lastDistribution(items.map((x) => x.icl));
-  const itOut = tuned.lastDistribution(anchors, items.map((x) => x.adapter));
-  const curves = items.flatMap((x, i): PatchCurve[] => [
-    { receiver: x.anchor, donor: points.map((l) => stateAt(x.states, 'icl', l)), source: anchorOut[i], target: iclOut[i] },
-    { receiver: x.anchor, donor: points.map((l) => stateAt(x.states, 'it', l)), source: anchorOut[i], target: itOut[i] },
+  const curves = items.flatMap((x): PatchCurve[] => [
+    { receiver: x.anchor, donor: points.map((l) => stateAt(x.states, 'icl', l)), source: x.outputs.anchor, target: x.outputs.icl },
+    { receiver: x.anchor, donor: points.map((l) => stateAt(x.states, 'it', l)), source: x.outputs.anchor, target: x.outputs.it },
   ]);
   const closed = gapClosedByPoint(backend, points, curves);
   return items.map((_, i) => ({ layers: points, icl: closed[2 * i], it: closed[2 * i + 1] }));

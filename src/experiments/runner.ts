@@ -26,7 +26,7 @@ import { itAdapters } from './controls.js';
 import { checkStates } from './degenerate.js';
 import { accuracyOf, answerStart, instructionTokens, lossDecreaseByPart, similarities } from './measures.js';
 import type { Methods } from './methods.js';
-import { patchingOf } from './patching.js';
+import { patchingOf, type PatchingItem } from './patching.js';
 import { checkLength, type PromptKind } from './preflight.js';
 import type { RepeatRecord } from './record.js';
 import { unitExtra } from './record.js';
@@ -113,6 +113,12 @@ function tokenize(plan: StudyPlan, backend: StudyBackend, drawnUnit: Unit): Toke
   return { unit, anchor: encode(unit.anchor.text, 'anchor'), icl: unit.empty ? [] : encode(unit.icl.text, 'ICL'), tuning };
 }
 
+/** A repeat as patchingOf reads it: its prompts, states and the three reads' last-token logits (AGREEMENT_READ asks for them). */
+function patchingItem(x: Tokenized, layers: number[], anchor: PromptRead, icl: PromptRead, it: PromptRead): PatchingItem {
+  if (!anchor.logits || !icl.logits || !it.logits) throw new Error('patching: a read without its logits'); // a bug, not bad input
+  return { anchor: x.anchor, icl: x.icl, states: { layers, anchor: anchor.hidden, icl: icl.hidden, it: it.hidden }, outputs: { anchor: anchor.logits, icl: icl.logits, it: it.logits } };
+}
+
 /** Steps 4–6 for one condition over a chunk of repeats: ICL, IT and the measures; one result per unit. */
 function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], items: Tokenized[], anchorReads: Map<number, PromptRead>): UnitResult[] {
   const t0 = performance.now();
@@ -152,7 +158,7 @@ function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], 
     try {
       const it = tuned.read(computed.map((x) => x.anchor), layers, AGREEMENT_READ);
       // 6. measures (patching: every repeat's patched reads batched together)
-      const patching = c.measures.patching ? patchingOf(backend, tuned, computed.map((x, n) => ({ anchor: x.anchor, icl: x.icl, states: { layers, anchor: anchorReads.get(x.unit.repeat)!.hidden, icl: icl[n].hidden, it: it[n].hidden }, adapter: n }))) : undefined;
+      const patching = c.measures.patching ? patchingOf(backend, computed.map((x, n) => patchingItem(x, layers, anchorReads.get(x.unit.repeat)!, icl[n], it[n]))) : undefined;
       computed.forEach((x, n) => {
         const reads = { anchor: anchorReads.get(x.unit.repeat)!, icl: icl[n], it: it[n] };
         const states = { layers, anchor: reads.anchor.hidden, icl: reads.icl.hidden, it: reads.it.hidden };

@@ -97,11 +97,7 @@ class CountingBackend implements StudyBackend {
     for (const b of chunked(texts, READ_BATCH)) this.count(b, null, (x) => x.reduce((a, t) => a + t.length, 0), false);
     return texts.map((t) => new Array<number>(Math.max(0, t.length - 1)).fill(0));
   }
-  // patching: full-logit reads and patched reads run every block with the LM head at each last token
-  lastDistribution(prompts: number[][]): Float32Array[] {
-    for (const b of chunked(prompts, READ_BATCH)) this.count(b, null, (x) => x.length, false);
-    return prompts.map(() => Float32Array.of(0));
-  }
+  // patching: patched reads run the blocks from their patch point with the LM head at each last token
   /** As LlamaStudyBackend runs them (patchGroups): each group's stream carried up one block at a time, each row's blocks from its patch point on. */
   patchedLastLogits(prompts: number[][], index: number[]): Float32Array[] {
     const n = this.m.numLayers;
@@ -155,10 +151,6 @@ class CountingAdapters implements TunedAdapters {
   tokenLosses(texts: number[][], adapterOf?: number[]): number[][] {
     this.#route(texts, adapterOf, (x) => this.b.count(x, null, (y) => y.reduce((a, t) => a + t.length, 0), true));
     return texts.map((t) => new Array<number>(Math.max(0, t.length - 1)).fill(0));
-  }
-  lastDistribution(prompts: number[][], adapterOf?: number[]): Float32Array[] {
-    this.#route(prompts, adapterOf, (x) => this.b.count(x, null, (y) => y.length, true));
-    return prompts.map(() => Float32Array.of(0));
   }
   weights(): AdapterWeights {
     throw new Error('the counting backend keeps no adapter weights');
