@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     ['encoder', await optional('./encoder.js', 'benchEncoder')],
     ['study', await optional('./study.js', 'benchStudy')],
     ['estimate', await optional('./estimate.js', 'benchEstimate')],
+    ['agreement', await optional('./agreement.js', 'benchAgreement')],
     ['7b', await optional('./study-7b.js', 'bench7b')],
     ['profile', await optional('./profile.js', 'benchProfile')],
     ['threads', await optional('./threads.js', 'benchThreads')],

@@ -147,12 +147,15 @@ function iclit(args: string[], log: (line: string) => void): Promise<string> {
   });
 }
 
+/** The built-in controls of the demo (`iclit run paper` adds them to convergence: src/experiments/paper-order.ts). */
+const DEMO_CONTROLS = ['untrained', 'random-adapter', 'shuffled-labels'];
+
 /** The `iclit run paper` arguments of the demo. */
 function paperArgs(s: DemoSettings, paths: { sst2: string; encs: string; encoder: string; results: string }): string[] {
   return [
     'run', 'paper', '--model', s.model, '--data', paths.sst2, '--translation-data', paths.encs, '--encoder', paths.encoder,
     '--repeats', String(s.repeats), '--seed', String(s.seed), '--lr', String(s.lr), '--shots', String(s.shots), '--bins', String(s.bins),
-    '--labels', DEMO_LABEL_WORDS.join(','), '--force', '--out', paths.results,
+    '--labels', DEMO_LABEL_WORDS.join(','), '--controls', DEMO_CONTROLS.join(','), '--force', '--out', paths.results,
   ];
 }
 
@@ -206,13 +209,17 @@ export async function demo(s: DemoSettings): Promise<string> {
     `model: ${model}, the project's own LLaMA-architecture model${evalInfo.parameters ? ` (${evalInfo.parameters.toLocaleString('en')} parameters)` : ''} trained by scripts/pretrain.ts on generated text (see its README.md)`,
     `data: generated held-out reviews (${sst2}) and EN→CS pairs (${encs}.en/.cs), seed ${s.seed}`,
     `held-out generated reviews (n = ${examples.length}, chance 50%): zero-shot accuracy ${pc(accuracy.zeroShot)}, 1-shot ${pc(accuracy.oneShot)}; the model learned most label spaces from demonstrations (models/iclit-demo/README.md)`,
+    `controls: convergence also runs --controls ${DEMO_CONTROLS.join(',')} (docs/METHODS.md, Controls)`,
     `settings: iclit run paper with ${s.repeats} repeats (the paper: 30; fewer to keep the demo to a few minutes on two cores), k = ${s.shots}, LoRA lr ${s.lr} (the paper's 1e-4 barely moves a model this small), label words ${DEMO_LABEL_WORDS.join('/')} (what the demo model was pretrained with; the study's default is the paper's Negative/Positive), the paper's other settings`,
     `demo-similarity: similarity from a bag of the demo model's input embeddings (mean-pooled, normalised), not a trained sentence encoder such as all-MiniLM-L6-v2`,
   ];
   const reportOut = await iclit(['report', results, '--out', reportDir, ...notes.flatMap((n) => ['--note', n])], log);
   const medians = lastLayerMedians(join(reportDir, 'summary.json'));
-  const conv = medians.find((m) => m.experiment === 'convergence');
+  const conv = medians.find((m) => m.experiment === 'convergence' && !m.condition.startsWith('control:'));
   if (conv) log(`convergence, last layer (${conv.layer}), medians over ${conv.n} repeats: s(anchor,ICL) ${fmt(conv.anchorIcl)}, s(anchor,IT) ${fmt(conv.anchorIt)}, s(ICL,IT) ${fmt(conv.iclIt)}`);
+  for (const c of medians.filter((m) => m.experiment === 'convergence' && m.condition.startsWith('control:'))) {
+    log(`  ${c.condition}: s(anchor,ICL) ${fmt(c.anchorIcl)}, s(anchor,IT) ${fmt(c.anchorIt)}, s(ICL,IT) ${fmt(c.iclIt)}`);
+  }
   const summary = {
     model,
     seed: s.seed,

@@ -37,6 +37,28 @@ export interface AdapterWeights {
   tensors: Map<string, { shape: number[]; data: Float32Array }>;
 }
 
+/** What a read computes besides the hidden states, in the same forward. */
+export interface ReadOptions {
+  /** The full next-token logits at each prompt's last token (the LM head runs at that token only). */
+  logits?: boolean;
+  /** The last token's attention weights of the block that produced each requested hidden state. */
+  attention?: boolean;
+}
+
+/** One prompt's read at its last token. */
+export interface PromptRead {
+  /** Hidden states, [layer] (layers in the requested order). */
+  hidden: Float32Array[];
+  /** With `logits`: [V] float32. */
+  logits?: Float32Array;
+  /**
+   * With `attention`: per requested layer, the last token's attention weights of block l − 1 (the block whose output
+   * is hidden state l) over the prompt's own T tokens, [H · T] head-major (one row per query head, grouped kv heads
+   * already repeated); null at layer 0 (the embeddings: no block).
+   */
+  attention?: (Float32Array | null)[];
+}
+
 /**
  * Trained adapters, owned by this value until dispose(): the IT situation is read through them. Every read takes,
  * per row, the adapter that reads it (`adapterOf[i]`, default: row i through adapter i).
@@ -47,12 +69,19 @@ export interface TunedAdapters {
   readonly tuneLoss: number[];
   /** Hidden states at each prompt's last token: [prompt][layer]. */
   hidden(prompts: number[][], layers: number[], adapterOf?: number[]): Float32Array[][];
+  /** Hidden states and, as `opts` asks, logits and attention at each prompt's last token, one forward per batch. */
+  read(prompts: number[][], layers: number[], opts?: ReadOptions, adapterOf?: number[]): PromptRead[];
   /** Logits at each prompt's last token for the token ids tokens[i]: [prompt][token]. */
   lastLogits(prompts: number[][], tokens: number[][], adapterOf?: number[]): number[][];
   /** Per-token cross-entropy of each text (entry t predicts ids[t + 1]). */
   tokenLosses(texts: number[][], adapterOf?: number[]): number[][];
   /** Host copy of adapter n (what --save-adapters writes). */
   weights(n: number): AdapterWeights;
+  /**
+   * The random-adapter control: these adapters with every matrix in a seeded random direction of its tuned norm
+   * (adapter n from seeds[n]), as a new value the caller owns (this one stays usable); tuneLoss is this set's.
+   */
+  randomDirection(seeds: number[]): TunedAdapters;
   dispose(): void;
 }
 
@@ -72,6 +101,8 @@ export interface StudyBackend {
   onWork?: (e: WorkEvent) => void;
   /** Model label written into records. */
   readonly label: string;
+  /** Whose weights it reads: the model's ('trained', when absent) or the untrained control's; the runner computes the conditions of these weights only. */
+  readonly weights?: 'trained' | 'untrained';
   /** Number of HF hidden states (n_layers + 1). */
   readonly numHiddenStates: number;
   /** Longest sequence the model reads (config max_position_embeddings): longer prompts are refused naming their rows. */
@@ -82,12 +113,20 @@ export interface StudyBackend {
   readonly chat?: ChatTemplate;
   /** Base-model hidden states at each prompt's last token: [prompt][layer] (layers in the given order). */
   hidden(prompts: number[][], layers: number[]): Float32Array[][];
+  /** Base-model hidden states and, as `opts` asks, logits and attention at each prompt's last token, one forward per batch. */
+  read(prompts: number[][], layers: number[], opts?: ReadOptions): PromptRead[];
   /** Base-model logits at each prompt's last token for the token ids tokens[i]: [prompt][token]. */
   lastLogits(prompts: number[][], tokens: number[][]): number[][];
   /** Base-model per-token cross-entropy of each text: entry t predicts ids[t + 1], so n ids give n − 1 losses. */
   tokenLosses(texts: number[][]): number[][];
   /** Tunes N adapters (one per request row) and hands them over. */
   tune(req: TuneRequest): TunedAdapters;
+  // Patching (src/experiments/patching.ts): the output with one last-token state replaced (the plain outputs are read's logits).
+  /**
+   * Base-model full next-token logits [prompt][V] when prompt i's last-token state at HF hidden-state index
+   * index[i] (0..n_layers − 1) is replaced by states[i] before the next block reads it.
+   */
+  patchedLastLogits(prompts: number[][], index: number[], states: Float32Array[]): Float32Array[];
   /** Returns cached tensor memory to the system (called between repeat chunks, so memory stays flat). */
   releaseMemory(): void;
   dispose(): void;

@@ -9,6 +9,8 @@ export interface Measures {
   accuracy: boolean;
   /** Per-token loss decrease (base − tuned) on the tuning texts, by prompt part. */
   tokenLoss: boolean;
+  /** Causal patching of the anchor run with the ICL / IT runs' last-token states at every layer (src/experiments/patching.ts). */
+  patching: boolean;
 }
 
 /**
@@ -20,8 +22,12 @@ export interface Condition {
   name: string;
   /** Task the demonstrations come from (the --demo-data set when it differs from the inference task). */
   demoTask: Task;
-  /** 'wrong': every demonstration's label replaced (classification tasks; how: the wrongLabels method). */
-  labels: 'right' | 'wrong';
+  /**
+   * 'wrong': every demonstration's label replaced (classification tasks; how: the wrongLabels method). 'shuffled':
+   * each demonstration takes the gold label of the demonstration at its position in another repeat (the
+   * shuffled-labels control, src/experiments/controls.ts).
+   */
+  labels: 'right' | 'wrong' | 'shuffled';
   /** Task of the inference example B (always the --data set). */
   inferenceTask: Task;
   /** Number of demonstrations k (ICL prompt and IT tuning texts). */
@@ -33,6 +39,12 @@ export interface Condition {
   /** demo-similarity: the bin (0-based) of demo–inference cosine the demonstrations are drawn from. */
   bin?: number;
   measures: Measures;
+  /** 'untrained': the whole condition (anchor, ICL, IT) on a randomly initialised copy of the model (absent: the model's own weights). */
+  weights?: 'trained' | 'untrained';
+  /** 'random-direction': the IT read goes through the tuned adapters turned to a seeded random direction of the same norms (absent: the tuned ones). */
+  itAdapter?: 'tuned' | 'random-direction';
+  /** The built-in control this condition is (src/experiments/controls.ts), recorded as extra.control. */
+  control?: string;
 }
 
 /** What a preset needs besides --model and --data. */
@@ -87,7 +99,7 @@ export const STUDY_DEFAULTS = {
   evalExamples: 100,
 } as const;
 
-const NONE: Measures = { accuracy: false, tokenLoss: false };
+const NONE: Measures = { accuracy: false, tokenLoss: false, patching: false };
 
 function base(task: Task, o: PresetOptions, over: Partial<Condition> = {}): Condition {
   return { name: 'default', demoTask: task, labels: 'right', inferenceTask: task, shots: o.shots, epochs: o.epochs, withInstruction: true, measures: NONE, ...over };
@@ -174,8 +186,8 @@ export const PRESETS: readonly Preset[] = [
     task: 'sentiment',
     needs: [],
     conditions: (o) => [
-      base('sentiment', o, { name: 'right-labels', measures: { accuracy: true, tokenLoss: false } }),
-      base('sentiment', o, { name: 'wrong-labels', labels: 'wrong', measures: { accuracy: true, tokenLoss: false } }),
+      base('sentiment', o, { name: 'right-labels', measures: { ...NONE, accuracy: true } }),
+      base('sentiment', o, { name: 'wrong-labels', labels: 'wrong', measures: { ...NONE, accuracy: true } }),
     ],
   },
   {
@@ -184,7 +196,17 @@ export const PRESETS: readonly Preset[] = [
     summary: 'per-token loss decrease by prompt part (instruction vs example) after tuning',
     task: 'sentiment',
     needs: [],
-    conditions: (o) => [base('sentiment', o, { name: 'right-labels', measures: { accuracy: false, tokenLoss: true } })],
+    conditions: (o) => [base('sentiment', o, { name: 'right-labels', measures: { ...NONE, tokenLoss: true } })],
+  },
+  {
+    name: 'patching',
+    figure: 'none (not in the paper)',
+    summary: 'causal patching: the anchor run with the ICL / IT runs\' last-token state at each layer (share of the output gap closed)',
+    task: 'sentiment',
+    needs: [],
+    // every hidden state is read anyway: the patch points are 0..n−1 and their donors' states are the ones measured
+    allLayers: true,
+    conditions: (o) => [base('sentiment', o, { name: 'right-labels', measures: { ...NONE, patching: true } })],
   },
 ];
 

@@ -1,12 +1,13 @@
 // The StudyBackend over a LlamaModel + its tokenizer: batched base reads, and N LoRA adapters tuned at once, handed over as a value.
-import { LlamaModel, type ComputeDType } from '../models/index.js';
-import { adapterWeights, applyLora, type LoraAdapters } from '../lora/index.js';
+import { LlamaModel, patchedLastTokenLogitsAt, unpadRows, untrainedLlama, type ComputeDType } from '../models/index.js';
+import { adapterWeights, applyLora, randomDirectionAdapters, type LoraAdapters } from '../lora/index.js';
 import { perTokenLosses, trainLora } from '../train/index.js';
 import { releaseCachedMemory, tensor, tidy, tidyNoGrad, type Tensor } from '../torch/index.js';
 import type { ChatTemplate } from '../tokenizers/index.js';
 import { IclitError } from '../util/errors.js';
-import type { AdapterWeights, StudyBackend, TuneRequest, TunedAdapters, WorkEvent } from './backend.js';
+import type { AdapterWeights, PromptRead, ReadOptions, StudyBackend, TuneRequest, TunedAdapters, WorkEvent } from './backend.js';
 import { openModelFolder, type ModelFolder } from './model-folder.js';
+import { patchGroups } from './patching.js';
 import { chunked } from '../util/group.js';
 
 /**
@@ -41,20 +42,112 @@ function pick(logits: Tensor, tokens: number[][]): number[][] {
   });
 }
 
+/** Last-token attention [B, H, T] (zero past each end) → per sequence its own [H · L_b] weights, head-major. */
+function attentionRows(w: Tensor, lengths: readonly number[]): Float32Array[] {
+  const [B, H, T] = w.shape;
+  const flat = w.contiguous().toFloat32Array();
+  return Array.from({ length: B }, (_, b) => {
+    const L = lengths[b];
+    const out = new Float32Array(H * L);
+    for (let h = 0; h < H; h++) out.set(flat.subarray((b * H + h) * T, (b * H + h) * T + L), h * L);
+    return out;
+  });
+}
+
+/**
+ * One forward over a batch: the hidden states at the last token and, as asked, the full logits there (the LM head
+ * at the last token only) and the last token's attention of the blocks behind the requested states. The model hands
+ * every block's [B, H, T] weights to the host; each is sliced per sequence and freed in turn.
+ */
+export function readLastToken(model: LlamaModel, batch: number[][], layers: number[], opts: ReadOptions = {}): PromptRead[] {
+  return tidyNoGrad(() => {
+    const out = model.forward(batch, { hiddenStates: layers, logits: opts.logits, logitsPositions: 'last', lastTokenAttention: opts.attention });
+    try {
+      const perLayer = layers.map((l) => rows(out.hidden.get(l)!)); // [layer][b]
+      const logits = out.logits && rows(out.logits); // [b] of [V]
+      const byBlock = new Map<number, Float32Array[]>();
+      const attention = out.attention && layers.map((l) => {
+        if (l === 0) return null;
+        const block = l - 1;
+        let got = byBlock.get(block);
+        if (!got) {
+          const w = out.attention!.get(block)!;
+          got = attentionRows(w, out.lengths); // [b] of [H · L_b]
+          w.dispose();
+          out.attention!.delete(block);
+          byBlock.set(block, got);
+        }
+        return got;
+      });
+      return batch.map((_, b): PromptRead => {
+        const r: PromptRead = { hidden: layers.map((_, i) => perLayer[i][b]) };
+        if (logits) r.logits = logits[b];
+        if (attention) r.attention = attention.map((a) => (a ? a[b] : null));
+        return r;
+      });
+    } finally {
+      for (const w of out.attention?.values() ?? []) w.dispose();
+    }
+  });
+}
+
 /** The model reads of the study, on whatever adapters are active: one batch each (≤ READ_BATCH rows). */
 const reads = {
   hidden(model: LlamaModel, batch: number[][], layers: number[]): Float32Array[][] {
-    return tidyNoGrad(() => {
-        const { hidden } = model.forward(batch, { hiddenStates: layers });
-        const perLayer = layers.map((l) => rows(hidden.get(l)!)); // [layer][b]
-        return batch.map((_, b) => layers.map((_, i) => perLayer[i][b]));
-      });
+    return readLastToken(model, batch, layers).map((r) => r.hidden);
   },
+  read: readLastToken,
   lastLogits(model: LlamaModel, batch: number[][], tokens: number[][]): number[][] {
     return tidyNoGrad(() => pick(model.forward(batch, { logits: true }).logits!, tokens)); // [B, V] → [B, W]
   },
   tokenLosses: perTokenLosses,
 };
+
+/**
+ * Patched reads (patchGroups): per group of distinct prompts, their residual stream [N, C] (packed, host float32) is
+ * carried from the embeddings up one block at a time, and the rows patched at each index resume from it there, so no
+ * row recomputes the blocks before its patch point.
+ */
+function patchedReads(model: LlamaModel, prompts: number[][], index: number[], states: Float32Array[]): Float32Array[] {
+  const C = model.config.hiddenSize;
+  const out = new Array<Float32Array>(prompts.length);
+  for (const g of patchGroups(prompts, index)) {
+    const lengths = g.prompts.map((p) => p.length);
+    const layout = { lengths, T: Math.max(...lengths) };
+    const offsets = lengths.map((_, m) => lengths.slice(0, m).reduce((a, b) => a + b, 0));
+    const stream = (req: { from?: { index: number; hidden: Tensor } }, at: number): Tensor =>
+      tidyNoGrad(() => unpadRows(model.forward(g.prompts, { ...req, hiddenStates: [at], positions: 'all' }).hidden.get(at)!, layout)); // [N, C]
+    let h = stream({}, 0);
+    let at = 0;
+    try {
+      for (const step of g.steps) {
+        for (; at < step.index; at++) {
+          const next = stream({ from: { index: at, hidden: h } }, at + 1);
+          h.dispose();
+          h = next;
+        }
+        for (const chunk of chunked([...step.rows.keys()], READ_BATCH)) {
+          const flat = new Float32Array(chunk.length * C);
+          chunk.forEach((j, b) => {
+            const s = states[step.rows[j]];
+            if (s.length !== C) throw new IclitError(`patching: a patched state has ${s.length} values; the model's hidden size is ${C}`);
+            flat.set(s, b * C);
+          });
+          const tokens = chunk.flatMap((j) => Array.from({ length: lengths[step.members[j]] }, (_, t) => offsets[step.members[j]] + t));
+          const logits = tidyNoGrad(() => {
+            const prefix = h.indexSelect(0, tensor(tokens, [tokens.length], 'int64')); // [N_chunk, C]
+            const patched = patchedLastTokenLogitsAt(model, chunk.map((j) => g.prompts[step.members[j]]), chunk.map(() => step.index), tensor(flat, [chunk.length, C], 'float32', model.device), prefix);
+            return rows(patched.toDevice('cpu')); // [B, V]
+          });
+          chunk.forEach((j, b) => (out[step.rows[j]] = logits[b]));
+        }
+      }
+    } finally {
+      h.dispose();
+    }
+  }
+  return out;
+}
 
 /** Runs `read` over rows in batches of READ_BATCH, results in row order. */
 function batched<T, R>(items: T[], read: (batch: T[]) => R[]): R[] {
@@ -102,6 +195,10 @@ class LlamaTunedAdapters implements TunedAdapters {
     return this.#route(prompts, adapterOf, (b) => reads.hidden(this.model, b, layers));
   }
 
+  read(prompts: number[][], layers: number[], opts?: ReadOptions, adapterOf?: number[]): PromptRead[] {
+    return this.#route(prompts, adapterOf, (b) => reads.read(this.model, b, layers, opts));
+  }
+
   lastLogits(prompts: number[][], tokens: number[][], adapterOf?: number[]): number[][] {
     const rowsIn = prompts.map((p, i) => ({ p, t: tokens[i] }));
     return this.#route(rowsIn, adapterOf, (b) => reads.lastLogits(this.model, b.map((x) => x.p), b.map((x) => x.t)));
@@ -122,6 +219,10 @@ class LlamaTunedAdapters implements TunedAdapters {
     return { config: { ...lora.config, targets: [...lora.config.targets] }, tensors };
   }
 
+  randomDirection(seeds: number[]): TunedAdapters {
+    return new LlamaTunedAdapters(this.model, randomDirectionAdapters(this.#adapters(), seeds), [...this.tuneLoss]);
+  }
+
   dispose(): void {
     this.#lora?.dispose();
     this.#lora = null;
@@ -136,6 +237,7 @@ export class LlamaStudyBackend implements StudyBackend {
   private constructor(
     readonly model: LlamaModel,
     readonly folder: Pick<ModelFolder, 'label' | 'chat' | 'encode'>,
+    readonly weights: 'trained' | 'untrained' = 'trained',
   ) {
     model.onBlock = (_, lengths) => {
       this.#lastLengths = lengths;
@@ -146,6 +248,14 @@ export class LlamaStudyBackend implements StudyBackend {
   /** The backend of a model folder already read (openModelFolder): only the weights load now. */
   static fromFolder(folder: ModelFolder, opts: { dtype?: ComputeDType; device?: string } = {}): LlamaStudyBackend {
     return new LlamaStudyBackend(LlamaModel.fromCheckpoint(folder.config, folder.weights, opts), folder);
+  }
+
+  /**
+   * The untrained control of a model folder already read: a randomly initialised model of its config (untrainedLlama,
+   * from `seed`; nothing is read from its weights, nothing saved) with the folder's tokenizer, label and chat template.
+   */
+  static untrained(folder: ModelFolder, seed: number, opts: { dtype?: ComputeDType; device?: string } = {}): LlamaStudyBackend {
+    return new LlamaStudyBackend(untrainedLlama(folder.config, seed, opts.dtype ?? 'float32', opts.device ?? 'cpu'), folder, 'untrained');
   }
 
   /** Reads a model folder (openModelFolder: its tokenizer, and its chat template with `chat`) and loads it; label defaults to the folder name. */
@@ -184,6 +294,10 @@ export class LlamaStudyBackend implements StudyBackend {
     return batched(prompts, (b) => reads.hidden(this.model, b, layers));
   }
 
+  read(prompts: number[][], layers: number[], opts?: ReadOptions): PromptRead[] {
+    return batched(prompts, (b) => reads.read(this.model, b, layers, opts));
+  }
+
   lastLogits(prompts: number[][], tokens: number[][]): number[][] {
     const items = prompts.map((p, i) => ({ p, t: tokens[i] }));
     return batched(items, (b) => reads.lastLogits(this.model, b.map((x) => x.p), b.map((x) => x.t)));
@@ -191,6 +305,11 @@ export class LlamaStudyBackend implements StudyBackend {
 
   tokenLosses(texts: number[][]): number[][] {
     return batched(texts, (b) => reads.tokenLosses(this.model, b));
+  }
+
+  patchedLastLogits(prompts: number[][], index: number[], states: Float32Array[]): Float32Array[] {
+    if (index.length !== prompts.length || states.length !== prompts.length) throw new IclitError(`patching: ${prompts.length} prompts, ${index.length} patch points, ${states.length} states`);
+    return patchedReads(this.model, prompts, index, states);
   }
 
   tune(req: TuneRequest): TunedAdapters {

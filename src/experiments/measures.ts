@@ -71,19 +71,36 @@ export function lossDecreaseByPart(base: number[][], tuned: number[][], instruct
   return { instruction: ni ? si / ni : NaN, example: ne ? se / ne : NaN };
 }
 
-/** Fraction of rows whose gold label word has the highest logit among the label words (ties count as wrong). */
-function fractionCorrect(logits: number[][], gold: number[]): number {
-  let right = 0;
-  logits.forEach((l, i) => {
+/** Per row: the gold label word has the highest logit among the label words (ties count as wrong). */
+function correctRows(logits: number[][], gold: number[]): boolean[] {
+  return logits.map((l, i) => {
     const g = l[gold[i]];
-    if (l.every((v, j) => j === gold[i] || v < g)) right++;
+    return l.every((v, j) => j === gold[i] || v < g);
   });
-  return right / logits.length;
+}
+
+const fraction = (correct: boolean[]): number => correct.filter(Boolean).length / correct.length;
+
+/**
+ * Dai et al.'s Rec2FTP counts over one evaluation set: of the examples the zero-shot read gets wrong, how many IT gets
+ * right, how many ICL gets right, and how many both do (the overlap the recall of IT's flips by ICL is built from).
+ */
+export function flipCounts(zeroShot: readonly boolean[], icl: readonly boolean[], it: readonly boolean[]): { it: number; icl: number; both: number } {
+  if (icl.length !== zeroShot.length || it.length !== zeroShot.length) throw new IclitError(`flip counts over ${zeroShot.length}, ${icl.length} and ${it.length} examples`);
+  const counts = { it: 0, icl: 0, both: 0 };
+  zeroShot.forEach((z, e) => {
+    if (z) return;
+    if (it[e]) counts.it++;
+    if (icl[e]) counts.icl++;
+    if (it[e] && icl[e]) counts.both++;
+  });
+  return counts;
 }
 
 /**
  * Accuracy of the three situations over a unit's evaluation set: the base model on the zero-shot (anchor) and ICL
- * prompts, adapter n of `tuned` on the zero-shot prompts. Scored by the label words' first-token logits.
+ * prompts, adapter n of `tuned` on the zero-shot prompts. Scored by the label words' first-token logits; `flips`
+ * counts the zero-shot errors each paradigm fixes (flipCounts).
  */
 export function accuracyOf(backend: StudyBackend, tuned: TunedAdapters, n: number, e: Evaluation): NonNullable<RepeatRecord['accuracy']> {
   const tokens = (prompts: Prompt[]): { ids: number[][]; labels: number[][] } => {
@@ -92,10 +109,8 @@ export function accuracyOf(backend: StudyBackend, tuned: TunedAdapters, n: numbe
   };
   const zs = tokens(e.anchor);
   const icl = tokens(e.icl);
-  return {
-    zeroShot: fractionCorrect(backend.lastLogits(zs.ids, zs.labels), e.gold),
-    icl: fractionCorrect(backend.lastLogits(icl.ids, icl.labels), e.gold),
-    it: fractionCorrect(tuned.lastLogits(zs.ids, zs.labels, zs.ids.map(() => n)), e.gold),
-    n: e.gold.length,
-  };
+  const zeroShot = correctRows(backend.lastLogits(zs.ids, zs.labels), e.gold);
+  const withIcl = correctRows(backend.lastLogits(icl.ids, icl.labels), e.gold);
+  const withIt = correctRows(tuned.lastLogits(zs.ids, zs.labels, zs.ids.map(() => n)), e.gold);
+  return { zeroShot: fraction(zeroShot), icl: fraction(withIcl), it: fraction(withIt), n: e.gold.length, flips: flipCounts(zeroShot, withIcl, withIt) };
 }

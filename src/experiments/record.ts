@@ -22,10 +22,47 @@ export interface RepeatRecord {
   simIclIt: number[];
   /** cos(h_ICL − h_anchor, h_IT − h_anchor) per measured layer: do ICL and IT move the state the same way. */
   simUpdate: number[];
-  /** Accuracy conditions: fractions correct in [0, 1] over `n` evaluation examples, per situation. */
-  accuracy?: { zeroShot: number; icl: number; it: number; n: number };
+  /**
+   * Accuracy conditions: fractions correct in [0, 1] over `n` evaluation examples, per situation; `flips` (Dai et al.'s
+   * Rec2FTP counts): examples wrong zero-shot and right under IT / under ICL / under both.
+   */
+  accuracy?: { zeroShot: number; icl: number; it: number; n: number; flips?: { it: number; icl: number; both: number } };
+  /** Next-token agreement at the last input position (every repeat; natural-log units). */
+  outputs?: {
+    /** KL(P_ICL ‖ P_IT) */
+    klIclIt: number;
+    /** Jensen–Shannon divergence of P_ICL, P_IT */
+    jsIclIt: number;
+    /** KL(P_ICL ‖ P_anchor) */
+    klIclAnchor: number;
+    /** KL(P_IT ‖ P_anchor) */
+    klItAnchor: number;
+    /** Same argmax token. */
+    top1IclIt: boolean;
+    top1AnchorIcl: boolean;
+    top1AnchorIt: boolean;
+    /** Probability mass on the task's label words' first tokens (classification tasks). */
+    labelMass?: { anchor: number; icl: number; it: number };
+  };
+  /** Last-token attention per measured layer, aligned with `layers` (hidden-state index l ≥ 1 = block l−1; NaN at 0). */
+  attention?: {
+    /** Head-averaged cosine over the positions all three prompts share (X and B). */
+    anchorIcl: number[];
+    anchorIt: number[];
+    iclIt: number[];
+    /** cos(att_ICL − att_anchor, att_IT − att_anchor) over the shared positions, head-averaged. */
+    change: number[];
+    /** Share of the ICL last token's attention on the demonstration tokens (head mean). */
+    demoShare: number[];
+  };
   /** Mean per-token loss decrease base − tuned (positive = tuning lowered the loss), by prompt part. */
   lossDecrease?: { instruction: number; example: number };
+  /** Causal patching (the `patching` preset): per patch point (hidden-state index 0..n−1). Owner: patching helper. */
+  patching?: {
+    layers: number[];
+    icl: number[]; // gapClosed: anchor run on the base model, last-token state at l replaced by the ICL run's; toward the ICL output
+    it: number[]; // the same with the IT run's state (X + B through the adapter); toward the IT output
+  };
   /** The exact prompts and their token counts. */
   prompts: { anchor: string; icl: string; tuning: string[] };
   tokenCounts: { anchor: number; icl: number; tuning: number[] };
@@ -57,6 +94,7 @@ export function unitExtra(u: Unit): RepeatRecord['extra'] {
   if (u.bin?.demoCosine !== undefined) extra.demoCosine = u.bin.demoCosine;
   extra.demoIndices = u.demoIndices.join(',');
   if (u.evaluation) extra.evalExamples = u.evaluation.gold.length;
+  if (c.control !== undefined) extra.control = c.control;
   return extra;
 }
 
@@ -68,6 +106,8 @@ export interface RecordCondition {
   bin: number | null;
   demoTask: string | null;
   withInstruction: boolean | null;
+  /** The built-in control the record's condition is ('untrained', 'random-adapter', 'shuffled-labels'), or null for the preset's own conditions. */
+  control: string | null;
 }
 
 /** Reads back what unitExtra wrote; never looks at the condition's name (a condition's name only labels it). */
@@ -75,11 +115,12 @@ export function recordCondition(r: Pick<RepeatRecord, 'extra'>): RecordCondition
   const x = r.extra ?? {};
   const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
   return {
-    labels: x.labels === 'right' || x.labels === 'wrong' ? x.labels : null,
+    labels: x.labels === 'right' || x.labels === 'wrong' || x.labels === 'shuffled' ? x.labels : null,
     shots: num(x.shots),
     epochs: num(x.epochs),
     bin: num(x.bin),
     demoTask: typeof x.demoTask === 'string' ? x.demoTask : null,
     withInstruction: typeof x.withInstruction === 'boolean' ? x.withInstruction : null,
+    control: typeof x.control === 'string' ? x.control : null,
   };
 }

@@ -91,6 +91,8 @@ test('every preset runs end to end (repeats=2): one save per repeat, all layers,
         if (x.extra.empty === true) {
           assert.ok(x.simAnchorIcl.every(Number.isNaN) && x.simUpdate.every(Number.isNaN), `${p.name}: empty bin has NaN similarities`);
           assert.equal(states, undefined, 'an empty bin stores no states');
+          assert.equal(x.outputs, undefined, 'an empty bin has no outputs');
+          assert.equal(x.attention, undefined, 'an empty bin has no attention');
           continue;
         }
         assert.ok(states, `${p.name}: states are handed to the sink`);
@@ -110,6 +112,14 @@ test('every preset runs end to end (repeats=2): one save per repeat, all layers,
         assert.equal(x.prompts.tuning.length, x.extra.shots);
         assert.ok(x.prompts.icl.endsWith(x.prompts.anchor.split('\n').slice(1).join('\n')), 'ICL ends with B');
         assert.equal(x.tokenCounts.tuning.length, x.prompts.tuning.length);
+        // output and attention agreement every repeat (values: agreement.test.ts); label mass where the task has label words
+        const o = x.outputs!;
+        assert.ok([o.klIclIt, o.klIclAnchor, o.klItAnchor].every((v) => v >= 0) && o.jsIclIt >= 0 && o.jsIclIt <= Math.LN2, `${p.name}: divergences`);
+        assert.equal(o.labelMass !== undefined, p.task === 'sentiment', `${p.name}: label mass for label-word tasks only`);
+        for (const k of ['anchorIcl', 'anchorIt', 'iclIt', 'change', 'demoShare'] as const) {
+          assert.equal(x.attention![k].length, 3);
+          assert.ok(Number.isNaN(x.attention![k][0]) && x.attention![k].slice(1).every(Number.isFinite), `${p.name}: attention.${k}`);
+        }
       }
     }
     assert.deepEqual(events, [0, 1, 2], `${p.name}: progress events`);
@@ -117,6 +127,12 @@ test('every preset runs end to end (repeats=2): one save per repeat, all layers,
       for (const x of sink.all) {
         assert.equal(x.accuracy!.n, 6, 'accuracy over --eval-examples examples');
         for (const k of ['zeroShot', 'icl', 'it'] as const) assert.ok(x.accuracy![k] >= 0 && x.accuracy![k] <= 1 && Number.isInteger(x.accuracy![k] * 6));
+        // flips: zero-shot errors fixed; at most the errors, at most what each gets right beyond the zero-shot's rights
+        const f = x.accuracy!.flips!;
+        const a = x.accuracy!;
+        const wrong = Math.round((1 - a.zeroShot) * 6);
+        assert.ok(f.both <= Math.min(f.it, f.icl) && f.it <= wrong && f.icl <= wrong, `${JSON.stringify(f)} of ${wrong} errors`);
+        assert.ok(f.it >= Math.round((a.it - a.zeroShot) * 6) && f.icl >= Math.round((a.icl - a.zeroShot) * 6), 'net gains come from flips');
       }
       // zero-shot accuracy is measured on the same evaluation set in both label conditions of a repeat
       for (const r of [0, 1]) assert.equal(new Set(sink.all.filter((x) => x.repeat === r).map((x) => x.accuracy!.zeroShot)).size, 1);

@@ -10,18 +10,23 @@
  *   4. ICL        the base model reads X + A + label(A) + B
  *   5. IT         one LoRA adapter per repeat is tuned on X + A + label(A); X + B is read through it
  *   6. measures   the three cosines and the update cosine per layer; accuracy over the evaluation set and the
- *                 per-token loss decrease where the condition asks                                    (measures.ts)
+ *                 per-token loss decrease where the condition asks                                    (measures.ts);
+ *                 next-token and last-token attention agreement, from the same three reads          (agreement.ts);
+ *                 the anchor run patched at every layer with the ICL / IT states (patching preset)   (patching.ts)
  *   7. save       each repeat's units — records, hidden states, adapters — in one sink call
  *   8. release    cached tensor memory goes back, so a long study's memory stays flat
  */
 import { deriveSeed } from '../data/index.js';
 import { resolveHiddenStates, type HiddenStateSpec } from '../models/index.js';
 import { IclitError } from '../util/errors.js';
-import type { RecordSink, StudyBackend, TuneSettings, TuneText, UnitResult } from './backend.js';
+import { AGREEMENT_READ, agreementOf } from './agreement.js';
+import type { PromptRead, RecordSink, StudyBackend, TuneSettings, TuneText, UnitResult } from './backend.js';
 import type { Condition } from './conditions.js';
+import { itAdapters } from './controls.js';
 import { checkStates } from './degenerate.js';
 import { accuracyOf, answerStart, instructionTokens, lossDecreaseByPart, similarities } from './measures.js';
 import type { Methods } from './methods.js';
+import { patchingOf, type PatchingItem } from './patching.js';
 import { checkLength, type PromptKind } from './preflight.js';
 import type { RepeatRecord } from './record.js';
 import { unitExtra } from './record.js';
@@ -65,6 +70,8 @@ export interface ProgressEvent {
   elapsedMs: number;
   /** Estimated milliseconds left (NaN before the first group finishes). */
   etaMs: number;
+  /** The run of the untrained control's conditions on the model's untrained copy (a second run on the same model). */
+  untrained?: true;
 }
 
 export interface RunOptions {
@@ -81,6 +88,8 @@ export interface RunSummary {
   computed: number;
   skipped: number;
   records: number;
+  /** The repeats this run computed (some of their conditions were missing), in order. */
+  computedRepeats: number[];
 }
 
 /** A unit with its prompts tokenized. */
@@ -104,8 +113,14 @@ function tokenize(plan: StudyPlan, backend: StudyBackend, drawnUnit: Unit): Toke
   return { unit, anchor: encode(unit.anchor.text, 'anchor'), icl: unit.empty ? [] : encode(unit.icl.text, 'ICL'), tuning };
 }
 
+/** A repeat as patchingOf reads it: its prompts, states and the three reads' last-token logits (AGREEMENT_READ asks for them). */
+function patchingItem(x: Tokenized, layers: number[], anchor: PromptRead, icl: PromptRead, it: PromptRead): PatchingItem {
+  if (!anchor.logits || !icl.logits || !it.logits) throw new Error('patching: a read without its logits'); // a bug, not bad input
+  return { anchor: x.anchor, icl: x.icl, states: { layers, anchor: anchor.hidden, icl: icl.hidden, it: it.hidden }, outputs: { anchor: anchor.logits, icl: icl.logits, it: it.logits } };
+}
+
 /** Steps 4–6 for one condition over a chunk of repeats: ICL, IT and the measures; one result per unit. */
-function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], items: Tokenized[], anchorStates: Map<number, Float32Array[]>): UnitResult[] {
+function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], items: Tokenized[], anchorReads: Map<number, PromptRead>): UnitResult[] {
   const t0 = performance.now();
   const c = items[0].unit.condition;
   const nan = layers.map(() => NaN);
@@ -131,21 +146,25 @@ function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], 
   const computed = items.filter((x) => !x.unit.empty); // units with demonstrations (an empty bin has none)
   if (computed.length > 0) {
     // 4. ICL: the base model reads X + A + label(A) + B.
-    const icl = backend.hidden(computed.map((x) => x.icl), layers);
+    const icl = backend.read(computed.map((x) => x.icl), layers, AGREEMENT_READ);
     // 5. IT: one adapter per repeat tuned on its tuning texts, then X + B read through it.
-    const tuned = backend.tune({
+    //    (the random-adapter control reads through the tuned adapters turned to random directions: controls.ts)
+    const tuned = itAdapters(backend.tune({
       texts: computed.map((x) => x.tuning),
       seeds: computed.map((x) => deriveSeed(x.unit.seed, 'lora')),
       shuffleSeed: deriveSeed(plan.seed, 'tune-shuffle'),
       settings: { ...plan.tune, epochs: c.epochs },
-    });
+    }), c, computed.map((x) => deriveSeed(x.unit.seed, 'random-adapter')));
     try {
-      const it = tuned.hidden(computed.map((x) => x.anchor), layers);
-      // 6. measures
+      const it = tuned.read(computed.map((x) => x.anchor), layers, AGREEMENT_READ);
+      // 6. measures (patching: every repeat's patched reads batched together)
+      const patching = c.measures.patching ? patchingOf(backend, computed.map((x, n) => patchingItem(x, layers, anchorReads.get(x.unit.repeat)!, icl[n], it[n]))) : undefined;
       computed.forEach((x, n) => {
-        const states = { layers, anchor: anchorStates.get(x.unit.repeat)!, icl: icl[n], it: it[n] };
+        const reads = { anchor: anchorReads.get(x.unit.repeat)!, icl: icl[n], it: it[n] };
+        const states = { layers, anchor: reads.anchor.hidden, icl: reads.icl.hidden, it: reads.it.hidden };
         checkStates(states, { model: backend.label, layers, condition: c.name, repeat: x.unit.repeat });
-        const record = recordOf(x, { ...similarities(states), tuneLoss: tuned.tuneLoss[n] });
+        const record = recordOf(x, { ...similarities(states), ...agreementOf(backend, x.unit, x, reads), tuneLoss: tuned.tuneLoss[n] });
+        if (patching) record.patching = patching[n];
         if (x.unit.evaluation) record.accuracy = accuracyOf(backend, tuned, n, x.unit.evaluation);
         if (c.measures.tokenLoss) {
           const texts = x.tuning.map((t) => t.ids);
@@ -164,13 +183,18 @@ function runCondition(plan: StudyPlan, backend: StudyBackend, layers: number[], 
   return out;
 }
 
-/** The repeats this run computes (missing conditions per repeat) and how many are already done. */
-function todoOf(plan: StudyPlan, model: string, sink: RecordSink, shard?: RunOptions['shard']): { todo: Map<number, Condition[]>; skipped: number } {
+/**
+ * The repeats this run computes (missing conditions per repeat) and how many are already done: only the conditions
+ * of the backend's weights (the untrained control's conditions run on the untrained backend, the others on the model).
+ */
+function todoOf(plan: StudyPlan, backend: StudyBackend, sink: RecordSink, shard?: RunOptions['shard']): { todo: Map<number, Condition[]>; skipped: number } {
   const todo = new Map<number, Condition[]>();
+  const model = backend.label;
+  const mine = plan.conditions.filter((c) => (c.weights ?? 'trained') === (backend.weights ?? 'trained'));
   let skipped = 0;
   // by repeat, so shards never depend on --batch; only the shard's repeats are visited (a huge --repeats with a small shard starts at once)
   for (let r = shard?.index ?? 0; r < plan.repeats; r += shard?.count ?? 1) {
-    const missing = plan.conditions.filter((c) => !sink.isDone({ experiment: plan.experiment, condition: c.name, repeat: r, model }));
+    const missing = mine.filter((c) => !sink.isDone({ experiment: plan.experiment, condition: c.name, repeat: r, model }));
     if (missing.length > 0) todo.set(r, missing);
     else skipped++;
   }
@@ -187,8 +211,8 @@ function runChunk(plan: StudyPlan, drawn: DrawnRepeats, backend: StudyBackend, l
     const bins = wanted.filter((c) => c.bin !== undefined);
     const units = [
       // a repeat outside the shard the study was opened for is drawn now (the same draw: by seed and repeat)
-      ...(drawn.units[r] ??= repeatUnits(plan.conditions.filter((c) => c.bin === undefined), drawn.tasks, plan.seed, r, { all: plan.conditions, evalExamples: plan.evalExamples })).filter((u) => wanted.some((c) => c.name === u.condition.name)),
-      ...(bins.length > 0 ? repeatUnits(bins, drawn.tasks, plan.seed, r, { pool, all: plan.conditions, evalExamples: plan.evalExamples }) : []),
+      ...(drawn.units[r] ??= repeatUnits(plan.conditions.filter((c) => c.bin === undefined), drawn.tasks, plan.seed, r, { all: plan.conditions, evalExamples: plan.evalExamples, repeats: plan.repeats })).filter((u) => wanted.some((c) => c.name === u.condition.name)),
+      ...(bins.length > 0 ? repeatUnits(bins, drawn.tasks, plan.seed, r, { pool, all: plan.conditions, evalExamples: plan.evalExamples, repeats: plan.repeats }) : []),
     ];
     for (const unit of units) {
       const tok = tokenize(plan, backend, unit);
@@ -197,13 +221,13 @@ function runChunk(plan: StudyPlan, drawn: DrawnRepeats, backend: StudyBackend, l
     }
   }
   // 3. anchor: X + B is the same for every condition of a repeat
-  const anchorVecs = backend.hidden(repeats.map((r) => anchorIds.get(r)!), layers);
-  const anchorStates = new Map(repeats.map((r, i) => [r, anchorVecs[i]]));
+  const anchorRead = backend.read(repeats.map((r) => anchorIds.get(r)!), layers, AGREEMENT_READ);
+  const anchorReads = new Map(repeats.map((r, i) => [r, anchorRead[i]]));
   // 4–6 per condition
   const byRepeat = new Map<number, UnitResult[]>(repeats.map((r) => [r, []]));
   for (const c of plan.conditions) {
     const items = byCondition.get(c.name);
-    if (items) for (const res of runCondition(plan, backend, layers, items, anchorStates)) byRepeat.get(res.record.repeat)!.push(res);
+    if (items) for (const res of runCondition(plan, backend, layers, items, anchorReads)) byRepeat.get(res.record.repeat)!.push(res);
   }
   // 7. save
   for (const r of repeats) {
@@ -227,17 +251,17 @@ export function runPlan(plan: StudyPlan, backend: StudyBackend, sink: RecordSink
   }
   const layers = resolveHiddenStates(plan.layers, backend.numHiddenStates);
   const model = backend.label;
-  const { todo, skipped } = todoOf(plan, model, sink, shard);
+  const { todo, skipped } = todoOf(plan, backend, sink, shard);
   const total = todo.size;
   const start = performance.now();
   let done = 0;
   let records = 0;
   const emit = (repeat: number): void => {
     const elapsedMs = performance.now() - start;
-    opts.onProgress?.({ model, done, total, skipped, repeat, elapsedMs, etaMs: done > 0 ? (elapsedMs / done) * (total - done) : NaN });
+    opts.onProgress?.({ model, done, total, skipped, repeat, elapsedMs, etaMs: done > 0 ? (elapsedMs / done) * (total - done) : NaN, ...(backend.weights === 'untrained' ? { untrained: true as const } : {}) });
   };
   emit(-1);
-  if (total === 0) return { computed: 0, skipped, records: 0 };
+  if (total === 0) return { computed: 0, skipped, records: 0, computedRepeats: [] };
   const given = plan.drawn ?? drawRepeats(plan.conditions, taskMaterials(plan.materials, plan.methods), plan.seed, plan.repeats, plan.evalExamples, shard);
   // The sentence encoder is loaded after the draw (study.run); the bins draw through the plan's.
   const drawn: DrawnRepeats = { ...given, tasks: { ...given.tasks, embedder: plan.materials.embedder ?? given.tasks.embedder } };
@@ -254,5 +278,5 @@ export function runPlan(plan: StudyPlan, backend: StudyBackend, sink: RecordSink
     // 8. release cached tensor memory between chunks
     backend.releaseMemory();
   }
-  return { computed: done, skipped, records };
+  return { computed: done, skipped, records, computedRepeats: order };
 }

@@ -83,6 +83,8 @@ export interface Unit {
   icl: Prompt;
   tuning: Prompt[];
   evaluation?: Evaluation;
+  /** Classification tasks: the inference task's label words and what stands between a prompt's end and one (as Evaluation's). */
+  labelWords?: { words: readonly string[]; answerSeparator: string };
   empty: boolean;
 }
 
@@ -102,6 +104,7 @@ export function renderUnit(u: Unit, chat?: ChatTemplate): Unit {
     icl: u.empty ? u.icl : read(u.icl),
     tuning: u.tuning.map(tune),
     evaluation: e && { ...e, anchor: e.anchor.map(read), icl: e.icl.map(read), answerSeparator: answerSeparator(chat) },
+    ...(u.labelWords ? { labelWords: { ...u.labelWords, answerSeparator: answerSeparator(chat) } } : {}),
   };
 }
 
@@ -177,6 +180,42 @@ function wrongLabel(v: TaskMaterials, set: TaskExamples, index: number, seed: nu
   return (gold + 1) % words.length;
 }
 
+/** The last shuffled-labels cycle computed (by run seed and repeats): every unit of a run asks for the same one. */
+let donorCache: { key: string; next: Int32Array } | undefined;
+
+/**
+ * shuffled-labels: the repeat whose demonstrations lend repeat `repeat` their gold labels. The repeats 0..repeats−1
+ * in a seeded random order form one cycle and each repeat takes the next one's: a permutation of the repeats that
+ * never maps a repeat to itself, decided by the run seed and the number of repeats alone (so shards agree).
+ */
+export function labelDonor(runSeed: number, repeats: number, repeat: number): number {
+  if (!Number.isSafeInteger(repeats) || repeats < 2) throw new IclitError(`the shuffled-labels control takes labels from another repeat: it needs at least 2 repeats, got ${repeats}`);
+  const key = `${runSeed}/${repeats}`;
+  if (donorCache?.key !== key) {
+    const order = sampleWithoutReplacement([...Array(repeats).keys()], repeats, seededRandom(deriveSeed(runSeed, 'shuffled-labels')));
+    const next = new Int32Array(repeats);
+    order.forEach((r, i) => (next[r] = order[(i + 1) % repeats]));
+    donorCache = { key, next };
+  }
+  return donorCache.next[repeat];
+}
+
+/**
+ * The shuffled labels of a condition's `k` demonstrations in repeat `repeat`: demonstration i takes the gold label of
+ * demonstration i of the donor repeat (labelDonor), that repeat's own draw (drawRepeat by its seed; the first k of a
+ * draw do not depend on its size, so these are its same-task demonstrations).
+ */
+function shuffledLabels(v: TaskMaterials, set: TaskExamples, runSeed: number, repeat: number, repeats: number | undefined, k: number): number[] {
+  if (set !== v.data || !set.labelWords) throw new IclitError(`the shuffled-labels control needs labelled demonstrations of the --data task (${set.task} demonstrations have no labels)`);
+  if (repeats === undefined) throw new IclitError('shuffled labels need the number of repeats of the run');
+  const donor = drawRepeat(v.instructions, v.data.size, { k, seed: repeatSeed(runSeed, labelDonor(runSeed, repeats, repeat)) });
+  return donor.demonstrationIndices.map((i) => {
+    const gold = v.data.gold(i);
+    if (gold === undefined) throw new IclitError(`${set.task} row ${i} has no label; the shuffled-labels control needs labelled data`);
+    return gold;
+  });
+}
+
 /**
  * The evaluation set of an accuracy condition: the first `n` indices of a seeded permutation of the data (one per
  * repeat) that are neither a demonstration nor the inference example, so right- and wrong-label conditions of a
@@ -196,7 +235,7 @@ function evaluationIndices(size: number, n: number, seed: number, exclude: Set<n
  * and wrong labels relabel the same demonstrations). `all`: every condition of the experiment when `conditions`
  * is only the part still to compute (the bins' draw follows all of them).
  */
-export function repeatUnits(conditions: Condition[], v: TaskMaterials, runSeed: number, repeat: number, opts: { pool?: CandidatePool; all?: Condition[]; evalExamples?: number } = {}): Unit[] {
+export function repeatUnits(conditions: Condition[], v: TaskMaterials, runSeed: number, repeat: number, opts: { pool?: CandidatePool; all?: Condition[]; evalExamples?: number; repeats?: number } = {}): Unit[] {
   const all = opts.all ?? conditions;
   const seed = repeatSeed(runSeed, repeat);
   const data = v.data;
@@ -205,7 +244,7 @@ export function repeatUnits(conditions: Condition[], v: TaskMaterials, runSeed: 
   const draw = drawRepeat(v.instructions, data.size, { k: maxK, seed });
   const instruction = v.instructions[draw.instructionIndex];
   const inference = draw.inferenceIndex;
-  const common = { repeat, seed, instructionIndex: draw.instructionIndex, inferenceIndex: inference };
+  const common = { repeat, seed, instructionIndex: draw.instructionIndex, inferenceIndex: inference, ...(data.labelWords ? { labelWords: { words: data.labelWords, answerSeparator: data.answerSeparator } } : {}) };
   const anchor = data.anchor(instruction, inference);
 
   let bins: BinPick[] | undefined;
@@ -238,7 +277,8 @@ export function repeatUnits(conditions: Condition[], v: TaskMaterials, runSeed: 
     } else {
       demoIndices = sampleWithoutReplacement([...Array(set.size).keys()], c.shots, seededRandom(deriveSeed(seed, 'demo-data')));
     }
-    const demos: DemoRef[] = demoIndices.map((index) => (c.labels === 'wrong' ? { index, label: wrongLabel(v, set, index, seed) } : { index }));
+    const shuffled = c.labels === 'shuffled' ? shuffledLabels(v, set, runSeed, repeat, opts.repeats, demoIndices.length) : undefined;
+    const demos: DemoRef[] = demoIndices.map((index, i) => (c.labels === 'wrong' ? { index, label: wrongLabel(v, set, index, seed) } : shuffled ? { index, label: shuffled[i] } : { index }));
     const icl = set === data ? data.icl(instruction, demos, inference) : crossTaskIcl(v, set, instruction, demos, inference);
     const tuning = set.tuning(instruction, demos, { withInstruction: c.withInstruction });
     const unit: Unit = { condition: c, ...common, demoIndices, bin, anchor, icl, tuning, empty: false };
@@ -268,7 +308,7 @@ export function repeatUnits(conditions: Condition[], v: TaskMaterials, runSeed: 
 export function drawRepeats(conditions: Condition[], tasks: TaskMaterials, runSeed: number, repeats: number, evalExamples?: number, shard?: { index: number; count: number }): DrawnRepeats {
   const drawn = conditions.filter((c) => c.bin === undefined);
   const units: Unit[][] = new Array<Unit[]>(repeats);
-  for (let r = shard?.index ?? 0; r < repeats; r += shard?.count ?? 1) units[r] = drawn.length > 0 ? repeatUnits(drawn, tasks, runSeed, r, { all: conditions, evalExamples }) : [];
+  for (let r = shard?.index ?? 0; r < repeats; r += shard?.count ?? 1) units[r] = drawn.length > 0 ? repeatUnits(drawn, tasks, runSeed, r, { all: conditions, evalExamples, repeats }) : [];
   return { tasks, units, binned: drawn.length < conditions.length };
 }
 

@@ -64,7 +64,7 @@ test('for every preset, the counted passes are exactly the blocks and steps the 
     } finally {
       backend.onWork = undefined;
     }
-    const passes = planWork(plan, { encode: (t) => backend.encode(t), numLayers: backend.numHiddenStates - 1, maxPositions: backend.maxPositions });
+    const passes = planWork(plan, { encode: (t) => backend.encode(t), numLayers: backend.numHiddenStates - 1, maxPositions: backend.maxPositions, vocabSize: backend.model.config.vocabSize });
     assert.ok(passes.some((x) => x.kind === 'step'), p.name);
     assert.deepEqual(expectedEvents(passes, backend.numHiddenStates - 1).sort(), seen.sort(), p.name);
   }
@@ -72,8 +72,8 @@ test('for every preset, the counted passes are exactly the blocks and steps the 
 
 test('a finished unit costs no passes, as on resume', () => {
   const plan = planFor(PRESETS.find((p) => p.name === 'convergence')!);
-  const all = planWork(plan, { encode: (t) => backend.encode(t), numLayers: 2, maxPositions: 1024 });
-  const rest = planWork(plan, { encode: (t) => backend.encode(t), numLayers: 2, maxPositions: 1024 }, { isDone: (k) => k.repeat < 2 });
+  const all = planWork(plan, { encode: (t) => backend.encode(t), numLayers: 2, maxPositions: 1024, vocabSize: backend.model.config.vocabSize });
+  const rest = planWork(plan, { encode: (t) => backend.encode(t), numLayers: 2, maxPositions: 1024, vocabSize: backend.model.config.vocabSize }, { isDone: (k) => k.repeat < 2 });
   // 3 repeats at batch 2: chunks {0,1} and {2}; with 0 and 1 done only the chunk of repeat 2 is left
   assert.equal(rest.length, all.length / 2);
   assert.ok(rest.every((x) => x.lengths.length === 1));

@@ -1,4 +1,6 @@
 // A checkpoint checked from its files before anything is written: every weight its config implies is there, with the config's shape, a floating-point dtype, and finite values that are not all zero.
+import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { isFloating, tidy } from '../torch/index.js';
 import { IclitError } from '../util/errors.js';
 import { CheckpointWeights, checkFinite } from './checkpoint.js';
@@ -14,6 +16,9 @@ const NEVER_ZERO = (name: string, shape: readonly number[]): boolean => shape.le
  * weight's count comes from (e.g. "config.json says num_hidden_layers 4").
  */
 export function checkCheckpointWeights(dir: string, expected: ReadonlyMap<string, readonly number[]>, opts: { prefix?: string; why?: (name: string) => string } = {}): void {
+  // `iclit run paper` opens one study per preset on the same checkpoint: its values are read once per process
+  const key = `${filesSignature(dir)}\n${opts.prefix ?? ''}\n${JSON.stringify([...expected])}`;
+  if (passed.has(key)) return;
   const weights = CheckpointWeights.open(dir);
   try {
     const prefix = opts.prefix ?? '';
@@ -39,4 +44,21 @@ export function checkCheckpointWeights(dir: string, expected: ReadonlyMap<string
   } finally {
     weights.close();
   }
+  passed.add(key);
+}
+
+/** Checks that passed in this process, by the checkpoint's files as they were then (path, size, modification time). */
+const passed = new Set<string>();
+
+/** The folder's safetensors files as they are now: a rewritten or replaced file gives another signature, so it is checked again. */
+function filesSignature(dir: string): string {
+  const real = realpathSync(dir);
+  return readdirSync(real)
+    .filter((f) => f.endsWith('.safetensors'))
+    .sort()
+    .map((f) => {
+      const st = statSync(join(real, f));
+      return `${join(real, f)}:${st.size}:${st.mtimeMs}:${st.ino}`;
+    })
+    .join('|');
 }

@@ -31,6 +31,8 @@ export interface DecoderConfig {
   slidingWindow: number | null;
   bosTokenId: number | null;
   eosTokenId: number | null;
+  /** Standard deviation of a fresh model's matrices and embeddings (HF `initializer_range`; the untrained control). */
+  initializerRange: number;
 }
 
 type Fields = ReturnType<typeof configFields>;
@@ -102,6 +104,7 @@ export function parseDecoderConfig(c: Raw, source = 'config.json'): DecoderConfi
     slidingWindow: family.slidingWindow(fields),
     bosTokenId: optInt('bos_token_id'),
     eosTokenId: eos,
+    initializerRange: real('initializer_range', 0.02),
   };
 }
 
@@ -152,6 +155,7 @@ export function toHfConfig(c: DecoderConfig, extra: Raw = {}): Raw {
     hidden_act: 'silu',
     bos_token_id: c.bosTokenId,
     eos_token_id: c.eosTokenId,
+    initializer_range: c.initializerRange,
     torch_dtype: 'float32',
     ...extra,
   };

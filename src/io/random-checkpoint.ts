@@ -44,7 +44,7 @@ export function tinyConfig(over: Partial<DecoderConfig> = {}): DecoderConfig {
   return parseDecoderConfig(toHfConfig({
     modelType: 'llama', vocabSize: 96, hiddenSize: 32, intermediateSize: 64, numLayers: 2, numHeads: 4, numKvHeads: 2, headDim: 8,
     ropeTheta: 10000, ropeScaling: null, rmsNormEps: 1e-5, maxPositionEmbeddings: 256, tieWordEmbeddings: false, qkvBias: false,
-    oBias: false, mlpBias: false, slidingWindow: null, bosTokenId: 1, eosTokenId: 2, ...over,
+    oBias: false, mlpBias: false, slidingWindow: null, bosTokenId: 1, eosTokenId: 2, initializerRange: 0.02, ...over,
   }));
 }
 

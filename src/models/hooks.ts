@@ -46,6 +46,12 @@ export interface CaptureRequest {
   /** Hooks by name (see hookName). */
   hooks?: Record<string, Hook>;
   /**
+   * Resume at HF hidden-state index `from.index` (0..n−1) with the residual stream `from.hidden`, packed [N, C]
+   * (every real token of the batch in order, as unpadRows gives it), instead of the embeddings: the blocks before it
+   * do not run, so runs that share a prefix compute it once (patching). Hidden states and hooks before it are refused.
+   */
+  from?: { index: number; hidden: Tensor };
+  /**
    * Return each block's attention weights of every sequence's last token over its own positions (ModelOutput.
    * attention); every block runs. Only the last query's row is formed, one layer at a time: [H, T] per sequence.
    */

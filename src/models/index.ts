@@ -11,3 +11,4 @@ export * from './hidden-states.js';
 export * from './flops.js';
 export * from './encoder-checks.js';
 export * from './patching.js';
+export * from './untrained.js';

@@ -336,10 +336,11 @@ export class LlamaModel {
       // Blocks past the highest requested state are never run.
       const blocksToRun = logitsAt || wanted.has(n) || req.lastTokenAttention ? n : Math.max(0, ...[...wanted]);
       const attentionByBlock = req.lastTokenAttention ? new Map<number, Tensor>() : undefined;
-      let x = visit(0, embedding(this.#embed, ids)); // [N, C]
-      if (blocksToRun > 0) {
+      const start = this.#resumeAt(req, wanted, N);
+      let x = visit(start, req.from ? req.from.hidden.to(this.dtype).toDevice(this.device) : embedding(this.#embed, ids)); // [N, C]
+      if (blocksToRun > start) {
         const packed: PackedBatch = { ...layout, ...ropeRows(this.#invFreq, lengths, this.dtype) };
-        for (let i = 0; i < blocksToRun; i++) {
+        for (let i = start; i < blocksToRun; i++) {
           const sink: AttentionSink | undefined = attentionByBlock && ((w) => attentionByBlock.set(i, keep(w.toDevice('cpu'))));
           x = block(x, this.#blockWeights(i), c, packed, sink); // [N, C]
           this.onBlock?.(i, lengths);
@@ -362,6 +363,21 @@ export class LlamaModel {
       }
       return { hidden, logits, lengths, attention: attentionByBlock };
     });
+  }
+
+  /** The hidden-state index a forward starts at (0, or a checked `req.from`): nothing before it may be asked for. */
+  #resumeAt(req: CaptureRequest, wanted: Set<number>, N: number): number {
+    if (!req.from) return 0;
+    const { index, hidden } = req.from;
+    const n = this.config.numLayers;
+    if (!Number.isInteger(index) || index < 0 || index >= n) throw new IclitError(`resume: hidden-state index ${index} is outside 0..${n - 1}`);
+    if (hidden.shape.length !== 2 || hidden.shape[0] !== N || hidden.shape[1] !== this.config.hiddenSize) {
+      throw new IclitError(`resume: the residual stream is [${hidden.shape.join(', ')}]; expected the batch's ${N} tokens × ${this.config.hiddenSize}`);
+    }
+    const early = [...wanted].filter((i) => i < index);
+    for (let i = 0; i < index; i++) if (req.hooks?.[hookName(i, n)]) early.push(i);
+    if (early.length > 0 || req.lastTokenAttention) throw new IclitError(`resume at hidden state ${index}: states, hooks or attention before it cannot be computed`);
+    return index;
   }
 
   /** Convenience: hidden states without autograd. */

@@ -15,6 +15,7 @@ import {
   type Table,
 } from './tables.js';
 import type { Summary } from './types.js';
+import { IMPLICIT_IT_LEGEND, controlFindingsTable, implicitItTable } from './implicit-it-tables.js';
 
 /** A figure after rendering: its SVG text and the file names written under figures/. */
 export interface RenderedFigure {
@@ -132,11 +133,15 @@ export function renderHtml(input: DocumentInput): string {
   else if (total === 0) parts.push(`<p class="nodata">no data: the results hold no finished repeats, so there are no findings, tables or figures.</p>`);
   else {
     parts.push(`<p class="lead">${escapeHtml(FINDINGS_LEGEND)}</p>`, htmlTable(findingsTable(summary), 'findings'));
+    const controls = controlFindingsTable(summary);
+    if (controls) parts.push(`<h3>Does each measure of ICL ≈ IT exceed every control?</h3>`, htmlTable(controls, 'findings'));
     const notRun = claimsNotRun(summary);
     if (notRun.length) parts.push(`<p class="lead">Not run (no records of their preset): ${escapeHtml(notRun.join(', '))}.</p>`);
     parts.push(`<p class="lead">${summary.runs.map((r) => escapeHtml(testingLine(r))).join('<br>')}</p>`);
   }
   parts.push(`<p class="lead">${escapeHtml(METHOD_NOTE)}</p>\n</section>`);
+  const implicitIt = implicitItTable(summary);
+  if (implicitIt) parts.push(`<section id="implicit-it">\n<h2>Is ICL implicit IT here?</h2>`, `<p class="lead">${escapeHtml(IMPLICIT_IT_LEGEND)}</p>`, htmlTable(implicitIt), `</section>`);
   for (const group of figures) {
     const ex = group.experiment;
     parts.push(`<section id="exp-${escapeHtml(ex)}">\n<h2>${escapeHtml(sectionTitle(ex))}</h2>`);
@@ -188,12 +193,16 @@ export function renderMarkdown(input: DocumentInput): string {
   else if (total === 0) out.push('**no data: the results hold no finished repeats, so there are no findings, tables or figures.**', '');
   else {
     out.push(FINDINGS_LEGEND, '', mdTable(findingsTable(summary)), '');
+    const controls = controlFindingsTable(summary);
+    if (controls) out.push(`### Does each measure of ICL ≈ IT exceed every control?`, '', mdTable(controls), '');
     const notRun = claimsNotRun(summary);
     if (notRun.length) out.push(`Not run (no records of their preset): ${notRun.join(', ')}.`, '');
     for (const r of summary.runs) out.push(`- ${testingLine(r)}`);
     out.push('');
   }
   out.push(METHOD_NOTE, '');
+  const implicitIt = implicitItTable(summary);
+  if (implicitIt) out.push(`## Is ICL implicit IT here?`, '', IMPLICIT_IT_LEGEND, '', mdTable(implicitIt), '');
   for (const group of figures) {
     const ex = group.experiment;
     out.push(`## ${sectionTitle(ex)}`, '');

@@ -6,7 +6,7 @@ import type { ReportRun } from './types.js';
 /** A Vega-Lite spec as plain JSON (compiled by vega-lite in render.ts). */
 export type VegaLiteSpec = { [key: string]: unknown };
 
-export type FigureKind = 'boxes' | 'bins' | 'shots' | 'layers' | 'accuracy' | 'token-loss';
+export type FigureKind = 'boxes' | 'bins' | 'shots' | 'layers' | 'accuracy' | 'token-loss' | 'patching';
 
 export interface Figure {
   /** File-safe name: figures/<id>.svg|png. */

@@ -2,6 +2,7 @@
 import { summarizeAccuracy } from './summary.js';
 import { byRun, figure, formatP, nRange, recordsOf, runPrefix, safeId, type Figure, type VegaLiteSpec } from './figure-spec.js';
 import type { ReportRun } from './types.js';
+import { isControl } from './groups.js';
 
 const SITUATION_LABEL = { zeroShot: 'zero-shot', icl: 'ICL', it: 'IT' } as const;
 
@@ -60,7 +61,7 @@ export function tokenLossBoxes(runs: readonly ReportRun[], experiment = 'token-l
   const notes: string[] = [];
   const ns: number[] = [];
   for (const run of runs) {
-    const recs = recordsOf(run, experiment).filter((r) => r.lossDecrease !== undefined);
+    const recs = recordsOf(run, experiment).filter((r) => r.lossDecrease !== undefined && !isControl(r));
     if (recs.length === 0) continue;
     ns.push(recs.length);
     let nan = 0;

@@ -67,7 +67,7 @@ export function binLines(runs: readonly ReportRun[], experiment = 'demo-similari
   const notes: string[] = [];
   const ns: number[] = [];
   for (const run of runs) {
-    const recs = recordsOf(run, experiment).filter((r) => recordCondition(r).bin !== null);
+    const recs = recordsOf(run, experiment).filter((r) => recordCondition(r).bin !== null && recordCondition(r).control === null); // a control copies bin 0: not pooled in
     const byBin = groupBy(recs, (r) => String(recordCondition(r).bin));
     const present = [...byBin.keys()].map(Number);
     const nBins = Math.max(10, ...present.map((b) => b + 1));
@@ -115,7 +115,7 @@ export function shotsLine(runs: readonly ReportRun[], experiment = 'shots'): Fig
   const notes: string[] = [];
   const ns: number[] = [];
   for (const run of runs) {
-    const recs = recordsOf(run, experiment).filter((r) => recordCondition(r).shots !== null);
+    const recs = recordsOf(run, experiment).filter((r) => recordCondition(r).shots !== null && recordCondition(r).control === null); // a control copies k=1: not pooled in
     const byShots = groupBy(recs, (r) => String(recordCondition(r).shots));
     const missing = [1, 2, 5, 10].filter((k) => !byShots.has(String(k)));
     if (missing.length && byShots.size > 0) notes.push(`${runPrefix(runs, run)}no records for k = ${missing.join(', ')}`);

@@ -4,6 +4,7 @@ import { recordCondition } from '../experiments/record.js';
 import { hasSimilarity, orderExperiments } from './groups.js';
 import { binLines, layerLines, shotsLine, similarityBoxes } from './figures-similarity.js';
 import { accuracyBars, tokenLossBoxes } from './figures-outcomes.js';
+import { patchingLines } from './figures-patching.js';
 import { SCHEMA, baseConfig, recordsOf, safeId, type Figure, type FigureKind, type VegaLiteSpec } from './figure-spec.js';
 import { paperFigureOf } from './paper.js';
 import { paperFigures } from './figures-paper.js';
@@ -16,6 +17,7 @@ const OWN_PANEL: Readonly<Record<string, FigureKind>> = {
   layers: 'layers',
   accuracy: 'accuracy',
   'token-loss': 'token-loss',
+  patching: 'patching',
 };
 
 const BUILDERS: Record<FigureKind, (runs: readonly ReportRun[], experiment: string) => Figure> = {
@@ -25,6 +27,7 @@ const BUILDERS: Record<FigureKind, (runs: readonly ReportRun[], experiment: stri
   layers: layerLines,
   accuracy: accuracyBars,
   'token-loss': tokenLossBoxes,
+  patching: patchingLines,
 };
 
 /** Experiments present in any run, in report order. */
@@ -55,6 +58,7 @@ export function panelsFor(runs: readonly ReportRun[], experiment: string): Figur
   if (recs.some(hasSimilarity) || own === undefined) kinds.push('boxes');
   if (hasAccuracy && !kinds.includes('accuracy')) kinds.push('accuracy');
   if (hasLoss && !kinds.includes('token-loss')) kinds.push('token-loss');
+  if (recs.some((r) => r.patching !== undefined) && !kinds.includes('patching')) kinds.push('patching');
   return kinds.map((k) => BUILDERS[k](runs, experiment));
 }
 

@@ -4,7 +4,7 @@ import type { Robustness } from '../results/robustness.js';
 import { groupBy } from '../util/group.js';
 import { recordCondition } from '../experiments/record.js';
 import { PAIR_LABEL, byRepeat, isEmptyUnit, lastLayerOf, layersOf, pairedDifferences } from './groups.js';
-import { ROBUST_MEASURES, convergenceAt, pairAt, type Measure } from './measures.js';
+import { OWN_BASELINE, ROBUST_MEASURES, convergenceAt, pairAt, type Measure, type PairMeasure } from './measures.js';
 import { dist, fmt, notRun, pageTest, signedRankTest } from './numbers.js';
 import { CLAIMS, type Claim, type Selector } from './paper.js';
 import type { Finding, Interval, PairKey, RobustCheck, RobustMeasure, TestSummary } from './types.js';
@@ -48,11 +48,11 @@ const selectorText = (s: Selector): string =>
 /** A similarity of a record under a measure; null where the measure does not apply to that similarity. */
 function simUnder(rob: Robustness | undefined, pair: PairKey, measure: Measure): ((r: RepeatRecord, layer: number) => number) | null {
   if (pair === 'simIclIt') return (r, layer) => convergenceAt(rob, r, layer, measure);
-  if (measure === 'update' || measure === 'null') return null;
-  return (r, layer) => pairAt(rob, r, pair, layer, measure);
+  if (OWN_BASELINE.includes(measure)) return null;
+  return (r, layer) => pairAt(rob, r, pair, layer, measure as PairMeasure);
 }
 
-const NA_ANCHOR = { na: 'the update similarity and the permutation null measure s(ICL,IT) only' };
+const NA_ANCHOR = { na: 'the update similarity, SimAOU and the permutation null measure s(ICL,IT) only' };
 const NA_SCALE = { na: 'the threshold is on the raw cosine scale' };
 const NA_REPR = { na: 'not a hidden-state similarity' };
 
@@ -294,7 +294,8 @@ export function findingsOf(records: Records, rob: Robustness | undefined, order:
         id: claim.id, figure: claim.figure, claim: claim.claim, preset: claim.preset, model, expect: claim.expect, paper: claim.paper ?? null,
         tests: [] as TestSummary[], opposite: [] as TestSummary[], intervals: [] as Interval[], pValue: null, pHolm: null, effect: null, effectName: null, n: 0,
       };
-      const recs = records.filter((r) => r.experiment === claim.preset && r.model === model);
+      // the paper's claims are about the preset's own conditions: control conditions (extra.control) are not pooled in
+      const recs = records.filter((r) => r.experiment === claim.preset && r.model === model && recordCondition(r).control === null);
       const plan =
         model === null
           ? claim.models === 'others'

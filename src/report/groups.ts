@@ -78,6 +78,11 @@ export function isEmptyUnit(r: RepeatRecord): boolean {
   return r.extra?.empty === true;
 }
 
+/** Records of a control condition (`--controls`): compared in "Is ICL implicit IT here?", kept out of the paper's pooled quantities. */
+export function isControl(r: RepeatRecord): boolean {
+  return recordCondition(r).control !== null;
+}
+
 /** Records that carry at least one finite similarity. */
 export function hasSimilarity(r: RepeatRecord): boolean {
   return PAIRS.some((k) => r[k].some((v) => Number.isFinite(v)));

@@ -6,6 +6,9 @@ export { RULES, HIGH_THRESHOLD, FLAT_MARGIN, ACCURACY_MARGIN, directional, equiv
 export { CLAIMS, EXPECTATIONS, paperFigureOf, type Claim, type Quantity, type Selector } from './paper.js';
 export { similarityBoxes, binLines, shotsLine, layerLines } from './figures-similarity.js';
 export { accuracyBars, tokenLossBoxes } from './figures-outcomes.js';
+export { patchingLines, PATCH_CURVES } from './figures-patching.js';
+export { patchingAt, patchPointsOf } from './patching-values.js';
+export { patchingSummaryOf } from './summary-patching.js';
 export { panelsFor, presetFigure, allFigures, experimentsOf } from './figures.js';
 export { noDataSpec, formatP, type Figure, type FigureKind, type VegaLiteSpec } from './figure-spec.js';
 export { renderSvg, svgToPng, withDpi, crc32, PNG_DPI } from './render.js';

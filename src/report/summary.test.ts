@@ -192,3 +192,15 @@ test('summarize is pure: same input → same output, input not mutated', () => {
   assert.deepEqual(s1.runs.map((r) => r.label), ['a', 'b']);
   assert.equal(s1.runs[1].nRecords, runs[1].records.length);
 });
+
+test('summarize: a control condition of the accuracy preset keeps its own accuracy in its condition summary (only the right/wrong groups leave it out)', () => {
+  const records = [0, 1, 2].flatMap((repeat) => [
+    makeRecord({ experiment: 'accuracy', condition: 'right-labels', repeat, extra: { labels: 'right' }, accuracy: { zeroShot: 0.5, icl: 0.7, it: 0.8, n: 10 } }),
+    makeRecord({ experiment: 'accuracy', condition: 'control:shuffled-labels', repeat, extra: { labels: 'shuffled', control: 'shuffled-labels' }, accuracy: { zeroShot: 0.5, icl: 0.6, it: 0.55 + repeat / 100, n: 10 } }),
+  ]);
+  const exp = summarize([runOf(records)]).runs[0].experiments[0];
+  const control = exp.conditions.find((c) => c.condition === 'control:shuffled-labels')!;
+  assert.ok(control.accuracy, 'the control condition has its accuracy');
+  assert.equal(control.accuracy.it.median, 0.56);
+  assert.equal(control.accuracy.icl.mean, 0.6);
+});

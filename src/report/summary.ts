@@ -2,12 +2,16 @@
 import { recordCondition, type RepeatRecord } from '../experiments/record.js';
 import { computeRobustness, type Robustness } from '../results/robustness.js';
 import { groupBy } from '../util/group.js';
+import { summarizeAgreement } from './agreement.js';
 import { applyHolm, dist, notRun, signedRankTest } from './numbers.js';
 import { ALPHA, findingsOf, modelOrder as orderOfRecords } from './findings.js';
+import { variantDists } from './variants.js';
+import { implicitItOf } from './implicit-it.js';
 import {
   PAIRS,
   byRepeat,
   expectedConditions,
+  isControl,
   lastLayerOf,
   layersOf,
   orderConditions,
@@ -16,6 +20,7 @@ import {
   valueAt,
 } from './groups.js';
 import { ROBUST_MEASURES, nullAt, pairAt, updateAt } from './measures.js';
+import { patchingSummaryOf } from './summary-patching.js';
 import type {
   AccuracySummary,
   ConditionSummary,
@@ -70,7 +75,8 @@ export function summarizeRun(run: ReadonlyRunLike, opts: SummarizeOptions = {}):
     for (const c of e.conditions) tableTests.push(...c.tests);
   }
   const nTables = family(tableTests);
-  const nTests = nFindings + Object.values(robustness).reduce((a, b) => a + b, 0) + nTables;
+  const implicitIt = implicitItOf(run.records, rob, order); // its own Holm family
+  const nTests = nFindings + Object.values(robustness).reduce((a, b) => a + b, 0) + nTables + implicitIt.nTests;
   checked.decide({ findings: nFindings, robustness });
   return {
     label: run.label,
@@ -79,7 +85,8 @@ export function summarizeRun(run: ReadonlyRunLike, opts: SummarizeOptions = {}):
     models: order.filter((m) => run.records.some((r) => r.model === m)),
     findings,
     experiments,
-    multipleTesting: { method: 'holm', nTests, alpha: ALPHA, families: { findings: nFindings, robustness, tables: nTables } },
+    implicitIt,
+    multipleTesting: { method: 'holm', nTests, alpha: ALPHA, families: { findings: nFindings, robustness, tables: nTables, implicitIt: implicitIt.nTests } },
   };
 }
 
@@ -87,7 +94,7 @@ export function summarizeExperiment(experiment: string, records: readonly Repeat
   const byCondition = groupBy(records, (r) => r.condition);
   const conditions = orderConditions(experiment, byCondition.keys(), records).map((c) => summarizeCondition(c, byCondition.get(c) ?? [], rob));
   const missingConditions = expectedConditions(experiment, records).filter((c) => !byCondition.has(c));
-  const withLoss = records.filter((r) => r.lossDecrease !== undefined);
+  const withLoss = records.filter((r) => r.lossDecrease !== undefined && !isControl(r));
   const tests: TestSummary[] = [];
   if (withLoss.length > 0) {
     tests.push(
@@ -110,7 +117,7 @@ function statesSummary(experiment: string, records: readonly RepeatRecord[], rob
   return {
     nWithStates: groups.reduce((s, g) => s + g.nWithStates, 0),
     massiveRatio: groups[0].massiveRatio,
-    massiveDims: groups.flatMap((g) => g.layers.map((l) => ({ model: g.model, layer: l.layer, dims: l.massiveDims, nStates: l.nStates }))),
+    massiveDims: groups.flatMap((g) => g.layers.map((l) => ({ model: g.model, ...(g.control !== null ? { control: g.control } : {}), layer: l.layer, dims: l.massiveDims, nStates: l.nStates }))),
     maxDeviation: Math.max(...groups.map((g) => g.maxDeviation)),
   };
 }
@@ -129,6 +136,7 @@ function robustDists(records: readonly RepeatRecord[], layer: number | null, rob
     massiveOut: withStates ? pairDists(records, layer, rob, 'massiveOut') : null,
     nullIclIt: withStates && layer !== null ? dist(records.map((r) => nullAt(rob, r, layer))) : null,
     cka: cka === undefined || !Number.isFinite(cka) ? null : cka,
+    ...variantDists(records, layer, rob),
   };
 }
 
@@ -150,7 +158,7 @@ export function similarityTests(records: readonly RepeatRecord[], layer: number 
 export function summarizeCondition(condition: string, records: readonly RepeatRecord[], rob?: Robustness): ConditionSummary {
   const lastLayer = lastLayerOf(records);
   const layers: LayerSummary[] = layersOf(records).map((layer) => ({ layer, ...pairDists(records, layer, rob, 'raw'), ...robustDists(records, layer, rob) }));
-  const withAccuracy = records.filter((r) => r.accuracy !== undefined);
+  const withAccuracy = records.filter((r) => r.accuracy !== undefined); // one condition's records: a control's are its own
   const withLoss = records.filter((r) => r.lossDecrease !== undefined);
   const withTune = records.filter((r) => typeof r.tuneLoss === 'number');
   return {
@@ -172,6 +180,8 @@ export function summarizeCondition(condition: string, records: readonly RepeatRe
       ? { instruction: dist(withLoss.map((r) => r.lossDecrease!.instruction)), example: dist(withLoss.map((r) => r.lossDecrease!.example)) }
       : null,
     tuneLoss: withTune.length ? dist(withTune.map((r) => r.tuneLoss as number)) : null,
+    agreement: summarizeAgreement(records),
+    ...patchingSummaryOf(records),
   };
 }
 
@@ -181,7 +191,8 @@ type Situation = 'zeroShot' | 'icl' | 'it';
 export function summarizeAccuracy(records: readonly RepeatRecord[]): AccuracySummary | null {
   const withAccuracy = records.filter((r) => r.accuracy !== undefined);
   if (withAccuracy.length === 0) return null;
-  const groups = groupBy(withAccuracy, (r) => recordCondition(r).labels ?? r.condition);
+  // a control condition is a group of its own, never pooled with the real condition's label setting
+  const groups = groupBy(withAccuracy, (r) => (isControl(r) ? r.condition : (recordCondition(r).labels ?? r.condition)));
   const order = ['right', 'wrong'];
   const names = [...groups.keys()].sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || a.localeCompare(b));
   const byLabels = names.map((labels) => {

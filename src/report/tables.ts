@@ -109,13 +109,13 @@ export function findingsTable(summary: Summary): Table {
 export const FINDINGS_LEGEND =
   "One row per claim of the paper (and per model and run), with the paper's expectation (expect) and one rule per expectation (docs/METHODS.md, \"How a claim is judged\"): " +
   Object.entries(RULES).map(([k, v]) => `${k}: ${v}`).join('. ') +
-  '. Robustness columns apply the same rule to the update similarity cos(ΔICL, ΔIT), centred states, the massive dimensions left out, and s(ICL,IT) minus the permutation null (mismatched repeats).';
+  '. Robustness columns apply the same rule to the update similarity cos(ΔICL, ΔIT), SimAOU (the same with each state L2-normalised first, Dai et al. 2023), centred states, states standardised per dimension over the condition (Timkey & van Schijndel 2021), the massive dimensions left out, and s(ICL,IT) minus the permutation null (mismatched repeats).';
 
 /** The multiple-testing sentence of one run. */
 export function testingLine(run: RunSummary): string {
   const m = run.multipleTesting;
   const rob = ROBUST_MEASURES.map((k) => `${MEASURE_LABEL[k]} ${m.families.robustness[k]}`).join(', ');
-  return `${run.label}: ${m.nTests} tests were run. p (Holm) adjusts within families (Holm's step-down method): the ${m.families.findings} tests behind the findings are one family; each robustness measure's re-tests of them are another (${rob}); the other ${m.families.tables} tests in the per-preset tables are a last, exploratory family. Verdicts follow the rule of each claim's expectation at α = ${m.alpha}.`;
+  return `${run.label}: ${m.nTests} tests were run. p (Holm) adjusts within families (Holm's step-down method): the ${m.families.findings} tests behind the findings are one family; each robustness measure's re-tests of them are another (${rob}); the other ${m.families.tables} tests in the per-preset tables are an exploratory family; the ${m.families.implicitIt} tests of "Is ICL implicit IT here?" are a family of their own. Verdicts follow the rule of each claim's expectation at α = ${m.alpha}.`;
 }
 
 function perRun(summary: Summary, experiment: string, each: (run: RunSummary, multi: string[]) => string[][], width: number): string[][] {
@@ -150,21 +150,27 @@ export function conditionTable(summary: Summary, experiment: string): Table {
   return { head, rows, colClass: multi ? ['nowrap'] : [] };
 }
 
-/** Per condition at the last layer: the update similarity, centred and massive-out s(ICL,IT), the null and its test, CKA. */
+/** Per condition at the last layer: the update similarity and SimAOU, centred, standardised and massive-out s(ICL,IT), the null and its test, CKA biased and debiased. */
 export function robustnessTable(summary: Summary, experiment: string): Table {
   const multi = summary.runs.length > 1;
-  const head = [...(multi ? ['run'] : []), 'condition', 'states', 'update similarity', 'centred s(ICL,IT)', 'massive dims out s(ICL,IT)', 'null s(ICL_r, IT_r′)', 's(ICL,IT) > null', 'CKA(ICL, IT)'];
+  const head = [
+    ...(multi ? ['run'] : []), 'condition', 'states', 'update similarity', 'SimAOU (Dai)', 'centred s(ICL,IT)', 'standardised s(ICL,IT)', 'massive dims out s(ICL,IT)',
+    'null s(ICL_r, IT_r′)', 's(ICL,IT) > null', 'CKA(ICL, IT)', 'debiased CKA(ICL, IT)',
+  ];
   const rows = perRun(summary, experiment, (run, prefix) =>
     run.experiments.find((e) => e.experiment === experiment)!.conditions.map((c) => [
       ...prefix,
       c.condition,
       `${c.nStates}/${c.n}`,
       mmi(c.last.update),
+      mmi(c.last.simAou),
       mmi(c.last.centred?.simIclIt),
+      mmi(c.last.standardised?.simIclIt),
       mmi(c.last.massiveOut?.simIclIt),
       mmi(c.last.nullIclIt),
       pText(c.tests.find((t) => t.id === 'iclIt>null')),
       fmt(c.last.cka),
+      fmt(c.last.ckaDebiased),
     ]), head.length);
   return { head, rows, colClass: multi ? ['nowrap'] : [] };
 }
@@ -177,10 +183,14 @@ export function massiveLines(summary: Summary, experiment: string): string[] {
     if (!st) continue;
     const byDims = new Map<string, number[]>();
     for (const m of st.massiveDims) {
-      const k = m.dims.length ? m.dims.join(', ') : 'none';
+      // a control's states are searched on their own (robustness.ts), so they are named apart
+      const k = `${m.control ? `${m.control} control, ` : ''}\u0000${m.dims.length ? m.dims.join(', ') : 'none'}`;
       byDims.set(k, [...(byDims.get(k) ?? []), m.layer]);
     }
-    const parts = [...byDims].map(([dims, layers]) => `hidden state${layers.length > 1 ? 's' : ''} ${layers.join(', ')}: ${dims}`);
+    const parts = [...byDims].map(([key, layers]) => {
+      const [who, dims] = key.split('\u0000');
+      return `${who}hidden state${layers.length > 1 ? 's' : ''} ${layers.join(', ')}: ${dims}`;
+    });
     out.push(
       `${summary.runs.length > 1 ? `${run.label}: ` : ''}massive dimensions (mean |value| ≥ ${st.massiveRatio} × median, over ${st.nWithStates} records' states) — ${parts.join('; ')}. ` +
         `Largest difference between a stored similarity and the same recomputed from the states: ${st.maxDeviation.toExponential(1)}.`,

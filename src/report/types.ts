@@ -1,8 +1,10 @@
 // The report's input (one ReportRun per results folder) and the shape of summary.json (format 2).
 import type { RepeatRecord } from '../experiments/record.js';
 import type { StatesOf } from '../results/robustness.js';
+import type { AgreementSummary } from './agreement.js';
 import type { Expectation } from './paper.js';
 import type { Verdict } from './verdicts.js';
+import type { ImplicitItSummary } from './implicit-it.js';
 
 /** One results folder as the report sees it: a label, what produced it, its finished repeats and their states. */
 export interface ReportRun {
@@ -54,6 +56,12 @@ export interface RobustDists {
   nullIclIt: Dist | null;
   /** Linear CKA between the ICL and the IT states across the condition's repeats. */
   cka: number | null;
+  /** The three similarities after standardising each dimension over the condition's states (Timkey & van Schijndel 2021). */
+  standardised: PairDists | null;
+  /** Dai et al.'s exact SimAOU: the update cosine of the L2-normalised states. */
+  simAou: Dist | null;
+  /** Debiased linear CKA (unbiased HSIC, Murphy et al. 2024) between the ICL and the IT states across the condition's repeats. */
+  ckaDebiased: number | null;
 }
 
 export interface LayerSummary extends PairDists, RobustDists {
@@ -107,6 +115,20 @@ export interface ConditionSummary {
   lossDecrease: { instruction: Dist; example: Dist } | null;
   /** Final training loss of the IT adapter. */
   tuneLoss: Dist | null;
+  /** Output and attention agreement and Rec2FTP flips (means with bootstrap CIs), where records carry them. */
+  agreement: AgreementSummary | null;
+  /** Causal patching per patch point (summary-patching.ts), only where records carry `patching`. */
+  patching?: PatchingSummary;
+}
+
+/** A curve's values at one patch point over repeats, with the 95% Student-t interval of their mean. */
+export interface PatchingDist extends Dist {
+  ci95: { lower: number | null; upper: number | null };
+}
+
+/** Gap closed per patch point (hidden-state index 0..n−1): ICL state toward the ICL output, IT state toward the IT output. */
+export interface PatchingSummary {
+  layers: { layer: number; icl: PatchingDist; it: PatchingDist }[];
 }
 
 export interface AccuracySummary {
@@ -121,7 +143,7 @@ export interface StatesSummary {
   nWithStates: number;
   massiveRatio: number;
   /** Massive dimensions found per layer (dims whose mean |value| ≥ ratio × the median). */
-  massiveDims: { layer: number; dims: number[]; nStates: number }[];
+  massiveDims: { layer: number; dims: number[]; nStates: number; /** set for a control condition's own states */ control?: string }[];
   /** Largest |stored similarity − the same recomputed from the states|: 0 up to float rounding when states and records agree. */
   maxDeviation: number;
 }
@@ -142,7 +164,7 @@ export interface ExperimentSummary {
 
 export type { Verdict } from './verdicts.js';
 export type { Expectation } from './paper.js';
-export type RobustMeasure = 'update' | 'centred' | 'massiveOut' | 'null';
+export type RobustMeasure = 'update' | 'simAou' | 'centred' | 'standardised' | 'massiveOut' | 'null';
 /** A robustness re-check: the claim's rule applied to another measure; 'n/a' where the measure does not fit the quantity, 'not run' without states. */
 export type RobustStatus = Verdict | 'not run' | 'n/a';
 
@@ -215,12 +237,14 @@ export interface RunSummary {
   /** The paper's claims the run's presets can test, in the paper's order. */
   findings: Finding[];
   experiments: ExperimentSummary[];
+  /** "Is ICL implicit IT here?": per measure the effect against its null and each control (src/report/implicit-it.ts). */
+  implicitIt: ImplicitItSummary;
   /**
    * Holm within families (tests that could not run do not count): the findings' tests (confirmatory), each
-   * robustness measure's re-tests of the findings, and the remaining per-preset table tests (exploratory).
-   * `nTests` is the sum.
+   * robustness measure's re-tests of the findings, the remaining per-preset table tests (exploratory), and the
+   * tests of "Is ICL implicit IT here?" (implicitIt). `nTests` is the sum.
    */
-  multipleTesting: { method: 'holm'; nTests: number; alpha: number; families: { findings: number; robustness: Record<RobustMeasure, number>; tables: number } };
+  multipleTesting: { method: 'holm'; nTests: number; alpha: number; families: { findings: number; robustness: Record<RobustMeasure, number>; tables: number; implicitIt: number } };
 }
 
 /** summary.json */

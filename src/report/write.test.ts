@@ -63,7 +63,10 @@ test('report.md and report.html open with Findings (a row per claim and run, ver
   assert.equal(h2[0], 'Findings');
   assert.equal(h2[h2.length - 1], 'Appendix: what produced this report');
   const findings = md.slice(md.indexOf('## Findings'), md.indexOf('\n## ', md.indexOf('## Findings') + 3));
-  const rows = findings.split('\n').filter((l) => /^\| /.test(l)).slice(2); // past the header and --- lines
+  // the claims' table, then (### …) the rows per measure of "Is ICL implicit IT here?"
+  const [claimsPart, controlsPart] = findings.split('\n### ');
+  const rows = claimsPart.split('\n').filter((l) => /^\| /.test(l)).slice(2); // past the header and --- lines
+  assert.equal(controlsPart.split('\n').filter((l) => /^\| /.test(l)).slice(2).length, 2 * 5, 'five measures per run');
   // every claim of the paper once per run, except: the second model (llama-b) plays the paper's 13B, so Fig. 3a's three
   // rows are about llama-a only and Fig. 8a's one row about llama-b only
   const fig3a = CLAIMS.filter((c) => c.figure === 'Fig. 3a').length;

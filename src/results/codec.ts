@@ -81,8 +81,33 @@ export function checkRecord(r: RepeatRecord): void {
     for (const k of ['zeroShot', 'icl', 'it'] as const) if (typeof a[k] !== 'number' || !(a[k] >= 0 && a[k] <= 1)) fail(`accuracy.${k} must be a fraction in [0, 1], got ${JSON.stringify(a[k])}`);
     if (!Number.isInteger(a.n) || a.n < 1) fail(`accuracy.n must be a positive integer, got ${JSON.stringify(a.n)}`);
   }
+  if (r.accuracy?.flips !== undefined) {
+    const f = r.accuracy.flips;
+    if (typeof f !== 'object' || f === null || !(['it', 'icl', 'both'] as const).every((k) => Number.isInteger(f[k]) && f[k] >= 0 && f[k] <= r.accuracy!.n)) fail('accuracy.flips must be { it, icl, both }, counts of at most accuracy.n');
+  }
+  if (r.outputs !== undefined) {
+    const o = r.outputs;
+    if (typeof o !== 'object' || o === null) fail('outputs must be an object');
+    for (const k of ['klIclIt', 'jsIclIt', 'klIclAnchor', 'klItAnchor'] as const) if (typeof o[k] !== 'number') fail(`outputs.${k} must be a number, got ${JSON.stringify(o[k])}`);
+    for (const k of ['top1IclIt', 'top1AnchorIcl', 'top1AnchorIt'] as const) if (typeof o[k] !== 'boolean') fail(`outputs.${k} must be a boolean, got ${JSON.stringify(o[k])}`);
+    const m = o.labelMass;
+    if (m !== undefined && (typeof m !== 'object' || m === null || !(['anchor', 'icl', 'it'] as const).every((k) => typeof m[k] === 'number'))) fail('outputs.labelMass must be { anchor, icl, it } numbers');
+  }
+  if (r.attention !== undefined) {
+    const a = r.attention;
+    if (typeof a !== 'object' || a === null) fail('attention must be an object');
+    for (const k of ['anchorIcl', 'anchorIt', 'iclIt', 'change', 'demoShare'] as const) {
+      const v = a[k];
+      if (!Array.isArray(v) || v.length !== r.layers.length || !v.every((x) => typeof x === 'number')) fail(`attention.${k} must be ${r.layers.length} numbers (one per measured layer)`);
+    }
+  }
   if (r.lossDecrease !== undefined && (typeof r.lossDecrease !== 'object' || r.lossDecrease === null || typeof r.lossDecrease.instruction !== 'number' || typeof r.lossDecrease.example !== 'number')) {
     fail('lossDecrease must be { instruction: number, example: number }');
+  }
+  if (r.patching !== undefined) {
+    const p = r.patching;
+    if (typeof p !== 'object' || p === null || !Array.isArray(p.layers) || !p.layers.every((l) => Number.isInteger(l) && l >= 0)) fail('patching must be { layers: hidden-state indices, icl: number[], it: number[] }');
+    for (const k of ['icl', 'it'] as const) if (!Array.isArray(p[k]) || p[k].length !== p.layers.length || !p[k].every((x) => typeof x === 'number')) fail(`patching.${k} must be ${p.layers.length} numbers (one per patch point)`);
   }
   for (const k of ['states', 'adapter'] as const) {
     const v = r[k];

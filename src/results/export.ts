@@ -1,8 +1,11 @@
 // Flat tables of RepeatRecords (one row per repeat × condition) and their CSV, Parquet and JSONL encodings.
 import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer';
+import { VARIANT_COLUMNS } from './variant-columns.js';
 import type { RepeatRecord } from '../experiments/record.js';
 import { IclitError } from '../util/errors.js';
+import { agreementCells, agreementColumns } from './export-agreement.js';
 import { computeRobustness, type RecordRobustness, type StatesOf } from './robustness.js';
+import { patchingColumns } from './export-patching.js';
 
 export type ExportFormat = 'csv' | 'parquet' | 'jsonl';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'parquet', 'jsonl'];
@@ -45,6 +48,7 @@ const ROBUST: readonly RobustColumn[] = [
   ...TRIPLE.map(([name, k]): RobustColumn => [`centred_${name}`, (m) => m.centred[k]]),
   ...TRIPLE.map(([name, k]): RobustColumn => [`massive_out_${name}`, (m) => m.massiveOut[k]]),
   ['null_icl_it', (m) => m.nullIclIt],
+  ...VARIANT_COLUMNS,
 ];
 
 /**
@@ -53,8 +57,11 @@ const ROBUST: readonly RobustColumn[] = [
  *   accuracy_zero_shot, accuracy_icl, accuracy_it, accuracy_n, loss_decrease_instruction, loss_decrease_example, tune_loss,
  *   sim_anchor_icl_L…, sim_anchor_it_L…, sim_icl_it_L…, sim_update_L…   (L = every hidden-state index any record
  *   measured, ascending), then the same four as *_last (each record's last measured layer);
- *   centred_{anchor_icl,anchor_it,icl_it}_L… and _last, massive_out_{…}_L… and _last, null_icl_it_L… and _last
+ *   centred_{anchor_icl,anchor_it,icl_it}_L… and _last, massive_out_{…}_L… and _last, null_icl_it_L… and _last,
+ *   standardised_{…}_L… and _last, sim_aou_L… and _last (variant-columns.ts)
  *   (from the stored states through `opts.statesOf`; null where a record has no states),
+ *   the output and attention agreement columns (export-agreement.ts: accuracy_flips_*, out_*, att_*_L… and _last),
+ *   patching_icl_L…, patching_it_L… (L = every patch point any record's `patching` has; no columns without one),
  *   layers (JSON array), prompt_anchor, prompt_icl, prompt_tuning (JSON array of strings: the tuning prompts keep
  *   their newlines, so no separator could be safe), tokens_anchor, tokens_icl, tokens_tuning (JSON array),
  *   millis, config_hash, states, adapter, extra_<key>… (every key any record's `extra` has, sorted).
@@ -90,6 +97,9 @@ export function exportTable(records: RepeatRecord[], opts: ExportOptions = {}): 
     for (const l of layers) columns.push({ name: `${prefix}_${l}`, type: 'DOUBLE' });
     columns.push({ name: `${prefix}_last`, type: 'DOUBLE' });
   }
+  columns.push(...agreementColumns(layers));
+  const patching = patchingColumns(records);
+  columns.push(...patching.columns);
   columns.push(
     { name: 'layers', type: 'STRING' },
     { name: 'prompt_anchor', type: 'STRING' },
@@ -137,6 +147,8 @@ export function exportTable(records: RepeatRecord[], opts: ExportOptions = {}): 
       perLayer(prefix, values);
       row[`${prefix}_last`] = last >= 0 && values !== undefined ? values[last] : null;
     }
+    Object.assign(row, agreementCells(r, layers));
+    patching.fill(row, r);
     row.layers = JSON.stringify(r.layers);
     row.prompt_anchor = r.prompts.anchor;
     row.prompt_icl = r.prompts.icl;

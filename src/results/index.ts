@@ -3,8 +3,8 @@ export { ResultsStore, unitKey, DB_FILE, MANIFEST_FILE, SUPERSEDED_DIR, type Uni
 export * from './artifacts.js';
 export { EmbeddingCache, embeddingKey } from './embedding-cache.js';
 export {
-  buildManifest, canonicalJson, checkManifest, configHash, fingerprintPath, manifestDifferences, sha256Hex,
-  type JsonValue, type Manifest, type ManifestAction, type ManifestData, type ManifestHub, type ManifestInput, type ManifestModel,
+  acceptedHashes, buildManifest, canonicalJson, checkManifest, configHash, fingerprintPath, manifestDifferences, sha256Hex,
+  type ConfigExtension, type JsonValue, type Manifest, type ManifestAction, type ManifestData, type ManifestHub, type ManifestInput, type ManifestModel,
 } from './manifest.js';
 export {
   EXPORT_FORMATS, csvField, exportRecords, exportTable, toCsv, toJsonl, toParquet,

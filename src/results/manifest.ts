@@ -49,6 +49,11 @@ export interface Manifest {
   finishedAt?: string;
   /** Wall-clock seconds of the run that finished it. */
   wallSeconds?: number;
+  /**
+   * Config hashes of the earlier setups this one extends (a rerun that only adds conditions, such as controls): their
+   * records stay valid in the folder, as they are what this setup computes for those conditions.
+   */
+  extends?: string[];
 }
 
 // ---------- hashing ----------
@@ -285,7 +290,15 @@ export function manifestDifferences(existing: Manifest, wanted: Manifest): strin
   return out;
 }
 
-export type ManifestAction = 'new' | 'resume' | 'replace';
+export type ManifestAction = 'new' | 'resume' | 'replace' | 'extend';
+
+/** Whether config `wanted` only adds to config `existing`: every record computed under `existing` is one `wanted` computes too. */
+export type ConfigExtension = (existing: JsonValue, wanted: JsonValue) => boolean;
+
+/** The config hashes whose records a folder under manifest `m` holds as its own: its own and those it extends. */
+export function acceptedHashes(m: Manifest | undefined): Set<string> | undefined {
+  return m && new Set([m.configHash, ...(m.extends ?? [])]);
+}
 
 /**
  * Decides how a run may use a results folder. No manifest yet → 'new'. Same config hash, model and data
@@ -293,11 +306,14 @@ export type ManifestAction = 'new' | 'resume' | 'replace';
  * every difference, unless `force`: then 'replace' — the caller writes the new manifest over the old one and
  * the records already in the folder STAY (they were made with the old setup; export them with care).
  */
-export function checkManifest(existing: Manifest | undefined, wanted: Manifest, opts: { force?: boolean; dir?: string } = {}): ManifestAction {
+export function checkManifest(existing: Manifest | undefined, wanted: Manifest, opts: { force?: boolean; dir?: string; extension?: ConfigExtension } = {}): ManifestAction {
   if (!existing) return 'new';
   const diffs = manifestDifferences(existing, wanted);
   if (diffs.length === 0) return 'resume';
   if (opts.force) return 'replace';
+  // only the config differs, and only by what `extension` allows (added controls): the earlier records stay
+  const sameInputs = manifestDifferences({ ...existing, config: wanted.config, configHash: wanted.configHash }, wanted).length === 0;
+  if (sameInputs && opts.extension?.(existing.config, wanted.config)) return 'extend';
   const shown = diffs.length > 8 ? [...diffs.slice(0, 8), `and ${diffs.length - 8} more`] : diffs;
   const where = opts.dir ? `results folder ${opts.dir}` : 'the results folder';
   throw new IclitError(
@@ -318,5 +334,6 @@ export function checkManifestShape(m: unknown, source: string): Manifest {
   if (typeof o.seed !== 'number') fail(`key 'seed' must be a number`);
   if (!Array.isArray(o.models)) fail(`key 'models' must be an array`);
   if (!Array.isArray(o.data)) fail(`key 'data' must be an array`);
+  if (o.extends !== undefined && !(Array.isArray(o.extends) && o.extends.every((h) => typeof h === 'string'))) fail(`key 'extends' must be a list of config hashes`);
   return o as unknown as Manifest;
 }

@@ -1,5 +1,5 @@
-// Robustness measures over records and their stored hidden states: centred and massive-dimension-free cosines, the permutation null, CKA.
-import type { RepeatRecord } from '../experiments/record.js';
+// Robustness measures over records and their stored hidden states: centred, standardised and massive-dimension-free cosines, SimAOU, the permutation null, CKA (biased and debiased).
+import { recordCondition, type RepeatRecord } from '../experiments/record.js';
 import type { SituationStates } from '../experiments/backend.js';
 import { IclitError } from '../util/errors.js';
 import { groupBy } from '../util/group.js';
@@ -8,9 +8,13 @@ import {
   centredCosine,
   cosine,
   cosineExcluding,
+  debiasedLinearCka,
+  dimensionMoments,
   linearCka,
   massiveDimensions,
   mismatchedCosineMeans,
+  normalisedUpdateCosine,
+  standardisedCosine,
   updateCosine,
 } from '../stats/index.js';
 
@@ -35,6 +39,13 @@ export interface RecordRobustness {
   centred: TripleSims;
   /** With the layer's massive dimensions left out. */
   massiveOut: TripleSims;
+  /**
+   * After standardising each dimension (Timkey & van Schijndel 2021) by its mean and standard deviation over every
+   * state (anchor, ICL, IT of every record) of the record's model, experiment and condition at that layer.
+   */
+  standardised: TripleSims;
+  /** Dai et al.'s exact SimAOU: the update cosine with each state L2-normalised first. */
+  simAou: number[];
   /** Mean over the other records r′ of the same condition of cos(ICL_r, IT_r′); NaN with fewer than 2 records. */
   nullIclIt: number[];
   /** The record's own four similarities recomputed from the states (a check on what was stored). */
@@ -49,10 +60,12 @@ export interface LayerGroupRobustness {
   massiveDims: number[];
 }
 
-/** Per (model, experiment): what was centred on and left out. */
+/** Per (model, experiment, control): what was centred on and left out. */
 export interface GroupRobustness {
   model: string;
   experiment: string;
+  /** The control condition (`--controls`) the group holds, null for the real conditions: a control (e.g. an untrained model) is never centred on, or searched for massive dimensions with, the real states. */
+  control: string | null;
   nRecords: number;
   nWithStates: number;
   massiveRatio: number;
@@ -61,12 +74,12 @@ export interface GroupRobustness {
   maxDeviation: number;
 }
 
-/** Per (model, experiment, condition) and layer: linear CKA between the ICL and the IT states across repeats. */
+/** Per (model, experiment, condition) and layer: linear CKA (biased, and debiased: Murphy et al. 2024) between the ICL and the IT states across repeats. */
 export interface ConditionRobustness {
   model: string;
   experiment: string;
   condition: string;
-  layers: { layer: number; n: number; cka: number }[];
+  layers: { layer: number; n: number; cka: number; ckaDebiased: number }[];
 }
 
 export interface Robustness {
@@ -91,6 +104,8 @@ function checked(r: RepeatRecord, s: SituationStates): SituationStates {
   return s;
 }
 
+type Moments = ReturnType<typeof dimensionMoments>;
+
 interface LayerAccumulator {
   sum: Float64Array;
   sumAbs: Float64Array;
@@ -108,7 +123,7 @@ export function computeRobustness(records: readonly RepeatRecord[], statesOf: St
   const byRecord = new Map<RepeatRecord, RecordRobustness>();
   const groups: GroupRobustness[] = [];
   const conditions: ConditionRobustness[] = [];
-  for (const recs of groupBy(records, (r) => keyOf(r.model, r.experiment)).values()) {
+  for (const recs of groupBy(records, (r) => keyOf(r.model, r.experiment, recordCondition(r).control ?? '')).values()) {
     // 1. Mean state and mean |value| per layer over every stored state of this model and experiment.
     const acc = new Map<number, LayerAccumulator>();
     let nWithStates = 0;
@@ -146,16 +161,18 @@ export function computeRobustness(records: readonly RepeatRecord[], statesOf: St
       if (held.length === 0) continue;
       const ckaLayers: ConditionRobustness['layers'] = [];
       const nullAt = new Map<RepeatRecord, Map<number, number>>(held.map((h) => [h.r, new Map()]));
+      const moments = new Map<number, Moments>();
       for (const layer of [...new Set(held.flatMap((h) => h.s.layers))].sort((a, b) => a - b)) {
         const rows = held.filter((h) => h.s.layers.includes(layer));
         const icl = rows.map((h) => h.s.icl[h.s.layers.indexOf(layer)]);
         const it = rows.map((h) => h.s.it[h.s.layers.indexOf(layer)]);
         mismatchedCosineMeans(icl, it).forEach((v, i) => nullAt.get(rows[i].r)!.set(layer, v));
-        ckaLayers.push({ layer, n: rows.length, cka: linearCka(icl, it) });
+        ckaLayers.push({ layer, n: rows.length, cka: linearCka(icl, it), ckaDebiased: debiasedLinearCka(icl, it) });
+        moments.set(layer, dimensionMoments([...rows.map((h) => h.s.anchor[h.s.layers.indexOf(layer)]), ...icl, ...it]));
       }
       conditions.push({ model: cond[0].model, experiment: cond[0].experiment, condition: cond[0].condition, layers: ckaLayers });
       for (const { r, s } of held) {
-        const m = measures(r, s, layerInfo, nullAt.get(r)!);
+        const m = measures(r, s, layerInfo, nullAt.get(r)!, moments);
         byRecord.set(r, m);
         maxDeviation = Math.max(maxDeviation, deviation(r, m.recomputed));
       }
@@ -163,6 +180,7 @@ export function computeRobustness(records: readonly RepeatRecord[], statesOf: St
     groups.push({
       model: recs[0].model,
       experiment: recs[0].experiment,
+      control: recordCondition(recs[0]).control,
       nRecords: recs.length,
       nWithStates,
       massiveRatio: ratio,
@@ -179,15 +197,18 @@ function measures(
   s: SituationStates,
   info: Map<number, { mean: Float64Array; massive: number[] }>,
   nullAt: Map<number, number>,
+  moments: Map<number, Moments>,
 ): RecordRobustness {
   const triple = (): TripleSims => ({ anchorIcl: [], anchorIt: [], iclIt: [] });
-  const out: RecordRobustness = { centred: triple(), massiveOut: triple(), nullIclIt: [], recomputed: { ...triple(), update: [] } };
+  const out: RecordRobustness = { centred: triple(), massiveOut: triple(), standardised: triple(), simAou: [], nullIclIt: [], recomputed: { ...triple(), update: [] } };
   for (const layer of r.layers) {
     const i = s.layers.indexOf(layer);
     const li = info.get(layer);
-    if (i < 0 || !li) {
-      for (const t of [out.centred, out.massiveOut, out.recomputed]) for (const k of ['anchorIcl', 'anchorIt', 'iclIt'] as const) t[k].push(NaN);
+    const mo = moments.get(layer);
+    if (i < 0 || !li || !mo) {
+      for (const t of [out.centred, out.massiveOut, out.standardised, out.recomputed]) for (const k of ['anchorIcl', 'anchorIt', 'iclIt'] as const) t[k].push(NaN);
       out.recomputed.update.push(NaN);
+      out.simAou.push(NaN);
       out.nullIclIt.push(NaN);
       continue;
     }
@@ -198,6 +219,10 @@ function measures(
     out.massiveOut.anchorIcl.push(cosineExcluding(a, c, li.massive));
     out.massiveOut.anchorIt.push(cosineExcluding(a, t, li.massive));
     out.massiveOut.iclIt.push(cosineExcluding(c, t, li.massive));
+    out.standardised.anchorIcl.push(standardisedCosine(a, c, mo));
+    out.standardised.anchorIt.push(standardisedCosine(a, t, mo));
+    out.standardised.iclIt.push(standardisedCosine(c, t, mo));
+    out.simAou.push(normalisedUpdateCosine(a, c, t));
     out.recomputed.anchorIcl.push(cosine(a, c));
     out.recomputed.anchorIt.push(cosine(a, t));
     out.recomputed.iclIt.push(cosine(c, t));

@@ -9,7 +9,7 @@ import { checkOutputDir } from '../util/fs.js';
 import { ADAPTERS_DIR, STATES_DIR, artifactPath, artifactProblem, writeAdapter, writeStates } from './artifacts.js';
 import { decodeRecord, describeUnit, encodeRecord } from './codec.js';
 import { ResultsLock } from './lock.js';
-import { checkManifest, checkManifestShape, type Manifest, type ManifestAction } from './manifest.js';
+import { acceptedHashes, checkManifest, checkManifestShape, type ConfigExtension, type Manifest, type ManifestAction } from './manifest.js';
 
 export const DB_FILE = 'results.sqlite';
 export const MANIFEST_FILE = 'manifest.json';
@@ -272,8 +272,8 @@ export class ResultsStore {
       const d = damaged[0];
       throw new IclitError(`${file}: row ${d.rowid} (${d.unit}) is damaged (${d.problem})${damaged.length > 1 ? ` and ${damaged.length - 1} more` : ''}; run the same \`iclit run\` again to recompute it`);
     }
-    const want = this.manifest()?.configHash;
-    const foreign = want === undefined ? [] : records.filter((r) => r.configHash !== want);
+    const accepted = acceptedHashes(this.manifest());
+    const foreign = accepted === undefined ? [] : records.filter((r) => !accepted.has(r.configHash));
     if (foreign.length > 0) {
       const names = foreign.slice(0, 5).map(describeUnit).join(', ');
       throw new IclitError(`${file}: ${foreign.length} record(s) were computed under another setup than its manifest (${names}${foreign.length > 5 ? ', …' : ''}); the folder mixes setups`);
@@ -299,7 +299,7 @@ export class ResultsStore {
    * rows are reported once through onDamaged and count as not done, so the run recomputes (and replaces) them.
    */
   sink(opts: SinkOptions): RecordSink {
-    const want = this.manifest()?.configHash;
+    const accepted = acceptedHashes(this.manifest());
     const { records, damaged } = this.#scan();
     for (const d of damaged) opts.onDamaged?.(d);
     // a record whose stored states or adapter are missing or damaged is not done: the run recomputes it
@@ -311,7 +311,7 @@ export class ResultsStore {
       }
       return problem === undefined;
     });
-    const done = new Set(whole.filter((r) => want === undefined || r.configHash === want).map(unitKey));
+    const done = new Set(whole.filter((r) => accepted === undefined || accepted.has(r.configHash)).map(unitKey));
     return {
       isDone: (key) => done.has(unitKey(key)),
       save: (results) => {
@@ -351,14 +351,16 @@ export class ResultsStore {
    * earlier setup — database, manifest, states, adapters — to `superseded/<time>/` inside the folder, so the folder
    * never holds records of two setups; `supersededTo` names that place.
    */
-  beginRun(wanted: Manifest, opts: { force?: boolean } = {}): { action: ManifestAction; supersededTo?: string } {
+  beginRun(wanted: Manifest, opts: { force?: boolean; extension?: ConfigExtension } = {}): { action: ManifestAction; supersededTo?: string } {
     // A folder without a single record holds nothing to protect: a corrected rerun starts it anew without --force.
     const empty = this.#db.prepare('SELECT 1 FROM records LIMIT 1').get() === undefined;
     const existing = empty ? undefined : this.manifest();
-    const action = checkManifest(existing, wanted, { force: opts.force, dir: this.dir });
+    const action = checkManifest(existing, wanted, { force: opts.force, dir: this.dir, extension: opts.extension });
     let supersededTo: string | undefined;
     if (action === 'replace') supersededTo = this.#supersede();
-    if (action !== 'resume') this.writeManifest(wanted);
+    // 'extend' (a rerun adding conditions): the new setup, under which the earlier setup's records stay valid
+    if (action === 'extend') this.writeManifest({ ...wanted, extends: [...(existing!.extends ?? []), existing!.configHash] });
+    else if (action !== 'resume') this.writeManifest(wanted);
     return { action, supersededTo };
   }
 

@@ -1,7 +1,7 @@
-// Tests for the seeded bootstrap CI of the median: determinism, seed sensitivity, coverage of the true median.
+// Tests for the seeded bootstrap CIs of the median and the mean: determinism, seed sensitivity, coverage of the true value.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootstrapMedianCI } from './bootstrap.js';
+import { bootstrapMeanCI, bootstrapMedianCI } from './bootstrap.js';
 import { seededRandom } from '../util/random.js';
 import { IclitError } from '../util/errors.js';
 
@@ -46,4 +46,23 @@ test('bad options or data throw IclitError', () => {
   assert.throws(() => bootstrapMedianCI([1, 2], { confidence: 1 }), IclitError);
   assert.throws(() => bootstrapMedianCI([1, 2], { resamples: 0 }), IclitError);
   assert.throws(() => bootstrapMedianCI([1, 2], { seed: 0.5 }), IclitError);
+});
+
+test('the mean CI: estimate is the sample mean; coverage of the true mean near 90%; width near the normal theory 2·1.645·σ/√n', () => {
+  const x = exponentialSample(400, 5);
+  const ci = bootstrapMeanCI(x, { seed: 2, resamples: 2000, confidence: 0.9 });
+  const mean = x.reduce((a, b) => a + b, 0) / x.length;
+  assert.ok(Math.abs(ci.estimate - mean) < 1e-12);
+  const sd = Math.sqrt(x.reduce((a, v) => a + (v - mean) ** 2, 0) / (x.length - 1));
+  const width = (2 * 1.645 * sd) / Math.sqrt(x.length);
+  assert.ok(Math.abs(ci.upper - ci.lower - width) < 0.15 * width, `width ${ci.upper - ci.lower} vs ${width}`);
+  assert.deepEqual(bootstrapMeanCI(x, { seed: 2, resamples: 2000, confidence: 0.9 }), ci);
+  let covered = 0;
+  for (let k = 0; k < 100; k++) {
+    const c = bootstrapMeanCI(exponentialSample(201, 2000 + k), { seed: k, resamples: 400, confidence: 0.9 });
+    if (c.lower <= 1 && 1 <= c.upper) covered++;
+  }
+  assert.ok(covered >= 78 && covered <= 98, `covered ${covered}/100`);
+  assert.throws(() => bootstrapMeanCI([]), IclitError);
+  assert.throws(() => bootstrapMeanCI([1, NaN]), /bootstrapMeanCI/);
 });

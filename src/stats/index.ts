@@ -14,7 +14,7 @@ export {
 } from './wilcoxon.js';
 export { percentile, percentiles, percentileOfSorted, median, boxStats, type BoxStats } from './percentiles.js';
 export { pearson, spearman, correlationPValue, type CorrelationResult } from './correlation.js';
-export { bootstrapMedianCI, type BootstrapOptions, type BootstrapInterval } from './bootstrap.js';
+export { bootstrapMedianCI, bootstrapMeanCI, type BootstrapOptions, type BootstrapInterval } from './bootstrap.js';
 export { describe, type Description } from './describe.js';
 export { averageRanks, tieGroupSizes } from './ranks.js';
 export { erf, erfc, normalCdf, normalSf, logGamma, logBeta, regularizedIncompleteBeta, studentTSf } from './special.js';
@@ -38,4 +38,5 @@ export {
 export { logSoftmax, klDivergence, jensenShannon, argmax, probabilityMass, gapClosed } from './distributions.js';
 export { pageTrendTest, type PageResult, type PageMethod } from './page.js';
 export { holmAdjust } from './multiple.js';
+export { meanTInterval, studentTQuantileUpper, type MeanInterval } from './mean-interval.js';
 export { headAveragedCosine, gatherPositions, spanShare } from './attention.js';

@@ -1,5 +1,5 @@
 // Before a study runs: its passes counted from the drawn prompts, their FLOPs, the time they take on this device (calibrated) and the peak memory.
-import { planWork, type ProgressEvent } from '../experiments/index.js';
+import { planWorkByWeights, type ProgressEvent } from '../experiments/index.js';
 import type { DecoderConfig } from '../io/index.js';
 import { studyMemory, type ComputeDType, type FlopsLora, type Pass } from '../models/index.js';
 import { resolveStudyRefs } from './hub-refs.js';
@@ -15,6 +15,8 @@ export interface ModelEstimate {
   passes: Pass[];
   flops: number;
   seconds: number;
+  /** The part of `seconds` the untrained control's run on the model's untrained copy takes (absent or 0 without it). */
+  untrainedSeconds?: number;
   /** Estimated peak bytes (src/models/study-memory.ts at the run's batch and longest prompt). */
   memory: number;
   cost: CostModel;
@@ -80,13 +82,15 @@ export function estimateFromPhases(
   const calibrated = new Map<string, CostModel>();
   const estimates: ModelEstimate[] = models.map((m) => {
     const config = m.folder.config;
-    const passes = planWork(plan, { encode: m.folder.encode, numLayers: config.numLayers, maxPositions: config.maxPositionEmbeddings, chat: m.folder.chat }, { shard });
+    const work = planWorkByWeights(plan, { encode: m.folder.encode, numLayers: config.numLayers, vocabSize: config.vocabSize, maxPositions: config.maxPositionEmbeddings, chat: m.folder.chat }, { shard });
+    const passes = [...work.trained, ...work.untrained];
     const shape = JSON.stringify(config);
     const cost = calibrated.get(shape) ?? calibrate(config, compute.dtype, compute.device, { ...s.lora }, typicalPass(passes));
     calibrated.set(shape, cost);
     const { flops, seconds } = workCost(config, passes, cost, lora);
+    const untrainedSeconds = work.untrained.length > 0 ? workCost(config, work.untrained, cost, lora).seconds : 0;
     const memory = studyMemory(config, compute.dtype, s.lora, compute.batch, m.longest).total;
-    return { dir: m.dir, config, passes, flops, seconds, memory, cost };
+    return { dir: m.dir, config, passes, flops, seconds, untrainedSeconds, memory, cost };
   });
   return {
     preset: preset.preset.name,

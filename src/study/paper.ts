@@ -1,11 +1,13 @@
 // `iclit run paper`: every experiment of the paper as one results tree (one folder per preset), built from the per-preset studies.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { PAPER_ORDER, PRESETS, type Preset, type ProgressEvent } from '../experiments/index.js';
+import { PAPER_CONTROLS, PAPER_ORDER, PRESETS, type Preset, type ProgressEvent, type WorkEvent } from '../experiments/index.js';
 
 export { PAPER_ORDER };
 import { UsageError } from '../util/errors.js';
 import type { RunSettings } from './settings.js';
+import { estimateStudy, type StudyEstimate } from './estimate.js';
+import { formatDuration } from './progress-line.js';
 import { openStudy, type OpenOptions, type Study, type StudySummary } from './study.js';
 
 /** The name of the whole-paper target of `iclit run`. */
@@ -33,7 +35,8 @@ const figuresOf = (preset: Preset): string[] => preset.figure.split(', ');
  * The per-preset settings of the whole paper under `out`: sentiment presets read --data, translation reads
  * --translation-data, cross-task takes its demonstrations from --translation-data, demo-similarity needs --encoder.
  * --shots / --epochs reach only the presets that let them be set; --instructions (one pool) only the sentiment
- * presets. A preset whose input is missing is skipped, and says what it lacks.
+ * presets; --controls only the presets of PAPER_CONTROLS (convergence). A preset whose input is missing is skipped,
+ * and says what it lacks.
  */
 export function paperPlan(s: RunSettings, out: string): PaperPlan {
   const parts: PaperPart[] = [];
@@ -61,6 +64,7 @@ export function paperPlan(s: RunSettings, out: string): PaperPlan {
       layers: preset.allLayers ? 'all' : s.layers,
       shots: preset.fixedShots ? undefined : s.shots,
       epochs: preset.fixedEpochs ? undefined : s.epochs,
+      controls: PAPER_CONTROLS.includes(name) ? s.controls : [],
     };
     parts.push({ preset, figures, dir: join(out, name), settings });
   }
@@ -71,7 +75,14 @@ export function paperPlan(s: RunSettings, out: string): PaperPlan {
 export interface PaperStudy {
   plan: PaperPlan;
   studies: Study[];
-  run(opts?: { shard?: { index: number; count: number }; onProgress?: (e: ProgressEvent, model: number, preset: string) => void; onPreset?: (preset: string, s: StudySummary) => void }): Promise<StudySummary>;
+  run(opts?: {
+    shard?: { index: number; count: number };
+    /** A preset's study is about to run (its index in `studies`). */
+    onStart?: (preset: string, index: number) => void;
+    onProgress?: (e: ProgressEvent, model: number, preset: string) => void;
+    onWork?: (e: WorkEvent, model: number, preset: string) => void;
+    onPreset?: (preset: string, s: StudySummary) => void;
+  }): Promise<StudySummary>;
   close(): void;
 }
 
@@ -104,8 +115,10 @@ export async function openPaper(s: RunSettings, out: string, opts: OpenOptions =
       let computed = 0;
       let skipped = 0;
       let wallSeconds = 0;
-      for (const st of studies) {
-        const r = await st.run({ shard: ro.shard, onProgress: (e, i) => ro.onProgress?.(e, i, st.preset.name) });
+      for (const [index, st] of studies.entries()) {
+        ro.onStart?.(st.preset.name, index);
+        const name = st.preset.name;
+        const r = await st.run({ shard: ro.shard, onProgress: (e, i) => ro.onProgress?.(e, i, name), onWork: ro.onWork && ((e, i) => ro.onWork!(e, i, name)) });
         ro.onPreset?.(st.preset.name, r);
         computed += r.computed;
         skipped += r.skipped;
@@ -117,4 +130,28 @@ export async function openPaper(s: RunSettings, out: string, opts: OpenOptions =
       for (const st of studies) st.close();
     },
   };
+}
+
+/**
+ * The whole paper's estimate without writing anything (`iclit run paper --dry-run`): every preset's checks and
+ * estimate (estimateStudy) in the paper's order, with the presets the inputs leave out.
+ */
+export async function estimatePaper(s: RunSettings, out: string, opts: { shard?: { index: number; count: number } } = {}): Promise<{ plan: PaperPlan; estimates: StudyEstimate[] }> {
+  const plan = paperPlan(s, out);
+  const estimates: StudyEstimate[] = [];
+  for (const part of plan.parts) estimates.push(await estimateStudy(part.settings, opts));
+  return { plan, estimates };
+}
+
+/** The one line before the whole paper runs: experiments, FLOPs, time on this device and the largest peak memory. */
+export function paperEstimateLine(estimates: readonly StudyEstimate[]): string {
+  const flops = estimates.reduce((a, e) => a + e.flops, 0);
+  const seconds = estimates.reduce((a, e) => a + e.seconds, 0);
+  const memory = Math.max(0, ...estimates.map((e) => e.memory));
+  const e0 = estimates[0];
+  return (
+    `estimate: the paper, ${estimates.length} experiment(s) (${estimates.map((e) => `${e.preset} ≈ ${formatDuration(e.seconds * 1000)}`).join(', ')}): ` +
+    `${(flops / 1e12).toFixed(2)} TFLOP, ≈ ${formatDuration(seconds * 1000)} on ${e0?.device ?? '-'} in ${e0?.dtype ?? '-'} (model loading not counted), ` +
+    `peak memory ≈ ${(memory / 2 ** 30).toFixed(1)} GiB`
+  );
 }

@@ -2,15 +2,15 @@
 import { existsSync } from 'node:fs';
 import { freemem } from 'node:os';
 import { basename, resolve } from 'node:path';
-import { defaultInstructionPool, findTextPair, loadDataset, loadInstructionPool } from '../data/index.js';
+import { TASK_SPECS, defaultInstructionPool, findTextPair, loadDataset, loadInstructionPool } from '../data/index.js';
 import {
-  STUDY_DEFAULTS, checkMethods, checkPromptLengths, drawRepeats, findPreset, openModelFolder, resolveConditions, taskMaterials,
+  STUDY_DEFAULTS, checkMethods, checkPromptLengths, drawRepeats, findPreset, openModelFolder, resolveConditions, taskMaterials, withControls,
   type Condition, type DrawnRepeats, type ModelFolder, type Preset, type StudyMaterials, type StudyPlan,
 } from '../experiments/index.js';
 import { checkCheckpointWeights, decoderWeightShapes, type DecoderConfig } from '../io/index.js';
 import { checkLoraRank } from '../lora/index.js';
 import { MAX_DEVICE_BATCH, checkSentenceEncoder, checkStudyBatch, defaultStudyBatch, resolveHiddenStates, type ComputeDType, type MemoryLora } from '../models/index.js';
-import { ResultsStore, buildManifest, sha256Hex, type JsonValue, type Manifest, type ManifestAction } from '../results/index.js';
+import { ResultsStore, buildManifest, canonicalJson, sha256Hex, type ConfigExtension, type JsonValue, type Manifest, type ManifestAction } from '../results/index.js';
 import { deviceInfo, nativeBf16, resolveDevice } from '../torch/index.js';
 import { IclitError, UsageError } from '../util/errors.js';
 import { checkInputDir } from '../util/fs.js';
@@ -30,7 +30,12 @@ export function presetPhase(s: RunSettings): PresetPhase {
   if (preset.needs.includes('encoder') && !s.encoder) throw new UsageError(`preset ${preset.name} needs --encoder (a sentence-transformers folder)`);
   if (preset.allLayers && s.layers !== 'all') throw new UsageError(`preset ${preset.name} measures every layer; drop --layers (or the config's layers)`);
   checkMethods(s.methods);
-  return { preset, conditions: resolveConditions(preset, { shots: s.shots, epochs: s.epochs, bins: s.bins }) };
+  const conditions = resolveConditions(preset, { shots: s.shots, epochs: s.epochs, bins: s.bins });
+  if (s.controls.includes('shuffled-labels')) {
+    if (!TASK_SPECS[conditions[0].demoTask].scoring) throw new UsageError(`--controls shuffled-labels needs labelled demonstrations; preset ${preset.name}'s first condition has ${conditions[0].demoTask} demonstrations, which have none`);
+    if (s.repeats < 2) throw new UsageError('--controls shuffled-labels takes each repeat\'s labels from another repeat: it needs --repeats 2 or more');
+  }
+  return { preset, conditions: withControls(conditions, s.controls) };
 }
 
 /** Phase 2's value: the inputs read and every repeat drawn (the same draw the preflight check measures and the runner computes). */
@@ -157,6 +162,8 @@ export function manifestPhase(s: RunSettings, p: PresetPhase, d: DataPhase, mode
     evalExamples: s.evalExamples,
     methods: s.methods as unknown as JsonValue,
     instructionPool: sha256Hex(d.materials.instructions.join('\n')),
+    // absent without controls, so a run without them hashes as it always did (the control conditions are in `conditions` too)
+    ...(s.controls.length > 0 ? { controls: [...s.controls] } : {}),
   };
   const dataEntries: { role: string; path: string }[] = [];
   const addData = (role: string, path: string): void => {
@@ -186,11 +193,29 @@ export interface FolderPhase {
   supersededTo?: string;
 }
 
-/** Phase 6: the results folder created only now; its manifest compared: new, resume, refused, or --force (the earlier setup moved to superseded/). */
+/**
+ * A study config (manifestPhase's) that only adds controls to `existing`: the same settings and the same preset
+ * conditions, and every control `existing` had. Its records for the preset's conditions and those controls are the
+ * ones `existing` computed (a condition's numbers never depend on the others), so a rerun with more --controls keeps
+ * the folder's records and computes only the added control conditions.
+ */
+export const controlsAdded: ConfigExtension = (existing, wanted) => {
+  type Config = { controls?: string[]; conditions?: { control?: string }[] } & Record<string, unknown>;
+  const parts = (c: JsonValue) => {
+    const { controls = [], conditions = [], ...rest } = (c ?? {}) as Config;
+    const own = Array.isArray(conditions) ? conditions.filter((x) => x?.control === undefined) : conditions;
+    return { controls: Array.isArray(controls) ? controls : [], rest: canonicalJson({ ...rest, conditions: own }) };
+  };
+  const a = parts(existing);
+  const b = parts(wanted);
+  return a.rest === b.rest && a.controls.every((x) => b.controls.includes(x)) && b.controls.length > a.controls.length;
+};
+
+/** Phase 6: the results folder created only now; its manifest compared: new, resume, extend (controls added: controlsAdded), refused, or --force (the earlier setup moved to superseded/). */
 export function folderPhase(out: string, manifest: Manifest, force: boolean | undefined): FolderPhase {
   const store = ResultsStore.open(out, { create: true });
   try {
-    const begun = store.beginRun(manifest, { force });
+    const begun = store.beginRun(manifest, { force, extension: controlsAdded });
     return { store, action: begun.action, supersededTo: begun.supersededTo };
   } catch (e) {
     store.close();

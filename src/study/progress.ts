@@ -20,6 +20,9 @@ interface ModelState {
   total: number;
   done: number;
   repeats?: ProgressEvent;
+  /** Seconds credited to the model's earlier run (the model's own, when the untrained control runs after it) and the current run's estimate. */
+  before: number;
+  run: number;
 }
 
 /**
@@ -40,7 +43,7 @@ export class ProgressReporter {
   constructor(estimate: StudyEstimate, opts: ReporterOptions) {
     this.#e = estimate;
     this.#o = { minIntervalMs: 1000, now: () => performance.now(), ...opts };
-    this.#models = estimate.models.map((m) => ({ total: m.seconds, done: 0 }));
+    this.#models = estimate.models.map((m) => ({ total: m.seconds, done: 0, before: 0, run: m.seconds - (m.untrainedSeconds ?? 0) }));
   }
 
   /** The runner's repeat event (runPlan's onProgress) for model `index`. */
@@ -48,8 +51,17 @@ export class ProgressReporter {
     this.#started ??= this.#o.now();
     this.#current = index;
     const m = this.#models[index];
-    if (e.repeat === -1) m.total = this.#e.models[index].seconds * remainingShare(e);
-    if (e.done === e.total) m.done = m.total; // reads' LM heads are not reported one by one
+    const est = this.#e.models[index];
+    if (e.repeat === -1 && e.untrained) {
+      // the untrained control's run after the model's own: its share of the estimate, for the repeats it still has
+      m.before = m.done;
+      m.run = (est.untrainedSeconds ?? 0) * remainingShare(e);
+      m.total = m.before + m.run;
+    } else if (e.repeat === -1) {
+      m.total = est.seconds * remainingShare(e);
+      m.run = (est.seconds - (est.untrainedSeconds ?? 0)) * remainingShare(e);
+    }
+    if (e.done === e.total) m.done = Math.min(m.total, m.before + m.run); // reads' LM heads are not reported one by one
     m.repeats = e;
     this.#emit(true);
   }

@@ -75,3 +75,14 @@ test('every setting has a help line that says its default, and YAML keys and fla
   const shots = SETTINGS.find((s) => s.flag === 'shots')!;
   assert.match(shots.help, /default 1: the paper uses a single demonstration/);
 });
+
+test('--controls and the YAML key controls: names from the control table, one order, no repeats; default none', () => {
+  assert.deepEqual(flagSettings({ controls: 'shuffled-labels, untrained,untrained' }).controls, ['untrained', 'shuffled-labels']);
+  assert.deepEqual(parseSettings({ controls: ['random-adapter'] }, 'c.yaml', '/').controls, ['random-adapter']);
+  assert.deepEqual(parseSettings({ controls: 'untrained,random-adapter' }, 'c.yaml', '/').controls, ['untrained', 'random-adapter']);
+  assert.deepEqual(mergeSettings({ preset: 'convergence', models: ['m'] }, {}).controls, []);
+  assert.deepEqual(mergeSettings({ preset: 'convergence', models: ['m'], controls: ['untrained'] }, flagSettings({ controls: 'random-adapter' })).controls, ['random-adapter'], 'the flag wins over the file');
+  assert.throws(() => flagSettings({ controls: 'untrained,nope' }), (e: Error) => e instanceof IclitError && e.message === '--controls must be controls from untrained, random-adapter, shuffled-labels, got "nope"');
+  assert.throws(() => parseSettings({ controls: [3] }, 'c.yaml', '/'), /key 'controls' must be controls from untrained, random-adapter, shuffled-labels, got 3/);
+  assert.throws(() => parseSettings({ controls: { a: 1 } }, 'c.yaml', '/'), /key 'controls' must be a list of controls/);
+});

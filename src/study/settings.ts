@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { DEFAULT_METHODS, METHOD_CHOICES, STUDY_DEFAULTS, type Methods } from '../experiments/index.js';
+import { CONTROL_NAMES, DEFAULT_METHODS, METHOD_CHOICES, STUDY_DEFAULTS, type ControlName, type Methods } from '../experiments/index.js';
 import { TASK_SPECS, readTextFile, splitTemplate, type Task } from '../data/index.js';
 import { isHubId } from '../io/index.js';
 import { KNOWN_TARGETS, type LoraConfig } from '../lora/index.js';
@@ -42,6 +42,8 @@ export interface RunSettings {
   saveAdapters: boolean;
   saveStates: boolean;
   methods: Methods;
+  /** Built-in controls added as conditions for the preset's first condition (src/experiments/controls.ts); [] = none. */
+  controls: ControlName[];
 }
 
 /** Settings as a config file or the flags give them: every key optional. */
@@ -50,7 +52,7 @@ export type PartialSettings = Partial<Omit<RunSettings, 'lora' | 'methods'>> & {
   methods?: Partial<Omit<Methods, 'templates'>> & { templates?: Partial<Methods['templates']> };
 };
 
-type Kind = 'path' | 'paths' | 'int' | 'int0' | 'positive' | 'nonneg' | 'fraction' | 'text' | 'bool' | 'layers' | 'targets' | 'words' | { oneOf: readonly string[] };
+type Kind = 'path' | 'paths' | 'int' | 'int0' | 'positive' | 'nonneg' | 'fraction' | 'text' | 'bool' | 'layers' | 'targets' | 'words' | 'controls' | { oneOf: readonly string[] };
 
 /** One setting: where it lives in RunSettings, its YAML key and flag, its type, and its help line (default + source). */
 export interface SettingSpec {
@@ -111,6 +113,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { path: ['methods', 'wrongLabels'], yaml: 'methods.wrong_labels', flag: 'wrong-labels', kind: { oneOf: METHOD_CHOICES.wrongLabels }, value: METHOD_CHOICES.wrongLabels.join('|'), help: `how wrong labels are made (default ${M.wrongLabels}: every label replaced by the other)` },
   { path: ['methods', 'binEdges'], yaml: 'methods.bin_edges', flag: 'bin-edges', kind: { oneOf: METHOD_CHOICES.binEdges }, value: METHOD_CHOICES.binEdges.join('|'), help: `similarity bins of equal width over [0, 1] or equal candidate counts (default ${M.binEdges})` },
   { path: ['methods', 'crossTaskInstruction'], yaml: 'methods.cross_task_instruction', flag: 'cross-task-instruction', kind: { oneOf: METHOD_CHOICES.crossTaskInstruction }, value: METHOD_CHOICES.crossTaskInstruction.join('|'), help: `instruction of a cross-task ICL prompt (default ${M.crossTaskInstruction})` },
+  { path: ['controls'], yaml: 'controls', flag: 'controls', kind: 'controls', value: CONTROL_NAMES.join(','), help: `built-in controls, each a condition added for the preset's first one: ${CONTROL_NAMES.join(', ')} (default none; docs/METHODS.md, Controls)` },
   { path: ['methods', 'chatTemplate'], yaml: 'methods.chat_template', flag: 'chat-template', kind: 'bool', help: "render prompts through the model folder's chat template (tokenizer_config.json)" },
 ];
 
@@ -177,6 +180,12 @@ function coerce(kind: Kind, v: unknown, where: string, base: string, fromFlag: b
       const list = typeof v === 'string' ? v.split(',').map((s) => s.trim()) : v;
       if (!Array.isArray(list) || list.length < 2 || list.some((w) => typeof w !== 'string' || w.trim() === '') || new Set(list).size !== list.length) bad(where, 'distinct non-empty label words (NEG,POS)', v);
       return [...(list as string[])];
+    }
+    case 'controls': {
+      const list = typeof v === 'string' ? v.split(',').map((x) => x.trim()) : v;
+      if (!Array.isArray(list) || (typeof v === 'string' && list.some((x) => x === ''))) bad(where, `a list of controls from ${CONTROL_NAMES.join(', ')}`, v);
+      for (const c of list) if (typeof c !== 'string' || !(CONTROL_NAMES as readonly string[]).includes(c)) bad(where, `controls from ${CONTROL_NAMES.join(', ')}`, c);
+      return CONTROL_NAMES.filter((c) => list.includes(c)); // one order, no repeats: the same controls are the same setup
     }
     case 'targets': {
       const list = typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v;
@@ -304,5 +313,6 @@ export function mergeSettings(file: PartialSettings, flags: PartialSettings): Ru
     saveAdapters: pick('saveAdapters') ?? false,
     saveStates: pick('saveStates') ?? true,
     methods: { ...M, ...fm, ...gm, templates: { ...M.templates, ...fm.templates, ...gm.templates } },
+    controls: CONTROL_NAMES.filter((c) => (pick('controls') ?? []).includes(c)), // one order: the same controls are the same setup
   };
 }

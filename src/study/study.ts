@@ -22,11 +22,13 @@
  * study.run() then computes, per model:
  *
  *   7. load      the model's weights from its folder of phase 3 (and the sentence encoder of demo-similarity,
- *                with its cache)                  → StudyBackend
+ *                with its cache)                  → StudyBackend; with the untrained control, after the model's
+ *                run, a randomly initialised copy of it (LlamaStudyBackend.untrained) for the control's conditions
  *   8. run       runPlan (src/experiments/runner.ts) over phase 2's drawn repeats into the folder's sink → records
  *   9. finish    the manifest marked finished with the wall time
  */
 import { LlamaStudyBackend, runPlan, type Preset, type ProgressEvent, type StudyPlan, type TextEmbedder, type WorkEvent } from '../experiments/index.js';
+import { deriveSeed } from '../data/index.js';
 import { SentenceEncoder } from '../models/index.js';
 import { EmbeddingCache, type Manifest, type ManifestAction } from '../results/index.js';
 import { checkOutputApart } from '../util/fs.js';
@@ -137,22 +139,34 @@ async function runStudy(
       embedder = { fingerprint: enc.fingerprint, embed: (texts) => cache.embed(enc, texts) };
     }
     const plan: StudyPlan = { ...o.plan, materials: { ...o.materials, embedder } };
+    const untrained = plan.conditions.some((c) => c.weights === 'untrained');
     for (const [i, m] of models.entries()) {
-      const backend = LlamaStudyBackend.fromFolder(m.folder, { dtype: compute.dtype, device: compute.device });
-      if (ro.onWork) backend.onWork = (e) => ro.onWork!(e, i);
-      try {
-        // 8. run
-        const sink = store.sink({
-          withModel: models.length > 1,
-          baseModel: (label) => models.find((x) => x.label === label)?.dir ?? null,
-          onDamaged: (d) => o.opts.onNote?.(`${out}: row ${d.rowid} (${d.unit}) is damaged (${d.problem}); recomputing it`),
-        });
-        const summary = runPlan(plan, backend, sink, { shard: ro.shard, onProgress: (e) => ro.onProgress?.(e, i) });
-        computed += summary.computed;
-        skipped += summary.skipped;
-      } finally {
-        backend.dispose();
+      const sink = store.sink({
+        withModel: models.length > 1,
+        baseModel: (label) => models.find((x) => x.label === label)?.dir ?? null,
+        onDamaged: (d) => o.opts.onNote?.(`${out}: row ${d.rowid} (${d.unit}) is damaged (${d.problem}); recomputing it`),
+      });
+      // the model's own weights, then (the untrained control) a random copy of it: one model in memory at a time
+      const backends = [() => LlamaStudyBackend.fromFolder(m.folder, { dtype: compute.dtype, device: compute.device })];
+      // a repeat computed on both (its own conditions, then the untrained control's) counts once
+      const computedRepeats = new Set<number>();
+      let visited = 0;
+      if (untrained) backends.push(() => LlamaStudyBackend.untrained(m.folder, deriveSeed(s.seed, 'untrained-weights'), { dtype: compute.dtype, device: compute.device }));
+      for (const make of backends) {
+        const backend = make();
+        if (ro.onWork) backend.onWork = (e) => ro.onWork!(e, i);
+        try {
+          // 8. run (records keep the model's label: the untrained control compares within its model)
+          const what = backend.weights === 'untrained' ? ' (untrained control)' : '';
+          const summary = runPlan(plan, backend, sink, { shard: ro.shard, onProgress: (e) => ro.onProgress?.({ ...e, model: e.model + what }, i) });
+          for (const r of summary.computedRepeats) computedRepeats.add(r);
+          visited = summary.computed + summary.skipped;
+        } finally {
+          backend.dispose();
+        }
       }
+      computed += computedRepeats.size;
+      skipped += visited - computedRepeats.size;
     }
   } finally {
     encoder?.dispose();

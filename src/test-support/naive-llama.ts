@@ -41,14 +41,48 @@ function rms(x: Mat, T: number, C: number, w: Float64Array, eps: number): Mat {
   return y;
 }
 
-/** Hidden states (HF convention, every position) and logits of one sequence, in float64. */
+/** A LoRA adapter as host tensors under PEFT keys (`base_model.model.<module>.lora_A.weight`), merged as W + scaling · B A. */
+export interface NaiveAdapter {
+  scaling: number;
+  tensors: Map<string, { shape: number[]; data: ArrayLike<number> }>;
+}
+
+/** W + scaling · B A for every module the adapter names, in float64 (the merged weights PEFT's merge_and_unload gives). */
+function mergeAdapter(w: Map<string, { shape: number[]; data: Float64Array }>, adapter: NaiveAdapter): void {
+  for (const [key, A] of adapter.tensors) {
+    const m = /^base_model\.model\.(.+)\.lora_A\.weight$/.exec(key);
+    if (!m) continue;
+    const B = adapter.tensors.get(`base_model.model.${m[1]}.lora_B.weight`);
+    const W = w.get(`${m[1]}.weight`);
+    if (!B || !W) throw new Error(`naive reference: adapter module ${m[1]} has no lora_B or no base weight`);
+    const [r, I] = A.shape;
+    const [O] = B.shape;
+    const data = W.data.slice();
+    for (let o = 0; o < O; o++)
+      for (let i = 0; i < I; i++) {
+        let s = 0;
+        for (let k = 0; k < r; k++) s += B.data[o * r + k] * A.data[k * I + i];
+        data[o * I + i] += adapter.scaling * s;
+      }
+    w.set(`${m[1]}.weight`, { shape: W.shape, data });
+  }
+}
+
+/**
+ * Hidden states (HF convention, every position) and logits of one sequence, in float64. With `patch`, the last
+ * token's state at hidden-state index patch.index (0..n−1) is replaced by patch.state before the next block reads it;
+ * with `adapter`, the weights are the base ones with the LoRA adapter merged in.
+ */
 export function naiveLlamaForward(
   dir: string,
   ids: number[],
+  opts: { patch?: { index: number; state: ArrayLike<number> }; adapter?: NaiveAdapter } = {},
 ): { hidden: Float64Array[]; logits: Float64Array; config: DecoderConfig; lastAttention: Float64Array[] } {
   const c = readDecoderConfig(dir);
   if (c.ropeScaling !== null) throw new Error('naive reference has no rope scaling');
   const w = loadF32(dir);
+  if (opts.adapter) mergeAdapter(w, opts.adapter);
+  const patch = opts.patch;
   const g = (n: string) => w.get(n)!;
   const T = ids.length;
   const C = c.hiddenSize;
@@ -57,6 +91,11 @@ export function naiveLlamaForward(
   const D = c.headDim;
   let x: Mat = new Float64Array(T * C);
   ids.forEach((id, t) => x.set(g('model.embed_tokens.weight').data.subarray(id * C, (id + 1) * C), t * C));
+  if (patch && (!Number.isInteger(patch.index) || patch.index < 0 || patch.index >= c.numLayers || patch.state.length !== C)) throw new Error('naive reference: bad patch');
+  const patchAt = (i: number): void => {
+    if (patch?.index === i) for (let j = 0; j < C; j++) x[(T - 1) * C + j] = patch.state[j];
+  };
+  patchAt(0);
   const hidden: Mat[] = [x.slice()];
   // per layer, the last token's attention weights [H, T] (row-major)
   const lastAttention: Mat[] = [];
@@ -110,6 +149,7 @@ export function naiveLlamaForward(
     const act = gate.map((a, i) => (a / (1 + Math.exp(-a))) * up[i]);
     const down = lin(act, T, g(`${p}mlp.down_proj.weight`), w.get(`${p}mlp.down_proj.bias`));
     x = h1.map((a, i) => a + down[i]);
+    patchAt(l + 1);
     if (l + 1 < c.numLayers) hidden.push(x.slice());
   }
   const normed = rms(x, T, C, g('model.norm.weight').data, c.rmsNormEps);

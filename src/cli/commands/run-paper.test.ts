@@ -33,6 +33,10 @@ test('iclit run paper: every preset into one tree (demo-similarity skipped witho
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /paper: 9 experiment\(s\) into .*convergence \(Fig\. 3a, Fig\. 8a\)/);
   assert.match(r.err, /paper: skipping demo-similarity \(Fig\. 4a, Fig\. 4b, Fig\. 4c\): it needs --encoder/);
+  // the whole paper's estimate before any work, then each preset's progress line (one per finished repeat off a terminal)
+  assert.match(r.err, /iclit: estimate: the paper, 9 experiment\(s\) \(convergence ≈ \S+, .*\): [\d.]+ TFLOP, ≈ \S+ on cpu/);
+  assert.ok(r.err.indexOf('iclit: estimate: the paper') < r.err.indexOf('convergence: '), 'the estimate comes before the first progress line');
+  assert.match(r.err, /\ntranslation: llama-7b \[model 1\/2\] \[[#.]+\] 2\/2 repeats · [\d.]+% of the work/);
   for (const p of ['convergence', 'wrong-label', 'cross-task', 'shots', 'accuracy', 'layers', 'sl', 'translation', 'token-loss']) assert.ok(existsSync(join(out, p, 'manifest.json')), p);
   assert.ok(!existsSync(join(out, 'demo-similarity')));
   const again = await runCli(args);
@@ -83,10 +87,11 @@ test('iclit run paper refuses what it cannot run (and --dry-run) before computin
   assert.equal(late.code, 1, late.err);
   assert.match(late.err, /no-such-pair/);
   assert.ok(!existsSync(join(root, 'never')), 'a refused start leaves nothing behind');
-  // --dry-run estimates one experiment: for the whole paper it is a usage error, never the run itself
-  const dry = await runCli(['run', 'paper', '--model', a.model, '--data', a.sst2, '--dry-run', '--out', join(root, 'never')]);
-  assert.equal(dry.code, 2, dry.err);
-  assert.match(dry.err, /^iclit: --dry-run estimates one experiment/);
+  // --dry-run: every preset's checks and the whole paper's estimate, nothing written
+  const dry = await runCli(['run', 'paper', '--model', a.model, '--data', a.sst2, '--repeats', '2', '--epochs', '1', '--eval-examples', '4', '--dry-run', '--out', join(root, 'never')]);
+  assert.equal(dry.code, 0, dry.err);
+  assert.match(dry.err, /iclit: paper: skipping cross-task \(Fig\. 3c\): it needs --translation-data/);
+  assert.match(dry.err, /iclit: estimate: the paper, 7 experiment\(s\) \(convergence ≈ \S+, wrong-label ≈ \S+.*\): [\d.]+ TFLOP, ≈ \S+ on cpu in float32 .*peak memory ≈ [\d.]+ GiB\n$/);
   assert.ok(!existsSync(join(root, 'never')), 'a dry run writes nothing');
   // a later preset refused: a preset folder that existed before this call (here holding only a stray file) stays
   const kept = join(root, 'kept');

@@ -53,9 +53,7 @@ export const run: Command = {
     // validate + open (nothing is written before every check passed)
     const note = (line: string): void => void process.stderr.write(`iclit: ${line}\n`);
     if (settings.preset === PAPER_TARGET) {
-      // the estimate is per experiment; a dry run of the whole paper would otherwise start it
-      if (flags['dry-run']) throw new UsageError('--dry-run estimates one experiment: iclit run PRESET --dry-run (iclit run paper has no dry run)');
-      await runPaper(settings, out, { force: Boolean(flags.force), shard, note, line: (preset, text) => `${preset}: ${text}` });
+      await runPaper(settings, out, { force: Boolean(flags.force), shard, dryRun: Boolean(flags['dry-run']), note });
       return 0;
     }
     // --dry-run: the checks and the estimate, nothing written; otherwise the folder is opened (or refused) first
