@@ -19,7 +19,7 @@ export const PATCH_CURVES: readonly { key: PatchingCurve; donor: string; toward:
 
 // colour = the state patched in; solid = toward the other paradigm's output (the evidence), dashed and lighter = toward its own (a check)
 const DONOR_COLOR = { field: 'donor', type: 'nominal', title: 'patched in', sort: ['ICL state', 'IT state'], legend: { orient: 'top', direction: 'horizontal' } };
-const TOWARD_DASH = { field: 'toward', type: 'nominal', title: 'gap toward', scale: { domain: [CROSS, OWN], range: [[1, 0], [5, 3]] }, legend: { orient: 'top', direction: 'horizontal' } };
+const TOWARD_DASH = { field: 'toward', type: 'nominal', title: 'gap toward', scale: { domain: [CROSS, OWN], range: [[1, 0], [5, 3]] }, legend: { orient: 'top', direction: 'horizontal', symbolType: 'stroke', symbolStrokeWidth: 2, encode: { symbols: { update: { stroke: { value: '#555555' } } } } } };
 const TOWARD_OPACITY = { field: 'toward', type: 'nominal', scale: { domain: [CROSS, OWN], range: [1, 0.55] }, legend: null };
 
 /** Gap closed per patch point, mean over repeats with its 95% Student-t interval as a band; one panel per run and condition, in the report's condition order. */
