@@ -50,7 +50,7 @@ export interface RepeatRecord {
     anchorIcl: number[];
     anchorIt: number[];
     iclIt: number[];
-    /** cos(att_ICL − att_anchor, att_IT − att_anchor) over the shared positions, head-averaged. */
+    /** cos(att_ICL − att_anchor, att_IT − att_anchor) over the shared positions, each head's row there renormalised to sum 1 first, head-averaged. */
     change: number[];
     /** Share of the ICL last token's attention on the demonstration tokens (head mean). */
     demoShare: number[];
