@@ -62,6 +62,10 @@ export interface RepeatRecord {
     layers: number[];
     icl: number[]; // gapClosed: anchor run on the base model, last-token state at l replaced by the ICL run's; toward the ICL output
     it: number[]; // the same with the IT run's state (X + B through the adapter); toward the IT output
+    /** Cross curve: the anchor run patched with the ICL run's state, gap closed toward the IT output. */
+    iclToIt?: number[];
+    /** Cross curve: the anchor run patched with the IT run's state, gap closed toward the ICL output. */
+    itToIcl?: number[];
   };
   /** The exact prompts and their token counts. */
   prompts: { anchor: string; icl: string; tuning: string[] };
