@@ -37,6 +37,11 @@ function cos(a: number[], b: number[]): number {
   const dot = a.reduce((s, v, i) => s + v * b[i], 0);
   return dot / Math.sqrt(a.reduce((s, v) => s + v * v, 0) * b.reduce((s, v) => s + v * v, 0));
 }
+/** The row divided by its sum (a distribution over the positions it covers). */
+function sum1(row: number[]): number[] {
+  const total = row.reduce((s, v) => s + v, 0);
+  return row.map((v) => v / total);
+}
 /** Top token and its margin over the runner-up. */
 function top(logits: ArrayLike<number>): { id: number; margin: number } {
   const order = Array.from(logits, (v, i) => [v, i]).sort((x, y) => y[0] - x[0]);
@@ -54,7 +59,7 @@ test('sharedPositions on a known pair: common prefix X and suffix B, demonstrati
   assert.deepEqual(sharedPositions([5, 6], [5, 6]), { anchor: [0, 1], icl: [0, 1], demo: { start: 2, end: 2 } });
 });
 
-test('attention agreement on hand-made rows: shared positions gathered per head, change cosine, demonstration share; NaN at layer 0', () => {
+test('attention agreement on hand-made rows: shared positions gathered per head, change cosine of the renormalised rows, demonstration share; NaN at layer 0', () => {
   // one head; anchor 3 tokens [x, b1, b2], ICL 5 tokens [x, d, d, b1, b2]
   const anchor = Float32Array.of(0.2, 0.3, 0.5);
   const icl = Float32Array.of(0.1, 0.2, 0.2, 0.1, 0.4);
@@ -68,8 +73,21 @@ test('attention agreement on hand-made rows: shared positions gathered per head,
   close(out.anchorIcl[1], cos(a, i));
   close(out.anchorIt[1], cos(a, t));
   close(out.iclIt[1], cos(i, t));
-  close(out.change[1], cos(i.map((v, j) => v - a[j]), t.map((v, j) => v - a[j])));
+  // the change compares the rows renormalised over the shared positions: ICL's [0.1, 0.1, 0.4] sums to 0.6 (1 − demoShare)
+  const n = sum1(i);
+  close(n[0], 1 / 6);
+  close(n[2], 2 / 3);
+  const change = cos(n.map((v, j) => v - sum1(a)[j]), sum1(t).map((v, j) => v - sum1(a)[j]));
+  close(out.change[1], change);
+  const raw = cos(i.map((v, j) => v - a[j]), t.map((v, j) => v - a[j]));
+  assert.ok(Math.abs(change - raw) > 0.05, `renormalising matters here (${change} vs ${raw})`);
   close(out.demoShare[1], 0.4);
+  // more weight on the demonstrations, the same shape over X and B: the plain cosines and the change stay, demoShare grows
+  const moved = attentionAgreement({ anchor: [anchor], icl: [Float32Array.of(0.05, 0.35, 0.35, 0.05, 0.2)], it: [it] }, { anchor: [1, 7, 8], icl: [1, 4, 5, 7, 8] });
+  close(moved.anchorIcl[0], out.anchorIcl[1]);
+  close(moved.iclIt[0], out.iclIt[1]);
+  close(moved.change[0], out.change[1]);
+  close(moved.demoShare[0], 0.7);
   assert.throws(() => attentionAgreement({ anchor: [anchor], icl: [icl], it: [Float32Array.of(1, 0)] }, { anchor: [1, 7, 8], icl: [1, 4, 5, 7, 8] }), IclitError);
 });
 
@@ -180,7 +198,8 @@ test('a real run: record.outputs and record.attention equal a float64 recomputat
         close(att.anchorIt[l], mean((h) => cos(A(h), T(h))), `s_att(anchor, IT) layer ${l}`);
         close(att.iclIt[l], mean((h) => cos(I(h), T(h))), `s_att(ICL, IT) layer ${l}`);
         const d = (x: number[], y: number[]): number[] => x.map((v, j) => v - y[j]);
-        close(att.change[l], mean((h) => cos(d(I(h), A(h)), d(T(h), A(h)))), `attention change layer ${l}`);
+        // each head's shared-position row renormalised to sum 1 first (ICL's sums to 1 − its demonstration share)
+        close(att.change[l], mean((h) => cos(d(sum1(I(h)), sum1(A(h))), d(sum1(T(h)), sum1(A(h))))), `attention change layer ${l}`);
         const demo = [...Array(Li).keys()].filter((x) => x >= prefix && x < Li - suffix);
         close(att.demoShare[l], mean((h) => row(runs.icl, Li, h, demo).reduce((s, v) => s + v, 0)), `demonstration share layer ${l}`);
         assert.ok(att.demoShare[l] > 0 && att.demoShare[l] < 1);

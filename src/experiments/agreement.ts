@@ -1,5 +1,5 @@
 // Do ICL and IT agree beyond the hidden state: next-token distributions at the last input position, and the last token's attention over the tokens all three prompts share.
-import { argmax, gatherPositions, headAveragedCosine, jensenShannon, klDivergence, logSoftmax, probabilityMass, spanShare } from '../stats/index.js';
+import { argmax, gatherPositions, headAveragedCosine, jensenShannon, klDivergence, logSoftmax, probabilityMass, renormaliseHeads, spanShare } from '../stats/index.js';
 import { IclitError } from '../util/errors.js';
 import type { PromptRead, ReadOptions, StudyBackend } from './backend.js';
 import { answerToken } from './measures.js';
@@ -79,8 +79,9 @@ function headsOf(w: Float32Array, tokens: number): number {
 
 /**
  * Per measured layer: head-averaged cosines of the three last-token attention rows over the shared positions, the
- * cosine of the two attention changes (ICL − anchor, IT − anchor) there, and the share of the ICL row's weight on the
- * demonstrations. NaN at layer 0 (no block produced the embeddings).
+ * cosine of the two attention changes (ICL − anchor, IT − anchor) there with each head's shared-position row first
+ * renormalised to sum 1, and the share of the ICL row's weight on the demonstrations. NaN at layer 0 (no block
+ * produced the embeddings).
  */
 export function attentionAgreement(
   att: { anchor: (Float32Array | null)[]; icl: (Float32Array | null)[]; it: (Float32Array | null)[] },
@@ -103,7 +104,11 @@ export function attentionAgreement(
     out.anchorIcl.push(headAveragedCosine(a, i, H));
     out.anchorIt.push(headAveragedCosine(a, t, H));
     out.iclIt.push(headAveragedCosine(i, t, H));
-    out.change.push(headAveragedCosine(i.map((v, j) => v - a[j]), t.map((v, j) => v - a[j]), H));
+    // The change compares distributions over the shared positions: the ICL row sums to 1 − demoShare there, the
+    // anchor's and IT's to about 1, so unrenormalised differences would mix attention moved to the demonstrations
+    // into the redistribution among X and B. The plain cosines above ignore scale and need no renormalising.
+    const [na, ni, nt] = [renormaliseHeads(a, H), renormaliseHeads(i, H), renormaliseHeads(t, H)];
+    out.change.push(headAveragedCosine(ni.map((v, j) => v - na[j]), nt.map((v, j) => v - na[j]), H));
     out.demoShare.push(spanShare(wi, H, shared.demo.start, shared.demo.end));
   });
   return out;

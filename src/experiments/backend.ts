@@ -78,7 +78,7 @@ export interface TunedAdapters {
   /** Host copy of adapter n (what --save-adapters writes). */
   weights(n: number): AdapterWeights;
   /**
-   * The random-adapter control: these adapters with every matrix in a seeded random direction of its tuned norm
+   * The random-adapter control: these adapters turned to a seeded random direction, each module's weight change keeping its tuned Frobenius norm
    * (adapter n from seeds[n]), as a new value the caller owns (this one stays usable); tuneLoss is this set's.
    */
   randomDirection(seeds: number[]): TunedAdapters;

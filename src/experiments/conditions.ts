@@ -41,7 +41,7 @@ export interface Condition {
   measures: Measures;
   /** 'untrained': the whole condition (anchor, ICL, IT) on a randomly initialised copy of the model (absent: the model's own weights). */
   weights?: 'trained' | 'untrained';
-  /** 'random-direction': the IT read goes through the tuned adapters turned to a seeded random direction of the same norms (absent: the tuned ones). */
+  /** 'random-direction': the IT read goes through an adapter whose every module's weight change s·B'A' has the tuned s·BA's Frobenius norm in a seeded random direction (absent: the tuned ones). */
   itAdapter?: 'tuned' | 'random-direction';
   /** The built-in control this condition is (src/experiments/controls.ts), recorded as extra.control. */
   control?: string;

@@ -1,4 +1,4 @@
-// Causal patching through the runner's own function: known answers (a run patched with its own states), a float64 reference, the preset end to end and its counted passes.
+// Causal patching through the runner's own function: known answers (a run patched with its own states; cross = own when the two outputs agree), a float64 reference, the preset end to end and its counted passes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultInstructionPool, loadDataset, type Dataset } from '../data/index.js';
@@ -52,11 +52,11 @@ test('through gapClosedByPoint: the ICL run patched with its own state at every 
   const rows = icl.flatMap((p, i) => points.map((l) => ({ p, l, s: iclStates[i][l], want: iclOut[i] })));
   backend.patchedLastLogits(rows.map((r) => r.p), rows.map((r) => r.l), rows.map((r) => r.s)).forEach((got, j) => assertClose(got, rows[j].want, 1e-5, 0, `ICL self-patch row ${j}`));
   const curves = [
-    ...icl.map((p, i) => ({ receiver: p, donor: iclStates[i], source: anchorOut[i], target: iclOut[i] })),
-    ...anchor.map((p, i) => ({ receiver: p, donor: anchorStates[i], source: anchorOut[i], target: iclOut[i] })),
-    ...anchor.map((p, i) => ({ receiver: p, donor: iclStates[i], source: anchorOut[i], target: iclOut[i] })),
+    ...icl.map((p, i) => ({ receiver: p, donor: iclStates[i], source: anchorOut[i], targets: [iclOut[i]] })),
+    ...anchor.map((p, i) => ({ receiver: p, donor: anchorStates[i], source: anchorOut[i], targets: [iclOut[i]] })),
+    ...anchor.map((p, i) => ({ receiver: p, donor: iclStates[i], source: anchorOut[i], targets: [iclOut[i]] })),
   ];
-  const closed = gapClosedByPoint(backend, points, curves);
+  const closed = gapClosedByPoint(backend, points, curves).map(([c]) => c);
   for (let i = 0; i < 2; i++) {
     for (const v of closed[i]) assert.ok(Math.abs(v - 1) < 1e-4, `ICL self-patch closes ${v}`);
     for (const v of closed[2 + i]) assert.ok(Math.abs(v) < 1e-4, `anchor self-patch closes ${v}`);
@@ -66,7 +66,45 @@ test('through gapClosedByPoint: the ICL run patched with its own state at every 
   }
 });
 
-test('patchingOf equals a float64 naive LLaMA (patched, and with the tuned adapter merged for the IT run) at every layer, within 1e-5 (float32 vs float64: about 4e-7 seen)', () => {
+test('gapClosedByPoint: several targets read off one patched read per row (no extra rows); targets swapped give the curves swapped, exactly', () => {
+  const points = patchPoints(backend.numHiddenStates);
+  const anchor = anchorIds();
+  const icl = iclIds();
+  const anchorOut = backend.read(anchor, [], { logits: true }).map((r) => r.logits!);
+  const iclOut = backend.read(icl, [], { logits: true }).map((r) => r.logits!);
+  const iclStates = backend.hidden(icl, points);
+  let rows = 0;
+  const counting = { patchedLastLogits: (...a: Parameters<typeof backend.patchedLastLogits>) => ((rows += a[0].length), backend.patchedLastLogits(...a)) };
+  // a second target that is not the first: the other repeat's ICL output
+  const curve = (targets: ArrayLike<number>[]) => ({ receiver: anchor[0], donor: iclStates[0], source: anchorOut[0], targets });
+  const [ab] = gapClosedByPoint(counting, points, [curve([iclOut[0], iclOut[1]])]);
+  assert.equal(rows, points.length, 'one patched row per patch point, whatever the number of targets');
+  const [ba] = gapClosedByPoint(counting, points, [curve([iclOut[1], iclOut[0]])]);
+  const [[a]] = gapClosedByPoint(counting, points, [curve([iclOut[0]])]);
+  assert.deepEqual(ba, [ab[1], ab[0]]);
+  assert.deepEqual(a, ab[0]);
+  assert.notDeepEqual(ab[0], ab[1], 'two different targets give two different curves');
+});
+
+test('patchingOf, known answer: when the IT output equals the ICL output the cross curves equal the own curves exactly (same patched logits); one patched row per curve and patch point', () => {
+  const layers = [0, 1, 2];
+  const anchor = anchorIds();
+  const icl = iclIds();
+  const a = backend.read(anchor, layers, { logits: true });
+  const i = backend.read(icl, layers, { logits: true });
+  let rows = 0;
+  const counting = { numHiddenStates: backend.numHiddenStates, patchedLastLogits: (...x: Parameters<typeof backend.patchedLastLogits>) => ((rows += x[0].length), backend.patchedLastLogits(...x)) };
+  // the "IT" state: the other repeat's ICL state (a real curve, not the ICL one restated); the IT output: this repeat's ICL output
+  const got = patchingOf(counting, anchor.map((p, n) => ({ anchor: p, icl: icl[n], states: { layers, anchor: a[n].hidden, icl: i[n].hidden, it: i[1 - n].hidden }, outputs: { anchor: a[n].logits!, icl: i[n].logits!, it: i[n].logits! } })));
+  assert.equal(rows, anchor.length * 2 * 2, '2 repeats × 2 donors × 2 patch points: the cross curves cost no reads');
+  for (const r of got) {
+    assert.deepEqual(r.iclToIt, r.icl);
+    assert.deepEqual(r.itToIcl, r.it);
+    assert.ok(r.icl[1] > 0.05 && Math.abs(r.it[1] - r.icl[1]) > 1e-3, `real, different curves: ${r.icl}, ${r.it}`);
+  }
+});
+
+test('patchingOf equals a float64 naive LLaMA (patched, and with the tuned adapter merged for the IT run) at every layer, cross curves and own curves, within 1e-5 (float32 vs float64: about 4e-7 seen)', () => {
   const anchor = anchorIds();
   const icl = iclIds();
   const layers = [0, 1, 2];
@@ -94,13 +132,17 @@ test('patchingOf equals a float64 naive LLaMA (patched, and with the tuned adapt
       const itRun = last(anchor[n], naiveLlamaForward(tiny.model, anchor[n], { adapter }));
       // the tuned adapter really moves the output, so the IT curve is not a NaN (no gap) curve
       assert.ok(jensenShannon(logSoftmax(base.logits), logSoftmax(itRun.logits)) > 1e-5);
-      for (const [curve, donor] of [['icl', iclRun], ['it', itRun]] as const) {
+      // the ICL and IT outputs differ, so the cross curves are not the own curves restated
+      assert.ok(jensenShannon(logSoftmax(iclRun.logits), logSoftmax(itRun.logits)) > 1e-5);
+      // [curve, donor, target]: the cross curves (toward the other paradigm's output) and the own-output checks
+      for (const [curve, donor, target] of [['iclToIt', iclRun, itRun], ['itToIcl', itRun, iclRun], ['icl', iclRun, iclRun], ['it', itRun, itRun]] as const) {
         const want = [0, 1].map((l) => {
           const patched = last(anchor[n], naiveLlamaForward(tiny.model, anchor[n], { patch: { index: l, state: donor.state(l) } }));
-          return gapClosed(logSoftmax(base.logits), logSoftmax(patched.logits), logSoftmax(donor.logits));
+          return gapClosed(logSoftmax(base.logits), logSoftmax(patched.logits), logSoftmax(target.logits));
         });
-        assertClose(got[n][curve], want, 1e-5, 0, `repeat ${n}, ${curve} curve`);
+        assertClose(got[n][curve]!, want, 1e-5, 0, `repeat ${n}, ${curve} curve`);
       }
+      assert.ok(Math.abs(got[n].iclToIt![1] - got[n].icl[1]) > 1e-3, `the cross curve is its own curve: ${got[n].iclToIt} vs ${got[n].icl}`);
     }
   } finally {
     tuned.dispose();
@@ -137,11 +179,11 @@ test('the patching preset writes record.patching (n patch points, finite, 0 at t
   for (const { record: r } of saved) {
     const p = r.patching!;
     assert.deepEqual(p.layers, [...Array(n).keys()]);
-    assert.equal(p.icl.length, n);
-    assert.equal(p.it.length, n);
-    assert.ok([...p.icl, ...p.it].every(Number.isFinite), `repeat ${r.repeat}: ${JSON.stringify(p)}`);
+    const curves = [p.iclToIt!, p.itToIcl!, p.icl, p.it];
+    assert.deepEqual(curves.map((c) => c.length), [n, n, n, n]);
+    assert.ok(curves.flat().every(Number.isFinite), `repeat ${r.repeat}: ${JSON.stringify(p)}`);
     // hidden state 0 is the last token's embedding, the same in all three runs (LoRA on q/v leaves it): the patch changes nothing
-    assert.ok(Math.abs(p.icl[0]) < 1e-4 && Math.abs(p.it[0]) < 1e-4, `repeat ${r.repeat}: ${p.icl[0]}, ${p.it[0]}`);
+    assert.ok(curves.every((c) => Math.abs(c[0]) < 1e-4), `repeat ${r.repeat}: ${curves.map((c) => c[0])}`);
     assert.ok(p.icl.some((v) => Math.abs(v) > 1e-3), 'a later patch point moves the output');
   }
   const plain = resolveConditions(findPreset('layers'), { shots: 1, epochs: 1 });

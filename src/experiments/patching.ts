@@ -1,9 +1,11 @@
-// Causal patching across paradigms: per layer, how much of the anchor → ICL (→ IT) output gap the ICL (IT) run's last-token state closes.
+// Causal patching across paradigms: per layer, how much of the anchor → IT (→ ICL) output gap the ICL (IT) run's last-token state closes, and the own-output checks.
 /*
  * For one repeat and patch point l (HF hidden-state index 0..n−1): the base model reads the anchor prompt X + B with
  * its last-token residual state at l replaced by the donor run's state at l, and gapClosed (src/stats/distributions)
- * says how much of the way from the anchor's next-token distribution to the donor's it went. Donors: the ICL run (the
- * base model reading X + A + label(A) + B) and the IT run (X + B through the tuned adapter). Every patch point of
+ * says how much of the way from the anchor's next-token distribution to a target output it went. Donors: the ICL run
+ * (the base model reading X + A + label(A) + B) and the IT run (X + B through the tuned adapter). Targets, read off the
+ * same patched logits: the OTHER paradigm's output (the cross curves: does the ICL state carry what tuning put into
+ * the weights, and back) and the donor's own output (a check: near 1 at the top layers by construction). Every patch point of
  * every repeat of a chunk is one row of the backend's patched reads. A row patched at l shares blocks 0..l−1 with
  * the unpatched anchor run, so the backend carries each anchor's residual stream up the layers once (patchGroups) and
  * resumes each row at its l: a repeat costs about n_layers + 1 anchor forwards (Σ_l 2·(n − l) blocks plus n − 1 for
@@ -26,13 +28,14 @@ export interface PatchCurve {
   receiver: number[];
   /** The donor run's last-token state at each patch point (aligned with the points). */
   donor: Float32Array[];
-  /** Full next-token logits where the gap starts (the unpatched run) and where it ends (the donor's output). */
+  /** Full next-token logits where the gap starts (the unpatched run). */
   source: ArrayLike<number>;
-  target: ArrayLike<number>;
+  /** Full next-token logits of each output the gap is measured toward; all read off the same patched logits. */
+  targets: readonly ArrayLike<number>[];
 }
 
-/** gapClosed per curve and patch point ([curve][point]); every curve's patched reads go to the backend in one call. */
-export function gapClosedByPoint(backend: Pick<StudyBackend, 'patchedLastLogits'>, points: readonly number[], curves: readonly PatchCurve[]): number[][] {
+/** gapClosed per curve, target and patch point ([curve][target][point]); every curve's patched reads go to the backend in one call (targets cost no reads). */
+export function gapClosedByPoint(backend: Pick<StudyBackend, 'patchedLastLogits'>, points: readonly number[], curves: readonly PatchCurve[]): number[][][] {
   for (const c of curves) if (c.donor.length !== points.length) throw new IclitError(`patching: ${c.donor.length} donor states for ${points.length} patch points`);
   const patched = backend.patchedLastLogits(
     curves.flatMap((c) => points.map(() => c.receiver)),
@@ -41,8 +44,11 @@ export function gapClosedByPoint(backend: Pick<StudyBackend, 'patchedLastLogits'
   );
   return curves.map((c, i) => {
     const source = logSoftmax(c.source);
-    const target = logSoftmax(c.target);
-    return points.map((_, j) => gapClosed(source, logSoftmax(patched[i * points.length + j]), target));
+    const rows = points.map((_, j) => logSoftmax(patched[i * points.length + j]));
+    return c.targets.map((t) => {
+      const target = logSoftmax(t);
+      return rows.map((row) => gapClosed(source, row, target));
+    });
   });
 }
 
@@ -61,16 +67,23 @@ function stateAt(states: SituationStates, which: 'icl' | 'it', l: number): Float
   return states[which][i];
 }
 
-/** record.patching of each item: the anchor run patched at every layer with its ICL run's state (toward the ICL output) and its IT run's (toward the IT output). */
+/**
+ * record.patching of each item: the anchor run patched at every layer with its ICL run's state and, separately, its IT
+ * run's; each patched row measured toward the other paradigm's output (iclToIt, itToIcl: the evidence) and toward the
+ * donor's own (icl, it: checks).
+ */
 export function patchingOf(backend: Pick<StudyBackend, 'numHiddenStates' | 'patchedLastLogits'>, items: readonly PatchingItem[]): PatchingRecord[] {
   if (items.length === 0) return [];
   const points = patchPoints(backend.numHiddenStates);
   const curves = items.flatMap((x): PatchCurve[] => [
-    { receiver: x.anchor, donor: points.map((l) => stateAt(x.states, 'icl', l)), source: x.outputs.anchor, target: x.outputs.icl },
-    { receiver: x.anchor, donor: points.map((l) => stateAt(x.states, 'it', l)), source: x.outputs.anchor, target: x.outputs.it },
+    { receiver: x.anchor, donor: points.map((l) => stateAt(x.states, 'icl', l)), source: x.outputs.anchor, targets: [x.outputs.it, x.outputs.icl] },
+    { receiver: x.anchor, donor: points.map((l) => stateAt(x.states, 'it', l)), source: x.outputs.anchor, targets: [x.outputs.icl, x.outputs.it] },
   ]);
   const closed = gapClosedByPoint(backend, points, curves);
-  return items.map((_, i) => ({ layers: points, icl: closed[2 * i], it: closed[2 * i + 1] }));
+  return items.map((_, i) => {
+    const [[iclToIt, icl], [itToIcl, it]] = [closed[2 * i], closed[2 * i + 1]];
+    return { layers: points, iclToIt, itToIcl, icl, it };
+  });
 }
 
 /** Distinct prompts whose residual stream a backend carries up the layers together (their states at one index are held at a time). */

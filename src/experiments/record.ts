@@ -50,7 +50,7 @@ export interface RepeatRecord {
     anchorIcl: number[];
     anchorIt: number[];
     iclIt: number[];
-    /** cos(att_ICL − att_anchor, att_IT − att_anchor) over the shared positions, head-averaged. */
+    /** cos(att_ICL − att_anchor, att_IT − att_anchor) over the shared positions, each head's row there renormalised to sum 1 first, head-averaged. */
     change: number[];
     /** Share of the ICL last token's attention on the demonstration tokens (head mean). */
     demoShare: number[];
@@ -60,8 +60,12 @@ export interface RepeatRecord {
   /** Causal patching (the `patching` preset): per patch point (hidden-state index 0..n−1). Owner: patching helper. */
   patching?: {
     layers: number[];
-    icl: number[]; // gapClosed: anchor run on the base model, last-token state at l replaced by the ICL run's; toward the ICL output
-    it: number[]; // the same with the IT run's state (X + B through the adapter); toward the IT output
+    /** The evidence: gapClosed(anchor output, anchor run patched with the ICL run's last-token state at l, IT output). Absent in records written before the cross curves. */
+    iclToIt?: number[];
+    /** gapClosed(anchor output, anchor run patched with the IT run's state at l, ICL output). Absent in records written before the cross curves. */
+    itToIcl?: number[];
+    icl: number[]; // check: gapClosed: anchor run on the base model, last-token state at l replaced by the ICL run's; toward the ICL output
+    it: number[]; // check: the same with the IT run's state (X + B through the adapter); toward the IT output
   };
   /** The exact prompts and their token counts. */
   prompts: { anchor: string; icl: string; tuning: string[] };

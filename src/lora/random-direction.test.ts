@@ -1,21 +1,35 @@
-// Tests of the random-adapter control's adapters: every matrix keeps its tuned Frobenius norm in a seeded random direction.
+// Tests of the random-adapter control's adapters: every module's weight change B'A' keeps the tuned BA's Frobenius norm in a seeded random direction.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tinyConfig } from '../io/index.js';
 import { untrainedLlama } from '../models/index.js';
 import { manualSeed, randn, tidy } from '../torch/index.js';
 import { IclitError } from '../util/errors.js';
-import { applyLora, randomDirectionAdapters, type LoraAdapters, type LoraConfig } from './index.js';
+import { applyLora, peftKey, randomDirectionAdapters, type LoraAdapters, type LoraConfig } from './index.js';
 
 const config: LoraConfig = { r: 4, alpha: 8, dropout: 0, targets: ['q_proj', 'v_proj'] };
 const model = untrainedLlama(tinyConfig({ initializerRange: 0.1 }), 5);
 test.after(() => model.dispose());
 
-/** A set of `seeds.length` adapters with non-zero, distinct A and B (as tuning leaves them). */
+/**
+ * A set of `seeds.length` adapters with non-zero A and B aligned as tuning leaves them: B's columns lie along A's rows
+ * read through a fixed map, so ‖BA‖ is near ‖B‖‖A‖ (random factors of those norms multiply to far less).
+ */
 function tunedLike(seeds: number[], drawSeed: number): LoraAdapters {
   const lora = applyLora(model, config, { seeds });
   manualSeed(drawSeed);
-  for (const p of lora.params.values()) tidy(() => p.copy_(randn(p.shape).mul(0.2)));
+  for (const name of lora.modules) {
+    const A = lora.params.get(peftKey(name, 'A'))!; // [N, r, in]
+    const B = lora.params.get(peftKey(name, 'B'))!; // [N, out, r]
+    const [N, r, inn] = A.shape;
+    const out = B.shape[1];
+    tidy(() => {
+      // A = one direction per adapter plus a little noise; B = (a fixed out × in map) · Aᵀ: strongly aligned factors
+      const a = randn([N, 1, inn]).mul(randn([N, r, 1])).add(randn([N, r, inn]).mul(0.02));
+      A.copy_(a);
+      B.copy_(randn([out, inn]).mul(0.2).matmul(a.transpose(1, 2)));
+    });
+  }
   return lora;
 }
 
@@ -26,24 +40,41 @@ function matrix(lora: LoraAdapters, key: string, b: number): Float64Array {
 
 const norm = (v: Float64Array): number => Math.sqrt(v.reduce((a, x) => a + x * x, 0));
 const cos = (a: Float64Array, b: Float64Array): number => a.reduce((s, x, i) => s + x * b[i], 0) / (norm(a) * norm(b));
+/** B [out, r] · A [r, in] (row-major) in float64: the weight change of one module, before the LoRA scaling. */
+function product(B: Float64Array, A: Float64Array, r: number): Float64Array {
+  const out = B.length / r;
+  const inn = A.length / r;
+  const p = new Float64Array(out * inn);
+  for (let o = 0; o < out; o++) for (let k = 0; k < r; k++) for (let i = 0; i < inn; i++) p[o * inn + i] += B[o * r + k] * A[k * inn + i];
+  return p;
+}
 
-test('random-direction adapters: each adapter\'s lora_A and lora_B have the tuned Frobenius norms (rel. 1e-6) in other directions (|cos| < 0.5); the tuned set is unchanged', () => {
+test('random-direction adapters: per module and adapter ‖B\'A\'‖_F = ‖BA‖_F (rel. 1e-5), A\' keeps ‖A‖_F, vec(B\'A\') in another direction (|cos| < 0.3); the tuned set is unchanged', () => {
   const tuned = tunedLike([1, 2, 3], 9);
   const before = [...tuned.params.keys()].map((k) => matrix(tuned, k, 1));
   const rd = randomDirectionAdapters(tuned, [11, 12, 13]);
   try {
     assert.equal(rd.count, 3);
     assert.deepEqual([...rd.params.keys()], [...tuned.params.keys()]);
-    for (const key of tuned.params.keys()) {
-      assert.deepEqual(rd.params.get(key)!.shape, tuned.params.get(key)!.shape);
+    for (const key of tuned.params.keys()) assert.deepEqual(rd.params.get(key)!.shape, tuned.params.get(key)!.shape);
+    let factorProducts = 0;
+    for (const name of tuned.modules) {
+      const [kA, kB] = [peftKey(name, 'A'), peftKey(name, 'B')];
       for (let b = 0; b < 3; b++) {
-        const t = matrix(tuned, key, b);
-        const r = matrix(rd, key, b);
-        assert.ok(Math.abs(norm(r) - norm(t)) <= 1e-6 * norm(t), `${key}[${b}]: norm ${norm(r)} vs ${norm(t)}`);
-        // independent directions in ≥ 128 dimensions: |cos| is about 1/√128 ≈ 0.09
-        assert.ok(Math.abs(cos(r, t)) < 0.5, `${key}[${b}]: cos ${cos(r, t)}`);
+        const [A, B, A2, B2] = [matrix(tuned, kA, b), matrix(tuned, kB, b), matrix(rd, kA, b), matrix(rd, kB, b)];
+        const [BA, BA2] = [product(B, A, config.r), product(B2, A2, config.r)];
+        assert.ok(norm(BA) > 0);
+        assert.ok(Math.abs(norm(BA2) - norm(BA)) <= 1e-5 * norm(BA), `${name}[${b}]: ‖B'A'‖ ${norm(BA2)} vs ‖BA‖ ${norm(BA)}`);
+        assert.ok(Math.abs(norm(A2) - norm(A)) <= 1e-6 * norm(A), `${name}[${b}]: ‖A'‖ ${norm(A2)} vs ‖A‖ ${norm(A)}`);
+        // independent directions in out · in = 512 dimensions (rank-4 products): |cos| is about 0.05
+        assert.ok(Math.abs(cos(BA2, BA)) < 0.3, `${name}[${b}]: cos ${cos(BA2, BA)}`);
+        assert.ok(Math.abs(cos(A2, A)) < 0.3, `${name}[${b}]: A cos ${cos(A2, A)}`);
+        // what matching each factor's norm would give: random factors of the tuned norms multiply to far less
+        const rescaledB = B2.map((v) => (v * norm(B)) / norm(B2));
+        factorProducts += norm(product(rescaledB, A2, config.r)) / norm(BA) / (tuned.modules.length * 3);
       }
     }
+    assert.ok(factorProducts < 0.7, `factor norms alone give ${factorProducts} of the tuned product's norm on average, so matching the product matters here`);
     assert.deepEqual([...tuned.params.keys()].map((k) => matrix(tuned, k, 1)), before, 'the tuned set is untouched');
   } finally {
     rd.dispose();
@@ -72,7 +103,7 @@ test('random-direction adapters are seeded per adapter: the same seeds give the 
   }
 });
 
-test('the IT read through random-direction adapters differs from the read through the tuned ones (and from the base model); a zero matrix stays zero', () => {
+test('the IT read through random-direction adapters differs from the read through the tuned ones (and from the base model); a zero BA gives a zero B\'', () => {
   const ids = [[1, 5, 9, 40, 3, 77], [1, 12, 8]];
   const last = (): Float32Array => tidy(() => model.hiddenStates(ids, [-1]).get(model.config.numLayers)!.toFloat32Array());
   const tuned = tunedLike([1, 2], 4);

@@ -94,6 +94,7 @@ td.c-robust{max-width:8em}
 .v-replicates{background:#e3f4e1}
 .v-does-not-replicate{background:#fbe3e1}
 .v-inconclusive{background:#fdf6dc}
+.v-partial{background:#e3ecf8}
 .v-not-run,.v-na{color:#777}
 figure{margin:1.2em 0;border-top:1px solid #eee;padding-top:0.8em;overflow-x:auto}
 figcaption{font-size:0.85em;color:#444;max-width:1000px}

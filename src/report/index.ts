@@ -7,7 +7,7 @@ export { CLAIMS, EXPECTATIONS, paperFigureOf, type Claim, type Quantity, type Se
 export { similarityBoxes, binLines, shotsLine, layerLines } from './figures-similarity.js';
 export { accuracyBars, tokenLossBoxes } from './figures-outcomes.js';
 export { patchingLines, PATCH_CURVES } from './figures-patching.js';
-export { patchingAt, patchPointsOf } from './patching-values.js';
+export { CROSS_CURVES, patchingAt, patchPointsOf, type PatchingCurve } from './patching-values.js';
 export { patchingSummaryOf } from './summary-patching.js';
 export { panelsFor, presetFigure, allFigures, experimentsOf } from './figures.js';
 export { noDataSpec, formatP, type Figure, type FigureKind, type VegaLiteSpec } from './figure-spec.js';

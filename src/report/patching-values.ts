@@ -1,10 +1,17 @@
 // A record's patching values read by patch point: what the patching figure, summary.json and the report's tables share.
 import type { RepeatRecord } from '../experiments/record.js';
 
-/** A record's value of `curve` at patch point `layer` (NaN where it has none). */
-export function patchingAt(r: RepeatRecord, curve: 'icl' | 'it', layer: number): number {
+/** The curves of record.patching: the cross curves (iclToIt, itToIcl: the evidence) and the own-output checks (icl, it). */
+export type PatchingCurve = 'iclToIt' | 'itToIcl' | 'icl' | 'it';
+
+/** The cross curves, which records written before them lack. */
+export const CROSS_CURVES = ['iclToIt', 'itToIcl'] as const;
+
+/** A record's value of `curve` at patch point `layer` (NaN where it has none, e.g. no cross curves in an older record). */
+export function patchingAt(r: RepeatRecord, curve: PatchingCurve, layer: number): number {
   const i = r.patching?.layers.indexOf(layer) ?? -1;
-  return i < 0 ? NaN : r.patching![curve][i];
+  const values = r.patching?.[curve];
+  return i < 0 || values === undefined ? NaN : values[i];
 }
 
 /** The patch points any of `records` has, ascending. */

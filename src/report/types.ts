@@ -126,9 +126,13 @@ export interface PatchingDist extends Dist {
   ci95: { lower: number | null; upper: number | null };
 }
 
-/** Gap closed per patch point (hidden-state index 0..n−1): ICL state toward the ICL output, IT state toward the IT output. */
+/**
+ * Gap closed per patch point (hidden-state index 0..n−1). The cross curves (the evidence): ICL state toward the IT
+ * output, IT state toward the ICL output (absent when no record has them: written before them). The checks: ICL state
+ * toward the ICL output, IT state toward the IT output.
+ */
 export interface PatchingSummary {
-  layers: { layer: number; icl: PatchingDist; it: PatchingDist }[];
+  layers: { layer: number; iclToIt?: PatchingDist; itToIcl?: PatchingDist; icl: PatchingDist; it: PatchingDist }[];
 }
 
 export interface AccuracySummary {

@@ -108,6 +108,11 @@ export function checkRecord(r: RepeatRecord): void {
     const p = r.patching;
     if (typeof p !== 'object' || p === null || !Array.isArray(p.layers) || !p.layers.every((l) => Number.isInteger(l) && l >= 0)) fail('patching must be { layers: hidden-state indices, icl: number[], it: number[] }');
     for (const k of ['icl', 'it'] as const) if (!Array.isArray(p[k]) || p[k].length !== p.layers.length || !p[k].every((x) => typeof x === 'number')) fail(`patching.${k} must be ${p.layers.length} numbers (one per patch point)`);
+    // the cross curves are optional: records written before them lack them
+    for (const k of ['iclToIt', 'itToIcl'] as const) {
+      const v = p[k];
+      if (v !== undefined && (!Array.isArray(v) || v.length !== p.layers.length || !v.every((x) => typeof x === 'number'))) fail(`patching.${k} must be ${p.layers.length} numbers (one per patch point) when present`);
+    }
   }
   for (const k of ['states', 'adapter'] as const) {
     const v = r[k];

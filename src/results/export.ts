@@ -61,7 +61,8 @@ const ROBUST: readonly RobustColumn[] = [
  *   standardised_{…}_L… and _last, sim_aou_L… and _last (variant-columns.ts)
  *   (from the stored states through `opts.statesOf`; null where a record has no states),
  *   the output and attention agreement columns (export-agreement.ts: accuracy_flips_*, out_*, att_*_L… and _last),
- *   patching_icl_L…, patching_it_L… (L = every patch point any record's `patching` has; no columns without one),
+ *   patching_icl_to_it_L…, patching_it_to_icl_L…, patching_icl_L…, patching_it_L… (L = every patch point any record's
+ *   `patching` has; no columns without one; null where an older record has no cross curves),
  *   layers (JSON array), prompt_anchor, prompt_icl, prompt_tuning (JSON array of strings: the tuning prompts keep
  *   their newlines, so no separator could be safe), tokens_anchor, tokens_icl, tokens_tuning (JSON array),
  *   millis, config_hash, states, adapter, extra_<key>… (every key any record's `extra` has, sorted).

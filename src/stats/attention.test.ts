@@ -1,7 +1,7 @@
 // Tests for the attention-pattern measures on hand-built weight rows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gatherPositions, headAveragedCosine, spanShare } from './attention.js';
+import { gatherPositions, headAveragedCosine, renormaliseHeads, spanShare } from './attention.js';
 import { IclitError } from '../util/errors.js';
 
 test('headAveragedCosine: identical rows give 1, orthogonal heads 0, the mean is over heads, zero rows are left out', () => {
@@ -22,4 +22,12 @@ test('gatherPositions keeps the chosen positions per head, in order; spanShare i
   assert.equal(spanShare(w, 2, 2, 2), 0);
   assert.throws(() => gatherPositions(w, 2, [4]), IclitError);
   assert.throws(() => spanShare(w, 2, 3, 5), IclitError);
+});
+
+test('renormaliseHeads: each head\'s row sums to 1 (its weights divided by their sum); a zero row stays zero', () => {
+  const w = [0.1, 0.3, /* head 1 */ 0.2, 0.2, /* head 2 */ 0, 0];
+  const r = Array.from(renormaliseHeads(w, 3));
+  const expected = [0.25, 0.75, 0.5, 0.5, 0, 0];
+  r.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-15, `${i}: ${v} vs ${expected[i]}`));
+  assert.throws(() => renormaliseHeads([1, 2, 3], 2), IclitError);
 });

@@ -1,4 +1,4 @@
-// Comparing attention patterns: per-head cosine of two weight rows averaged over heads, and the share of weight on a span.
+// Comparing attention patterns: per-head cosine of two weight rows averaged over heads, per-head renormalisation of a gathered row, and the share of weight on a span.
 import { IclitError } from '../util/errors.js';
 import { cosine } from './cosine.js';
 
@@ -44,4 +44,21 @@ export function spanShare(weights: Vec, heads: number, start: number, end: numbe
   let sum = 0;
   for (let h = 0; h < heads; h++) for (let i = start; i < end; i++) sum += weights[h * T + i];
   return sum / heads;
+}
+
+/**
+ * Each head's row of `weights` ([H, n], head-major) divided by its sum, so every head's weights over these positions
+ * sum to 1: rows gathered over a subset of positions (e.g. the positions two prompts share) become distributions that
+ * differences can compare regardless of how much weight fell elsewhere. A row summing to zero stays zero.
+ */
+export function renormaliseHeads(weights: Vec, heads: number): Float64Array {
+  if (!Number.isInteger(heads) || heads < 1 || weights.length % heads !== 0) throw new IclitError(`renormaliseHeads: ${weights.length} weights do not split into ${heads} heads`);
+  const n = weights.length / heads;
+  const out = new Float64Array(weights.length);
+  for (let h = 0; h < heads; h++) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += weights[h * n + i];
+    if (sum !== 0) for (let i = 0; i < n; i++) out[h * n + i] = weights[h * n + i] / sum;
+  }
+  return out;
 }

@@ -39,4 +39,4 @@ export { logSoftmax, klDivergence, jensenShannon, argmax, probabilityMass, gapCl
 export { pageTrendTest, type PageResult, type PageMethod } from './page.js';
 export { holmAdjust } from './multiple.js';
 export { meanTInterval, studentTQuantileUpper, type MeanInterval } from './mean-interval.js';
-export { headAveragedCosine, gatherPositions, spanShare } from './attention.js';
+export { headAveragedCosine, gatherPositions, renormaliseHeads, spanShare } from './attention.js';

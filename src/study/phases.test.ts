@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { tinyConfig } from '../io/index.js';
 import { studyMemory } from '../models/index.js';
 import { flagSettings, mergeSettings } from './settings.js';
-import { studyBatch } from './phases.js';
+import { computePhase, studyBatch, type StudyModel } from './phases.js';
+import { nativeBf16 } from '../torch/index.js';
 
 const GiB = 2 ** 30;
 /** LLaMA-2-7B's shapes: where the adapter's size per repeat is large enough to move the batch. */
@@ -33,4 +34,24 @@ test('the default batch is sized for the run\'s own LoRA: --lora-r 64 gets a sma
   // a given --batch is kept when it fits, and refused naming --batch when it does not fit that LoRA
   assert.equal(defaultBatch({ 'lora-r': '64', batch: String(r64) }, available), r64);
   assert.throws(() => defaultBatch({ 'lora-r': '64', batch: String(r8 + 2) }, available), /--batch/);
+});
+
+test('--dtype auto keeps a model in bfloat16 on a CPU without native bfloat16 when its float32 copy would not fit the machine (a 70B model), float32 for a small one; the note says why', () => {
+  const s = mergeSettings({ preset: 'convergence', models: ['m'], data: 'd' }, flagSettings({ device: 'cpu', batch: '1' }));
+  const model = (config: ReturnType<typeof tinyConfig>): StudyModel => ({ label: 'm', dir: 'm', longest: 64, folder: { config } as StudyModel['folder'] });
+  const LLAMA2_70B = tinyConfig({ vocabSize: 32000, hiddenSize: 8192, intermediateSize: 28672, numLayers: 80, numHeads: 64, numKvHeads: 8, headDim: 128, maxPositionEmbeddings: 4096 });
+  const big = computePhase(s, [model(LLAMA2_70B)]);
+  const small = computePhase(s, [model(tinyConfig())]);
+  assert.equal(big.dtype, 'bfloat16', 'a 70B model (280 GB in float32) stays in bfloat16 on any CPU');
+  if (nativeBf16('cpu')) {
+    assert.equal(small.dtype, 'bfloat16', 'native bfloat16: always bfloat16');
+    assert.equal(big.dtypeNote, undefined);
+  } else {
+    assert.equal(small.dtype, 'float32');
+    assert.equal(small.dtypeNote, undefined);
+    assert.match(big.dtypeNote!, /^--dtype auto: float32 would need about [\d.]+ GiB of this device's [\d.]+ GiB, so the weights stay in bfloat16/);
+  }
+  // an explicit --dtype is kept whatever the memory
+  const asked = mergeSettings({ preset: 'convergence', models: ['m'], data: 'd' }, flagSettings({ device: 'cpu', batch: '1', dtype: 'float32' }));
+  assert.equal(computePhase(asked, [model(LLAMA2_70B)]).dtype, 'float32');
 });

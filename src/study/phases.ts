@@ -9,7 +9,7 @@ import {
 } from '../experiments/index.js';
 import { checkCheckpointWeights, decoderWeightShapes, type DecoderConfig } from '../io/index.js';
 import { checkLoraRank } from '../lora/index.js';
-import { MAX_DEVICE_BATCH, checkSentenceEncoder, checkStudyBatch, defaultStudyBatch, resolveHiddenStates, type ComputeDType, type MemoryLora } from '../models/index.js';
+import { MAX_DEVICE_BATCH, checkSentenceEncoder, checkStudyBatch, defaultStudyBatch, resolveHiddenStates, studyMemory, type ComputeDType, type MemoryLora } from '../models/index.js';
 import { ResultsStore, buildManifest, canonicalJson, sha256Hex, type ConfigExtension, type JsonValue, type Manifest, type ManifestAction } from '../results/index.js';
 import { deviceInfo, nativeBf16, resolveDevice } from '../torch/index.js';
 import { IclitError, UsageError } from '../util/errors.js';
@@ -102,14 +102,37 @@ export interface ComputePhase {
   dtype: 'float32' | 'bfloat16';
   batch: number;
   note?: string;
+  /** Why `--dtype auto` chose what it did, when that is not the device's usual choice (told to the user always). */
+  dtypeNote?: string;
 }
 
 /** Phase 4: device and dtype resolved; --batch checked or defaulted (studyBatch) for the run's own LoRA. */
 export function computePhase(s: RunSettings, models: readonly StudyModel[]): ComputePhase {
   const dev = resolveDevice(s.device);
-  const dtype = s.dtype === 'auto' ? (nativeBf16(dev.device) ? 'bfloat16' : 'float32') : s.dtype;
-  const batch = studyBatch({ asked: s.batch, device: dev.device, dtype, lora: s.lora, models: models.map((m) => ({ config: m.folder.config, longest: m.longest })), available: availableMemory(dev.device) });
-  return { device: dev.device, dtype, batch, note: dev.note };
+  const shapes = models.map((m) => ({ config: m.folder.config, longest: m.longest }));
+  const auto = s.dtype === 'auto' ? autoDtype(dev.device, shapes, s.lora) : undefined;
+  const dtype = auto?.dtype ?? (s.dtype as ComputeDType);
+  const batch = studyBatch({ asked: s.batch, device: dev.device, dtype, lora: s.lora, models: shapes, available: availableMemory(dev.device) });
+  return { device: dev.device, dtype, batch, note: dev.note, dtypeNote: auto?.note };
+}
+
+/** The share of a device's total memory a float32 study may plan for before `--dtype auto` keeps the weights in bfloat16. */
+const FLOAT32_MEMORY_SHARE = 0.85;
+
+/**
+ * `--dtype auto`: bfloat16 where the device computes it natively; otherwise float32 (faster there: no widening of
+ * every GEMM), unless a float32 copy of the largest model would not fit the device — a 7B model is 27 GB in float32
+ * and 13.5 GB in bfloat16, whose GEMMs are then widened to float32 block by block. Decided from the device's total
+ * memory, not its free memory, so a resumed run on the same machine decides the same (the dtype is in the manifest).
+ */
+function autoDtype(device: string, models: readonly { config: DecoderConfig; longest: number }[], lora: MemoryLora): { dtype: ComputeDType; note?: string } {
+  if (nativeBf16(device)) return { dtype: 'bfloat16' };
+  const total = deviceInfo(device).totalMemory;
+  if (total === undefined) return { dtype: 'float32' };
+  const need = Math.max(0, ...models.map((m) => studyMemory(m.config, 'float32', lora, 1, Math.max(1, m.longest)).total));
+  if (need <= FLOAT32_MEMORY_SHARE * total) return { dtype: 'float32' };
+  const gib = (b: number): string => `${(b / 2 ** 30).toFixed(1)} GiB`;
+  return { dtype: 'bfloat16', note: `--dtype auto: float32 would need about ${gib(need)} of this device's ${gib(total)}, so the weights stay in bfloat16 (GEMMs widened to float32; --dtype float32 to insist)` };
 }
 
 /** Bytes a study may use on `device`: a CUDA device's free memory (else its total), the host's free memory on the CPU. */

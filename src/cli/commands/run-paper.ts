@@ -34,6 +34,8 @@ export async function runPaper(settings: RunSettings, out: string, opts: RunPape
     opts.note(`paper: ${parts.length} experiment(s) into ${out}/: ${parts.map((p) => `${p.preset.name} (${p.figures.join(', ')})`).join(', ')}`);
     for (const s of skipped) opts.note(`paper: skipping ${s.preset} (${s.figures.join(', ')}): it needs ${s.missing}`);
     opts.note(paperEstimateLine(parts.map((p) => estimates.get(p.preset.name)!)));
+    const dtypeNote = paper.studies.find((st) => st.compute.dtypeNote)?.compute.dtypeNote;
+    if (dtypeNote) opts.note(dtypeNote);
     // one progress line per preset, as `iclit run` draws it (redrawn on a terminal, a line per repeat otherwise)
     const ticker = process.stderr.isTTY ? new Ticker(process.stderr.fd) : undefined;
     let reporter: ProgressReporter | undefined;

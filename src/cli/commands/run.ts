@@ -70,6 +70,7 @@ export const run: Command = {
     const study = await openStudy(settings, out, { force: Boolean(flags.force), onNote: note, shard, onEstimate });
     try {
       if (!estimate) throw new Error('openStudy gave no estimate'); // a bug, not bad input
+      if (study.compute.dtypeNote) note(study.compute.dtypeNote);
       if (study.compute.note && (flags.verbose || flags.device !== undefined || file.device !== undefined)) note(study.compute.note);
       if (flags.verbose) note(`${threadSetup()}; device ${study.compute.device}, dtype ${study.compute.dtype}, batch ${study.compute.batch}`);
       if (study.supersededTo) note(`--force: the earlier setup's records, states and adapters were moved to ${study.supersededTo}`);
