@@ -159,6 +159,17 @@ function paperArgs(s: DemoSettings, paths: { sst2: string; encs: string; encoder
   ];
 }
 
+/**
+ * The demo's `patching` study (not one of the paper's experiments, so not in `iclit run paper`), written into the
+ * same results tree so the report's "Is ICL implicit IT here?" section has its patching row.
+ */
+function patchingArgs(s: DemoSettings, paths: { sst2: string; results: string }): string[] {
+  return [
+    'run', 'patching', '--model', s.model, '--data', paths.sst2, '--repeats', String(s.repeats), '--seed', String(s.seed), '--lr', String(s.lr),
+    '--labels', DEMO_LABEL_WORDS.join(','), '--controls', DEMO_CONTROLS.join(','), '--force', '--out', join(paths.results, 'patching'),
+  ];
+}
+
 export async function demo(s: DemoSettings): Promise<string> {
   const started = performance.now();
   const t = (): string => `${((performance.now() - started) / 1000).toFixed(0)}s`.padStart(5);
@@ -202,6 +213,13 @@ export async function demo(s: DemoSettings): Promise<string> {
     if (done) timings[done[1]] = Number(done[2]);
     if (!/ \d+\/\d+ repeats/.test(line) || line.includes(`${s.repeats}/${s.repeats}`)) log(line);
   });
+
+  log(`iclit run patching: the anchor run patched at every layer with the ICL and IT states (${s.repeats} repeats, the same controls), beside the paper's experiments`);
+  const patchingStart = performance.now();
+  await iclit(patchingArgs(s, { sst2, results }), (line) => {
+    if (!/ \d+\/\d+ repeats/.test(line) || line.includes(`${s.repeats}/${s.repeats}`)) log(line);
+  });
+  timings.patching = Math.round((performance.now() - patchingStart) / 1000);
 
   const reportDir = join(out, 'report');
   log('writing the report');

@@ -111,8 +111,13 @@ test('npm run demo is iclit run paper on models/iclit-demo: its summary.json has
   const r = spawnSync(process.execPath, [join(repoRoot(), 'dist', 'scripts', 'demo.js'), '--repeats', '3', '--out', out], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr + r.stdout);
   assert.match(r.stdout, /iclit: paper: 10 experiment\(s\)/);
-  const summary = JSON.parse(readFileSync(join(out, 'report', 'summary.json'), 'utf8')) as { runs: { label: string; findings: Row[] }[] };
+  const summary = JSON.parse(readFileSync(join(out, 'report', 'summary.json'), 'utf8')) as { runs: { label: string; findings: Row[]; implicitIt: { rows: { measure: string; experiment: string | null; verdict: string }[] } }[] };
   assert.deepEqual(summary.runs.map((x) => x.label), ['iclit-demo']);
+  // the demo's patching study sits in the same tree: every row of "Is ICL implicit IT here?" is measured, against the controls
+  const section = summary.runs[0].implicitIt.rows;
+  assert.deepEqual(section.map((x) => x.measure), ['hidden', 'update', 'attention', 'output', 'patching']);
+  for (const row of section) assert.notEqual(row.verdict, 'not-measured', row.measure);
+  assert.equal(section.find((x) => x.measure === 'patching')!.experiment, 'patching');
   const rows = summary.runs[0].findings;
   assert.deepEqual(rows.map((f) => f.id), CLAIMS.map((c) => c.id), 'one row per claim, in the paper order');
   for (const f of rows) {
