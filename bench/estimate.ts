@@ -1,7 +1,5 @@
 // The study estimate against the measured study loop on the 135M shape: `npm run bench estimate` (float32 and bfloat16, ICLIT_BENCH_ESTIMATE_REPEATS repeats).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { STUDY_DEFAULTS } from '../src/experiments/index.js';
 import type { DecoderConfig } from '../src/io/index.js';
 import type { ComputeDType, Pass } from '../src/models/index.js';
@@ -9,7 +7,7 @@ import { calibrate, workCost } from '../src/study/index.js';
 import { SMOLLM2_135M, prepareSmolLM2 } from './forward.js';
 import { studyChild } from './study.js';
 import { STUDY_EPOCHS, STUDY_LORA } from './study-loop.js';
-import { convergenceWorkload, type Workload } from './workload.js';
+import { convergenceWorkload, workloadFile, type Workload } from './workload.js';
 import type { BenchResult } from './types.js';
 
 const REPEATS = Number(process.env.ICLIT_BENCH_ESTIMATE_REPEATS ?? 16);
@@ -50,8 +48,8 @@ export function estimateLoop(w: Workload, repeats: number, batch: number, config
 export async function benchEstimate(): Promise<BenchResult[]> {
   const { dir } = prepareSmolLM2('estimate');
   const w = await convergenceWorkload(REPEATS, SMOLLM2_135M.vocabSize, 0);
-  const workload = join(mkdtempSync(join(tmpdir(), 'iclit-bench-work-')), 'workload.json');
-  writeFileSync(workload, JSON.stringify(w));
+  const file = workloadFile(w);
+  const workload = file.path;
   const rows: BenchResult[] = [];
   try {
     for (const dtype of ['float32', 'bfloat16'] as const) {
@@ -63,7 +61,7 @@ export async function benchEstimate(): Promise<BenchResult[]> {
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    rmSync(join(workload, '..'), { recursive: true, force: true });
+    file.dispose();
   }
   return rows;
 }

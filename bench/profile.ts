@@ -106,31 +106,34 @@ const DTYPES = (process.env.ICLIT_BENCH_PROFILE_DTYPES ?? 'float32,bfloat16').sp
  */
 export async function benchProfile(): Promise<BenchResult[]> {
   const { dir } = prepareSmolLM2('profile');
-  const w = await convergenceWorkload(BATCH, SMOLLM2_135M.vocabSize, 1);
-  const lengths = meanLengths(w);
-  const print = (text: string): void => console.log(text); // each table as soon as it is measured
-  print(`profile workload: ${w.source}; ${BATCH} repeats; mean tokens anchor ${lengths.anchor.toFixed(0)}, ICL ${lengths.icl.toFixed(0)}, tuning ${lengths.tuning.toFixed(0)}; ${threadSetup()}`);
-  for (const dtype of DTYPES) {
-    const model = LlamaModel.load(dir, { dtype: dtype as 'float32' | 'bfloat16' });
-    const layers = [...Array(model.numHiddenStates).keys()];
-    const forward = () => tidyNoGrad(() => void model.forward(w.repeats.map((r) => r.icl), { hiddenStates: layers }));
-    forward();
-    const fwdMs = plain(forward);
-    print(table(`${dtype}: batched forward of ${BATCH} ICL prompts, every hidden state`, profiled(forward), fwdMs));
-    const data = w.repeats.map((r) => [{ ids: r.tuning }]);
-    const lora = applyLora(model, STUDY_LORA, { adapters: BATCH });
-    const step = () => void trainLora(model, lora, data, { epochs: 1, lr: STUDY_LR });
-    step();
-    const stepMs = plain(step);
-    print(table(`${dtype}: one LoRA step of ${BATCH} adapters (forward, backward, AdamW)`, profiled(step), stepMs));
-    lora.dispose();
-    if (dtype === 'float32' && process.env.ICLIT_BENCH_PROFILE_CHUNK !== '0') {
-      const chunk = () => void runStudyLoop(model, w.repeats, BATCH);
-      const chunkMs = plain(chunk, 1);
-      print(table(`${dtype}: one study chunk (${BATCH} repeats: anchors, ICL, ${STUDY_EPOCHS} epochs, tuned anchors)`, profiled(chunk), chunkMs));
+  try {
+    const w = await convergenceWorkload(BATCH, SMOLLM2_135M.vocabSize, 1);
+    const lengths = meanLengths(w);
+    const print = (text: string): void => console.log(text); // each table as soon as it is measured
+    print(`profile workload: ${w.source}; ${BATCH} repeats; mean tokens anchor ${lengths.anchor.toFixed(0)}, ICL ${lengths.icl.toFixed(0)}, tuning ${lengths.tuning.toFixed(0)}; ${threadSetup()}`);
+    for (const dtype of DTYPES) {
+      const model = LlamaModel.load(dir, { dtype: dtype as 'float32' | 'bfloat16' });
+      const layers = [...Array(model.numHiddenStates).keys()];
+      const forward = () => tidyNoGrad(() => void model.forward(w.repeats.map((r) => r.icl), { hiddenStates: layers }));
+      forward();
+      const fwdMs = plain(forward);
+      print(table(`${dtype}: batched forward of ${BATCH} ICL prompts, every hidden state`, profiled(forward), fwdMs));
+      const data = w.repeats.map((r) => [{ ids: r.tuning }]);
+      const lora = applyLora(model, STUDY_LORA, { adapters: BATCH });
+      const step = () => void trainLora(model, lora, data, { epochs: 1, lr: STUDY_LR });
+      step();
+      const stepMs = plain(step);
+      print(table(`${dtype}: one LoRA step of ${BATCH} adapters (forward, backward, AdamW)`, profiled(step), stepMs));
+      lora.dispose();
+      if (dtype === 'float32' && process.env.ICLIT_BENCH_PROFILE_CHUNK !== '0') {
+        const chunk = () => void runStudyLoop(model, w.repeats, BATCH);
+        const chunkMs = plain(chunk, 1);
+        print(table(`${dtype}: one study chunk (${BATCH} repeats: anchors, ICL, ${STUDY_EPOCHS} epochs, tuned anchors)`, profiled(chunk), chunkMs));
+      }
+      model.dispose();
     }
-    model.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  rmSync(dir, { recursive: true, force: true });
   return [];
 }

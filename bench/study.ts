@@ -1,7 +1,6 @@
 // The convergence study (1 demonstration, 10 epochs, 135M shape): iclit batched vs PyTorch one repeat after another, with matmul peaks.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { STUDY_DEFAULTS } from '../src/experiments/index.js';
@@ -9,7 +8,7 @@ import { randn, threadSetup, tidy, type DType } from '../src/torch/index.js';
 import { SMOLLM2_135M, prepareSmolLM2 } from './forward.js';
 import { PY_LLAMA_COMMON, PY_LOAD_SAFETENSORS, runPython } from './pytorch.js';
 import { STUDY_EPOCHS, STUDY_LORA, STUDY_LR } from './study-loop.js';
-import { convergenceWorkload, meanLengths, type Workload } from './workload.js';
+import { convergenceWorkload, meanLengths, workloadFile, type Workload } from './workload.js';
 import type { BenchResult } from './types.js';
 import { passFlops, type ComputeDType } from '../src/models/index.js';
 import { estimateLoop, loopPasses } from './estimate.js';
@@ -177,10 +176,14 @@ export function studyChild(dir: string, workload: string, dtype: string, repeats
 
 /** Peak RSS of the batched study loop for 4 and for 16 repeats (separate processes, float32, real-length prompts). */
 export async function studyMemoryRows(dir: string): Promise<BenchResult[]> {
-  const workload = join(mkdtempSync(join(tmpdir(), 'iclit-bench-work-')), 'workload.json');
-  writeFileSync(workload, JSON.stringify(await convergenceWorkload(16, SMOLLM2_135M.vocabSize, 2)));
-  const four = studyChild(dir, workload, 'float32', 4, MEMORY_BATCH);
-  const sixteen = studyChild(dir, workload, 'float32', 16, MEMORY_BATCH);
+  const file = workloadFile(await convergenceWorkload(16, SMOLLM2_135M.vocabSize, 2));
+  let four, sixteen;
+  try {
+    four = studyChild(dir, file.path, 'float32', 4, MEMORY_BATCH);
+    sixteen = studyChild(dir, file.path, 'float32', 16, MEMORY_BATCH);
+  } finally {
+    file.dispose();
+  }
   process.stderr.write(`bench: study loop peak RSS: 4 repeats ${(four.maxRssKb / 1024).toFixed(0)} MB, 16 repeats ${(sixteen.maxRssKb / 1024).toFixed(0)} MB (ratio ${(sixteen.maxRssKb / four.maxRssKb).toFixed(2)}, bar ≤ 1.25)\n`);
   return [{ name: `study loop peak RSS, 16 repeats / 4 repeats (float32, batch ${MEMORY_BATCH}; bar ≤ 1.25)`, unit: 'ratio (lower is better)', iclit: sixteen.maxRssKb / four.maxRssKb }];
 }
@@ -188,37 +191,41 @@ export async function studyMemoryRows(dir: string): Promise<BenchResult[]> {
 export async function benchStudy(): Promise<BenchResult[]> {
   const { dir, threads } = prepareSmolLM2('study');
   const w = await convergenceWorkload(REPEATS, SMOLLM2_135M.vocabSize, 0);
-  const workload = join(mkdtempSync(join(tmpdir(), 'iclit-bench-work-')), 'workload.json');
-  writeFileSync(workload, JSON.stringify(w));
+  const file = workloadFile(w);
+  const workload = file.path;
   const lens = meanLengths(w);
-  process.stderr.write(`bench: study workload ${w.source}; mean tokens anchor ${lens.anchor.toFixed(1)}, ICL ${lens.icl.toFixed(1)}, tuning ${lens.tuning.toFixed(1)}\n`);
-  process.stderr.write(`bench: ${threadSetup()} (the PyTorch side inherits the same environment)\n`);
   const rows: BenchResult[] = [];
-  const peaks = runPython<Record<string, number>>(PY_MATMUL.replace('THREADS', String(threads)), 1_800_000);
-  const gflop = repeatFlops(w, STUDY_EPOCHS) / 1e9;
-  for (const dtype of ['float32', 'bfloat16']) {
-    const est = estimateLoop(w, REPEATS, BATCH, SMOLLM2_135M, dtype as ComputeDType);
-    const ours = studyChild(dir, workload, dtype, REPEATS);
-    rows.push({ name: `study estimate / measured wall, ${dtype} (bar 0.7–1.3; ${est.seconds.toFixed(0)} s vs ${ours.seconds.toFixed(0)} s)`, unit: 'ratio', iclit: est.seconds / ours.seconds });
-    const perRepeat = ours.seconds / REPEATS;
-    process.stderr.write(`bench: iclit study ${dtype}: ${REPEATS} repeats in ${ours.seconds.toFixed(1)} s (${perRepeat.toFixed(2)} s per repeat), peak RSS ${(ours.maxRssKb / 1024).toFixed(0)} MB\n`);
-    const n = Math.min(PY_REPEATS[dtype], REPEATS);
-    const code = pyStudyScript(PY_LOAD_SAFETENSORS, dir, { threads, dtype, workload, repeats: n });
-    const py = n > 0 ? runPython<{ seconds: number; maxRssKb: number }>(code, 7_200_000) : undefined;
-    // PyTorch ran the first n repeats only: its time per repeat is scaled to the whole workload's FLOPs per repeat
-    // (prompt lengths differ between repeats), so both sides are compared on the same work.
-    const pyFlopsScale = n > 0 ? gflop / (repeatFlops({ ...w, repeats: w.repeats.slice(0, n) }, STUDY_EPOCHS) / 1e9) : 1;
-    const pyPerRepeat = py ? (py.seconds / n) * pyFlopsScale : undefined;
-    if (py) process.stderr.write(`bench: PyTorch study ${dtype}: ${n} repeats in ${py.seconds.toFixed(1)} s (${(py.seconds / n).toFixed(2)} s per repeat; ${pyPerRepeat!.toFixed(2)} s scaled to the whole workload's mean FLOPs, ×${pyFlopsScale.toFixed(3)}), peak RSS ${(py.maxRssKb / 1024).toFixed(0)} MB\n`);
-    const peak = dtype === 'float32' ? peaks?.float32 : peaks?.bfloat16;
-    const note = `${REPEATS} repeats, batch ${BATCH}${n < REPEATS ? `; PyTorch ${n} repeat${n > 1 ? 's' : ''} measured, scaled by FLOPs` : ''}`;
-    rows.push({ name: `convergence study ${dtype} (1 demo, 10 epochs, 135M; ${note}), time per repeat`, unit: 'repeats/s', iclit: 1 / perRepeat, pytorch: pyPerRepeat ? 1 / pyPerRepeat : undefined });
-    rows.push({ name: `convergence study ${dtype}, peak RSS (lower is better)`, unit: 'MB', iclit: ours.maxRssKb / 1024, pytorch: py ? py.maxRssKb / 1024 : undefined });
-    rows.push({ name: `convergence study ${dtype}, FLOP rate (${gflop.toFixed(0)} GFLOP per repeat; libtorch GEMM peak ${peak?.toFixed(0) ?? '?'} GFLOP/s)`, unit: 'GFLOP/s', iclit: gflop / perRepeat, pytorch: pyPerRepeat ? gflop / pyPerRepeat : undefined });
-    const ourPeak = iclitMatmul(dtype as DType);
-    rows.push({ name: `GEMM 1024³ ${dtype}${dtype === 'bfloat16' ? ' (iclit: widened to float32 on this CPU)' : ''}`, unit: 'GFLOP/s', iclit: ourPeak, pytorch: peak });
+  try {
+    process.stderr.write(`bench: study workload ${w.source}; mean tokens anchor ${lens.anchor.toFixed(1)}, ICL ${lens.icl.toFixed(1)}, tuning ${lens.tuning.toFixed(1)}\n`);
+    process.stderr.write(`bench: ${threadSetup()} (the PyTorch side inherits the same environment)\n`);
+    const peaks = runPython<Record<string, number>>(PY_MATMUL.replace('THREADS', String(threads)), 1_800_000);
+    const gflop = repeatFlops(w, STUDY_EPOCHS) / 1e9;
+    for (const dtype of ['float32', 'bfloat16']) {
+      const est = estimateLoop(w, REPEATS, BATCH, SMOLLM2_135M, dtype as ComputeDType);
+      const ours = studyChild(dir, workload, dtype, REPEATS);
+      rows.push({ name: `study estimate / measured wall, ${dtype} (bar 0.7–1.3; ${est.seconds.toFixed(0)} s vs ${ours.seconds.toFixed(0)} s)`, unit: 'ratio', iclit: est.seconds / ours.seconds });
+      const perRepeat = ours.seconds / REPEATS;
+      process.stderr.write(`bench: iclit study ${dtype}: ${REPEATS} repeats in ${ours.seconds.toFixed(1)} s (${perRepeat.toFixed(2)} s per repeat), peak RSS ${(ours.maxRssKb / 1024).toFixed(0)} MB\n`);
+      const n = Math.min(PY_REPEATS[dtype], REPEATS);
+      const code = pyStudyScript(PY_LOAD_SAFETENSORS, dir, { threads, dtype, workload, repeats: n });
+      const py = n > 0 ? runPython<{ seconds: number; maxRssKb: number }>(code, 7_200_000) : undefined;
+      // PyTorch ran the first n repeats only: its time per repeat is scaled to the whole workload's FLOPs per repeat
+      // (prompt lengths differ between repeats), so both sides are compared on the same work.
+      const pyFlopsScale = n > 0 ? gflop / (repeatFlops({ ...w, repeats: w.repeats.slice(0, n) }, STUDY_EPOCHS) / 1e9) : 1;
+      const pyPerRepeat = py ? (py.seconds / n) * pyFlopsScale : undefined;
+      if (py) process.stderr.write(`bench: PyTorch study ${dtype}: ${n} repeats in ${py.seconds.toFixed(1)} s (${(py.seconds / n).toFixed(2)} s per repeat; ${pyPerRepeat!.toFixed(2)} s scaled to the whole workload's mean FLOPs, ×${pyFlopsScale.toFixed(3)}), peak RSS ${(py.maxRssKb / 1024).toFixed(0)} MB\n`);
+      const peak = dtype === 'float32' ? peaks?.float32 : peaks?.bfloat16;
+      const note = `${REPEATS} repeats, batch ${BATCH}${n < REPEATS ? `; PyTorch ${n} repeat${n > 1 ? 's' : ''} measured, scaled by FLOPs` : ''}`;
+      rows.push({ name: `convergence study ${dtype} (1 demo, 10 epochs, 135M; ${note}), time per repeat`, unit: 'repeats/s', iclit: 1 / perRepeat, pytorch: pyPerRepeat ? 1 / pyPerRepeat : undefined });
+      rows.push({ name: `convergence study ${dtype}, peak RSS (lower is better)`, unit: 'MB', iclit: ours.maxRssKb / 1024, pytorch: py ? py.maxRssKb / 1024 : undefined });
+      rows.push({ name: `convergence study ${dtype}, FLOP rate (${gflop.toFixed(0)} GFLOP per repeat; libtorch GEMM peak ${peak?.toFixed(0) ?? '?'} GFLOP/s)`, unit: 'GFLOP/s', iclit: gflop / perRepeat, pytorch: pyPerRepeat ? gflop / pyPerRepeat : undefined });
+      const ourPeak = iclitMatmul(dtype as DType);
+      rows.push({ name: `GEMM 1024³ ${dtype}${dtype === 'bfloat16' ? ' (iclit: widened to float32 on this CPU)' : ''}`, unit: 'GFLOP/s', iclit: ourPeak, pytorch: peak });
+    }
+    rows.push(...(await studyMemoryRows(dir)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    file.dispose();
   }
-  rows.push(...(await studyMemoryRows(dir)));
-  rmSync(dir, { recursive: true, force: true });
   return rows;
 }

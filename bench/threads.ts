@@ -79,22 +79,25 @@ export async function benchThreads(): Promise<BenchResult[]> {
   const self = fileURLToPath(import.meta.url);
   const ours = new Map<string, { forward64: number[]; loraStep: number[]; setup: string }>();
   const py: number[] = [];
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(OMP_WAIT_POLICY|OPENBLAS_NUM_THREADS|OPENBLAS_THREAD_TIMEOUT|OMP_NUM_THREADS)$/.test(k)));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const p of POLICIES) {
-      const r = spawnSync(process.execPath, [self, '--child', dir], { encoding: 'utf8', env: { ...base, ...p.env } });
-      if (r.status !== 0) throw new Error(`thread bench child failed: ${r.stderr}`);
-      const m = JSON.parse(r.stdout.trim().split('\n').pop()!);
-      const acc = ours.get(p.name) ?? { forward64: [] as number[], loraStep: [] as number[], setup: m.setup as string };
-      acc.forward64.push(m.forward64);
-      acc.loraStep.push(m.loraStep);
-      ours.set(p.name, acc);
+  try {
+    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(OMP_WAIT_POLICY|OPENBLAS_NUM_THREADS|OPENBLAS_THREAD_TIMEOUT|OMP_NUM_THREADS)$/.test(k)));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const p of POLICIES) {
+        const r = spawnSync(process.execPath, [self, '--child', dir], { encoding: 'utf8', env: { ...base, ...p.env } });
+        if (r.status !== 0) throw new Error(`thread bench child failed: ${r.stderr}`);
+        const m = JSON.parse(r.stdout.trim().split('\n').pop()!);
+        const acc = ours.get(p.name) ?? { forward64: [] as number[], loraStep: [] as number[], setup: m.setup as string };
+        acc.forward64.push(m.forward64);
+        acc.loraStep.push(m.loraStep);
+        ours.set(p.name, acc);
+      }
+      const code = PY_LOAD_SAFETENSORS + PY_LLAMA_COMMON.replace(/DIR/g, JSON.stringify(dir)) + PY_FORWARD64.replace('THREADS', String(threads));
+      const r = runPython<{ forward64: number }>(code, 600_000, { ...base, OMP_WAIT_POLICY: 'PASSIVE' });
+      if (r) py.push(r.forward64);
     }
-    const code = PY_LOAD_SAFETENSORS + PY_LLAMA_COMMON.replace(/DIR/g, JSON.stringify(dir)) + PY_FORWARD64.replace('THREADS', String(threads));
-    const r = runPython<{ forward64: number }>(code, 600_000, { ...base, OMP_WAIT_POLICY: 'PASSIVE' });
-    if (r) py.push(r.forward64);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  rmSync(dir, { recursive: true, force: true });
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const pyMedian = py.length ? median(py) : undefined;
   const rows: BenchResult[] = [];

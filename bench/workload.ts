@@ -1,8 +1,8 @@
 // The convergence study's token workload for benchmarks: per repeat an anchor, an ICL prompt (1 demonstration) and one tuning text.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from '../src/tokenizers/index.js';
-import { sharedDir } from '../src/util/testing.js';
+import { makeTempDir, removeTempDir, sharedDir } from '../src/util/testing.js';
 import { seededRandom } from '../src/util/random.js';
 
 /** Token ids of one repeat of the convergence preset with one demonstration (BOS as the tokenizer adds it). */
@@ -79,4 +79,12 @@ export async function convergenceWorkload(n: number, vocab: number, seed = 0, to
 export function meanLengths(w: Workload): { anchor: number; icl: number; tuning: number } {
   const mean = (f: (r: StudyRepeat) => number) => w.repeats.reduce((s, r) => s + f(r), 0) / w.repeats.length;
   return { anchor: mean((r) => r.anchor.length), icl: mean((r) => r.icl.length), tuning: mean((r) => r.tuning.length) };
+}
+
+/** `w` written as workload.json in a temp folder of its own (what the study children read); dispose() removes the folder. */
+export function workloadFile(w: Workload): { path: string; dispose: () => void } {
+  const dir = makeTempDir('iclit-bench-work-');
+  const path = join(dir, 'workload.json');
+  writeFileSync(path, JSON.stringify(w));
+  return { path, dispose: () => removeTempDir(dir) };
 }
