@@ -13,23 +13,7 @@ import { patchMean, readRow, type ImplicitItRow } from './implicit-it.js';
 import { dist } from './numbers.js';
 import type { TestSummary } from './types.js';
 import { tempDir } from '../util/testing.js';
-
-/** Exact one-sided Wilcoxon p by enumerating all 2^n sign assignments (no ties, no zeros); 'less' flips the signs. */
-function bruteForceP(d: number[], alternative: 'greater' | 'less'): number {
-  const x = alternative === 'greater' ? d : d.map((v) => -v);
-  const order = x.map((v, i) => ({ a: Math.abs(v), i })).sort((p, q) => p.a - q.a);
-  const rank = new Array<number>(x.length);
-  order.forEach((o, r) => (rank[o.i] = r + 1));
-  const wPlus = x.reduce((s, v, i) => s + (v > 0 ? rank[i] : 0), 0);
-  const n = x.length;
-  let atLeast = 0;
-  for (let mask = 0; mask < 1 << n; mask++) {
-    let w = 0;
-    for (let r = 1; r <= n; r++) if (mask & (1 << (r - 1))) w += r;
-    if (w >= wPlus) atLeast++;
-  }
-  return atLeast / 2 ** n;
-}
+import { bruteForceSignedRankP } from '../stats/reference-testing.js';
 
 /** Holm's step-down adjustment written out: sort, multiply by (m − rank), running max, cap at 1. */
 function holm(ps: number[]): number[] {
@@ -168,30 +152,30 @@ test('the numbers: effect, null and margins recomputed from the records; p-value
   close(hidden.effect!.median, med(real.map((r) => r.simIclIt[0])), 'hidden effect');
   close(hidden.overNull!.median, med(realMargin), 'hidden margin');
   close(hidden.controls[0].overNull.median, med(untrainedMargin), 'untrained margin');
-  close(hidden.nullTest!.pValue, bruteForceP(realMargin, 'greater'), 'hidden null p');
-  close(hidden.controls[0].test.pValue, bruteForceP(minus(realMargin, untrainedMargin), 'greater'), 'hidden vs untrained p');
+  close(hidden.nullTest!.pValue, bruteForceSignedRankP(realMargin, 'greater'), 'hidden null p');
+  close(hidden.controls[0].test.pValue, bruteForceSignedRankP(minus(realMargin, untrainedMargin), 'greater'), 'hidden vs untrained p');
   // output: margin = KL(ICL‖anchor) − KL(ICL‖IT)
   const output = row(rows, 'output');
   const outMargin = (rs: RepeatRecord[]) => rs.map((r) => r.outputs!.klIclAnchor - r.outputs!.klIclIt);
-  close(output.nullTest!.pValue, bruteForceP(real.map((r) => r.outputs!.klIclIt - r.outputs!.klIclAnchor), 'less'), 'output null p');
-  close(output.controls[0].test.pValue, bruteForceP(minus(outMargin(real), outMargin(untrained)), 'greater'), 'output vs untrained p');
+  close(output.nullTest!.pValue, bruteForceSignedRankP(real.map((r) => r.outputs!.klIclIt - r.outputs!.klIclAnchor), 'less'), 'output null p');
+  close(output.controls[0].test.pValue, bruteForceSignedRankP(minus(outMargin(real), outMargin(untrained)), 'greater'), 'output vs untrained p');
   // attention: margin = s_att(ICL,IT) − the higher anchor baseline
   const attention = row(rows, 'attention');
   const att = (rs: RepeatRecord[]) => rs.map((r) => r.attention!.iclIt[0] - Math.max(r.attention!.anchorIcl[0], r.attention!.anchorIt[0]));
-  close(attention.nullTest!.pValue, bruteForceP(att(real), 'greater'), 'attention null p');
-  close(attention.controls[0].test.pValue, bruteForceP(minus(att(real), att(untrained)), 'greater'), 'attention vs untrained p');
+  close(attention.nullTest!.pValue, bruteForceSignedRankP(att(real), 'greater'), 'attention null p');
+  close(attention.controls[0].test.pValue, bruteForceSignedRankP(minus(att(real), att(untrained)), 'greater'), 'attention vs untrained p');
   // update: null 0, the margin is the cosine itself
   const update = row(rows, 'update');
-  close(update.nullTest!.pValue, bruteForceP(real.map((r) => r.simUpdate[0]), 'greater'), 'update null p');
-  close(update.controls[0].test.pValue, bruteForceP(minus(real.map((r) => r.simUpdate[0]), untrained.map((r) => r.simUpdate[0])), 'greater'), 'update vs untrained p');
+  close(update.nullTest!.pValue, bruteForceSignedRankP(real.map((r) => r.simUpdate[0]), 'greater'), 'update null p');
+  close(update.controls[0].test.pValue, bruteForceSignedRankP(minus(real.map((r) => r.simUpdate[0]), untrained.map((r) => r.simUpdate[0])), 'greater'), 'update vs untrained p');
   // patching: the cross curve's mean over every patch point but the first, null 0
   const cross = (rs: RepeatRecord[]) => rs.map((r) => r.patching!.iclToIt!.slice(1).reduce((a, b) => a + b, 0) / (r.patching!.iclToIt!.length - 1));
   const patchReal = of('patching', 'default');
   const patchUntrained = of('patching', 'control:untrained');
   const patching = row(rows, 'patching');
   close(patching.effect!.median, med(cross(patchReal)), 'patching effect');
-  close(patching.nullTest!.pValue, bruteForceP(cross(patchReal), 'greater'), 'patching null p');
-  close(patching.controls[0].test.pValue, bruteForceP(minus(cross(patchReal), cross(patchUntrained)), 'greater'), 'patching vs untrained p');
+  close(patching.nullTest!.pValue, bruteForceSignedRankP(cross(patchReal), 'greater'), 'patching null p');
+  close(patching.controls[0].test.pValue, bruteForceSignedRankP(minus(cross(patchReal), cross(patchUntrained)), 'greater'), 'patching vs untrained p');
   // Holm over exactly the section's tests that ran
   const tests: TestSummary[] = rows.flatMap((r) => [r.nullTest!, ...r.controls.map((c) => c.test)]).filter((t) => t.pValue !== null);
   assert.equal(tests.length, 5 * 4);

@@ -8,6 +8,7 @@ import { makeRecord, syntheticRecords } from './synthetic.js';
 import { seededRandom } from '../util/random.js';
 import { toJson } from './write.js';
 import type { ReportRun } from './types.js';
+import { bruteForceSignedRankP } from '../stats/reference-testing.js';
 
 /** NumPy's default (linear) percentile, written out independently of src/stats. */
 function npPercentile(values: number[], q: number): number {
@@ -15,22 +16,6 @@ function npPercentile(values: number[], q: number): number {
   const h = (s.length - 1) * q;
   const lo = Math.floor(h);
   return s[lo] + (h - lo) * (s[Math.min(lo + 1, s.length - 1)] - s[lo]);
-}
-
-/** Exact one-sided ('greater') Wilcoxon p by enumerating all 2^n sign assignments (no ties, no zeros assumed). */
-function bruteForceGreaterP(d: number[]): number {
-  const order = d.map((v, i) => ({ a: Math.abs(v), i })).sort((x, y) => x.a - y.a);
-  const rank = new Array<number>(d.length);
-  order.forEach((o, r) => (rank[o.i] = r + 1));
-  const wPlus = d.reduce((s, v, i) => s + (v > 0 ? rank[i] : 0), 0);
-  const n = d.length;
-  let atLeast = 0;
-  for (let mask = 0; mask < 1 << n; mask++) {
-    let w = 0;
-    for (let r = 1; r <= n; r++) if (mask & (1 << (r - 1))) w += r;
-    if (w >= wPlus) atLeast++;
-  }
-  return atLeast / 2 ** n;
 }
 
 function runOf(records: RepeatRecord[], label = 'run-a'): ReportRun {
@@ -70,8 +55,8 @@ test('summarize matches values recomputed from jsonl export rows (medians, means
       const t2 = c.tests.find((t) => t.id === 'iclIt>anchorIt')!;
       assert.equal(t1.alternative, 'greater');
       assert.equal(t1.method, 'exact');
-      assert.ok(Math.abs(t1.pValue! - bruteForceGreaterP(iclIt.map((x, i) => x - aIcl[i]))) < 1e-12, `${c.condition} p1`);
-      assert.ok(Math.abs(t2.pValue! - bruteForceGreaterP(iclIt.map((x, i) => x - aIt[i]))) < 1e-12, `${c.condition} p2`);
+      assert.ok(Math.abs(t1.pValue! - bruteForceSignedRankP(iclIt.map((x, i) => x - aIcl[i]))) < 1e-12, `${c.condition} p1`);
+      assert.ok(Math.abs(t2.pValue! - bruteForceSignedRankP(iclIt.map((x, i) => x - aIt[i]))) < 1e-12, `${c.condition} p2`);
       assert.equal(t1.layer, c.lastLayer);
       checked++;
     }

@@ -4,14 +4,14 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { recordCondition, type ControlName, type RepeatRecord } from '../experiments/index.js';
 import { writeTinyStudy } from '../experiments/testing.js';
-import { ResultsStore } from '../results/index.js';
 import { tempDir } from '../util/testing.js';
 import { mergeSettings, type PartialSettings } from './settings.js';
 import { openStudy } from './study.js';
+import { QUICK_STUDY, storedResults } from './testing.js';
 
 const root = tempDir(test, 'iclit-study-controls-');
 const tiny = writeTinyStudy(root);
-const quick: PartialSettings = { repeats: 2, epochs: 2, dtype: 'float32', device: 'cpu', lora: { r: 2, alpha: 8 }, lr: 1e-3 };
+const quick = QUICK_STUDY;
 
 async function run(out: string, controls: ControlName[], over: PartialSettings = {}) {
   const study = await openStudy(mergeSettings({ preset: 'convergence', models: [tiny.model], data: tiny.sst2, ...quick, controls, ...over }, {}), out);
@@ -22,14 +22,7 @@ async function run(out: string, controls: ControlName[], over: PartialSettings =
   }
 }
 
-function stored(dir: string) {
-  const s = ResultsStore.open(dir, { readonly: true });
-  try {
-    return { records: s.records(), manifest: s.manifest()! };
-  } finally {
-    s.close();
-  }
-}
+const stored = storedResults;
 
 const names = (rs: RepeatRecord[]): string[] => [...new Set(rs.map((r) => r.condition))].sort();
 

@@ -15,12 +15,13 @@ import { Tokenizer } from '../tokenizers/index.js';
 import { IclitError } from '../util/errors.js';
 import { mergeSettings, type PartialSettings } from './settings.js';
 import { openStudy } from './study.js';
+import { QUICK_STUDY, storedResults } from './testing.js';
 import { tempDir } from '../util/testing.js';
 
 const root = tempDir(test, 'iclit-open-');
 const tiny = writeTinyStudy(root);
 
-const quick: PartialSettings = { repeats: 2, epochs: 2, dtype: 'float32', device: 'cpu', lora: { r: 2, alpha: 8 }, lr: 1e-3 };
+const quick = QUICK_STUDY;
 
 async function runStudy(preset: string, out: string, over: PartialSettings = {}, force = false): Promise<void> {
   const study = await openStudy(mergeSettings({ preset, models: [tiny.model], data: tiny.sst2, ...quick }, over), out, { force });
@@ -31,14 +32,7 @@ async function runStudy(preset: string, out: string, over: PartialSettings = {},
   }
 }
 
-function stored(dir: string) {
-  const s = ResultsStore.open(dir, { readonly: true });
-  try {
-    return { records: s.records(), manifest: s.manifest()! };
-  } finally {
-    s.close();
-  }
-}
+const stored = storedResults;
 
 test('convergence without --shots/--epochs records the paper\'s defaults: one demonstration, 10 epochs', async () => {
   const out = join(root, 'defaults');
