@@ -1,21 +1,10 @@
 // The random-adapter control: a copy of a set of adapters whose every module's weight change s·B'A' has the tuned s·BA's Frobenius norm in a seeded random direction.
 import { keep, tensor, tidy, type Tensor } from '../torch/index.js';
 import { IclitError } from '../util/errors.js';
-import { seededRandom } from '../util/random.js';
+import { seededRandom, standardNormal } from '../util/random.js';
 import { peftKey } from './config.js';
 import { LoraAdapters } from './lora.js';
 
-/** `n` standard normal numbers from `rng` (Box–Muller), in float64. */
-function normals(n: number, rng: () => number): Float64Array {
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - rng())); // 1 − u ∈ (0, 1]: never log 0
-    const t = 2 * Math.PI * rng();
-    out[i] = r * Math.cos(t);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(t);
-  }
-  return out;
-}
 
 /**
  * ‖B·A‖_F² for B [out, r] and A [r, in] (row-major), in float64 without forming the product:
@@ -48,7 +37,7 @@ function productNormSquared(B: ArrayLike<number>, A: ArrayLike<number>, r: numbe
  */
 export function randomDirectionAdapters(lora: LoraAdapters, seeds: readonly number[]): LoraAdapters {
   if (seeds.length !== lora.count) throw new IclitError(`random-direction adapters: ${seeds.length} seeds for ${lora.count} adapters`);
-  const rngs = seeds.map((s) => seededRandom(s));
+  const rngs = seeds.map((s) => standardNormal(seededRandom(s)));
   // every matrix on the host: the tuned values and its draw g · ‖W‖_F / ‖g‖_F (float64), in parameter order
   const tuned = new Map<string, Float32Array>();
   const drawn = new Map<string, Float64Array>();
@@ -60,7 +49,7 @@ export function randomDirectionAdapters(lora: LoraAdapters, seeds: readonly numb
     for (let b = 0; b < N; b++) {
       let norm = 0;
       for (let i = b * size; i < (b + 1) * size; i++) norm += w[i] * w[i];
-      const g = normals(size, rngs[b]);
+      const g = Float64Array.from({ length: size }, rngs[b]);
       let gNorm = 0;
       for (const v of g) gNorm += v * v;
       const scale = norm === 0 ? 0 : Math.sqrt(norm) / Math.sqrt(gNorm);

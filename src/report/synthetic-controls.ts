@@ -2,7 +2,7 @@
 import type { RepeatRecord } from '../experiments/record.js';
 import type { SituationStates } from '../experiments/backend.js';
 import { cosine, updateCosine } from '../stats/index.js';
-import { seededRandom } from '../util/random.js';
+import { seededRandom, standardNormal } from '../util/random.js';
 import { makeRecord, type SyntheticRun } from './synthetic.js';
 
 export interface SyntheticControlsOptions {
@@ -47,7 +47,7 @@ function strengthOf(pattern: SyntheticControlsOptions['pattern'], control: strin
  */
 export function syntheticControlsRun(opts: SyntheticControlsOptions): SyntheticRun {
   const rand = seededRandom(opts.seed ?? 5);
-  const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+  const normal = standardNormal(rand);
   const noise = (s: number) => (rand() - 0.5) * 2 * s;
   const dims = opts.dims ?? 32;
   const repeats = opts.repeats ?? 12;

@@ -4,7 +4,7 @@ import { PRESET_NAMES } from '../experiments/conditions.js';
 import type { SituationStates } from '../experiments/backend.js';
 import type { StatesOf } from '../results/robustness.js';
 import { cosine, updateCosine } from '../stats/index.js';
-import { seededRandom } from '../util/random.js';
+import { seededRandom, standardNormal } from '../util/random.js';
 
 export interface SyntheticOptions {
   model?: string;
@@ -44,10 +44,6 @@ export function makeRecord(p: Partial<RepeatRecord> & { experiment: string; cond
   };
 }
 
-/** Standard normal draws (Box–Muller) from a seeded stream. */
-function gaussian(rng: () => number): () => number {
-  return () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-}
 
 /**
  * Records for every preset (condition names and extra keys as src/experiments writes them) computed from states
@@ -59,7 +55,7 @@ function gaussian(rng: () => number): () => number {
 export function syntheticRun(opts: SyntheticOptions = {}): SyntheticRun {
   const model = opts.model ?? 'tiny-llama';
   const rand = seededRandom(opts.seed ?? 1);
-  const normal = gaussian(rand);
+  const normal = standardNormal(rand);
   const repeats = opts.repeats ?? 30;
   const nLayers = opts.nLayers ?? 16;
   const dims = opts.dims ?? 32;

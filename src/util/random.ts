@@ -45,3 +45,8 @@ export function randomInt(rng: () => number, n: number): number {
   if (!Number.isSafeInteger(n) || n <= 0) throw new IclitError(`randomInt needs a positive integer bound, got ${n}`);
   return Math.floor(rng() * n);
 }
+
+/** Standard normal draws (Box–Muller, the cosine branch: two uniforms per draw) from a uniform stream such as seededRandom's. */
+export function standardNormal(rng: () => number): () => number {
+  return () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng()); // 1 − u ∈ (0, 1]: never log 0
+}
