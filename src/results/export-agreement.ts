@@ -1,6 +1,7 @@
 // Export columns of the output and attention agreement measures (record.outputs, record.attention, accuracy.flips).
 import type { RepeatRecord } from '../experiments/record.js';
 import type { Cell, ExportColumn } from './export.js';
+import { perLayerCells } from './layer-cells.js';
 
 type Outputs = NonNullable<RepeatRecord['outputs']>;
 type Attention = NonNullable<RepeatRecord['attention']>;
@@ -58,14 +59,6 @@ export function agreementCells(r: RepeatRecord, layers: readonly number[]): Reco
   for (const [name, k] of OUTPUT_NUMBERS) row[name] = r.outputs?.[k] ?? null;
   for (const [name, k] of OUTPUT_FLAGS) row[name] = r.outputs?.[k] ?? null;
   for (const [name, k] of LABEL_MASS) row[name] = r.outputs?.labelMass?.[k] ?? null;
-  const at = new Map(r.layers.map((l, i) => [l, i]));
-  for (const [prefix, k] of ATTENTION_COLUMNS) {
-    const values = r.attention?.[k];
-    for (const l of layers) {
-      const i = at.get(l);
-      row[`${prefix}_${l}`] = values === undefined || i === undefined ? null : values[i];
-    }
-    row[`${prefix}_last`] = values === undefined || r.layers.length === 0 ? null : values[r.layers.length - 1];
-  }
+  for (const [prefix, k] of ATTENTION_COLUMNS) perLayerCells(row, prefix, r.attention?.[k], r.layers, layers, true);
   return row;
 }

@@ -1,6 +1,7 @@
 // Export columns of record.patching: patching_icl_to_it_L, patching_it_to_icl_L (the cross curves), patching_icl_L and patching_it_L (the own-output checks) per patch point L (none when no record was patched).
 import type { RepeatRecord } from '../experiments/record.js';
 import type { Cell, ExportColumn } from './export.js';
+import { perLayerCells } from './layer-cells.js';
 
 /** Each curve of record.patching and its column prefix. */
 const CURVES = [
@@ -17,14 +18,7 @@ export function patchingColumns(records: readonly RepeatRecord[]): { columns: Ex
   return {
     columns,
     fill(row, r) {
-      const at = new Map((r.patching?.layers ?? []).map((l, i) => [l, i]));
-      for (const [k, name] of CURVES) {
-        const values = r.patching?.[k];
-        for (const l of points) {
-          const i = at.get(l);
-          row[`patching_${name}_${l}`] = i === undefined || values === undefined ? null : values[i];
-        }
-      }
+      for (const [k, name] of CURVES) perLayerCells(row, `patching_${name}`, r.patching?.[k], r.patching?.layers ?? [], points);
     },
   };
 }

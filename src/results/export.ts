@@ -6,6 +6,7 @@ import { IclitError } from '../util/errors.js';
 import { agreementCells, agreementColumns } from './export-agreement.js';
 import { computeRobustness, type RecordRobustness, type StatesOf } from './robustness.js';
 import { patchingColumns } from './export-patching.js';
+import { perLayerCells } from './layer-cells.js';
 
 export type ExportFormat = 'csv' | 'parquet' | 'jsonl';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'parquet', 'jsonl'];
@@ -131,23 +132,11 @@ export function exportTable(records: RepeatRecord[], opts: ExportOptions = {}): 
       loss_decrease_example: r.lossDecrease?.example ?? null,
       tune_loss: r.tuneLoss ?? null,
     };
-    const at = new Map(r.layers.map((l, i) => [l, i]));
-    const last = r.layers.length - 1;
     // A schema-1 record has no simUpdate: its cells stay null.
-    const perLayer = (prefix: string, values: readonly number[] | undefined) => {
-      for (const l of layers) {
-        const i = at.get(l);
-        row[`${prefix}_${l}`] = i === undefined || values === undefined ? null : values[i];
-      }
-    };
-    for (const [prefix, field] of SIMS) perLayer(prefix, r[field]);
-    for (const [prefix, field] of SIMS) row[`${prefix}_last`] = last >= 0 && r[field] !== undefined ? r[field][last] : null;
+    for (const [prefix, field] of SIMS) perLayerCells(row, prefix, r[field], r.layers, layers);
+    for (const [prefix, field] of SIMS) perLayerCells(row, prefix, r[field], r.layers, [], true);
     const m = robustness?.of(r);
-    for (const [prefix, read] of ROBUST) {
-      const values = m ? read(m) : undefined;
-      perLayer(prefix, values);
-      row[`${prefix}_last`] = last >= 0 && values !== undefined ? values[last] : null;
-    }
+    for (const [prefix, read] of ROBUST) perLayerCells(row, prefix, m ? read(m) : undefined, r.layers, layers, true);
     Object.assign(row, agreementCells(r, layers));
     patching.fill(row, r);
     row.layers = JSON.stringify(r.layers);
