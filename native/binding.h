@@ -37,7 +37,7 @@ struct Registry {
 };
 
 void RegisterOps(Registry& r);      // ops.cc: creation, elementwise, linear algebra, reductions, shapes, autograd
-void RegisterFused(Registry& r);    // fused.cc: RMSNorm, RoPE, packed attention, segment LoRA, dropout masks
+void RegisterFused(Registry& r);    // fused.cc: RMSNorm, RoPE, packed attention (its CPU float32 path: attention_cpu.cc), segment LoRA, dropout masks
 void RegisterRuntime(Registry& r);  // runtime.cc: threads, seeds, devices, memory, profiler
 void RegisterTrainOps(Registry& r); // train_ops.cc: the LoRA update as one autograd node, AdamW over a list, leaves' gradients
 
@@ -68,6 +68,9 @@ struct SmallGemmScope {
  private:
   int restore_ = 0;
 };
+/** A symbol of the loaded OpenBLAS (nullptr when libtorch runs on another BLAS). */
+void* OpenBlasSymbol(const char* symbol);
+
 /** Multiply-adds below which one GEMM counts as small (SmallGemmScope). */
 constexpr int64_t kSmallGemm = int64_t(1) << 22;
 
@@ -77,7 +80,15 @@ void SetEmulateBf16(bool on);
 bool EmulateBf16();
 at::Tensor Linear(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b);
 at::Tensor Matmul(const at::Tensor& a, const at::Tensor& b);
-/** Inverted-dropout masks [Σ lengths, width], sequence i's rows from a generator seeded with seeds[i] alone (fused.cc). */
-at::Tensor DropoutMask(const std::vector<double>& seeds, const std::vector<int64_t>& lengths, int64_t width, double p, at::Device device);
+/** Inverted-dropout masks [Σ lengths, width], sequence i's rows from its 32-bit seed seeds[i] alone, the same bits on every device (fused.cc). */
+at::Tensor DropoutMask(const std::vector<double>& seeds, const std::vector<int64_t>& lengths, int64_t width, double p, at::Device device, bool tensorOps = false);
+
+// ---------- packed attention through BLAS on the CPU (attention_cpu.cc) ----------
+/** Whether packed attention of these tensors takes the BLAS path: float32 on the CPU, OpenBLAS loaded, not switched off. */
+bool UseBlasAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
+at::Tensor BlasAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const std::vector<int64_t>& lengths, double scale, int64_t window);
+/** Switches the BLAS path off (tests compare it with the libtorch-op path) or back on. */
+void SetBlasAttention(bool on);
+bool BlasAttentionAvailable();
 
 }  // namespace iclit

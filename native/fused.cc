@@ -9,6 +9,9 @@
 #include <algorithm>
 #include <map>
 #include <tuple>
+#include <cmath>
+
+#include <ATen/Parallel.h>
 
 namespace iclit {
 
@@ -218,6 +221,7 @@ struct PackedAttentionFn : public torch::autograd::Function<PackedAttentionFn> {
 
 static at::Tensor PackedAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const std::vector<int64_t>& lengths, double scale,
                                   int64_t window) {
+  if (UseBlasAttention(q, k, v)) return BlasAttention(q, k, v, lengths, scale, window);
   return PackedAttentionFn::apply(q, k, v, lengths, scale, window);
 }
 
@@ -262,26 +266,101 @@ static at::Tensor SegmentLora(const at::Tensor& h, const at::Tensor& A, const at
   return at::bmm(low, B.transpose(1, 2)).view({G * smax, out}).index_select(0, si);                         // [N, out]
 }
 
-// ---------- dropout masks from per-row seeds ----------
+// ---------- dropout masks from per-sequence seeds ----------
+
+/*
+ * A mask entry is a counter-based draw: element j (row-major within the sequence's [L, width] block) of the
+ * sequence seeded s is kept when Mix32(Mix32(j + a) ^ b) ≥ ⌊p·2³²⌉, with a = Mix32(s), b = Mix32(s ^ 0x5bd1e995).
+ * A counter through an integer hash needs no generator state, so a mask costs a few integer ops per entry (the
+ * bernoulli_ draws it replaces were 5% of a training step), any device computes the same bits (the CPU loop below,
+ * the same formula as int64 tensor ops elsewhere), and a sequence's mask depends on its seed alone.
+ */
+
+/** lowbias32 (C. Wellons): a 32-bit integer hash with full avalanche. */
+static inline __attribute__((always_inline)) uint32_t Mix32(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352dU;
+  x ^= x >> 15;
+  x *= 0x846ca68bU;
+  x ^= x >> 16;
+  return x;
+}
+
+/** Entries j = 0..n−1 of one sequence's mask: branch-free, so the compiler vectorises it (O3, and an AVX2 clone picked at load time where the CPU has it). */
+__attribute__((optimize("O3"), target_clones("avx2", "default"))) static void FillMask(float* o, uint32_t n, uint32_t a, uint32_t b, uint32_t threshold, float keep) {
+  for (int64_t j = 0; j < static_cast<int64_t>(n); j++) {
+    const uint32_t h = Mix32(Mix32(static_cast<uint32_t>(j) + a) ^ b);
+    o[j] = h >= threshold ? keep : 0.0f;
+  }
+}
+
+static uint32_t DropThreshold(double p) { return static_cast<uint32_t>(std::min(std::llround(p * 4294967296.0), 4294967295LL)); }
+
+/**
+ * The masks of every sequence as int64 tensor ops on `device`, a fixed number of ops however many sequences: each row
+ * carries its sequence's keys and its first counter (values below 2³² in int64, so every op is exact).
+ */
+static at::Tensor DropoutMaskOps(const std::vector<double>& seeds, const std::vector<int64_t>& lengths, int64_t width, double p, at::Device device) {
+  const int64_t M = 0xffffffffLL;
+  // x·c mod 2³² with both below 2³², in halves of c so that no product reaches 2⁶³
+  auto mulMod32 = [M](const at::Tensor& x, int64_t c) {
+    return x.mul(c & 0xffff).add(x.mul(c >> 16).bitwise_and(0xffff).mul(65536)).bitwise_and(M);
+  };
+  auto mix = [&](at::Tensor x) {
+    x = x.bitwise_xor(x.bitwise_right_shift(16));
+    x = mulMod32(x, 0x7feb352dLL);
+    x = x.bitwise_xor(x.bitwise_right_shift(15));
+    x = mulMod32(x, 0x846ca68bLL);
+    return x.bitwise_xor(x.bitwise_right_shift(16));
+  };
+  std::vector<int64_t> start, b;  // per row: counter of its first entry + a, and b
+  for (size_t i = 0; i < seeds.size(); i++) {
+    const uint32_t seed = static_cast<uint32_t>(seeds[i]), ai = Mix32(seed), bi = Mix32(seed ^ 0x5bd1e995U);
+    for (int64_t r = 0; r < lengths[i]; r++) {
+      start.push_back(static_cast<uint32_t>(r * width) + ai);  // (row counter + a) mod 2³²
+      b.push_back(bi);
+    }
+  }
+  const auto R = static_cast<int64_t>(start.size());
+  auto longs = at::TensorOptions().dtype(at::kLong);
+  auto rowStart = at::tensor(start, longs).to(device).view({R, 1});
+  auto rowB = at::tensor(b, longs).to(device).view({R, 1});
+  auto col = at::arange(width, longs.device(device)).view({1, width});
+  auto u = mix(mix(rowStart.add(col).bitwise_and(M)).bitwise_xor(rowB));  // [R, width]
+  return u.ge(static_cast<int64_t>(DropThreshold(p))).to(at::kFloat);
+}
 
 /**
  * Inverted-dropout masks [Σ lengths, width] (float32, entries 0 or 1/(1−p)) where the `lengths[i]` rows of sequence
- * i come from a generator seeded with seeds[i] alone, so a sequence's mask never depends on what else is in the
- * batch or how far the batch is padded.
+ * i come from seeds[i] alone (a 32-bit seed), so a sequence's mask never depends on what else is in the batch or on
+ * the device. `tensorOps` computes the CPU mask through the device formula (the check that both agree).
  */
-at::Tensor DropoutMask(const std::vector<double>& seeds, const std::vector<int64_t>& lengths, int64_t width, double p, at::Device device) {
+at::Tensor DropoutMask(const std::vector<double>& seeds, const std::vector<int64_t>& lengths, int64_t width, double p, at::Device device, bool tensorOps) {
   if (seeds.size() != lengths.size()) throw std::runtime_error("dropoutMask: one seed per sequence needed");
-  auto gen = at::globalContext().defaultGenerator(device).clone();
-  auto opts = at::TensorOptions().dtype(at::kFloat).device(device);
-  std::vector<at::Tensor> parts;
-  for (size_t i = 0; i < seeds.size(); i++) {
-    {
-      std::lock_guard<std::mutex> lock(gen.mutex());
-      gen.set_current_seed(static_cast<uint64_t>(seeds[i]));
-    }
-    parts.push_back(at::empty({lengths[i], width}, opts).bernoulli_(1 - p, gen));
+  for (auto L : lengths) {
+    if (L * width >= 4294967296LL) throw std::runtime_error("dropoutMask: one sequence's mask exceeds 2^32 entries");
   }
-  return (parts.size() == 1 ? parts[0] : at::cat(parts, 0)).div_(1 - p);
+  for (double s : seeds) {
+    if (!(s >= 0 && s < 4294967296.0) || s != std::floor(s)) throw std::runtime_error("dropoutMask: seeds are 32-bit unsigned integers");
+  }
+  const float keep = static_cast<float>(1 / (1 - p));
+  int64_t total = 0;
+  for (auto L : lengths) total += L;
+  if (!device.is_cpu() || tensorOps) {
+    return DropoutMaskOps(seeds, lengths, width, p, device).mul_(keep);
+  }
+  auto mask = at::empty({total, width}, at::TensorOptions().dtype(at::kFloat));
+  float* out = mask.data_ptr<float>();
+  const uint32_t threshold = DropThreshold(p);
+  std::vector<int64_t> offsets(seeds.size() + 1, 0);
+  for (size_t i = 0; i < seeds.size(); i++) offsets[i + 1] = offsets[i] + lengths[i] * width;
+  at::parallel_for(0, static_cast<int64_t>(seeds.size()), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; i++) {
+      const uint32_t seed = static_cast<uint32_t>(seeds[i]), a = Mix32(seed), b = Mix32(seed ^ 0x5bd1e995U);
+      FillMask(out + offsets[i], static_cast<uint32_t>(offsets[i + 1] - offsets[i]), a, b, threshold, keep);
+    }
+  });
+  return mask;
 }
 
 void RegisterFused(Registry& r) {
@@ -291,11 +370,18 @@ void RegisterFused(Registry& r) {
     return W(i, PackedAttention(T(i[0]), T(i[1]), T(i[2]), ToInts(i[3]), D(i[4]), i[5].IsNumber() ? I(i[5]) : 0));
   });
   r.add("segmentLora", [](const Napi::CallbackInfo& i) { return W(i, SegmentLora(T(i[0]), T(i[1]), T(i[2]), ToInts(i[3]))); });
-  r.add("dropoutMask", [](const Napi::CallbackInfo& i) { return W(i, DropoutMask(ToDoubles(i[0]), ToInts(i[1]), I(i[2]), D(i[3]), ParseDevice(i[4]))); });
+  r.add("dropoutMask", [](const Napi::CallbackInfo& i) {
+    return W(i, DropoutMask(ToDoubles(i[0]), ToInts(i[1]), I(i[2]), D(i[3]), ParseDevice(i[4]), i[5].ToBoolean()));
+  });
   r.add("setEmulateBf16", [](const Napi::CallbackInfo& i) {
     SetEmulateBf16(i[0].ToBoolean());
     return i.Env().Undefined();
   });
+  r.add("setBlasAttention", [](const Napi::CallbackInfo& i) {
+    SetBlasAttention(i[0].ToBoolean());
+    return i.Env().Undefined();
+  });
+  r.add("blasAttention", [](const Napi::CallbackInfo& i) { return Napi::Boolean::New(i.Env(), BlasAttentionAvailable()); });
   r.add("emulateBf16", [](const Napi::CallbackInfo& i) { return Napi::Boolean::New(i.Env(), EmulateBf16()); });
 }
 

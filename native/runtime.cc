@@ -15,20 +15,16 @@
 #include <memory>
 
 namespace iclit {
-namespace {
-
 // OpenBLAS keeps its own thread pool beside libtorch's OpenMP one; reach it when it is loaded (Debian's libtorch).
-void* OpenBlas(const char* symbol) {
+void* OpenBlasSymbol(const char* symbol) {
   static void* handle = dlopen("libopenblas.so.0", RTLD_LAZY | RTLD_NOLOAD);
   return handle ? dlsym(handle, symbol) : nullptr;
 }
 
-}  // namespace
-
 SmallGemmScope::SmallGemmScope(bool small) {
   if (!small) return;
-  static auto get = reinterpret_cast<int (*)()>(OpenBlas("openblas_get_num_threads"));
-  static auto set = reinterpret_cast<void (*)(int)>(OpenBlas("openblas_set_num_threads"));
+  static auto get = reinterpret_cast<int (*)()>(OpenBlasSymbol("openblas_get_num_threads"));
+  static auto set = reinterpret_cast<void (*)(int)>(OpenBlasSymbol("openblas_set_num_threads"));
   if (!get || !set) return;
   const int n = get();
   if (n > 1) {
@@ -38,7 +34,7 @@ SmallGemmScope::SmallGemmScope(bool small) {
 }
 
 SmallGemmScope::~SmallGemmScope() {
-  static auto set = reinterpret_cast<void (*)(int)>(OpenBlas("openblas_set_num_threads"));
+  static auto set = reinterpret_cast<void (*)(int)>(OpenBlasSymbol("openblas_set_num_threads"));
   if (restore_ && set) set(restore_);
 }
 
@@ -92,11 +88,11 @@ void RegisterRuntime(Registry& r) {
   });
   r.add("getNumThreads", [](const Napi::CallbackInfo& i) { return Napi::Number::New(i.Env(), at::get_num_threads()); });
   r.add("blasThreads", [](const Napi::CallbackInfo& i) {
-    auto get = reinterpret_cast<int (*)()>(OpenBlas("openblas_get_num_threads"));
+    auto get = reinterpret_cast<int (*)()>(OpenBlasSymbol("openblas_get_num_threads"));
     return get ? Napi::Number::New(i.Env(), get()) : i.Env().Null();
   });
   r.add("setBlasThreads", [](const Napi::CallbackInfo& i) {
-    auto set = reinterpret_cast<void (*)(int)>(OpenBlas("openblas_set_num_threads"));
+    auto set = reinterpret_cast<void (*)(int)>(OpenBlasSymbol("openblas_set_num_threads"));
     if (set) set(static_cast<int>(I(i[0])));
     return Napi::Boolean::New(i.Env(), set != nullptr);
   });

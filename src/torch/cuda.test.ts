@@ -37,7 +37,7 @@ test('CUDA: resolveDevice and deviceInfo name the GPU, its memory and CUDA versi
   assert.throws(() => resolveDevice('cuda:99'), /this host has \d+ CUDA device/);
 });
 
-test('CUDA: packed attention, RMSNorm, RoPE and segment LoRA agree with the CPU within 1e-5; dropout masks keep 1 − p', { skip }, () => {
+test('CUDA: packed attention, RMSNorm, RoPE and segment LoRA agree with the CPU within 1e-5; dropout masks keep 1 − p and equal the CPU\'s bit for bit', { skip }, () => {
   manualSeed(7);
   tidy(() => {
     const lengths = [7, 2, 12];
@@ -60,5 +60,6 @@ test('CUDA: packed attention, RMSNorm, RoPE and segment LoRA agree with the CPU 
     const kept = mask.ne(0).to('float32').mean().item();
     assert.ok(Math.abs(kept - 0.95) < 0.01, `kept ${kept}`);
     assert.deepEqual(dropoutMask([2], [300], 64, 0.05, gpuDevice).toFloat32Array(), mask.slice(0, 300, 600).toFloat32Array(), 'a sequence\'s mask depends on its seed only');
+    assert.deepEqual(mask.toFloat32Array(), dropoutMask([1, 2, 3], [300, 300, 300], 64, 0.05).toFloat32Array(), 'the device draws the same mask as the CPU');
   });
 });

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { adamwStep, assignLeaves, cat, dropoutMask, leafGrads, linear, loraAdd, manualSeed, packedAttention, randn, rmsNorm, rope, tensor, tidy, zeros, type Tensor } from './index.js';
 import { assertClose } from '../util/testing.js';
+import { eachAttentionPath } from './testing.js';
 
 /** Gradients of Σ g ⊙ f(inputs) with respect to each input (fresh leaves), as float32 arrays. */
 function grads(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], g: Tensor): Float32Array[] {
@@ -53,9 +54,9 @@ function attentionOf(q: Tensor, k: Tensor, v: Tensor, scale: number, window: num
   return scores.softmax(-1).matmul(vh).transpose(0, 1).reshape([L, H * D]); // [L, H·D]
 }
 
-test('packedAttention backward (q, k, v; GQA, sliding window, sequences of 1) equals autograd through per-sequence attention', () => {
+test('packedAttention backward (q, k, v; GQA, sliding window, sequences of 1) equals autograd through per-sequence attention, on every path', () => {
   manualSeed(13);
-  tidy(() => {
+  eachAttentionPath((path) => tidy(() => {
     const lengths = [5, 1, 9];
     const N = lengths.reduce((a, b) => a + b, 0);
     for (const [H, KV, window] of [[4, 2, null], [6, 2, 3], [3, 3, null]] as const) {
@@ -70,9 +71,9 @@ test('packedAttention backward (q, k, v; GQA, sliding window, sequences of 1) eq
           0,
         );
       };
-      compare(`attention H ${H} KV ${KV} window ${window}`, (q, k, v) => packedAttention(q, k, v, lengths, 0.35, window), plain, [randn([N, H, 8]), randn([N, KV, 8]), randn([N, KV, 8])]);
+      compare(`${path}: attention H ${H} KV ${KV} window ${window}`, (q, k, v) => packedAttention(q, k, v, lengths, 0.35, window), plain, [randn([N, H, 8]), randn([N, KV, 8]), randn([N, KV, 8])]);
     }
-  });
+  }));
 });
 
 test('loraAdd (segments through their adapters, dropout mask, scaling) and its backward equal the plain-op LoRA update', () => {

@@ -1,7 +1,8 @@
 // The composite native ops against the same computation written with plain ops, and the widened bfloat16 GEMMs against float64.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cat, dropoutMask, linear, manualSeed, packedAttention, randn, rmsNorm, rope, segmentLora, setWidenedBf16, tensor, tidy, widenedBf16, type Tensor } from './index.js';
+import { blasAttentionAvailable, cat, dropoutMask, linear, manualSeed, packedAttention, randn, rmsNorm, rope, segmentLora, setBlasAttention, setWidenedBf16, tensor, tidy, widenedBf16, type Tensor } from './index.js';
+import { eachAttentionPath } from './testing.js';
 import { assertClose } from '../util/testing.js';
 
 /** Reference attention of one sequence with plain ops: q [L, H, D], k/v [L, KV, D] → [L, H·D]. */
@@ -20,9 +21,9 @@ function reference(q: Tensor, k: Tensor, v: Tensor, scale: number, window: numbe
   return scores.softmax(-1).matmul(vh).transpose(0, 1).reshape([L, H * D]); // [L, H·D]
 }
 
-test('packedAttention: each packed sequence equals its own causal attention (GQA by reshape, sliding window)', () => {
+test('packedAttention: each packed sequence equals its own causal attention (GQA by reshape, sliding window), on every path', () => {
   manualSeed(3);
-  tidy(() => {
+  eachAttentionPath((path) => tidy(() => {
     const lengths = [5, 1, 9];
     for (const [H, KV, window] of [[4, 2, null], [4, 4, null], [6, 2, 3]] as const) {
       const N = lengths.reduce((a, b) => a + b, 0);
@@ -36,8 +37,37 @@ test('packedAttention: each packed sequence equals its own causal attention (GQA
         off += L;
         return r;
       });
-      assertClose(got.toFloat32Array(), cat(want, 0).toFloat32Array(), 1e-6, 0, `H ${H} KV ${KV} window ${window}`);
+      assertClose(got.toFloat32Array(), cat(want, 0).toFloat32Array(), 1e-6, 0, `${path}: H ${H} KV ${KV} window ${window}`);
     }
+  }));
+});
+
+test('packedAttention: the BLAS path and the libtorch-op path agree at the study\'s shapes (9 heads, 3 KV heads, D 64), output and gradients', (t) => {
+  if (!blasAttentionAvailable()) {
+    t.skip('OpenBLAS is not loaded here: only the libtorch-op path exists');
+    return;
+  }
+  manualSeed(5);
+  tidy(() => {
+    const lengths = [31, 50, 2, 36];
+    const N = lengths.reduce((a, b) => a + b, 0);
+    const inputs = [randn([N, 9, 64]), randn([N, 3, 64]), randn([N, 3, 64])];
+    const g = randn([N, 9 * 64]);
+    const run = (blas: boolean): Float32Array[] => {
+      setBlasAttention(blas);
+      try {
+        const leaves = inputs.map((x) => x.detach().requiresGrad_());
+        const out = packedAttention(leaves[0], leaves[1], leaves[2], lengths, 0.125, null);
+        out.mul(g).sum().backward();
+        return [out.toFloat32Array(), ...leaves.map((l) => l.grad!.toFloat32Array())];
+      } finally {
+        setBlasAttention(true);
+      }
+    };
+    const blas = run(true);
+    const ops = run(false);
+    ['output', 'dq', 'dk', 'dv'].forEach((name, i) => assertClose(blas[i], ops[i], 1e-5, 1e-5, name));
+    assert.throws(() => packedAttention(inputs[0], inputs[1], inputs[2], [N - 1], 0.125, null), /add up|split/);
   });
 });
 
@@ -73,6 +103,15 @@ test('segmentLora: segment g through adapter g, equal segments (bmm) and unequal
   });
 });
 
+/** lowbias32, written independently of the native one: the reference the masks are checked against. */
+function mix32(x: number): number {
+  x = (x ^ (x >>> 16)) >>> 0;
+  x = Math.imul(x, 0x7feb352d) >>> 0;
+  x = (x ^ (x >>> 15)) >>> 0;
+  x = Math.imul(x, 0x846ca68b) >>> 0;
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
 test('dropoutMask: a sequence\'s rows depend on its own seed only, not on its neighbours or its position; 0 or 1/(1−p)', () => {
   tidy(() => {
     const alone = dropoutMask([42], [7], 64, 0.25).toFloat32Array();
@@ -84,6 +123,28 @@ test('dropoutMask: a sequence\'s rows depend on its own seed only, not on its ne
     const frac = kept.length / big.length;
     assert.ok(Math.abs(frac - 0.75) < 0.01, `kept fraction ${frac}`);
     assert.notDeepEqual(big.slice(0, 64 * 500), big.slice(64 * 500), 'different seeds, different masks');
+  });
+});
+
+test('dropoutMask: every entry is the counter-hash draw its formula states (a TypeScript reference), and the device formula gives the same bits', () => {
+  tidy(() => {
+    const seeds = [0, 7, 0xdeadbeef, 4294967295];
+    const lengths = [5, 9, 1, 13];
+    const width = 37;
+    const p = 0.05;
+    const got = dropoutMask(seeds, lengths, width, p).toFloat32Array();
+    const threshold = Math.round(p * 2 ** 32);
+    const keep = Math.fround(1 / (1 - p));
+    const want: number[] = [];
+    seeds.forEach((seed, i) => {
+      const a = mix32(seed);
+      const b = mix32((seed ^ 0x5bd1e995) >>> 0);
+      for (let j = 0; j < lengths[i] * width; j++) want.push(mix32((mix32((j + a) >>> 0) ^ b) >>> 0) >= threshold ? keep : 0);
+    });
+    assert.deepEqual([...got], want, 'the CPU kernel against the TypeScript reference');
+    assert.deepEqual([...dropoutMask(seeds, lengths, width, p, 'cpu', true).toFloat32Array()], want, 'int64 tensor ops (the formula other devices run)');
+    assert.throws(() => dropoutMask([-1], [2], 4, p), /32-bit/);
+    assert.throws(() => dropoutMask([2 ** 32], [2], 4, p), /32-bit/);
   });
 });
 

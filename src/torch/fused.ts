@@ -28,11 +28,13 @@ export function segmentLora(h: Tensor, A: Tensor, B: Tensor, sizes: readonly num
 }
 
 /**
- * Inverted-dropout mask [Σ lengths, width] (float32; entries 0 or 1/(1−p)) on `device`: the rows of sequence i are
- * drawn from a generator seeded with seeds[i] only (integers below 2^53).
+ * Inverted-dropout mask [Σ lengths, width] (float32; entries 0 or 1/(1−p)) on `device`: the rows of sequence i come
+ * from its 32-bit seed seeds[i] only — entry j of its [lengths[i], width] block is kept when
+ * mix32(mix32(j + a) ^ b) ≥ round(p·2³²), a = mix32(seed), b = mix32(seed ^ 0x5bd1e995) — so every device draws the
+ * same mask. `tensorOps` computes a CPU mask through the formula the other devices use (for the test that both agree).
  */
-export function dropoutMask(seeds: readonly number[], lengths: readonly number[], width: number, p: number, device?: Device): Tensor {
-  return call('dropoutMask', [...seeds], [...lengths], width, p, device);
+export function dropoutMask(seeds: readonly number[], lengths: readonly number[], width: number, p: number, device?: Device, tensorOps = false): Tensor {
+  return call('dropoutMask', [...seeds], [...lengths], width, p, device, tensorOps);
 }
 
 /**
@@ -45,6 +47,20 @@ export function setWidenedBf16(on: boolean): void {
 
 export function widenedBf16(): boolean {
   return binding().emulateBf16();
+}
+
+/**
+ * Packed attention in float32 on the CPU runs through BLAS directly (per head, on strided views, the softmax as
+ * loops) when OpenBLAS is loaded; off, it runs as libtorch ops like every other device and dtype. Both compute the
+ * same definition; tests compare them.
+ */
+export function setBlasAttention(on: boolean): void {
+  binding().setBlasAttention(on);
+}
+
+/** Whether the BLAS path of packed attention exists in this build (OpenBLAS loaded). */
+export function blasAttentionAvailable(): boolean {
+  return binding().blasAttention();
 }
 
 /**

@@ -58,6 +58,8 @@ export interface NativeBinding {
   disableTf32(): void;
   setEmulateBf16(on: boolean): void;
   emulateBf16(): boolean;
+  setBlasAttention(on: boolean): void;
+  blasAttention(): boolean;
   cacheStats(): NativeCacheStats;
   trimCache(): number;
   resetPeak(): void;
