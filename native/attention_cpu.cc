@@ -3,7 +3,6 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
-#include <atomic>
 #include <cmath>
 #include <limits>
 
@@ -20,15 +19,7 @@ namespace iclit {
 
 namespace {
 
-enum { kRowMajor = 101, kNoTrans = 111, kTrans = 112 };
-using CblasSgemm = void (*)(int, int, int, int, int, int, float, const float*, int, const float*, int, float, float*, int);
-
-CblasSgemm Sgemm() {
-  static auto fn = reinterpret_cast<CblasSgemm>(OpenBlasSymbol("cblas_sgemm"));
-  return fn;
-}
-
-std::atomic<bool> enabled{true};
+constexpr bool kAsIs = false, kT = true;  // op(X) = X, Xᵀ
 
 struct Layout {
   int64_t H, KV, D, G;
@@ -39,12 +30,11 @@ inline int64_t FirstKey(int64_t t, int64_t window) { return window > 0 && t - wi
 
 /** Forward of one sequence (rows off..off+L): P (float32 [H, L, L], zero outside the band) and out [L, H·D]. */
 void ForwardSequence(const float* q, const float* k, const float* v, float* out, float* P, int64_t L, const Layout& s, float scale, int64_t window) {
-  const auto gemm = Sgemm();
   const int64_t qs = s.H * s.D, ks = s.KV * s.D;
   for (int64_t h = 0; h < s.H; h++) {
     const int64_t kv = h / s.G;
     float* Ph = P + h * L * L;
-    gemm(kRowMajor, kNoTrans, kTrans, L, L, s.D, scale, q + h * s.D, qs, k + kv * s.D, ks, 0.0f, Ph, L);  // [L, L]
+    Sgemm(kAsIs, kT, L, L, s.D, scale, q + h * s.D, qs, k + kv * s.D, ks, 0.0f, Ph, L);  // [L, L]
     for (int64_t t = 0; t < L; t++) {
       float* row = Ph + t * L;
       const int64_t first = FirstKey(t, window);
@@ -57,20 +47,19 @@ void ForwardSequence(const float* q, const float* k, const float* v, float* out,
       for (int64_t j = first; j <= t; j++) row[j] *= inv;
       for (int64_t j = t + 1; j < L; j++) row[j] = 0;
     }
-    gemm(kRowMajor, kNoTrans, kNoTrans, L, s.D, L, 1.0f, Ph, L, v + kv * s.D, ks, 0.0f, out + h * s.D, qs);  // [L, D]
+    Sgemm(kAsIs, kAsIs, L, s.D, L, 1.0f, Ph, L, v + kv * s.D, ks, 0.0f, out + h * s.D, qs);  // [L, D]
   }
 }
 
 /** Backward of one sequence: gq, gk, gv rows of the sequence (gk and gv zeroed by the caller: heads of a group add up). */
 void BackwardSequence(const float* q, const float* k, const float* v, const float* P, const float* go, float* gq, float* gk, float* gv, float* dS, int64_t L,
                       const Layout& s, float scale) {
-  const auto gemm = Sgemm();
   const int64_t qs = s.H * s.D, ks = s.KV * s.D;
   for (int64_t h = 0; h < s.H; h++) {
     const int64_t kv = h / s.G;
     const float* Ph = P + h * L * L;
-    gemm(kRowMajor, kTrans, kNoTrans, L, s.D, L, 1.0f, Ph, L, go + h * s.D, qs, 1.0f, gv + kv * s.D, ks);    // dV += Pᵀ dO
-    gemm(kRowMajor, kNoTrans, kTrans, L, L, s.D, 1.0f, go + h * s.D, qs, v + kv * s.D, ks, 0.0f, dS, L);    // dP = dO Vᵀ
+    Sgemm(kT, kAsIs, L, s.D, L, 1.0f, Ph, L, go + h * s.D, qs, 1.0f, gv + kv * s.D, ks);    // dV += Pᵀ dO
+    Sgemm(kAsIs, kT, L, L, s.D, 1.0f, go + h * s.D, qs, v + kv * s.D, ks, 0.0f, dS, L);    // dP = dO Vᵀ
     for (int64_t t = 0; t < L; t++) {  // dS = P ⊙ (dP − Σ P dP) · scale; P = 0 off the band, so dS is too
       float* row = dS + t * L;
       const float* p = Ph + t * L;
@@ -78,8 +67,8 @@ void BackwardSequence(const float* q, const float* k, const float* v, const floa
       for (int64_t j = 0; j < L; j++) dot += p[j] * row[j];
       for (int64_t j = 0; j < L; j++) row[j] = p[j] * (row[j] - dot) * scale;
     }
-    gemm(kRowMajor, kNoTrans, kNoTrans, L, s.D, L, 1.0f, dS, L, k + kv * s.D, ks, 0.0f, gq + h * s.D, qs);  // dQ = dS K
-    gemm(kRowMajor, kTrans, kNoTrans, L, s.D, L, 1.0f, dS, L, q + h * s.D, qs, 1.0f, gk + kv * s.D, ks);    // dK += dSᵀ Q
+    Sgemm(kAsIs, kAsIs, L, s.D, L, 1.0f, dS, L, k + kv * s.D, ks, 0.0f, gq + h * s.D, qs);  // dQ = dS K
+    Sgemm(kT, kAsIs, L, s.D, L, 1.0f, dS, L, q + h * s.D, qs, 1.0f, gk + kv * s.D, ks);    // dK += dSᵀ Q
   }
 }
 
@@ -142,14 +131,12 @@ struct BlasAttentionFn : public torch::autograd::Function<BlasAttentionFn> {
 }  // namespace
 
 bool UseBlasAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
-  return enabled && Sgemm() && q.device().is_cpu() && q.scalar_type() == at::kFloat && k.scalar_type() == at::kFloat && v.scalar_type() == at::kFloat;
+  return DirectBlas() && q.device().is_cpu() && q.scalar_type() == at::kFloat && k.scalar_type() == at::kFloat && v.scalar_type() == at::kFloat;
 }
 
 at::Tensor BlasAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const std::vector<int64_t>& lengths, double scale, int64_t window) {
   return BlasAttentionFn::apply(q, k, v, lengths, scale, window);
 }
 
-void SetBlasAttention(bool on) { enabled = on; }
-bool BlasAttentionAvailable() { return Sgemm() != nullptr; }
 
 }  // namespace iclit

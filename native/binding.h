@@ -71,6 +71,23 @@ struct SmallGemmScope {
 /** A symbol of the loaded OpenBLAS (nullptr when libtorch runs on another BLAS). */
 void* OpenBlasSymbol(const char* symbol);
 
+/**
+ * C = alpha·op(A)·op(B) + beta·C on row-major float32 CPU memory through the loaded OpenBLAS's cblas_sgemm: the
+ * float32 CPU kernels (packed attention, the LoRA update) call it on strided views of their tensors, one call per
+ * small GEMM instead of a libtorch op with its dispatch, views and output tensor. Only when DirectBlas().
+ */
+void Sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+           int64_t ldc);
+/**
+ * The float32 CPU kernels written out here (BLAS called directly, loops for the elementwise rest) are on; tests
+ * switch them off to compare with the libtorch-op path every other device and dtype takes.
+ */
+bool DirectKernels();
+void SetDirectKernels(bool on);
+/** DirectKernels() and OpenBLAS is loaded (Sgemm can be called). */
+bool DirectBlas();
+bool DirectBlasAvailable();
+
 /** Multiply-adds below which one GEMM counts as small (SmallGemmScope). */
 constexpr int64_t kSmallGemm = int64_t(1) << 22;
 
@@ -87,8 +104,5 @@ at::Tensor DropoutMask(const std::vector<double>& seeds, const std::vector<int64
 /** Whether packed attention of these tensors takes the BLAS path: float32 on the CPU, OpenBLAS loaded, not switched off. */
 bool UseBlasAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
 at::Tensor BlasAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const std::vector<int64_t>& lengths, double scale, int64_t window);
-/** Switches the BLAS path off (tests compare it with the libtorch-op path) or back on. */
-void SetBlasAttention(bool on);
-bool BlasAttentionAvailable();
 
 }  // namespace iclit

@@ -377,11 +377,11 @@ void RegisterFused(Registry& r) {
     SetEmulateBf16(i[0].ToBoolean());
     return i.Env().Undefined();
   });
-  r.add("setBlasAttention", [](const Napi::CallbackInfo& i) {
-    SetBlasAttention(i[0].ToBoolean());
+  r.add("setDirectKernels", [](const Napi::CallbackInfo& i) {
+    SetDirectKernels(i[0].ToBoolean());
     return i.Env().Undefined();
   });
-  r.add("blasAttention", [](const Napi::CallbackInfo& i) { return Napi::Boolean::New(i.Env(), BlasAttentionAvailable()); });
+  r.add("directBlas", [](const Napi::CallbackInfo& i) { return Napi::Boolean::New(i.Env(), DirectBlasAvailable()); });
   r.add("emulateBf16", [](const Napi::CallbackInfo& i) { return Napi::Boolean::New(i.Env(), EmulateBf16()); });
 }
 

@@ -12,6 +12,8 @@
 
 #include <dlfcn.h>
 
+#include <atomic>
+#include <limits>
 #include <memory>
 
 namespace iclit {
@@ -20,6 +22,28 @@ void* OpenBlasSymbol(const char* symbol) {
   static void* handle = dlopen("libopenblas.so.0", RTLD_LAZY | RTLD_NOLOAD);
   return handle ? dlsym(handle, symbol) : nullptr;
 }
+
+namespace {
+enum { kRowMajor = 101, kNoTrans = 111, kTrans = 112 };
+using CblasSgemm = void (*)(int, int, int, int, int, int, float, const float*, int, const float*, int, float, float*, int);
+CblasSgemm CblasSgemmFn() {
+  static auto fn = reinterpret_cast<CblasSgemm>(OpenBlasSymbol("cblas_sgemm"));
+  return fn;
+}
+std::atomic<bool> directKernels{true};
+}  // namespace
+
+void Sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+           int64_t ldc) {
+  constexpr int64_t kMax = std::numeric_limits<int>::max();
+  if (m > kMax || n > kMax || k > kMax || lda > kMax || ldb > kMax || ldc > kMax) throw std::runtime_error("sgemm: a dimension exceeds 32-bit BLAS");
+  CblasSgemmFn()(kRowMajor, transA ? kTrans : kNoTrans, transB ? kTrans : kNoTrans, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a,
+                 static_cast<int>(lda), b, static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
+}
+bool DirectKernels() { return directKernels; }
+bool DirectBlas() { return directKernels && CblasSgemmFn() != nullptr; }
+void SetDirectKernels(bool on) { directKernels = on; }
+bool DirectBlasAvailable() { return CblasSgemmFn() != nullptr; }
 
 SmallGemmScope::SmallGemmScope(bool small) {
   if (!small) return;

@@ -3,7 +3,10 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
+#include <cmath>
 
 namespace iclit {
 
@@ -11,6 +14,12 @@ using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
 // ---------- the LoRA update of a linear layer, one autograd node ----------
+
+/** The per-segment GEMMs call BLAS directly: CPU float32, contiguous, the direct kernels on (binding.h Sgemm). */
+static bool Direct(const at::Tensor& h, const at::Tensor& A, const at::Tensor& B) {
+  return DirectBlas() && h.device().is_cpu() && h.scalar_type() == at::kFloat && A.scalar_type() == at::kFloat && B.scalar_type() == at::kFloat && h.is_contiguous() &&
+         A.is_contiguous() && B.is_contiguous();
+}
 
 /**
  * y + scaling · (x ⊙ mask) A_aᵀ B_aᵀ over row segments: segment i (sizes[i] rows, in order) goes through adapter
@@ -35,16 +44,23 @@ struct LoraAddFn : public torch::autograd::Function<LoraAddFn> {
       h = h.mul(mask);
     }
     const SmallGemmScope single(h.device().is_cpu() && R * in * r < kSmallGemm);
+    h = h.contiguous();
     auto low = at::empty({R, r}, h.options());      // [R, r]
     auto delta = at::empty({R, out}, h.options());  // [R, out]
+    const bool direct = Direct(h, A, B);
     int64_t off = 0;
     for (size_t i = 0; i < sizes.size(); i++) {
-      const int64_t s = sizes[i];
+      const int64_t s = sizes[i], a = adapters[i];
       if (s == 0) continue;
-      auto l = low.narrow(0, off, s);
-      at::mm_out(l, h.narrow(0, off, s), A.select(0, adapters[i]).t());
-      auto d = delta.narrow(0, off, s);
-      at::mm_out(d, l, B.select(0, adapters[i]).t());
+      if (direct) {
+        Sgemm(false, true, s, r, in, 1.0f, h.data_ptr<float>() + off * in, in, A.data_ptr<float>() + a * r * in, in, 0.0f, low.data_ptr<float>() + off * r, r);
+        Sgemm(false, true, s, out, r, 1.0f, low.data_ptr<float>() + off * r, r, B.data_ptr<float>() + a * out * r, r, 0.0f, delta.data_ptr<float>() + off * out, out);
+      } else {
+        auto l = low.narrow(0, off, s);
+        at::mm_out(l, h.narrow(0, off, s), A.select(0, a).t());
+        auto d = delta.narrow(0, off, s);
+        at::mm_out(d, l, B.select(0, a).t());
+      }
       off += s;
     }
     ctx->save_for_backward({h, mask, low, A, B});
@@ -74,11 +90,22 @@ struct LoraAddFn : public torch::autograd::Function<LoraAddFn> {
     auto gA = needA ? at::zeros_like(A) : at::Tensor();
     auto gB = needB ? at::zeros_like(B) : at::Tensor();
     auto gl = at::empty({R, r}, h.options());  // [R, r]
+    const bool direct = Direct(h, A, B);
     int64_t off = 0;
     for (size_t i = 0; i < sizes.size(); i++) {
       const int64_t s = sizes[i];
       if (s == 0) continue;
       const int64_t a = adapters[i];
+      if (direct) {  // the same four products on raw rows: gl = g·B, gB += gᵀ·low, gA += glᵀ·h, gh = gl·A
+        const float *gp = gs.data_ptr<float>() + off * out, *Ap = A.data_ptr<float>() + a * r * in, *Bp = B.data_ptr<float>() + a * out * r;
+        float* glp = gl.data_ptr<float>() + off * r;
+        Sgemm(false, false, s, r, out, 1.0f, gp, out, Bp, r, 0.0f, glp, r);
+        if (needB) Sgemm(true, false, out, r, s, 1.0f, gp, out, low.data_ptr<float>() + off * r, r, 1.0f, gB.data_ptr<float>() + a * out * r, r);
+        if (needA) Sgemm(true, false, r, in, s, 1.0f, glp, r, h.data_ptr<float>() + off * in, in, 1.0f, gA.data_ptr<float>() + a * r * in, in);
+        if (needX) Sgemm(false, false, s, in, r, 1.0f, glp, r, Ap, in, 0.0f, gh.data_ptr<float>() + off * in, in);
+        off += s;
+        continue;
+      }
       auto gseg = gs.narrow(0, off, s);  // [s, out]
       auto gls = gl.narrow(0, off, s);   // [s, r]
       at::mm_out(gls, gseg, B.select(0, a));
@@ -117,6 +144,37 @@ static std::vector<at::Tensor> AdamW(const std::vector<at::Tensor>& params, cons
   const double decay = k[0], b1 = k[1], oneMinusB1 = k[2], b2 = k[3], oneMinusB2 = k[4], bc2Sqrt = k[5], eps = k[6], stepSize = k[7];
   at::NoGradGuard ng;
   std::vector<at::Tensor> out(3 * n);
+  bool loop = DirectKernels();
+  for (size_t i = 0; i < n && loop; i++) {
+    for (const auto* t : {&params[i], &grads[i], &m0[i], &v0[i]}) {
+      loop = loop && t->device().is_cpu() && t->scalar_type() == at::kFloat && t->is_contiguous() && t->numel() == params[i].numel();
+    }
+  }
+  if (loop) {
+    // One pass per parameter instead of a dozen ops: the same float32 operations in the same order (each scalar
+    // rounded to float as libtorch does, no fused multiply-add on this build's baseline target), so the same bits.
+    const float fDecay = decay, fB1 = b1, f1B1 = oneMinusB1, fB2 = b2, f1B2 = oneMinusB2, fBc2 = bc2Sqrt, fEps = eps, fStep = stepSize;
+    for (size_t i = 0; i < n; i++) {
+      auto p1 = at::empty_like(params[i]), m1 = at::empty_like(m0[i]), v1 = at::empty_like(v0[i]);
+      const float *p = params[i].data_ptr<float>(), *g = grads[i].data_ptr<float>(), *m = m0[i].data_ptr<float>(), *v = v0[i].data_ptr<float>();
+      float *po = p1.data_ptr<float>(), *mo = m1.data_ptr<float>(), *vo = v1.data_ptr<float>();
+      at::parallel_for(0, params[i].numel(), 16384, [&](int64_t begin, int64_t end) {
+        for (int64_t j = begin; j < end; j++) {
+          const float gj = g[j];
+          const float mj = m[j] * fB1 + gj * f1B1;
+          const float vj = v[j] * fB2 + (gj * gj) * f1B2;
+          const float denom = std::sqrt(vj) / fBc2 + fEps;
+          po[j] = p[j] * fDecay - (mj / denom) * fStep;
+          mo[j] = mj;
+          vo[j] = vj;
+        }
+      });
+      out[i] = p1;
+      out[n + i] = m1;
+      out[2 * n + i] = v1;
+    }
+    return out;
+  }
   for (size_t i = 0; i < n; i++) {
     auto p32 = params[i].to(at::kFloat);
     auto g32 = grads[i].to(at::kFloat);

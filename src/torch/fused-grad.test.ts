@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { adamwStep, assignLeaves, cat, dropoutMask, leafGrads, linear, loraAdd, manualSeed, packedAttention, randn, rmsNorm, rope, tensor, tidy, zeros, type Tensor } from './index.js';
 import { assertClose } from '../util/testing.js';
-import { eachAttentionPath } from './testing.js';
+import { eachKernelPath } from './testing.js';
 
 /** Gradients of Σ g ⊙ f(inputs) with respect to each input (fresh leaves), as float32 arrays. */
 function grads(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], g: Tensor): Float32Array[] {
@@ -56,7 +56,7 @@ function attentionOf(q: Tensor, k: Tensor, v: Tensor, scale: number, window: num
 
 test('packedAttention backward (q, k, v; GQA, sliding window, sequences of 1) equals autograd through per-sequence attention, on every path', () => {
   manualSeed(13);
-  eachAttentionPath((path) => tidy(() => {
+  eachKernelPath((path) => tidy(() => {
     const lengths = [5, 1, 9];
     const N = lengths.reduce((a, b) => a + b, 0);
     for (const [H, KV, window] of [[4, 2, null], [6, 2, 3], [3, 3, null]] as const) {
@@ -76,9 +76,9 @@ test('packedAttention backward (q, k, v; GQA, sliding window, sequences of 1) eq
   }));
 });
 
-test('loraAdd (segments through their adapters, dropout mask, scaling) and its backward equal the plain-op LoRA update', () => {
+test('loraAdd (segments through their adapters, dropout mask, scaling) and its backward equal the plain-op LoRA update, on every path', () => {
   manualSeed(14);
-  tidy(() => {
+  eachKernelPath((path) => tidy(() => {
     const lengths = [3, 4, 2, 6]; // 4 sequences, 2 adapters: rows 0–6 through adapter 0, 7–14 through adapter 1
     const R = 15;
     const seeds = [101, 102, 201, 202];
@@ -91,24 +91,25 @@ test('loraAdd (segments through their adapters, dropout mask, scaling) and its b
         return y.add(delta.mul(0.5));
       };
       const fused = (y: Tensor, x: Tensor, A: Tensor, B: Tensor): Tensor => loraAdd(y, x, A, B, segments, 0.5, { seeds, lengths, p });
-      compare(`loraAdd p ${p}`, fused, plain, [randn([R, 5]), randn([R, 6]), randn([2, 3, 6]), randn([2, 5, 3])]);
+      compare(`${path}: loraAdd p ${p}`, fused, plain, [randn([R, 5]), randn([R, 6]), randn([2, 3, 6]), randn([2, 5, 3])]);
     }
     // one adapter for every row (adapter 1 of 2): adapter 0 gets a zero gradient
     const A = randn([2, 3, 6]).requiresGrad_();
     const B = randn([2, 5, 3]).requiresGrad_();
     loraAdd(randn([R, 5]), randn([R, 6]), A, B, { adapters: [1], sizes: [R] }, 2).sum().backward();
-    assert.ok(A.grad!.select(0, 0).toFloat32Array().every((v) => v === 0) && B.grad!.select(0, 0).toFloat32Array().every((v) => v === 0), 'the unused adapter has no gradient');
-    assert.ok(A.grad!.select(0, 1).toFloat32Array().some((v) => v !== 0), 'the used one has');
-  });
+    assert.ok(A.grad!.select(0, 0).toFloat32Array().every((v) => v === 0) && B.grad!.select(0, 0).toFloat32Array().every((v) => v === 0), `${path}: the unused adapter has no gradient`);
+    assert.ok(A.grad!.select(0, 1).toFloat32Array().some((v) => v !== 0), `${path}: the used one has`);
+  }));
 });
 
-test('adamwStep equals the update written with plain ops; assignLeaves copies into leaves and drops their gradients', () => {
+test('adamwStep equals the update written with plain ops bit for bit, on every path; assignLeaves copies into leaves and drops their gradients', () => {
   manualSeed(15);
-  tidy(() => {
-    const ps = [randn([3, 4]), randn([5])];
-    const gs = [randn([3, 4]), randn([5])];
-    const ms = [randn([3, 4]), randn([5])];
-    const vs = [randn([3, 4]).square(), randn([5]).square()];
+  eachKernelPath((path) => tidy(() => {
+    const shapes = [[3, 4], [5], [37, 1029]]; // the last spans vector widths and the parallel grain
+    const ps = shapes.map((s) => randn(s));
+    const gs = shapes.map((s) => randn(s));
+    const ms = shapes.map((s) => randn(s));
+    const vs = shapes.map((s) => randn(s).square());
     const [lr, wd, b1, b2, eps, step] = [1e-3, 0.01, 0.9, 0.999, 1e-8, 3];
     const bc1 = 1 - b1 ** step;
     const bc2Sqrt = Math.sqrt(1 - b2 ** step);
@@ -117,18 +118,18 @@ test('adamwStep equals the update written with plain ops; assignLeaves copies in
       const m = ms[i].mul(b1).add(gs[i].mul(1 - b1));
       const v = vs[i].mul(b2).add(gs[i].mul(gs[i]).mul(1 - b2));
       const want = p.mul(1 - lr * wd).sub(m.div(v.sqrt().div(bc2Sqrt).add(eps)).mul(lr / bc1));
-      assert.deepEqual(out.params[i].toFloat32Array(), want.toFloat32Array(), `param ${i}: the same float32 ops, the same numbers`);
-      assert.deepEqual(out.expAvg[i].toFloat32Array(), m.toFloat32Array(), `m ${i}`);
-      assert.deepEqual(out.expAvgSq[i].toFloat32Array(), v.toFloat32Array(), `v ${i}`);
+      assert.deepEqual(out.params[i].toFloat32Array(), want.toFloat32Array(), `${path}: param ${i}: the same float32 ops, the same numbers`);
+      assert.deepEqual(out.expAvg[i].toFloat32Array(), m.toFloat32Array(), `${path}: m ${i}`);
+      assert.deepEqual(out.expAvgSq[i].toFloat32Array(), v.toFloat32Array(), `${path}: v ${i}`);
     });
     const leaves = [zeros([3, 4]).requiresGrad_(), zeros([5]).requiresGrad_()];
     leaves[0].mul(2).sum().backward();
     const got = leafGrads(leaves);
     assert.deepEqual(got[0]!.toFloat32Array(), new Float32Array(12).fill(2), 'the gradient of a leaf');
     assert.equal(got[1], null, 'null where a leaf has none');
-    assignLeaves(leaves, out.params);
+    assignLeaves(leaves, out.params.slice(0, 2));
     assert.deepEqual(leaves[0].toFloat32Array(), out.params[0].toFloat32Array(), 'copied');
     assert.equal(leafGrads(leaves)[0], null, 'gradient dropped');
     assert.ok(leaves[0].requiresGrad, 'still a leaf that trains');
-  });
+  }));
 });

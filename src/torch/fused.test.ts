@@ -1,8 +1,8 @@
 // The composite native ops against the same computation written with plain ops, and the widened bfloat16 GEMMs against float64.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blasAttentionAvailable, cat, dropoutMask, linear, manualSeed, packedAttention, randn, rmsNorm, rope, segmentLora, setBlasAttention, setWidenedBf16, tensor, tidy, widenedBf16, type Tensor } from './index.js';
-import { eachAttentionPath } from './testing.js';
+import { directBlasAvailable, cat, dropoutMask, linear, manualSeed, packedAttention, randn, rmsNorm, rope, segmentLora, setDirectKernels, setWidenedBf16, tensor, tidy, widenedBf16, type Tensor } from './index.js';
+import { eachKernelPath } from './testing.js';
 import { assertClose } from '../util/testing.js';
 
 /** Reference attention of one sequence with plain ops: q [L, H, D], k/v [L, KV, D] → [L, H·D]. */
@@ -23,7 +23,7 @@ function reference(q: Tensor, k: Tensor, v: Tensor, scale: number, window: numbe
 
 test('packedAttention: each packed sequence equals its own causal attention (GQA by reshape, sliding window), on every path', () => {
   manualSeed(3);
-  eachAttentionPath((path) => tidy(() => {
+  eachKernelPath((path) => tidy(() => {
     const lengths = [5, 1, 9];
     for (const [H, KV, window] of [[4, 2, null], [4, 4, null], [6, 2, 3]] as const) {
       const N = lengths.reduce((a, b) => a + b, 0);
@@ -42,8 +42,8 @@ test('packedAttention: each packed sequence equals its own causal attention (GQA
   }));
 });
 
-test('packedAttention: the BLAS path and the libtorch-op path agree at the study\'s shapes (9 heads, 3 KV heads, D 64), output and gradients', (t) => {
-  if (!blasAttentionAvailable()) {
+test('packedAttention: the direct-BLAS path and the libtorch-op path agree at the study\'s shapes (9 heads, 3 KV heads, D 64), output and gradients', (t) => {
+  if (!directBlasAvailable()) {
     t.skip('OpenBLAS is not loaded here: only the libtorch-op path exists');
     return;
   }
@@ -54,14 +54,14 @@ test('packedAttention: the BLAS path and the libtorch-op path agree at the study
     const inputs = [randn([N, 9, 64]), randn([N, 3, 64]), randn([N, 3, 64])];
     const g = randn([N, 9 * 64]);
     const run = (blas: boolean): Float32Array[] => {
-      setBlasAttention(blas);
+      setDirectKernels(blas);
       try {
         const leaves = inputs.map((x) => x.detach().requiresGrad_());
         const out = packedAttention(leaves[0], leaves[1], leaves[2], lengths, 0.125, null);
         out.mul(g).sum().backward();
         return [out.toFloat32Array(), ...leaves.map((l) => l.grad!.toFloat32Array())];
       } finally {
-        setBlasAttention(true);
+        setDirectKernels(true);
       }
     };
     const blas = run(true);

@@ -50,17 +50,17 @@ export function widenedBf16(): boolean {
 }
 
 /**
- * Packed attention in float32 on the CPU runs through BLAS directly (per head, on strided views, the softmax as
- * loops) when OpenBLAS is loaded; off, it runs as libtorch ops like every other device and dtype. Both compute the
- * same definition; tests compare them.
+ * In float32 on the CPU, packed attention and the LoRA update call BLAS directly (GEMMs on strided views of their
+ * tensors, the softmax as loops; when OpenBLAS is loaded) and AdamW runs as one loop per parameter; switched off,
+ * they run as libtorch ops like every other device and dtype. Both compute the same definitions; tests compare them.
  */
-export function setBlasAttention(on: boolean): void {
-  binding().setBlasAttention(on);
+export function setDirectKernels(on: boolean): void {
+  binding().setDirectKernels(on);
 }
 
-/** Whether the BLAS path of packed attention exists in this build (OpenBLAS loaded). */
-export function blasAttentionAvailable(): boolean {
-  return binding().blasAttention();
+/** Whether this build has the direct-BLAS kernels (OpenBLAS loaded). */
+export function directBlasAvailable(): boolean {
+  return binding().directBlas();
 }
 
 /**

@@ -58,8 +58,8 @@ export interface NativeBinding {
   disableTf32(): void;
   setEmulateBf16(on: boolean): void;
   emulateBf16(): boolean;
-  setBlasAttention(on: boolean): void;
-  blasAttention(): boolean;
+  setDirectKernels(on: boolean): void;
+  directBlas(): boolean;
   cacheStats(): NativeCacheStats;
   trimCache(): number;
   resetPeak(): void;

@@ -1,14 +1,14 @@
 // Test helpers of the tensor layer: run a check on every implementation of an op this build has.
-import { blasAttentionAvailable, setBlasAttention } from './fused.js';
+import { setDirectKernels } from './fused.js';
 
-/** Runs `body` once per implementation of packed attention this build has (BLAS on the CPU, libtorch ops). */
-export function eachAttentionPath(body: (path: string) => void): void {
-  for (const blas of blasAttentionAvailable() ? [true, false] : [false]) {
-    setBlasAttention(blas);
+/** Runs `body` once per implementation of the float32 CPU kernels (written out in C++, then libtorch ops). */
+export function eachKernelPath(body: (path: string) => void): void {
+  for (const direct of [true, false]) {
+    setDirectKernels(direct);
     try {
-      body(blas ? 'BLAS' : 'libtorch ops');
+      body(direct ? 'direct kernels' : 'libtorch ops');
     } finally {
-      setBlasAttention(true);
+      setDirectKernels(true);
     }
   }
 }
