@@ -100,6 +100,15 @@ at::Tensor Matmul(const at::Tensor& a, const at::Tensor& b);
 /** Inverted-dropout masks [Σ lengths, width], sequence i's rows from its 32-bit seed seeds[i] alone, the same bits on every device (fused.cc). */
 at::Tensor DropoutMask(const std::vector<double>& seeds, const std::vector<int64_t>& lengths, int64_t width, double p, at::Device device, bool tensorOps = false);
 
+// ---------- float32 CPU loops for the decoder's elementwise ops (elementwise_cpu.cc) ----------
+/** The loops apply: DirectKernels() on and every tensor float32, on the CPU, contiguous. */
+bool UseCpuLoops(std::initializer_list<at::Tensor> ts);
+/** y = w ⊙ x·inv with inv = (mean x² + eps)^(-1/2) per row, returned through `inv` ([..., 1]). */
+at::Tensor RmsNormForwardLoop(const at::Tensor& x, const at::Tensor& w, double eps, at::Tensor& inv);
+at::Tensor RmsNormBackwardLoop(const at::Tensor& x, const at::Tensor& w, const at::Tensor& inv, const at::Tensor& g);
+/** x·cos + rotate_half(x)·sin (transpose: x·cos + rotate_halfᵀ(x·sin), RoPE's backward); x [N, H, D], tables [N, 1, D]. */
+at::Tensor RopeLoop(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, bool transpose);
+
 // ---------- packed attention through BLAS on the CPU (attention_cpu.cc) ----------
 /** Whether packed attention of these tensors takes the BLAS path: float32 on the CPU, OpenBLAS loaded, not switched off. */
 bool UseBlasAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);

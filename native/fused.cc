@@ -83,6 +83,12 @@ at::Tensor Matmul(const at::Tensor& a, const at::Tensor& b) {
 /** LlamaRMSNorm: normalise in float32, scale by the weight in the compute dtype. x [..., C], w [C]. */
 struct RmsNormFn : public torch::autograd::Function<RmsNormFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, double eps) {
+    if (UseCpuLoops({x, w})) {
+      at::Tensor inv;
+      auto y = RmsNormForwardLoop(x, w, eps, inv);
+      ctx->save_for_backward({x, w, inv});
+      return y;
+    }
     auto x32 = x.to(at::kFloat);
     auto inv = x32.square().mean(-1, true).add(eps).rsqrt();  // [..., 1]
     ctx->save_for_backward({x, w, inv});
@@ -92,9 +98,12 @@ struct RmsNormFn : public torch::autograd::Function<RmsNormFn> {
     auto saved = ctx->get_saved_variables();
     const auto &x = saved[0], &w = saved[1], &inv = saved[2];
     const auto& g = grads[0];
-    auto xhat = x.to(at::kFloat).mul(inv);  // [..., C]
     at::Tensor gx, gw;
-    if (ctx->needs_input_grad(0)) {
+    const bool loop = UseCpuLoops({x, w, inv, g});
+    if (loop && ctx->needs_input_grad(0)) gx = RmsNormBackwardLoop(x, w, inv, g);
+    if (loop && !ctx->needs_input_grad(1)) return {gx, gw, at::Tensor()};
+    auto xhat = x.to(at::kFloat).mul(inv);  // [..., C]
+    if (!loop && ctx->needs_input_grad(0)) {
       auto gh = g.mul(w).to(at::kFloat);  // d/d(x̂)
       // x̂ = x·inv with inv = (mean x² + eps)^(-1/2): dx = inv·(dx̂ − x̂·mean(dx̂ ⊙ x̂))
       gx = gh.sub(xhat.mul(gh.mul(xhat).mean(-1, true))).mul_(inv).to(x.scalar_type());
@@ -117,12 +126,19 @@ static at::Tensor RotateHalf(const at::Tensor& x, bool transpose) {
 struct RopeFn : public torch::autograd::Function<RopeFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
     ctx->save_for_backward({cos, sin});
+    if (Loop(x, cos, sin)) return RopeLoop(x, cos, sin, false);
     return x.mul(cos).add(RotateHalf(x, false).mul(sin));
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     auto saved = ctx->get_saved_variables();
     const auto& g = grads[0];
+    if (Loop(g, saved[0], saved[1])) return {RopeLoop(g, saved[0], saved[1], true), at::Tensor(), at::Tensor()};
     return {g.mul(saved[0]).add(RotateHalf(g.mul(saved[1]), true)), at::Tensor(), at::Tensor()};
+  }
+  /** The loop takes the decoder's layout: x [N, H, D] (D even), tables [N, 1, D]. */
+  static bool Loop(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+    return UseCpuLoops({x, cos, sin}) && x.dim() == 3 && x.size(2) % 2 == 0 && cos.sizes() == sin.sizes() && cos.dim() == 3 && cos.size(0) == x.size(0) &&
+           cos.size(1) == 1 && cos.size(2) == x.size(2);
   }
 };
 static at::Tensor Rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) { return RopeFn::apply(x, cos, sin); }

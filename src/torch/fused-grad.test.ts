@@ -21,22 +21,24 @@ function compare(name: string, fused: (...xs: Tensor[]) => Tensor, plain: (...xs
   a.forEach((ga, i) => assertClose(ga, b[i], atol, 1e-5, `${name}: gradient of input ${i}`));
 }
 
-test('rmsNorm backward (input and weight) equals autograd through its plain-op definition', () => {
+test('rmsNorm backward (input and weight; input alone, as the model\'s frozen norms) equals autograd through its plain-op definition, on every path', () => {
   manualSeed(11);
-  tidy(() => {
+  eachKernelPath((path) => tidy(() => {
     const plain = (x: Tensor, w: Tensor): Tensor => w.mul(x.mul(x.square().mean(-1, true).add(1e-5).rsqrt()));
-    compare('rmsNorm', (x, w) => rmsNorm(x, w, 1e-5), plain, [randn([3, 4, 16]), randn([16])]);
-  });
+    compare(`${path}: rmsNorm`, (x, w) => rmsNorm(x, w, 1e-5), plain, [randn([3, 4, 16]), randn([16])]);
+    const w = randn([67]);
+    compare(`${path}: rmsNorm, frozen weight`, (x) => rmsNorm(x, w, 1e-5), (x) => plain(x, w), [randn([37, 67])]);
+  }));
 });
 
-test('rope backward equals autograd through x·cos + rotate_half(x)·sin', () => {
+test('rope backward equals autograd through x·cos + rotate_half(x)·sin, on every path', () => {
   manualSeed(12);
-  tidy(() => {
+  eachKernelPath((path) => tidy(() => {
     const cos = randn([7, 1, 8]);
     const sin = randn([7, 1, 8]);
     const plain = (x: Tensor): Tensor => x.mul(cos).add(cat([x.slice(-1, 4, 8).neg(), x.slice(-1, 0, 4)], -1).mul(sin));
-    compare('rope', (x) => rope(x, cos, sin), plain, [randn([7, 3, 8])]);
-  });
+    compare(`${path}: rope`, (x) => rope(x, cos, sin), plain, [randn([7, 3, 8])]);
+  }));
 });
 
 /** One sequence's causal attention with plain ops: q [L, H, D], k/v [L, KV, D] → [L, H·D]. */

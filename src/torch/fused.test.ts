@@ -71,18 +71,22 @@ test('packedAttention: the direct-BLAS path and the libtorch-op path agree at th
   });
 });
 
-test('rmsNorm and rope equal their plain-op definitions', () => {
+test('rmsNorm and rope equal their plain-op definitions, on every path (exactly as libtorch ops; the RMSNorm loop to float rounding)', () => {
   manualSeed(4);
-  tidy(() => {
-    const x = randn([3, 4, 8]);
-    const w = randn([8]);
-    const want = w.mul(x.mul(x.square().mean(-1, true).add(1e-5).rsqrt()));
-    assertClose(rmsNorm(x, w, 1e-5).toFloat32Array(), want.toFloat32Array(), 0, 0, 'rmsNorm');
-    const cos = randn([3, 1, 8]);
-    const sin = randn([3, 1, 8]);
-    const rotated = cat([x.slice(-1, 4, 8).neg(), x.slice(-1, 0, 4)], -1);
-    assertClose(rope(x, cos, sin).toFloat32Array(), x.mul(cos).add(rotated.mul(sin)).toFloat32Array(), 0, 0, 'rope');
-  });
+  eachKernelPath((path) => tidy(() => {
+    const exact = path === 'libtorch ops';
+    for (const [C, D] of [[8, 8], [67, 66]]) {
+      const x = randn([5, 3, C]);
+      const w = randn([C]);
+      const want = w.mul(x.mul(x.square().mean(-1, true).add(1e-5).rsqrt()));
+      assertClose(rmsNorm(x, w, 1e-5).toFloat32Array(), want.toFloat32Array(), exact ? 0 : 1e-6, exact ? 0 : 1e-6, `${path}: rmsNorm C ${C}`);
+      const q = randn([5, 3, D]);
+      const cos = randn([5, 1, D]);
+      const sin = randn([5, 1, D]);
+      const rotated = cat([q.slice(-1, D / 2, D).neg(), q.slice(-1, 0, D / 2)], -1);
+      assertClose(rope(q, cos, sin).toFloat32Array(), q.mul(cos).add(rotated.mul(sin)).toFloat32Array(), 0, 0, `${path}: rope D ${D}`);
+    }
+  }));
 });
 
 test('segmentLora: segment g through adapter g, equal segments (bmm) and unequal ones (loop) alike', () => {
