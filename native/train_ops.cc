@@ -152,7 +152,7 @@ static std::vector<at::Tensor> AdamW(const std::vector<at::Tensor>& params, cons
   }
   if (loop) {
     // One pass per parameter instead of a dozen ops: the same float32 operations in the same order (each scalar
-    // rounded to float as libtorch does, no fused multiply-add on this build's baseline target), so the same bits.
+    // rounded to float as libtorch does; binding.gyp builds with -ffp-contract=off, so no fused multiply-add), so the same bits.
     const float fDecay = decay, fB1 = b1, f1B1 = oneMinusB1, fB2 = b2, f1B2 = oneMinusB2, fBc2 = bc2Sqrt, fEps = eps, fStep = stepSize;
     for (size_t i = 0; i < n; i++) {
       auto p1 = at::empty_like(params[i]), m1 = at::empty_like(m0[i]), v1 = at::empty_like(v0[i]);
