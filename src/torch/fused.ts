@@ -51,8 +51,9 @@ export function widenedBf16(): boolean {
 
 /**
  * In float32 on the CPU, packed attention and the LoRA update call BLAS directly (GEMMs on strided views of their
- * tensors, the softmax as loops; when OpenBLAS is loaded) and AdamW runs as one loop per parameter; switched off,
- * they run as libtorch ops like every other device and dtype. Both compute the same definitions; tests compare them.
+ * tensors, the softmax as loops; when OpenBLAS is loaded), AdamW runs as one loop per parameter, and RMSNorm and RoPE
+ * as row loops; switched off, they run as libtorch ops like every other device and dtype. Both compute the same
+ * definitions; tests compare them.
  */
 export function setDirectKernels(on: boolean): void {
   binding().setDirectKernels(on);
