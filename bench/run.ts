@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     ['agreement', await optional('./agreement.js', 'benchAgreement')],
     ['7b', await optional('./study-7b.js', 'bench7b')],
     ['profile', await optional('./profile.js', 'benchProfile')],
+    ['kernels', await optional('./kernels.js', 'benchKernels')],
     ['threads', await optional('./threads.js', 'benchThreads')],
   ];
   const rows: BenchResult[] = [];

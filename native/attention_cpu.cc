@@ -131,6 +131,7 @@ struct BlasAttentionFn : public torch::autograd::Function<BlasAttentionFn> {
 }  // namespace
 
 bool UseBlasAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+  // UseCpuLoops without its contiguity rule: the kernel takes contiguous copies itself
   return DirectBlas() && q.device().is_cpu() && q.scalar_type() == at::kFloat && k.scalar_type() == at::kFloat && v.scalar_type() == at::kFloat;
 }
 

@@ -15,11 +15,8 @@ using torch::autograd::variable_list;
 
 // ---------- the LoRA update of a linear layer, one autograd node ----------
 
-/** The per-segment GEMMs call BLAS directly: CPU float32, contiguous, the direct kernels on (binding.h Sgemm). */
-static bool Direct(const at::Tensor& h, const at::Tensor& A, const at::Tensor& B) {
-  return DirectBlas() && h.device().is_cpu() && h.scalar_type() == at::kFloat && A.scalar_type() == at::kFloat && B.scalar_type() == at::kFloat && h.is_contiguous() &&
-         A.is_contiguous() && B.is_contiguous();
-}
+/** The per-segment GEMMs call BLAS directly: OpenBLAS loaded and the CPU float32 loops apply (binding.h Sgemm, UseCpuLoops). */
+static bool Direct(const at::Tensor& h, const at::Tensor& A, const at::Tensor& B) { return DirectBlas() && UseCpuLoops({h, A, B}); }
 
 /**
  * y + scaling · (x ⊙ mask) A_aᵀ B_aᵀ over row segments: segment i (sizes[i] rows, in order) goes through adapter
@@ -144,11 +141,10 @@ static std::vector<at::Tensor> AdamW(const std::vector<at::Tensor>& params, cons
   const double decay = k[0], b1 = k[1], oneMinusB1 = k[2], b2 = k[3], oneMinusB2 = k[4], bc2Sqrt = k[5], eps = k[6], stepSize = k[7];
   at::NoGradGuard ng;
   std::vector<at::Tensor> out(3 * n);
-  bool loop = DirectKernels();
+  bool loop = true;
   for (size_t i = 0; i < n && loop; i++) {
-    for (const auto* t : {&params[i], &grads[i], &m0[i], &v0[i]}) {
-      loop = loop && t->device().is_cpu() && t->scalar_type() == at::kFloat && t->is_contiguous() && t->numel() == params[i].numel();
-    }
+    loop = UseCpuLoops({params[i], grads[i], m0[i], v0[i]}) && grads[i].numel() == params[i].numel() && m0[i].numel() == params[i].numel() &&
+           v0[i].numel() == params[i].numel();
   }
   if (loop) {
     // One pass per parameter instead of a dozen ops: the same float32 operations in the same order (each scalar

@@ -1,0 +1,82 @@
+// The written-out float32 CPU kernels against the libtorch-op path they replace, at a study step's shapes (`npm run bench kernels`).
+import { adamwStep, dropoutMask, loraAdd, packedAttention, randn, rmsNorm, rope, setDirectKernels, tidy, type Tensor } from '../src/torch/index.js';
+import { convergenceWorkload } from './workload.js';
+import { SMOLLM2_135M } from './forward.js';
+import type { BenchResult } from './types.js';
+
+/** Median milliseconds of `fn` over `times` runs after two warm-ups. */
+function medianMs(fn: () => void, times = 30): number {
+  fn();
+  fn();
+  const all: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const t0 = performance.now();
+    fn();
+    all.push(performance.now() - t0);
+  }
+  return all.sort((a, b) => a - b)[Math.floor(times / 2)];
+}
+
+/** Each kernel timed with the direct kernels on and off, rounds interleaved; the ratio is off / on (higher: the kernel is faster). */
+function onOff(fn: () => void, rounds = 5): { on: number; off: number } {
+  const on: number[] = [];
+  const off: number[] = [];
+  try {
+    for (let r = 0; r < rounds; r++) {
+      setDirectKernels(true);
+      on.push(medianMs(fn));
+      setDirectKernels(false);
+      off.push(medianMs(fn));
+    }
+  } finally {
+    setDirectKernels(true);
+  }
+  const mid = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return { on: mid(on), off: mid(off) };
+}
+
+/**
+ * One LoRA training step's kernels on the 135M shape (hidden 576, 9 heads, 3 KV heads of 64, the q/v LoRA of r 8 on
+ * 8 adapters) over the study's 8 tuning texts (SST-2 prompts where `../shared` has them): packed attention, the LoRA
+ * update, RMSNorm, RoPE (each forward + backward) and AdamW over the step's 120 adapter tensors; the dropout masks of
+ * one module (they have one path). Each row: the medians per call and how many times faster the direct kernel is.
+ */
+export async function benchKernels(): Promise<BenchResult[]> {
+  const w = await convergenceWorkload(8, SMOLLM2_135M.vocabSize, 1);
+  const lengths = w.repeats.map((r) => r.tuning.length);
+  const N = lengths.reduce((a, b) => a + b, 0);
+  const C = 576;
+  const rows: BenchResult[] = [];
+  const row = (name: string, t: { on: number; off: number }) => {
+    process.stderr.write(`bench: kernel ${name}: direct ${t.on.toFixed(3)} ms, libtorch ops ${t.off.toFixed(3)} ms\n`);
+    rows.push({ name: `kernel ${name} (${N} rows): direct ${t.on.toFixed(3)} ms vs libtorch ops ${t.off.toFixed(3)} ms per call`, unit: '× faster', iclit: t.off / t.on });
+  };
+  const backward = (out: Tensor) => out.sum().backward();
+  const leaf = (shape: number[]) => randn(shape).requiresGrad_();
+  tidy(() => {
+    const [q, k, v] = [leaf([N, 9, 64]), leaf([N, 3, 64]), leaf([N, 3, 64])];
+    row('packed attention, forward + backward', onOff(() => tidy(() => backward(packedAttention(q, k, v, lengths, 0.125, null)))));
+    const A = leaf([8, 8, C]);
+    const B = leaf([8, C, 8]);
+    const x = leaf([N, C]);
+    const y = randn([N, C]);
+    const seeds = lengths.map((_, i) => i + 1);
+    const sizes = lengths; // one sequence per adapter
+    const segments = { adapters: [...Array(8).keys()], sizes };
+    row('LoRA update (8 adapters, r 8, dropout 0.05), forward + backward', onOff(() => tidy(() => backward(loraAdd(y, x, A, B, segments, 4, { seeds, lengths, p: 0.05 })))));
+    const wn = randn([C]);
+    row('RMSNorm, forward + backward', onOff(() => tidy(() => backward(rmsNorm(x, wn, 1e-5)))));
+    const [cos, sin] = [randn([N, 1, 64]), randn([N, 1, 64])];
+    row('RoPE on q, forward + backward', onOff(() => tidy(() => backward(rope(q, cos, sin)))));
+    const shapes = Array.from({ length: 30 }, () => [[8, 8, C], [8, C, 8], [8, 8, C], [8, 192, 8]]).flat(); // A and B of q (out 576) and v (out 192) on 30 layers
+    const ps = shapes.map((s) => randn(s));
+    const gs = shapes.map((s) => randn(s));
+    const ms = shapes.map((s) => randn(s));
+    const vs = shapes.map((s) => randn(s).square());
+    row('AdamW over 120 adapter tensors', onOff(() => tidy(() => void adamwStep(ps, gs, ms, vs, [1, 0.9, 0.1, 0.999, 0.001, 0.03, 1e-8, 1e-3]))));
+    const masks = medianMs(() => tidy(() => void dropoutMask(seeds, lengths, C, 0.05)), 50);
+    process.stderr.write(`bench: kernel dropout masks of one module: ${masks.toFixed(3)} ms\n`);
+    rows.push({ name: `kernel dropout masks of one module (${N} rows × ${C}; ms per call, lower is better; one path)`, unit: 'ms', iclit: masks });
+  });
+  return rows;
+}
