@@ -1,5 +1,6 @@
 // The written-out float32 CPU kernels against the libtorch-op path they replace, at a study step's shapes (`npm run bench kernels`).
 import { adamwStep, dropoutMask, loraAdd, packedAttention, randn, rmsNorm, rope, setDirectKernels, tidy, type Tensor } from '../src/torch/index.js';
+import { median } from '../src/stats/index.js';
 import { convergenceWorkload } from './workload.js';
 import { SMOLLM2_135M } from './forward.js';
 import type { BenchResult } from './types.js';
@@ -14,7 +15,7 @@ function medianMs(fn: () => void, times = 30): number {
     fn();
     all.push(performance.now() - t0);
   }
-  return all.sort((a, b) => a - b)[Math.floor(times / 2)];
+  return median(all);
 }
 
 /** Each kernel timed with the direct kernels on and off, rounds interleaved; the ratio is off / on (higher: the kernel is faster). */
@@ -31,8 +32,7 @@ function onOff(fn: () => void, rounds = 5): { on: number; off: number } {
   } finally {
     setDirectKernels(true);
   }
-  const mid = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  return { on: mid(on), off: mid(off) };
+  return { on: median(on), off: median(off) };
 }
 
 /**
