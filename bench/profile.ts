@@ -125,7 +125,7 @@ export async function benchProfile(): Promise<BenchResult[]> {
       const stepMs = plain(step);
       print(table(`${dtype}: one LoRA step of ${BATCH} adapters (forward, backward, AdamW)`, profiled(step), stepMs));
       lora.dispose();
-      if (dtype === 'float32' && process.env.ICLIT_BENCH_PROFILE_CHUNK !== '0') {
+      if (process.env.ICLIT_BENCH_PROFILE_CHUNK !== '0' && (dtype === 'float32' || process.env.ICLIT_BENCH_PROFILE_CHUNK === 'all')) {
         const chunk = () => void runStudyLoop(model, w.repeats, BATCH);
         const chunkMs = plain(chunk, 1);
         print(table(`${dtype}: one study chunk (${BATCH} repeats: anchors, ICL, ${STUDY_EPOCHS} epochs, tuned anchors)`, profiled(chunk), chunkMs));

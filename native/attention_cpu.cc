@@ -132,11 +132,15 @@ struct BlasAttentionFn : public torch::autograd::Function<BlasAttentionFn> {
 
 bool UseBlasAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
   // UseCpuLoops without its contiguity rule: the kernel takes contiguous copies itself
-  return DirectBlas() && q.device().is_cpu() && q.scalar_type() == at::kFloat && k.scalar_type() == at::kFloat && v.scalar_type() == at::kFloat;
+  const auto dt = q.scalar_type();
+  return DirectBlas() && q.device().is_cpu() && (dt == at::kFloat || dt == at::kBFloat16) && k.scalar_type() == dt && v.scalar_type() == dt;
 }
 
 at::Tensor BlasAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const std::vector<int64_t>& lengths, double scale, int64_t window) {
-  return BlasAttentionFn::apply(q, k, v, lengths, scale, window);
+  if (q.scalar_type() == at::kFloat) return BlasAttentionFn::apply(q, k, v, lengths, scale, window);
+  // bfloat16: q, k, v widened exactly, scores, softmax and P·V in float32, the output rounded to bfloat16 once (as a
+  // fused attention kernel on a GPU accumulates); the casts' backward rounds the gradients back to bfloat16.
+  return BlasAttentionFn::apply(q.to(at::kFloat), k.to(at::kFloat), v.to(at::kFloat), lengths, scale, window).to(q.scalar_type());
 }
 
 

@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "iclit_torch",
-      "sources": ["torch_binding.cc", "allocator.cc", "ops.cc", "fused.cc", "attention_cpu.cc", "elementwise_cpu.cc", "train_ops.cc", "runtime.cc"],
+      "sources": ["torch_binding.cc", "allocator.cc", "ops.cc", "fused.cc", "linear.cc", "attention_cpu.cc", "elementwise_cpu.cc", "train_ops.cc", "runtime.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "<!@(node find-libtorch.cjs include)"],
       "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8", "<!@(node find-libtorch.cjs defines)"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],

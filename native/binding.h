@@ -91,7 +91,7 @@ bool DirectBlasAvailable();
 /** Multiply-adds below which one GEMM counts as small (SmallGemmScope). */
 constexpr int64_t kSmallGemm = int64_t(1) << 22;
 
-// ---------- bfloat16 GEMMs on CPUs without native bfloat16 (fused.cc) ----------
+// ---------- linear layers and matmuls: bfloat16 GEMMs widened on CPUs without native bfloat16 (linear.cc) ----------
 /** When on, CPU bfloat16 GEMMs run as float32 GEMMs on exactly widened operands (output rounded to bfloat16). */
 void SetEmulateBf16(bool on);
 bool EmulateBf16();
@@ -100,7 +100,7 @@ at::Tensor Matmul(const at::Tensor& a, const at::Tensor& b);
 /** Inverted-dropout masks [Σ lengths, width], sequence i's rows from its 32-bit seed seeds[i] alone, the same bits on every device (fused.cc). */
 at::Tensor DropoutMask(const std::vector<double>& seeds, const std::vector<int64_t>& lengths, int64_t width, double p, at::Device device, bool tensorOps = false);
 
-// ---------- float32 CPU loops for the decoder's elementwise ops (elementwise_cpu.cc) ----------
+// ---------- CPU loops for the decoder's elementwise ops (elementwise_cpu.cc) ----------
 /** The loops apply: DirectKernels() on and every tensor float32, on the CPU, contiguous. */
 bool UseCpuLoops(std::initializer_list<at::Tensor> ts);
 /** y = w ⊙ x·inv with inv = (mean x² + eps)^(-1/2) per row, returned through `inv` ([..., 1]). */
@@ -108,9 +108,17 @@ at::Tensor RmsNormForwardLoop(const at::Tensor& x, const at::Tensor& w, double e
 at::Tensor RmsNormBackwardLoop(const at::Tensor& x, const at::Tensor& w, const at::Tensor& inv, const at::Tensor& g);
 /** x·cos + rotate_half(x)·sin (transpose: x·cos + rotate_halfᵀ(x·sin), RoPE's backward); x [N, H, D], tables [N, 1, D]. */
 at::Tensor RopeLoop(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, bool transpose);
+/** silu(g) ⊙ u, and its gradients (dg, du) for dy; g, u, dy of one shape. */
+at::Tensor SwiGluForwardLoop(const at::Tensor& g, const at::Tensor& u);
+std::pair<at::Tensor, at::Tensor> SwiGluBackwardLoop(const at::Tensor& g, const at::Tensor& u, const at::Tensor& dy);
+/**
+ * bfloat16 on the CPU takes the same loops on exactly widened operands, its result rounded to bfloat16 once (as the
+ * GEMMs): DirectKernels() on and every tensor bfloat16, on the CPU, contiguous.
+ */
+bool UseWidenedLoops(std::initializer_list<at::Tensor> ts);
 
 // ---------- packed attention through BLAS on the CPU (attention_cpu.cc) ----------
-/** Whether packed attention of these tensors takes the BLAS path: float32 on the CPU, OpenBLAS loaded, not switched off. */
+/** Whether packed attention of these tensors takes the BLAS path: float32 or bfloat16 (computed in float32) on the CPU, OpenBLAS loaded, not switched off. */
 bool UseBlasAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
 at::Tensor BlasAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const std::vector<int64_t>& lengths, double scale, int64_t window);
 

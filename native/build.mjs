@@ -16,7 +16,7 @@ if (!found) {
   process.exit(1);
 }
 const hash = createHash('sha256');
-for (const f of ['binding.h', 'torch_binding.cc', 'allocator.cc', 'ops.cc', 'fused.cc', 'attention_cpu.cc', 'elementwise_cpu.cc', 'train_ops.cc', 'runtime.cc', 'binding.gyp', 'find-libtorch.cjs']) hash.update(readFileSync(join(here, f)));
+for (const f of ['binding.h', 'torch_binding.cc', 'allocator.cc', 'ops.cc', 'fused.cc', 'linear.cc', 'attention_cpu.cc', 'elementwise_cpu.cc', 'train_ops.cc', 'runtime.cc', 'binding.gyp', 'find-libtorch.cjs']) hash.update(readFileSync(join(here, f)));
 hash.update(JSON.stringify(found));
 const stamp = join(here, 'build', 'iclit-build.stamp');
 const addon = join(here, 'build', 'Release', 'iclit_torch.node');

@@ -1,24 +1,36 @@
-// Float32 CPU loops for the decoder's norm and rotary embedding: one pass over the rows where libtorch ops make several.
+// CPU loops for the decoder's norm, rotary embedding and SwiGLU: float32, and bfloat16 on widened operands.
 #include "binding.h"
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 namespace iclit {
 
 /*
- * A study step on a small model runs each of these 60 times on [a few hundred rows, hidden] tensors; as libtorch
- * ops each is 4–9 passes with an allocation and a dispatch apiece (RMSNorm's backward alone: 9). Written as loops over
- * rows (rows split over the intra-op threads), each is one or two passes. Same definitions as the op compositions in
- * fused.cc, float32 throughout: RoPE gives the same bits, RMSNorm agrees to float rounding (its sums run in another order).
+ * A study step on a small model runs each of these 30–60 times on [a few hundred rows, hidden] tensors; as libtorch
+ * ops each is 2–9 passes with an allocation and a dispatch apiece (RMSNorm's backward alone: 9). Written as loops (rows
+ * or spans split over the intra-op threads), each is one or two passes. Same definitions as the op compositions in
+ * fused.cc, float32 throughout: RoPE gives the same bits, RMSNorm agrees to float rounding (its sums run in another
+ * order), SwiGLU to a few roundings (its own exponential). bfloat16 runs them on widened operands and rounds once,
+ * where the composed bfloat16 ops round after every op.
  */
 
 bool UseCpuLoops(std::initializer_list<at::Tensor> ts) {
   if (!DirectKernels()) return false;
   for (const auto& t : ts) {
     if (!t.device().is_cpu() || t.scalar_type() != at::kFloat || !t.is_contiguous()) return false;
+  }
+  return true;
+}
+
+bool UseWidenedLoops(std::initializer_list<at::Tensor> ts) {
+  if (!DirectKernels()) return false;
+  for (const auto& t : ts) {
+    if (!t.device().is_cpu() || t.scalar_type() != at::kBFloat16 || !t.is_contiguous()) return false;
   }
   return true;
 }
@@ -109,6 +121,89 @@ at::Tensor RopeLoop(const at::Tensor& x, const at::Tensor& cos, const at::Tensor
     }
   });
   return y;
+}
+
+// ---------- SwiGLU ----------
+
+/**
+ * e^x for x in [−87.3, 88.3] (the caller clamps, so 2ⁿ below stays a normal float): Cephes' expf — n the integer
+ * nearest x·log₂e, r = x − n·ln 2 in two parts, a degree-5 polynomial — within 1.5 ulp of e^x (checked against
+ * float64 over the whole range). No floor and no float→int conversion (GCC keeps either scalar under the default
+ * trapping-math), so the loops below vectorise, where libm's expf is a scalar call per element.
+ */
+static inline __attribute__((always_inline)) float ExpClamped(float x) {
+  // x·log₂e + 1.5·2²³ + 127 rounds x·log₂e to the nearest integer n and holds n + 127 in its low mantissa bits
+  const float biased = x * 1.44269504088896341f + 12583039.0f;
+  const float n = biased - 12583039.0f;
+  float r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const float y = p * (r * r) + r + 1.0f;
+  uint32_t bits;
+  std::memcpy(&bits, &biased, sizeof bits);
+  bits <<= 23;  // (n + 127) << 23: the float 2ⁿ
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return y * scale;
+}
+
+// Spans go through blocks of kExpBlock values in three plain loops (clamp, exponential, the rest): written as one
+// loop, the compiler turns the clamp into branches around the polynomial and leaves the loop scalar.
+constexpr int64_t kExpBlock = 256;
+
+/** sig[i] = σ(g[i]) = 1 / (1 + e^(−g)) for i < n ≤ kExpBlock. */
+ICLIT_VECTOR_LOOP static void Sigmoid(const float* g, float* sig, int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    const float x = -g[i];
+    sig[i] = x > 88.3f ? 88.3f : (x < -87.3f ? -87.3f : x);
+  }
+  for (int64_t i = 0; i < n; i++) sig[i] = 1.0f / (1.0f + ExpClamped(sig[i]));
+}
+
+ICLIT_VECTOR_LOOP static void SwiGluSpan(const float* g, const float* u, float* y, int64_t n) {
+  float sig[kExpBlock];
+  for (int64_t b = 0; b < n; b += kExpBlock) {
+    const int64_t m = std::min(kExpBlock, n - b);
+    Sigmoid(g + b, sig, m);
+    for (int64_t i = 0; i < m; i++) y[b + i] = g[b + i] * sig[i] * u[b + i];
+  }
+}
+
+/** dg = dy·u·σ(g)·(1 + g·(1 − σ(g))) (silu's derivative, as libtorch's silu_backward), du = dy·silu(g). */
+ICLIT_VECTOR_LOOP static void SwiGluGradSpan(const float* g, const float* u, const float* dy, float* dg, float* du, int64_t n) {
+  float sig[kExpBlock];
+  for (int64_t b = 0; b < n; b += kExpBlock) {
+    const int64_t m = std::min(kExpBlock, n - b);
+    Sigmoid(g + b, sig, m);
+    for (int64_t i = 0; i < m; i++) {
+      const float x = g[b + i], s = sig[i];
+      dg[b + i] = dy[b + i] * u[b + i] * (s * (1.0f + x * (1.0f - s)));
+      du[b + i] = dy[b + i] * (x * s);
+    }
+  }
+}
+
+constexpr int64_t kElementGrain = 1 << 14;
+
+at::Tensor SwiGluForwardLoop(const at::Tensor& g, const at::Tensor& u) {
+  auto y = at::empty_like(g);
+  const float *gp = g.data_ptr<float>(), *up = u.data_ptr<float>();
+  float* yp = y.data_ptr<float>();
+  at::parallel_for(0, g.numel(), kElementGrain, [&](int64_t b, int64_t e) { SwiGluSpan(gp + b, up + b, yp + b, e - b); });
+  return y;
+}
+
+std::pair<at::Tensor, at::Tensor> SwiGluBackwardLoop(const at::Tensor& g, const at::Tensor& u, const at::Tensor& dy) {
+  auto dg = at::empty_like(g), du = at::empty_like(u);
+  const float *gp = g.data_ptr<float>(), *up = u.data_ptr<float>(), *dyp = dy.data_ptr<float>();
+  float *dgp = dg.data_ptr<float>(), *dup = du.data_ptr<float>();
+  at::parallel_for(0, g.numel(), kElementGrain, [&](int64_t b, int64_t e) { SwiGluGradSpan(gp + b, up + b, dyp + b, dgp + b, dup + b, e - b); });
+  return {dg, du};
 }
 
 }  // namespace iclit

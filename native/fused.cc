@@ -1,4 +1,4 @@
-// Composite ops the decoder runs many times (one crossing each): RMSNorm, RoPE, packed attention, segment LoRA, dropout masks.
+// Composite ops the decoder runs many times (one crossing each): RMSNorm, RoPE, SwiGLU, packed attention, segment LoRA, dropout masks.
 #include "binding.h"
 
 #include <torch/csrc/autograd/custom_function.h>
@@ -15,70 +15,15 @@
 
 namespace iclit {
 
-// ---------- bfloat16 GEMMs on CPUs without native bfloat16 ----------
-// libtorch 1.13 runs CPU bfloat16 GEMMs through oneDNN only with AVX-512 BF16/AMX; elsewhere it falls back to a
-// scalar loop (1.6 GFLOP/s here, against 100+ for float32). Widening bfloat16 to float32 is exact, so a float32 GEMM
-// on the widened operands, rounded to bfloat16 once, is a bfloat16 GEMM with float32 accumulation (what AMX and
-// GPUs compute). The linear layer is a custom autograd function so that backward widens the weight again instead of
-// keeping a float32 copy of every weight alive until backward.
-
-static std::atomic<bool> emulate_bf16{false};
-void SetEmulateBf16(bool on) { emulate_bf16 = on; }
-bool EmulateBf16() { return emulate_bf16; }
-
-static bool Widen(const at::Tensor& a, const at::Tensor& b) {
-  return emulate_bf16 && a.device().is_cpu() && a.scalar_type() == at::kBFloat16 && b.scalar_type() == at::kBFloat16;
-}
-
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// x [..., in] bf16, w [out, in] bf16 (and b [out] bf16 when HasBias) → [..., out] bf16.
-template <bool HasBias>
-struct WidenedLinear {
-  static at::Tensor Run(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
-    ctx->save_for_backward({x, w});
-    c10::optional<at::Tensor> b32;
-    if (b) b32 = b->to(at::kFloat);
-    return at::linear(x.to(at::kFloat), w.to(at::kFloat), b32).to(x.scalar_type());
-  }
-  static variable_list Grads(AutogradContext* ctx, variable_list grads) {
-    auto saved = ctx->get_saved_variables();
-    const auto& x = saved[0];
-    const auto& w = saved[1];
-    auto g = grads[0].to(at::kFloat);       // [..., out]
-    auto g2 = g.reshape({-1, g.size(-1)});  // [rows, out]
-    variable_list out(HasBias ? 3 : 2);
-    if (ctx->needs_input_grad(0)) out[0] = at::matmul(g, w.to(at::kFloat)).to(x.scalar_type());  // [..., in]
-    if (ctx->needs_input_grad(1)) out[1] = g2.t().mm(x.reshape({-1, x.size(-1)}).to(at::kFloat)).to(w.scalar_type());  // [out, in]
-    if (HasBias && ctx->needs_input_grad(2)) out[2] = g2.sum(0).to(w.scalar_type());  // [out]
-    return out;
-  }
-};
-struct WidenedLinearBias : public torch::autograd::Function<WidenedLinearBias>, WidenedLinear<true> {
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) { return Run(ctx, x, w, b); }
-  static variable_list backward(AutogradContext* ctx, variable_list grads) { return Grads(ctx, std::move(grads)); }
-};
-struct WidenedLinearNoBias : public torch::autograd::Function<WidenedLinearNoBias>, WidenedLinear<false> {
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w) { return Run(ctx, x, w, c10::nullopt); }
-  static variable_list backward(AutogradContext* ctx, variable_list grads) { return Grads(ctx, std::move(grads)); }
-};
-
-at::Tensor Linear(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
-  if (Widen(x, w)) return b ? WidenedLinearBias::apply(x, w, *b) : WidenedLinearNoBias::apply(x, w);
-  return at::linear(x, w, b);
-}
-
-at::Tensor Matmul(const at::Tensor& a, const at::Tensor& b) {
-  if (Widen(a, b)) return at::matmul(a.to(at::kFloat), b.to(at::kFloat)).to(a.scalar_type());
-  return at::matmul(a, b);
-}
-
 // ---------- norm and rotary embedding ----------
 
-// Norm, RoPE and attention are autograd functions with their backward written out: the composed ops would record a
-// node per step (and zero-filled gradients for every narrow), a dozen elementwise passes where a few do. Forward
-// runs the same ops as before, so outputs are unchanged; gradients agree with the composed ops to float rounding.
+// Norm, RoPE, SwiGLU and attention are autograd functions with their backward written out: the composed ops would
+// record a node per step (and zero-filled gradients for every narrow), a dozen elementwise passes where a few do. On
+// the CPU they run as loops (elementwise_cpu.cc, attention_cpu.cc); elsewhere as the composed ops, whose results
+// the loops match to float rounding.
 
 /** LlamaRMSNorm: normalise in float32, scale by the weight in the compute dtype. x [..., C], w [C]. */
 struct RmsNormFn : public torch::autograd::Function<RmsNormFn> {
@@ -88,6 +33,12 @@ struct RmsNormFn : public torch::autograd::Function<RmsNormFn> {
       auto y = RmsNormForwardLoop(x, w, eps, inv);
       ctx->save_for_backward({x, w, inv});
       return y;
+    }
+    if (UseWidenedLoops({x, w})) {
+      at::Tensor inv;
+      auto y = RmsNormForwardLoop(x.to(at::kFloat), w.to(at::kFloat), eps, inv);
+      ctx->save_for_backward({x, w, inv});
+      return y.to(x.scalar_type());
     }
     auto x32 = x.to(at::kFloat);
     auto inv = x32.square().mean(-1, true).add(eps).rsqrt();  // [..., 1]
@@ -99,8 +50,10 @@ struct RmsNormFn : public torch::autograd::Function<RmsNormFn> {
     const auto &x = saved[0], &w = saved[1], &inv = saved[2];
     const auto& g = grads[0];
     at::Tensor gx, gw;
-    const bool loop = UseCpuLoops({x, w, inv, g});
-    if (loop && ctx->needs_input_grad(0)) gx = RmsNormBackwardLoop(x, w, inv, g);
+    const bool wide = UseWidenedLoops({x, w, g}) && UseCpuLoops({inv});
+    const bool loop = wide || UseCpuLoops({x, w, inv, g});
+    if (wide && ctx->needs_input_grad(0)) gx = RmsNormBackwardLoop(x.to(at::kFloat), w.to(at::kFloat), inv, g.to(at::kFloat)).to(x.scalar_type());
+    if (!wide && loop && ctx->needs_input_grad(0)) gx = RmsNormBackwardLoop(x, w, inv, g);
     if (loop && !ctx->needs_input_grad(1)) return {gx, gw, at::Tensor()};
     auto xhat = x.to(at::kFloat).mul(inv);  // [..., C]
     if (!loop && ctx->needs_input_grad(0)) {
@@ -126,22 +79,50 @@ static at::Tensor RotateHalf(const at::Tensor& x, bool transpose) {
 struct RopeFn : public torch::autograd::Function<RopeFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
     ctx->save_for_backward({cos, sin});
-    if (Loop(x, cos, sin)) return RopeLoop(x, cos, sin, false);
+    if (auto y = Loop(x, cos, sin, false); y.defined()) return y;
     return x.mul(cos).add(RotateHalf(x, false).mul(sin));
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     auto saved = ctx->get_saved_variables();
     const auto& g = grads[0];
-    if (Loop(g, saved[0], saved[1])) return {RopeLoop(g, saved[0], saved[1], true), at::Tensor(), at::Tensor()};
+    if (auto gx = Loop(g, saved[0], saved[1], true); gx.defined()) return {gx, at::Tensor(), at::Tensor()};
     return {g.mul(saved[0]).add(RotateHalf(g.mul(saved[1]), true)), at::Tensor(), at::Tensor()};
   }
-  /** The loop takes the decoder's layout: x [N, H, D] (D even), tables [N, 1, D]. */
-  static bool Loop(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
-    return UseCpuLoops({x, cos, sin}) && x.dim() == 3 && x.size(2) % 2 == 0 && cos.sizes() == sin.sizes() && cos.dim() == 3 && cos.size(0) == x.size(0) &&
-           cos.size(1) == 1 && cos.size(2) == x.size(2);
+  /** The loop (bfloat16 widened) where it applies, undefined elsewhere; it takes the decoder's layout: x [N, H, D] (D even), tables [N, 1, D]. */
+  static at::Tensor Loop(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, bool transpose) {
+    const bool layout = x.dim() == 3 && x.size(2) % 2 == 0 && cos.sizes() == sin.sizes() && cos.dim() == 3 && cos.size(0) == x.size(0) && cos.size(1) == 1 &&
+                        cos.size(2) == x.size(2);
+    if (layout && UseCpuLoops({x, cos, sin})) return RopeLoop(x, cos, sin, transpose);
+    if (layout && UseWidenedLoops({x, cos, sin})) return RopeLoop(x.to(at::kFloat), cos.to(at::kFloat), sin.to(at::kFloat), transpose).to(x.scalar_type());
+    return at::Tensor();
   }
 };
 static at::Tensor Rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) { return RopeFn::apply(x, cos, sin); }
+
+// ---------- SwiGLU ----------
+
+/**
+ * silu(g) ⊙ u (the MLP's gate) in bfloat16 on the CPU: one float32 pass each way on widened operands, each result
+ * rounded once, where libtorch's bfloat16 silu, mul and their backward convert on every op. float32 keeps libtorch's
+ * silu and mul, which the loop does not beat (`npm run bench kernels`).
+ */
+struct SwiGluFn : public torch::autograd::Function<SwiGluFn> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& g, const at::Tensor& u) {
+    ctx->save_for_backward({g, u});
+    return SwiGluForwardLoop(g.to(at::kFloat), u.to(at::kFloat)).to(g.scalar_type());
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const auto &g = saved[0], &u = saved[1];
+    auto [dg, du] = SwiGluBackwardLoop(g.to(at::kFloat), u.to(at::kFloat), grads[0].to(at::kFloat).contiguous());
+    return {dg.to(g.scalar_type()), du.to(u.scalar_type())};
+  }
+};
+static at::Tensor SwiGlu(const at::Tensor& g, const at::Tensor& u) {
+  if (g.sizes() != u.sizes()) throw std::runtime_error("swiglu: gate and up must have one shape");
+  if (UseWidenedLoops({g, u})) return SwiGluFn::apply(g, u);
+  return at::silu(g).mul(u);
+}
 
 // ---------- attention over packed sequences ----------
 
@@ -382,6 +363,7 @@ at::Tensor DropoutMask(const std::vector<double>& seeds, const std::vector<int64
 void RegisterFused(Registry& r) {
   r.add("rmsNorm", [](const Napi::CallbackInfo& i) { return W(i, RmsNorm(T(i[0]), T(i[1]), D(i[2]))); });
   r.add("rope", [](const Napi::CallbackInfo& i) { return W(i, Rope(T(i[0]), T(i[1]), T(i[2]))); });
+  r.add("swiglu", [](const Napi::CallbackInfo& i) { return W(i, SwiGlu(T(i[0]), T(i[1]))); });
   r.add("packedAttention", [](const Napi::CallbackInfo& i) {
     return W(i, PackedAttention(T(i[0]), T(i[1]), T(i[2]), ToInts(i[3]), D(i[4]), i[5].IsNumber() ? I(i[5]) : 0));
   });

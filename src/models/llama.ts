@@ -10,6 +10,7 @@ import {
   rmsNorm,
   rope,
   stack,
+  swiglu,
   tensor,
   tidy,
   keep,
@@ -149,7 +150,7 @@ export interface MlpWeights {
 
 /** SwiGLU: down(silu(gate(x)) * up(x)). */
 export function mlp(x: Tensor, w: MlpWeights, p: PackedBatch): Tensor {
-  return tidy(() => w.down.forward(w.gate.forward(x, p).silu().mul(w.up.forward(x, p)), p)); // [N, C]
+  return tidy(() => w.down.forward(swiglu(w.gate.forward(x, p), w.up.forward(x, p)), p)); // [N, C]
 }
 
 // ---------- block ----------

@@ -1,4 +1,4 @@
-// Composite ops that run in one native call each: RMSNorm, RoPE, attention over packed sequences, segment LoRA, dropout masks, the LoRA update, AdamW.
+// Composite ops that run in one native call each: RMSNorm, RoPE, SwiGLU, attention over packed sequences, segment LoRA, dropout masks, the LoRA update, AdamW.
 import { binding, type NativeTensor } from './native.js';
 import { call, handle, wrap, type Tensor } from './tensor.js';
 import type { Device } from './ops.js';
@@ -11,6 +11,11 @@ export function rmsNorm(x: Tensor, weight: Tensor, eps: number): Tensor {
 /** Rotary embedding: x·cos + rotate_half(x)·sin, rotate_half(x) = [−x2, x1]; cos and sin broadcast against x. */
 export function rope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
   return call('rope', handle(x), handle(cos), handle(sin));
+}
+
+/** SwiGLU's gate: silu(gate) ⊙ up, gate and up of one shape (one pass each way on the CPU). */
+export function swiglu(gate: Tensor, up: Tensor): Tensor {
+  return call('swiglu', handle(gate), handle(up));
 }
 
 /**
@@ -51,9 +56,10 @@ export function widenedBf16(): boolean {
 
 /**
  * In float32 on the CPU, packed attention and the LoRA update call BLAS directly (GEMMs on strided views of their
- * tensors, the softmax as loops; when OpenBLAS is loaded), AdamW runs as one loop per parameter, and RMSNorm and RoPE
- * as row loops; switched off, they run as libtorch ops like every other device and dtype. Both compute the same
- * definitions; tests compare them.
+ * tensors, the softmax as loops; when OpenBLAS is loaded), AdamW runs as one loop per parameter, and RMSNorm, RoPE and
+ * SwiGLU as loops. CPU bfloat16 takes the same attention, RMSNorm, RoPE and SwiGLU kernels on exactly widened
+ * operands, each result rounded to bfloat16 once, and converts through loops. Switched off, they run as libtorch ops
+ * like every other device. Both compute the same definitions; tests compare them.
  */
 export function setDirectKernels(on: boolean): void {
   binding().setDirectKernels(on);
