@@ -1,5 +1,5 @@
 // The written-out CPU kernels (float32, and bfloat16 on widened operands) against the libtorch-op path they replace, at a study step's shapes (`npm run bench kernels`).
-import { adamwStep, dropoutMask, linear, loraAdd, packedAttention, randn, rmsNorm, rope, setDirectKernels, swiglu, tidy, type Tensor } from '../src/torch/index.js';
+import { adamwStep, dropoutMask, loraAdd, packedAttention, randn, rmsNorm, rope, setDirectKernels, swiglu, tidy, type Tensor } from '../src/torch/index.js';
 import { median } from '../src/stats/index.js';
 import { convergenceWorkload } from './workload.js';
 import { SMOLLM2_135M } from './forward.js';
@@ -38,9 +38,9 @@ function onOff(fn: () => void, rounds = 5): { on: number; off: number } {
 /**
  * One LoRA training step's kernels on the 135M shape (hidden 576, 9 heads, 3 KV heads of 64, the q/v LoRA of r 8 on
  * 8 adapters) over the study's 8 tuning texts (SST-2 prompts where `../shared` has them): packed attention, the LoRA
- * update, RMSNorm, RoPE, SwiGLU (each forward + backward) and AdamW over the step's 120 adapter tensors; attention,
- * RMSNorm, RoPE, SwiGLU and a linear layer in bfloat16; the dropout masks of one module (they have one path). Each
- * row: the medians per call and how many times faster the direct kernel is.
+ * update, RMSNorm, RoPE (each forward + backward) and AdamW over the step's 120 adapter tensors; attention, RMSNorm,
+ * RoPE and SwiGLU in bfloat16; the dropout masks of one module (they have one path). Each row: the medians per call
+ * and how many times faster the direct kernel is.
  */
 export async function benchKernels(): Promise<BenchResult[]> {
   const w = await convergenceWorkload(8, SMOLLM2_135M.vocabSize, 1);
@@ -75,18 +75,16 @@ export async function benchKernels(): Promise<BenchResult[]> {
     const ms = shapes.map((s) => randn(s));
     const vs = shapes.map((s) => randn(s).square());
     row('AdamW over 120 adapter tensors', onOff(() => tidy(() => void adamwStep(ps, gs, ms, vs, [1, 0.9, 0.1, 0.999, 0.001, 0.03, 1e-8, 1e-3]))));
-    const [gate, up] = [leaf([N, 1536]), leaf([N, 1536])];
-    row('SwiGLU (MLP 1536), forward + backward', onOff(() => tidy(() => backward(swiglu(gate, up)))));
-    // bfloat16 (a model loaded in bf16 on the CPU): the same kernels on widened operands, rounded once, against libtorch's bf16 ops
+    // bfloat16 (a model loaded in bf16 on the CPU): the same kernels on widened rows, rounded once, against libtorch's
+    // bf16 ops; SwiGLU has a loop in bfloat16 only (float32 keeps libtorch's silu and mul, which the loop did not beat)
     const bf = (t: Tensor): Tensor => t.detach().to('bfloat16').requiresGrad_();
-    const [qb, kb, vb, xb, gateB, upB] = [q, k, v, x, gate, up].map(bf);
+    const [qb, kb, vb, xb] = [q, k, v, x].map(bf);
+    const [gateB, upB] = [bf(randn([N, 1536])), bf(randn([N, 1536]))];
     const [wnB, cosB, sinB] = [wn, cos, sin].map((t) => t.to('bfloat16'));
     row('packed attention in bfloat16, forward + backward', onOff(() => tidy(() => backward(packedAttention(qb, kb, vb, lengths, 0.125, null)))));
     row('RMSNorm in bfloat16, forward + backward', onOff(() => tidy(() => backward(rmsNorm(xb, wnB, 1e-5)))));
     row('RoPE on q in bfloat16, forward + backward', onOff(() => tidy(() => backward(rope(qb, cosB, sinB)))));
     row('SwiGLU in bfloat16 (MLP 1536), forward + backward', onOff(() => tidy(() => backward(swiglu(gateB, upB)))));
-    const wUp = randn([1536, C]).to('bfloat16');
-    row('linear 576 → 1536 in bfloat16 (widened GEMM; the conversions as loops), forward + backward', onOff(() => tidy(() => backward(linear(xb, wUp)))));
     const masks = medianMs(() => tidy(() => void dropoutMask(seeds, lengths, C, 0.05)), 50);
     process.stderr.write(`bench: kernel dropout masks of one module: ${masks.toFixed(3)} ms\n`);
     rows.push({ name: `kernel dropout masks of one module (${N} rows × ${C}; ms per call, lower is better; one path)`, unit: 'ms', iclit: masks });

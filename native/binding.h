@@ -112,8 +112,9 @@ at::Tensor RopeLoop(const at::Tensor& x, const at::Tensor& cos, const at::Tensor
 at::Tensor SwiGluForwardLoop(const at::Tensor& g, const at::Tensor& u);
 std::pair<at::Tensor, at::Tensor> SwiGluBackwardLoop(const at::Tensor& g, const at::Tensor& u, const at::Tensor& dy);
 /**
- * bfloat16 on the CPU takes the same loops on exactly widened operands, its result rounded to bfloat16 once (as the
- * GEMMs): DirectKernels() on and every tensor bfloat16, on the CPU, contiguous.
+ * The loops above also take bfloat16 (every tensor but RMSNorm's inv): rows widened exactly, computed in float32, the
+ * results rounded to bfloat16 once (as the GEMMs). They apply: DirectKernels() on and every tensor bfloat16, on the
+ * CPU, contiguous.
  */
 bool UseWidenedLoops(std::initializer_list<at::Tensor> ts);
 

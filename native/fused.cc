@@ -28,17 +28,11 @@ using torch::autograd::variable_list;
 /** LlamaRMSNorm: normalise in float32, scale by the weight in the compute dtype. x [..., C], w [C]. */
 struct RmsNormFn : public torch::autograd::Function<RmsNormFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, double eps) {
-    if (UseCpuLoops({x, w})) {
+    if (UseCpuLoops({x, w}) || UseWidenedLoops({x, w})) {
       at::Tensor inv;
       auto y = RmsNormForwardLoop(x, w, eps, inv);
       ctx->save_for_backward({x, w, inv});
       return y;
-    }
-    if (UseWidenedLoops({x, w})) {
-      at::Tensor inv;
-      auto y = RmsNormForwardLoop(x.to(at::kFloat), w.to(at::kFloat), eps, inv);
-      ctx->save_for_backward({x, w, inv});
-      return y.to(x.scalar_type());
     }
     auto x32 = x.to(at::kFloat);
     auto inv = x32.square().mean(-1, true).add(eps).rsqrt();  // [..., 1]
@@ -50,10 +44,8 @@ struct RmsNormFn : public torch::autograd::Function<RmsNormFn> {
     const auto &x = saved[0], &w = saved[1], &inv = saved[2];
     const auto& g = grads[0];
     at::Tensor gx, gw;
-    const bool wide = UseWidenedLoops({x, w, g}) && UseCpuLoops({inv});
-    const bool loop = wide || UseCpuLoops({x, w, inv, g});
-    if (wide && ctx->needs_input_grad(0)) gx = RmsNormBackwardLoop(x.to(at::kFloat), w.to(at::kFloat), inv, g.to(at::kFloat)).to(x.scalar_type());
-    if (!wide && loop && ctx->needs_input_grad(0)) gx = RmsNormBackwardLoop(x, w, inv, g);
+    const bool loop = UseCpuLoops({x, w, inv, g}) || (UseWidenedLoops({x, w, g}) && UseCpuLoops({inv}));
+    if (loop && ctx->needs_input_grad(0)) gx = RmsNormBackwardLoop(x, w, inv, g);
     if (loop && !ctx->needs_input_grad(1)) return {gx, gw, at::Tensor()};
     auto xhat = x.to(at::kFloat).mul(inv);  // [..., C]
     if (!loop && ctx->needs_input_grad(0)) {
@@ -88,12 +80,11 @@ struct RopeFn : public torch::autograd::Function<RopeFn> {
     if (auto gx = Loop(g, saved[0], saved[1], true); gx.defined()) return {gx, at::Tensor(), at::Tensor()};
     return {g.mul(saved[0]).add(RotateHalf(g.mul(saved[1]), true)), at::Tensor(), at::Tensor()};
   }
-  /** The loop (bfloat16 widened) where it applies, undefined elsewhere; it takes the decoder's layout: x [N, H, D] (D even), tables [N, 1, D]. */
+  /** The loop where it applies, undefined elsewhere; it takes the decoder's layout: x [N, H, D] (D even), tables [N, 1, D]. */
   static at::Tensor Loop(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, bool transpose) {
     const bool layout = x.dim() == 3 && x.size(2) % 2 == 0 && cos.sizes() == sin.sizes() && cos.dim() == 3 && cos.size(0) == x.size(0) && cos.size(1) == 1 &&
                         cos.size(2) == x.size(2);
-    if (layout && UseCpuLoops({x, cos, sin})) return RopeLoop(x, cos, sin, transpose);
-    if (layout && UseWidenedLoops({x, cos, sin})) return RopeLoop(x.to(at::kFloat), cos.to(at::kFloat), sin.to(at::kFloat), transpose).to(x.scalar_type());
+    if (layout && (UseCpuLoops({x, cos, sin}) || UseWidenedLoops({x, cos, sin}))) return RopeLoop(x, cos, sin, transpose);
     return at::Tensor();
   }
 };
@@ -109,13 +100,13 @@ static at::Tensor Rope(const at::Tensor& x, const at::Tensor& cos, const at::Ten
 struct SwiGluFn : public torch::autograd::Function<SwiGluFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& g, const at::Tensor& u) {
     ctx->save_for_backward({g, u});
-    return SwiGluForwardLoop(g.to(at::kFloat), u.to(at::kFloat)).to(g.scalar_type());
+    return SwiGluForwardLoop(g, u);
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     auto saved = ctx->get_saved_variables();
     const auto &g = saved[0], &u = saved[1];
-    auto [dg, du] = SwiGluBackwardLoop(g.to(at::kFloat), u.to(at::kFloat), grads[0].to(at::kFloat).contiguous());
-    return {dg.to(g.scalar_type()), du.to(u.scalar_type())};
+    auto [dg, du] = SwiGluBackwardLoop(g, u, grads[0].to(g.scalar_type()).contiguous());
+    return {dg, du};
   }
 };
 static at::Tensor SwiGlu(const at::Tensor& g, const at::Tensor& u) {
