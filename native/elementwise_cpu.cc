@@ -15,8 +15,9 @@ namespace iclit {
  * ops each is 2–9 passes with an allocation and a dispatch apiece (RMSNorm's backward alone: 9). Written as loops (rows
  * or spans split over the intra-op threads), each is one or two passes. Same definitions as the op compositions in
  * fused.cc, float32 throughout: RoPE gives the same bits, RMSNorm agrees to float rounding (its sums run in another
- * order), SwiGLU to a few roundings (its own exponential). bfloat16 runs them on widened operands and rounds once,
- * where the composed bfloat16 ops round after every op.
+ * order), SwiGLU to a few roundings (its own exponential; it runs for bfloat16 only, float32 keeps libtorch's silu
+ * and mul, which it does not beat). bfloat16 runs them on widened operands and rounds once, where the composed
+ * bfloat16 ops round after every op.
  */
 
 bool UseCpuLoops(std::initializer_list<at::Tensor> ts) {
@@ -194,9 +195,9 @@ at::Tensor RopeLoop(const at::Tensor& x, const at::Tensor& cos, const at::Tensor
 
 /**
  * e^x for x in [−87.3, 88.3] (the caller clamps, so 2ⁿ below stays a normal float): Cephes' expf — n the integer
- * nearest x·log₂e, r = x − n·ln 2 in two parts, a degree-5 polynomial — within 1.5 ulp of e^x (checked against
- * float64 over the whole range). No floor and no float→int conversion (GCC keeps either scalar under the default
- * trapping-math), so the loops below vectorise, where libm's expf is a scalar call per element.
+ * nearest x·log₂e, r = x − n·ln 2 in two parts, a degree-5 polynomial — a couple of ulp from e^x at most. No floor
+ * and no float→int conversion (GCC keeps either scalar under the default trapping-math), so the loops below
+ * vectorise, where libm's expf is a scalar call per element.
  */
 static inline __attribute__((always_inline)) float ExpClamped(float x) {
   // x·log₂e + 1.5·2²³ + 127 rounds x·log₂e to the nearest integer n and holds n + 127 in its low mantissa bits

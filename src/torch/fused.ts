@@ -13,7 +13,7 @@ export function rope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
   return call('rope', handle(x), handle(cos), handle(sin));
 }
 
-/** SwiGLU's gate: silu(gate) ⊙ up, gate and up of one shape (one pass each way on the CPU). */
+/** SwiGLU's gate: silu(gate) ⊙ up, gate and up of one shape (CPU bfloat16: one float32 pass each way; elsewhere libtorch's silu and mul). */
 export function swiglu(gate: Tensor, up: Tensor): Tensor {
   return call('swiglu', handle(gate), handle(up));
 }
@@ -56,10 +56,10 @@ export function widenedBf16(): boolean {
 
 /**
  * In float32 on the CPU, packed attention and the LoRA update call BLAS directly (GEMMs on strided views of their
- * tensors, the softmax as loops; when OpenBLAS is loaded), AdamW runs as one loop per parameter, and RMSNorm, RoPE and
- * SwiGLU as loops. CPU bfloat16 takes the same attention, RMSNorm, RoPE and SwiGLU kernels on exactly widened
- * operands, each result rounded to bfloat16 once, and converts through loops. Switched off, they run as libtorch ops
- * like every other device. Both compute the same definitions; tests compare them.
+ * tensors, the softmax as loops; when OpenBLAS is loaded), AdamW runs as one loop per parameter, and RMSNorm and RoPE
+ * as row loops. CPU bfloat16 takes the same attention, RMSNorm and RoPE kernels, and a SwiGLU loop, on exactly widened
+ * rows, each result rounded to bfloat16 once. Switched off, they run as libtorch ops like every other device. Both
+ * compute the same definitions; tests compare them.
  */
 export function setDirectKernels(on: boolean): void {
   binding().setDirectKernels(on);
