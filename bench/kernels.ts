@@ -76,7 +76,7 @@ export async function benchKernels(): Promise<BenchResult[]> {
     const vs = shapes.map((s) => randn(s).square());
     row('AdamW over 120 adapter tensors', onOff(() => tidy(() => void adamwStep(ps, gs, ms, vs, [1, 0.9, 0.1, 0.999, 0.001, 0.03, 1e-8, 1e-3]))));
     // bfloat16 (a model loaded in bf16 on the CPU): the same kernels on widened rows, rounded once, against libtorch's
-    // bf16 ops; SwiGLU has a loop in bfloat16 only (float32 keeps libtorch's silu and mul, which the loop did not beat)
+    // bf16 ops; SwiGLU has a loop in bfloat16 only (float32 keeps libtorch's silu and mul)
     const bf = (t: Tensor): Tensor => t.detach().to('bfloat16').requiresGrad_();
     const [qb, kb, vb, xb] = [q, k, v, x].map(bf);
     const [gateB, upB] = [bf(randn([N, 1536])), bf(randn([N, 1536]))];

@@ -108,13 +108,13 @@ at::Tensor RmsNormForwardLoop(const at::Tensor& x, const at::Tensor& w, double e
 at::Tensor RmsNormBackwardLoop(const at::Tensor& x, const at::Tensor& w, const at::Tensor& inv, const at::Tensor& g);
 /** x·cos + rotate_half(x)·sin (transpose: x·cos + rotate_halfᵀ(x·sin), RoPE's backward); x [N, H, D], tables [N, 1, D]. */
 at::Tensor RopeLoop(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, bool transpose);
-/** silu(g) ⊙ u, and its gradients (dg, du) for dy; g, u, dy of one shape. */
+/** silu(g) ⊙ u, and its gradients (dg, du) for dy; g, u, dy bfloat16 of one shape (float32 runs libtorch's silu and mul). */
 at::Tensor SwiGluForwardLoop(const at::Tensor& g, const at::Tensor& u);
 std::pair<at::Tensor, at::Tensor> SwiGluBackwardLoop(const at::Tensor& g, const at::Tensor& u, const at::Tensor& dy);
 /**
- * The loops above also take bfloat16 (every tensor but RMSNorm's inv): rows widened exactly, computed in float32, the
- * results rounded to bfloat16 once (as the GEMMs). They apply: DirectKernels() on and every tensor bfloat16, on the
- * CPU, contiguous.
+ * The RMSNorm and RoPE loops also take bfloat16 (every tensor but RMSNorm's inv), SwiGLU's takes only bfloat16: rows
+ * widened exactly, computed in float32, the results rounded to bfloat16 once (as the GEMMs). They apply:
+ * DirectKernels() on and every tensor bfloat16, on the CPU, contiguous.
  */
 bool UseWidenedLoops(std::initializer_list<at::Tensor> ts);
 

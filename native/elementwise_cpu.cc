@@ -16,7 +16,7 @@ namespace iclit {
  * or spans split over the intra-op threads), each is one or two passes. Same definitions as the op compositions in
  * fused.cc, float32 throughout: RoPE gives the same bits, RMSNorm agrees to float rounding (its sums run in another
  * order), SwiGLU to a few roundings (its own exponential; it runs for bfloat16 only, float32 keeps libtorch's silu
- * and mul, which it does not beat). bfloat16 runs them on widened operands and rounds once, where the composed
+ * and mul). bfloat16 runs them on widened operands and rounds once, where the composed
  * bfloat16 ops round after every op.
  */
 
@@ -56,7 +56,7 @@ static inline __attribute__((always_inline)) float Dot(const float* a, const flo
 
 // bfloat16 rows are widened into float32 scratch and the float32 results rounded back inside the same loop over
 // rows, while both are in L1: the same values as converting whole tensors around the float32 loop, without the
-// passes over memory (conversions were a seventh of a bfloat16 training step).
+// passes over memory (`copy_` is 9% of a bfloat16 LoRA step in `npm run bench profile` with the linear layers' conversions alone).
 
 /** bfloat16 → float32: the 16 bits become the high half of the float (exact). */
 ICLIT_VECTOR_LOOP static void WidenSpan(const uint16_t* in, float* out, int64_t n) {
@@ -220,8 +220,8 @@ static inline __attribute__((always_inline)) float ExpClamped(float x) {
   return y * scale;
 }
 
-// Spans go through blocks of kExpBlock values in three plain loops (clamp, exponential, the rest): written as one
-// loop, the compiler turns the clamp into branches around the polynomial and leaves the loop scalar.
+// Values go in blocks of kExpBlock (ForBlocks) through three plain loops (clamp, exponential, the rest): written as
+// one loop, the compiler turns the clamp into branches around the polynomial and leaves the loop scalar.
 constexpr int64_t kExpBlock = 256;
 
 /** sig[i] = σ(g[i]) = 1 / (1 + e^(−g)) for i < n ≤ kExpBlock. */
@@ -233,26 +233,21 @@ ICLIT_VECTOR_LOOP static void Sigmoid(const float* g, float* sig, int64_t n) {
   for (int64_t i = 0; i < n; i++) sig[i] = 1.0f / (1.0f + ExpClamped(sig[i]));
 }
 
+/** y = silu(g)·u for n ≤ kExpBlock values. */
 ICLIT_VECTOR_LOOP static void SwiGluSpan(const float* g, const float* u, float* y, int64_t n) {
   float sig[kExpBlock];
-  for (int64_t b = 0; b < n; b += kExpBlock) {
-    const int64_t m = std::min(kExpBlock, n - b);
-    Sigmoid(g + b, sig, m);
-    for (int64_t i = 0; i < m; i++) y[b + i] = g[b + i] * sig[i] * u[b + i];
-  }
+  Sigmoid(g, sig, n);
+  for (int64_t i = 0; i < n; i++) y[i] = g[i] * sig[i] * u[i];
 }
 
-/** dg = dy·u·σ(g)·(1 + g·(1 − σ(g))) (silu's derivative, as libtorch's silu_backward), du = dy·silu(g). */
+/** dg = dy·u·σ(g)·(1 + g·(1 − σ(g))) (silu's derivative, as libtorch's silu_backward), du = dy·silu(g), for n ≤ kExpBlock values. */
 ICLIT_VECTOR_LOOP static void SwiGluGradSpan(const float* g, const float* u, const float* dy, float* dg, float* du, int64_t n) {
   float sig[kExpBlock];
-  for (int64_t b = 0; b < n; b += kExpBlock) {
-    const int64_t m = std::min(kExpBlock, n - b);
-    Sigmoid(g + b, sig, m);
-    for (int64_t i = 0; i < m; i++) {
-      const float x = g[b + i], s = sig[i];
-      dg[b + i] = dy[b + i] * u[b + i] * (s * (1.0f + x * (1.0f - s)));
-      du[b + i] = dy[b + i] * (x * s);
-    }
+  Sigmoid(g, sig, n);
+  for (int64_t i = 0; i < n; i++) {
+    const float x = g[i], s = sig[i];
+    dg[i] = dy[i] * u[i] * (s * (1.0f + x * (1.0f - s)));
+    du[i] = dy[i] * (x * s);
   }
 }
 
@@ -268,12 +263,6 @@ static void ForBlocks(int64_t n, const Span& span) {
 
 at::Tensor SwiGluForwardLoop(const at::Tensor& g, const at::Tensor& u) {
   auto y = at::empty_like(g);
-  if (g.scalar_type() != at::kBFloat16) {
-    const float *gp = g.data_ptr<float>(), *up = u.data_ptr<float>();
-    float* yp = y.data_ptr<float>();
-    ForBlocks(g.numel(), [&](int64_t b, int64_t m) { SwiGluSpan(gp + b, up + b, yp + b, m); });
-    return y;
-  }
   ForBlocks(g.numel(), [&](int64_t b, int64_t m) {
     float gb[kExpBlock], ub[kExpBlock], yb[kExpBlock];
     WidenSpan(Bf16(g) + b, gb, m);
@@ -286,12 +275,6 @@ at::Tensor SwiGluForwardLoop(const at::Tensor& g, const at::Tensor& u) {
 
 std::pair<at::Tensor, at::Tensor> SwiGluBackwardLoop(const at::Tensor& g, const at::Tensor& u, const at::Tensor& dy) {
   auto dg = at::empty_like(g), du = at::empty_like(u);
-  if (g.scalar_type() != at::kBFloat16) {
-    const float *gp = g.data_ptr<float>(), *up = u.data_ptr<float>(), *dyp = dy.data_ptr<float>();
-    float *dgp = dg.data_ptr<float>(), *dup = du.data_ptr<float>();
-    ForBlocks(g.numel(), [&](int64_t b, int64_t m) { SwiGluGradSpan(gp + b, up + b, dyp + b, dgp + b, dup + b, m); });
-    return {dg, du};
-  }
   ForBlocks(g.numel(), [&](int64_t b, int64_t m) {
     float gb[kExpBlock], ub[kExpBlock], dyb[kExpBlock], dgb[kExpBlock], dub[kExpBlock];
     WidenSpan(Bf16(g) + b, gb, m);
