@@ -3,8 +3,12 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <ATen/Parallel.h>
+
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 namespace iclit {
 
@@ -28,11 +32,10 @@ struct Layout {
 /** First key row t sees (inclusive) and one past its last: the causal band, narrowed by a sliding window. */
 inline int64_t FirstKey(int64_t t, int64_t window) { return window > 0 && t - window + 1 > 0 ? t - window + 1 : 0; }
 
-/** Forward of one sequence (rows off..off+L): P (float32 [H, L, L], zero outside the band) and out [L, H·D]. */
-void ForwardSequence(const float* q, const float* k, const float* v, float* out, float* P, int64_t L, const Layout& s, float scale, int64_t window) {
+/** Forward of the query heads of KV head `kv` in one sequence (rows off..off+L): their P (float32 [L, L] each, zero outside the band) and out columns. */
+void ForwardGroup(const float* q, const float* k, const float* v, float* out, float* P, int64_t L, const Layout& s, float scale, int64_t window, int64_t kv) {
   const int64_t qs = s.H * s.D, ks = s.KV * s.D;
-  for (int64_t h = 0; h < s.H; h++) {
-    const int64_t kv = h / s.G;
+  for (int64_t h = kv * s.G; h < (kv + 1) * s.G; h++) {
     float* Ph = P + h * L * L;
     Sgemm(kAsIs, kT, L, L, s.D, scale, q + h * s.D, qs, k + kv * s.D, ks, 0.0f, Ph, L);  // [L, L]
     for (int64_t t = 0; t < L; t++) {
@@ -51,12 +54,11 @@ void ForwardSequence(const float* q, const float* k, const float* v, float* out,
   }
 }
 
-/** Backward of one sequence: gq, gk, gv rows of the sequence (gk and gv zeroed by the caller: heads of a group add up). */
-void BackwardSequence(const float* q, const float* k, const float* v, const float* P, const float* go, float* gq, float* gk, float* gv, float* dS, int64_t L,
-                      const Layout& s, float scale) {
+/** Backward of the query heads of KV head `kv` in one sequence: their gq columns, and gk, gv columns of `kv` (zeroed by the caller: the group's heads add up). */
+void BackwardGroup(const float* q, const float* k, const float* v, const float* P, const float* go, float* gq, float* gk, float* gv, float* dS, int64_t L,
+                   const Layout& s, float scale, int64_t kv) {
   const int64_t qs = s.H * s.D, ks = s.KV * s.D;
-  for (int64_t h = 0; h < s.H; h++) {
-    const int64_t kv = h / s.G;
+  for (int64_t h = kv * s.G; h < (kv + 1) * s.G; h++) {
     const float* Ph = P + h * L * L;
     Sgemm(kT, kAsIs, L, s.D, L, 1.0f, Ph, L, go + h * s.D, qs, 1.0f, gv + kv * s.D, ks);    // dV += Pᵀ dO
     Sgemm(kAsIs, kT, L, L, s.D, 1.0f, go + h * s.D, qs, v + kv * s.D, ks, 0.0f, dS, L);    // dP = dO Vᵀ
@@ -69,6 +71,48 @@ void BackwardSequence(const float* q, const float* k, const float* v, const floa
     }
     Sgemm(kAsIs, kAsIs, L, s.D, L, 1.0f, dS, L, k + kv * s.D, ks, 0.0f, gq + h * s.D, qs);  // dQ = dS K
     Sgemm(kT, kAsIs, L, s.D, L, 1.0f, dS, L, q + h * s.D, qs, 1.0f, gk + kv * s.D, ks);    // dK += dSᵀ Q
+  }
+}
+
+/** Where sequence i's rows (off) and its P block (pOff) start, and the longest length. */
+struct Packing {
+  std::vector<int64_t> off, pOff;
+  int64_t lmax = 0;
+};
+
+Packing Pack(const std::vector<int64_t>& lengths, const Layout& s) {
+  Packing p;
+  int64_t off = 0, pOff = 0;
+  for (auto L : lengths) {
+    p.off.push_back(off);
+    p.pOff.push_back(pOff);
+    off += L;
+    pOff += s.H * L * L;
+    p.lmax = std::max(p.lmax, L);
+  }
+  return p;
+}
+
+/**
+ * Runs fn(sequence, kv head, thread) over every (sequence, KV head) pair. Why across pairs: each pair's GEMMs are
+ * too small to spread one over BLAS threads (SmallGemmScope), so one at a time they left every other core idle
+ * (attention plus the LoRA update were over a tenth of a LoRA step on one of 2 cores). Pairs write disjoint
+ * output columns and each adds its own heads in order, so the numbers do not depend on the thread count. With
+ * fewer pairs than threads (one long sequence of few KV heads) the pairs run in turn with multi-threaded GEMMs.
+ */
+template <typename Fn>
+void ForEachGroup(const std::vector<int64_t>& lengths, const Layout& s, const Fn& fn) {
+  const int64_t S = static_cast<int64_t>(lengths.size()), pairs = S * s.KV, threads = at::get_num_threads();
+  if (threads > 1 && pairs >= threads) {
+    const SmallGemmScope single(true);
+    at::parallel_for(0, pairs, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t t = begin; t < end; t++) fn(t / s.KV, t % s.KV, at::get_thread_num());
+    });
+    return;
+  }
+  for (int64_t i = 0; i < S; i++) {
+    const SmallGemmScope single(s.G * lengths[i] * lengths[i] * s.D < kSmallGemm);
+    for (int64_t kv = 0; kv < s.KV; kv++) fn(i, kv, 0);
   }
 }
 
@@ -90,14 +134,13 @@ struct BlasAttentionFn : public torch::autograd::Function<BlasAttentionFn> {
     if (total != N) throw std::runtime_error("packedAttention: sequence lengths do not add up to the rows");
     auto out = at::empty({N, s.H * s.D}, q.options());
     auto P = at::empty({pSize}, q.options());
-    int64_t off = 0, pOff = 0;
-    for (auto L : lengths) {
-      const SmallGemmScope single(s.G * L * L * s.D < kSmallGemm);
-      ForwardSequence(q.data_ptr<float>() + off * s.H * s.D, k.data_ptr<float>() + off * s.KV * s.D, v.data_ptr<float>() + off * s.KV * s.D,
-                      out.data_ptr<float>() + off * s.H * s.D, P.data_ptr<float>() + pOff, L, s, static_cast<float>(scale), window);
-      off += L;
-      pOff += s.H * L * L;
-    }
+    const Packing pk = Pack(lengths, s);
+    const float *qp = q.data_ptr<float>(), *kp = k.data_ptr<float>(), *vp = v.data_ptr<float>();
+    float *op = out.data_ptr<float>(), *pp = P.data_ptr<float>();
+    ForEachGroup(lengths, s, [&](int64_t i, int64_t kv, int) {
+      const int64_t off = pk.off[i];
+      ForwardGroup(qp + off * s.H * s.D, kp + off * s.KV * s.D, vp + off * s.KV * s.D, op + off * s.H * s.D, pp + pk.pOff[i], lengths[i], s, static_cast<float>(scale), window, kv);
+    });
     ctx->save_for_backward({q, k, v, P});
     ctx->saved_data["lengths"] = c10::IValue(lengths);
     ctx->saved_data["scale"] = scale;
@@ -112,18 +155,14 @@ struct BlasAttentionFn : public torch::autograd::Function<BlasAttentionFn> {
     const auto g = grads[0].contiguous();  // [N, H·D]
     const Layout s{q.size(1), k.size(1), q.size(2), q.size(1) / k.size(1)};
     auto gq = at::empty_like(q), gk = at::zeros_like(k), gv = at::zeros_like(v);
-    int64_t lmax = 0;
-    for (auto L : lengths) lmax = std::max(lmax, L);
-    auto dS = at::empty({lmax * lmax}, q.options());
-    int64_t off = 0, pOff = 0;
-    for (auto L : lengths) {
-      const SmallGemmScope single(s.G * L * L * s.D < kSmallGemm);
-      const int64_t qo = off * s.H * s.D, ko = off * s.KV * s.D;
-      BackwardSequence(q.data_ptr<float>() + qo, k.data_ptr<float>() + ko, v.data_ptr<float>() + ko, P.data_ptr<float>() + pOff, g.data_ptr<float>() + qo,
-                       gq.data_ptr<float>() + qo, gk.data_ptr<float>() + ko, gv.data_ptr<float>() + ko, dS.data_ptr<float>(), L, s, scale);
-      off += L;
-      pOff += s.H * L * L;
-    }
+    const Packing pk = Pack(lengths, s);
+    auto dS = at::empty({at::get_num_threads() * pk.lmax * pk.lmax}, q.options());  // one [L, L] scratch per thread
+    const float *qp = q.data_ptr<float>(), *kp = k.data_ptr<float>(), *vp = v.data_ptr<float>(), *pp = P.data_ptr<float>(), *gp = g.data_ptr<float>();
+    float *gqp = gq.data_ptr<float>(), *gkp = gk.data_ptr<float>(), *gvp = gv.data_ptr<float>(), *dSp = dS.data_ptr<float>();
+    ForEachGroup(lengths, s, [&](int64_t i, int64_t kv, int thread) {
+      const int64_t qo = pk.off[i] * s.H * s.D, ko = pk.off[i] * s.KV * s.D;
+      BackwardGroup(qp + qo, kp + ko, vp + ko, pp + pk.pOff[i], gp + qo, gqp + qo, gkp + ko, gvp + ko, dSp + thread * pk.lmax * pk.lmax, lengths[i], s, scale, kv);
+    });
     return {gq, gk, gv, at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };

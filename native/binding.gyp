@@ -7,7 +7,8 @@
       "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8", "<!@(node find-libtorch.cjs defines)"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-O2", "-ffp-contract=off", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-O2", "-fopenmp", "-ffp-contract=off", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
+      "ldflags": ["-fopenmp"],
       "libraries": ["-L<!(node find-libtorch.cjs lib)", "-Wl,-rpath,<!(node find-libtorch.cjs lib)", "<!@(node find-libtorch.cjs libs)"]
     }
   ]

@@ -11,6 +11,7 @@
 #endif
 
 #include <dlfcn.h>
+#include <omp.h>
 
 #include <atomic>
 #include <limits>
@@ -107,7 +108,11 @@ void RegisterRuntime(Registry& r) {
 
   // threads
   r.add("setNumThreads", [](const Napi::CallbackInfo& i) {
-    at::set_num_threads(static_cast<int>(I(i[0])));
+    const int n = static_cast<int>(I(i[0]));
+    at::set_num_threads(n);
+    // The kernels' at::parallel_for regions are compiled here (-fopenmp) and run on the OpenMP runtime this binary
+    // binds; where libtorch carries its own copy (pip wheels vendor libgomp), that one is a second pool to size too.
+    omp_set_num_threads(n);
     return i.Env().Undefined();
   });
   r.add("getNumThreads", [](const Napi::CallbackInfo& i) { return Napi::Number::New(i.Env(), at::get_num_threads()); });
@@ -176,7 +181,7 @@ void RegisterRuntime(Registry& r) {
     o.Set("limit", static_cast<double>(s.limit));
     return o;
   });
-  r.add("trimCache", [](const Napi::CallbackInfo& i) { return Napi::Number::New(i.Env(), static_cast<double>(TrimCpuCache())); });
+  r.add("trimCache", [](const Napi::CallbackInfo& i) { return Napi::Number::New(i.Env(), static_cast<double>(TrimCpuCache(i.Length() > 0 && i[0].ToBoolean()))); });
   r.add("resetPeak", [](const Napi::CallbackInfo& i) {
     ResetCpuPeak();
     return i.Env().Undefined();

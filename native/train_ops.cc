@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
+#include <vector>
 
 namespace iclit {
 
@@ -26,6 +28,39 @@ static bool Direct(const at::Tensor& h, const at::Tensor& A, const at::Tensor& B
  * out as one autograd function, so a training step records one node per adapted layer instead of the dozen of
  * reshape / cast / mask / gather / bmm / scale / add nodes (and their backward) that the composed path records.
  */
+/**
+ * Runs fn(segment, row offset) over the non-empty segments. Spread (the direct path): adapters across threads,
+ * each adapter's segments in order on one thread. Why: each segment's GEMMs are too small for BLAS threads
+ * (SmallGemmScope), so one at a time they left the other cores idle; segments of one adapter add into its
+ * gradients in the same order as in turn, so the numbers do not depend on the thread count.
+ */
+template <typename Fn>
+static void ForEachSegment(const std::vector<int64_t>& adapters, const std::vector<int64_t>& sizes, bool spread, const Fn& fn) {
+  std::vector<int64_t> offs(sizes.size());
+  std::vector<std::vector<size_t>> byAdapter;  // adapters in order of first appearance, each with its segments
+  std::unordered_map<int64_t, size_t> slot;
+  int64_t off = 0;
+  for (size_t i = 0; i < sizes.size(); i++) {
+    offs[i] = off;
+    off += sizes[i];
+    if (sizes[i] == 0) continue;
+    const auto entry = slot.emplace(adapters[i], byAdapter.size());
+    if (entry.second) byAdapter.emplace_back();
+    byAdapter[entry.first->second].push_back(i);
+  }
+  const int64_t groups = static_cast<int64_t>(byAdapter.size()), threads = at::get_num_threads();
+  if (spread && threads > 1 && groups >= threads) {
+    const SmallGemmScope single(true);
+    at::parallel_for(0, groups, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t g = begin; g < end; g++)
+        for (size_t i : byAdapter[g]) fn(i, offs[i]);
+    });
+    return;
+  }
+  for (size_t i = 0; i < sizes.size(); i++)
+    if (sizes[i] > 0) fn(i, offs[i]);
+}
+
 struct LoraAddFn : public torch::autograd::Function<LoraAddFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& y, const at::Tensor& x, const at::Tensor& A, const at::Tensor& B, std::vector<int64_t> adapters,
                             std::vector<int64_t> sizes, double scaling, std::vector<double> maskSeeds, std::vector<int64_t> maskLengths, double p) {
@@ -45,21 +80,18 @@ struct LoraAddFn : public torch::autograd::Function<LoraAddFn> {
     auto low = at::empty({R, r}, h.options());      // [R, r]
     auto delta = at::empty({R, out}, h.options());  // [R, out]
     const bool direct = Direct(h, A, B);
-    int64_t off = 0;
-    for (size_t i = 0; i < sizes.size(); i++) {
+    ForEachSegment(adapters, sizes, direct, [&](size_t i, int64_t off) {
       const int64_t s = sizes[i], a = adapters[i];
-      if (s == 0) continue;
       if (direct) {
         Sgemm(false, true, s, r, in, 1.0f, h.data_ptr<float>() + off * in, in, A.data_ptr<float>() + a * r * in, in, 0.0f, low.data_ptr<float>() + off * r, r);
         Sgemm(false, true, s, out, r, 1.0f, low.data_ptr<float>() + off * r, r, B.data_ptr<float>() + a * out * r, r, 0.0f, delta.data_ptr<float>() + off * out, out);
-      } else {
-        auto l = low.narrow(0, off, s);
-        at::mm_out(l, h.narrow(0, off, s), A.select(0, a).t());
-        auto d = delta.narrow(0, off, s);
-        at::mm_out(d, l, B.select(0, a).t());
+        return;
       }
-      off += s;
-    }
+      auto l = low.narrow(0, off, s);
+      at::mm_out(l, h.narrow(0, off, s), A.select(0, a).t());
+      auto d = delta.narrow(0, off, s);
+      at::mm_out(d, l, B.select(0, a).t());
+    });
     ctx->save_for_backward({h, mask, low, A, B});
     ctx->saved_data["adapters"] = c10::IValue(adapters);
     ctx->saved_data["sizes"] = c10::IValue(sizes);
@@ -88,11 +120,8 @@ struct LoraAddFn : public torch::autograd::Function<LoraAddFn> {
     auto gB = needB ? at::zeros_like(B) : at::Tensor();
     auto gl = at::empty({R, r}, h.options());  // [R, r]
     const bool direct = Direct(h, A, B);
-    int64_t off = 0;
-    for (size_t i = 0; i < sizes.size(); i++) {
-      const int64_t s = sizes[i];
-      if (s == 0) continue;
-      const int64_t a = adapters[i];
+    ForEachSegment(adapters, sizes, direct, [&](size_t i, int64_t off) {
+      const int64_t s = sizes[i], a = adapters[i];
       if (direct) {  // the same four products on raw rows: gl = g·B, gB += gᵀ·low, gA += glᵀ·h, gh = gl·A
         const float *gp = gs.data_ptr<float>() + off * out, *Ap = A.data_ptr<float>() + a * r * in, *Bp = B.data_ptr<float>() + a * out * r;
         float* glp = gl.data_ptr<float>() + off * r;
@@ -100,8 +129,7 @@ struct LoraAddFn : public torch::autograd::Function<LoraAddFn> {
         if (needB) Sgemm(true, false, out, r, s, 1.0f, gp, out, low.data_ptr<float>() + off * r, r, 1.0f, gB.data_ptr<float>() + a * out * r, r);
         if (needA) Sgemm(true, false, r, in, s, 1.0f, glp, r, h.data_ptr<float>() + off * in, in, 1.0f, gA.data_ptr<float>() + a * r * in, in);
         if (needX) Sgemm(false, false, s, in, r, 1.0f, glp, r, Ap, in, 0.0f, gh.data_ptr<float>() + off * in, in);
-        off += s;
-        continue;
+        return;
       }
       auto gseg = gs.narrow(0, off, s);  // [s, out]
       auto gls = gl.narrow(0, off, s);   // [s, r]
@@ -112,8 +140,7 @@ struct LoraAddFn : public torch::autograd::Function<LoraAddFn> {
         auto ghs = gh.narrow(0, off, s);
         at::mm_out(ghs, gls, A.select(0, a));  // [s, in]
       }
-      off += s;
-    }
+    });
     at::Tensor gx;
     if (needX) {
       if (mask.defined()) gh.mul_(mask);

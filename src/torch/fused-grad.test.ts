@@ -1,7 +1,7 @@
 // The composite native ops' written-out backward (norm, RoPE, packed attention, the LoRA update, AdamW) against autograd through their plain-op definitions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adamwStep, assignLeaves, cat, dropoutMask, leafGrads, linear, loraAdd, manualSeed, packedAttention, randn, rmsNorm, rope, tensor, tidy, zeros, type Tensor } from './index.js';
+import { adamwStep, assignLeaves, cat, dropoutMask, getNumThreads, leafGrads, linear, loraAdd, manualSeed, packedAttention, randn, rmsNorm, rope, setNumThreads, tensor, tidy, zeros, type Tensor } from './index.js';
 import { assertClose } from '../util/testing.js';
 import { eachKernelPath } from './testing.js';
 
@@ -102,6 +102,43 @@ test('loraAdd (segments through their adapters, dropout mask, scaling) and its b
     assert.ok(A.grad!.select(0, 0).toFloat32Array().every((v) => v === 0) && B.grad!.select(0, 0).toFloat32Array().every((v) => v === 0), `${path}: the unused adapter has no gradient`);
     assert.ok(A.grad!.select(0, 1).toFloat32Array().some((v) => v !== 0), `${path}: the used one has`);
   }));
+});
+
+test('loraAdd with an adapter\'s segments apart (rows 0–3 and 9–14 through adapter 0) equals the plain-op update, on every path', () => {
+  manualSeed(16);
+  eachKernelPath((path) => tidy(() => {
+    const segments = { adapters: [0, 1, 0], sizes: [4, 5, 6] };
+    const starts = [0, 4, 9];
+    const plain = (y: Tensor, x: Tensor, A: Tensor, B: Tensor): Tensor =>
+      y.add(cat(segments.sizes.map((s, i) => linear(linear(x.slice(0, starts[i], starts[i] + s), A.select(0, segments.adapters[i])), B.select(0, segments.adapters[i]))), 0).mul(0.5));
+    compare(`${path}: loraAdd, segments apart`, (y, x, A, B) => loraAdd(y, x, A, B, segments, 0.5), plain, [randn([15, 5]), randn([15, 6]), randn([2, 3, 6]), randn([2, 5, 3])]);
+  }));
+});
+
+test('packed attention and loraAdd give the same bits on one thread as spread over threads (sequences, KV heads and adapters split across them)', () => {
+  manualSeed(17);
+  const threads = getNumThreads();
+  const lengths = [5, 9, 3, 7];
+  const N = 24;
+  const segments = { adapters: [0, 1, 2, 3], sizes: lengths };
+  const inputs = [randn([N, 6, 8]), randn([N, 2, 8]), randn([N, 2, 8]), randn([N, 16]), randn([N, 16]), randn([4, 3, 16]), randn([4, 16, 3])];
+  const g = [randn([N, 48]), randn([N, 16])];
+  const run = (n: number): Float32Array[] => {
+    setNumThreads(n, 'test');
+    try {
+      return tidy(() => {
+        const leaves = inputs.map((x) => x.detach().requiresGrad_());
+        const [q, k, v, y, x, A, B] = leaves;
+        packedAttention(q, k, v, lengths, 0.35, null).mul(g[0]).sum().add(loraAdd(y, x, A, B, segments, 0.5, { seeds: [1, 2, 3, 4], lengths, p: 0.25 }).mul(g[1]).sum()).backward();
+        return leaves.map((l) => l.grad!.toFloat32Array());
+      });
+    } finally {
+      setNumThreads(threads, 'test');
+    }
+  };
+  const one = run(1);
+  const two = run(Math.max(2, threads));
+  one.forEach((a, i) => assert.deepEqual(two[i], a, `gradient of input ${i}`));
 });
 
 test('adamwStep equals the update written with plain ops bit for bit, on every path; assignLeaves copies into leaves and drops their gradients', () => {
