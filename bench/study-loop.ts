@@ -2,7 +2,7 @@
 import { LlamaModel } from '../src/models/index.js';
 import { LORA_DEFAULTS, applyLora, type LoraConfig } from '../src/lora/index.js';
 import { trainLora } from '../src/train/index.js';
-import { releaseUnusedMemory, tidyNoGrad } from '../src/torch/index.js';
+import { releaseCachedMemory, tidyNoGrad } from '../src/torch/index.js';
 import { cosine } from '../src/stats/index.js';
 import type { StudyRepeat } from './workload.js';
 
@@ -30,8 +30,8 @@ export interface StudyLoopResult {
 /**
  * Runs `repeats` in chunks of `batch`: per chunk the anchors' and ICL prompts' hidden states at every layer (one
  * batched forward each), `batch` LoRA adapters (q/v, r 8, dropout 0.05) tuned together with AdamW (lr 1e-4) for
- * `epochs` epochs on one tuning text each, each adapter's anchor read under it, cosines; then the CPU cache's unused
- * sizes are released, as the runner does after every chunk.
+ * `epochs` epochs on one tuning text each, each adapter's anchor read under it, cosines; then the CPU cache is
+ * released, as the runner does after every chunk.
  */
 export function runStudyLoop(model: LlamaModel, repeats: StudyRepeat[], batch: number, epochs = STUDY_EPOCHS, seed = 0): StudyLoopResult {
   const t0 = performance.now();
@@ -50,7 +50,7 @@ export function runStudyLoop(model: LlamaModel, repeats: StudyRepeat[], batch: n
     } finally {
       lora.dispose();
     }
-    releaseUnusedMemory();
+    releaseCachedMemory();
   }
   return { seconds: (performance.now() - t0) / 1000, simIclIt };
 }

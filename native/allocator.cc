@@ -11,7 +11,6 @@
 #include <cstring>
 #include <mutex>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 // libtorch 2.3 made Allocator::allocate non-const and added copy_data; support both sides.
@@ -32,9 +31,7 @@ namespace {
  * RSS grew with every chunk). Requests are rounded up to one of four classes per power of two (at most 25% slack),
  * so a run touches a few dozen classes. Why direct mmap for big buffers: freed into glibc's heap they get pinned by
  * small neighbours and glibc raises its mmap threshold, so RSS never comes down; an unmapped buffer is really gone.
- * The cache holds at most `limit_` bytes (ICLIT_CPU_CACHE_MB, default 1024); Trim() empties it, or keeps the classes
- * asked for since the last trim: the next chunk of a study asks for the same ones, and a freshly mapped buffer is
- * faulted in again page by page (unmapping a chunk's buffers cost its first training step a quarter more time).
+ * The cache holds at most `limit_` bytes (ICLIT_CPU_CACHE_MB, default 1024); Trim() empties it.
  */
 constexpr size_t kSmall = 4096;             // below: plain malloc, not cached
 constexpr size_t kMapped = 256 << 10;       // from here: anonymous mmap
@@ -73,7 +70,6 @@ class CachingCpuAllocator final : public c10::Allocator {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (size >= kSmall) {
-        used_.insert(size);
         auto it = free_.find(size);
         if (it != free_.end() && !it->second.empty()) {
           p = it->second.back();
@@ -126,26 +122,14 @@ class CachingCpuAllocator final : public c10::Allocator {
     FreeBuffer(p, size);
   }
 
-  /** Frees the cached buffers (those of the size classes asked for since the last trim stay when `keepUsed`); returns the bytes freed. */
-  size_t Trim(bool keepUsed) const {
+  size_t Trim() const {
     std::unordered_map<size_t, std::vector<void*>> drop;
-    size_t released = 0;
+    size_t released;
     {
       std::lock_guard<std::mutex> lock(mu_);
       drop.swap(free_);
-      if (keepUsed) {
-        for (auto it = drop.begin(); it != drop.end();) {
-          if (used_.count(it->first)) {
-            free_[it->first] = std::move(it->second);
-            it = drop.erase(it);
-          } else {
-            ++it;
-          }
-        }
-      }
-      used_.clear();
-      for (const auto& entry : drop) released += entry.first * entry.second.size();
-      cached_ -= released;
+      released = cached_;
+      cached_ = 0;
     }
     for (auto& entry : drop)
       for (void* p : entry.second) FreeBuffer(p, entry.first);
@@ -167,7 +151,6 @@ class CachingCpuAllocator final : public c10::Allocator {
   mutable std::mutex mu_;
   mutable std::unordered_map<void*, size_t> live_;
   mutable std::unordered_map<size_t, std::vector<void*>> free_;
-  mutable std::unordered_set<size_t> used_;  // size classes asked for since the last trim
   mutable size_t cached_ = 0;
   mutable size_t live_bytes_ = 0;
   mutable size_t peak_ = 0;
@@ -192,7 +175,7 @@ void CachingCpuAllocator::Delete(void* p) {
 
 void InstallCpuAllocator() { c10::SetCPUAllocator(TheAllocator(), /*priority=*/10); }
 CacheStats CpuCacheStats() { return TheAllocator()->Stats(); }
-size_t TrimCpuCache(bool keepUsed) { return TheAllocator()->Trim(keepUsed); }
+size_t TrimCpuCache() { return TheAllocator()->Trim(); }
 void ResetCpuPeak() { TheAllocator()->ResetPeak(); }
 
 }  // namespace iclit

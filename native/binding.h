@@ -50,8 +50,8 @@ struct CacheStats {
 };
 void InstallCpuAllocator();
 CacheStats CpuCacheStats();
-/** Frees the cached buffers, but for those of the size classes asked for since the last trim when `keepUsed` (and returns the C heap's free pages); returns the bytes released from the cache. */
-size_t TrimCpuCache(bool keepUsed);
+/** Frees every cached buffer (and returns the C heap's free pages); returns the bytes released from the cache. */
+size_t TrimCpuCache();
 void ResetCpuPeak();
 
 // ---------- OpenBLAS threads (runtime.cc) ----------

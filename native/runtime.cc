@@ -181,7 +181,7 @@ void RegisterRuntime(Registry& r) {
     o.Set("limit", static_cast<double>(s.limit));
     return o;
   });
-  r.add("trimCache", [](const Napi::CallbackInfo& i) { return Napi::Number::New(i.Env(), static_cast<double>(TrimCpuCache(i.Length() > 0 && i[0].ToBoolean()))); });
+  r.add("trimCache", [](const Napi::CallbackInfo& i) { return Napi::Number::New(i.Env(), static_cast<double>(TrimCpuCache())); });
   r.add("resetPeak", [](const Napi::CallbackInfo& i) {
     ResetCpuPeak();
     return i.Env().Undefined();

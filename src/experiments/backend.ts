@@ -127,7 +127,7 @@ export interface StudyBackend {
    * index[i] (0..n_layers − 1) is replaced by states[i] before the next block reads it.
    */
   patchedLastLogits(prompts: number[][], index: number[], states: Float32Array[]): Float32Array[];
-  /** Returns cached tensor memory the last chunk did not use to the system (called between repeat chunks, so memory stays flat). */
+  /** Returns cached tensor memory to the system (called between repeat chunks, so memory stays flat). */
   releaseMemory(): void;
   dispose(): void;
 }

@@ -2,7 +2,7 @@
 import { LlamaModel, patchedLastTokenLogitsAt, unpadRows, untrainedLlama, type ComputeDType } from '../models/index.js';
 import { adapterWeights, applyLora, randomDirectionAdapters, type LoraAdapters } from '../lora/index.js';
 import { perTokenLosses, trainLora } from '../train/index.js';
-import { releaseUnusedMemory, tensor, tidy, tidyNoGrad, type Tensor } from '../torch/index.js';
+import { releaseCachedMemory, tensor, tidy, tidyNoGrad, type Tensor } from '../torch/index.js';
 import type { ChatTemplate } from '../tokenizers/index.js';
 import { IclitError } from '../util/errors.js';
 import type { AdapterWeights, PromptRead, ReadOptions, StudyBackend, TuneRequest, TunedAdapters, WorkEvent } from './backend.js';
@@ -331,7 +331,7 @@ export class LlamaStudyBackend implements StudyBackend {
   }
 
   releaseMemory(): void {
-    releaseUnusedMemory();
+    releaseCachedMemory();
   }
 
   dispose(): void {

@@ -1,7 +1,7 @@
 // The CPU tensor cache: bounded under tensor sizes that keep changing (prompts of varying length), and trimmable.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cacheStats, randn, releaseCachedMemory, releaseUnusedMemory, tidy } from './index.js';
+import { cacheStats, randn, releaseCachedMemory, tidy } from './index.js';
 import { seededRandom } from '../util/random.js';
 
 const mb = (bytes: number) => bytes / 2 ** 20;
@@ -40,21 +40,4 @@ test('tensors of ever-changing sizes keep the cache and RSS bounded (size classe
   assert.ok(cacheStats().live >= 0);
   w1.dispose();
   w2.dispose();
-});
-
-test('releaseUnusedMemory keeps the cached sizes asked for since the last release and frees the rest', () => {
-  releaseCachedMemory();
-  const sized = (n: number) => tidy(() => void randn([n]).add(1)); // two buffers of n floats, freed into the cache
-  sized(300_000); // 1.2 MB: a mapped buffer
-  assert.ok(cacheStats().cached >= 2 * 1_200_000, 'the buffers are cached');
-  const cachedA = cacheStats().cached;
-  assert.equal(releaseUnusedMemory(), 0, 'sizes asked for since the last release stay cached');
-  assert.equal(cacheStats().cached, cachedA);
-  sized(700_000); // another size class only
-  const cachedAB = cacheStats().cached;
-  const released = releaseUnusedMemory();
-  assert.equal(released, cachedA, 'the size not asked for since the last release is freed');
-  assert.equal(cacheStats().cached, cachedAB - cachedA, 'the size in use stays');
-  assert.equal(releaseUnusedMemory(), cachedAB - cachedA, 'after a round without it, that size goes too');
-  assert.equal(cacheStats().cached, 0);
 });

@@ -61,7 +61,7 @@ export interface NativeBinding {
   setDirectKernels(on: boolean): void;
   directBlas(): boolean;
   cacheStats(): NativeCacheStats;
-  trimCache(keepUsed?: boolean): number;
+  trimCache(): number;
   resetPeak(): void;
   profileStart(path: string): void;
   profileStop(): void;

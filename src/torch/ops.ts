@@ -150,21 +150,13 @@ export function cacheStats(): CacheStats {
 }
 
 /**
- * Returns the CPU buffers iclit's allocator keeps for reuse (and the C heap's free pages) to the system. Returns the
- * bytes released from the cache. Live tensors are untouched; the next ops refill the cache as they need. CUDA memory
- * is managed by libtorch's own caching allocator and is not affected.
+ * Returns the CPU buffers iclit's allocator keeps for reuse (and the C heap's free pages) to the system; call it
+ * between chunks of work whose tensor sizes differ (e.g. after each chunk of repeats). Returns the bytes released
+ * from the cache. Live tensors are untouched; the next ops refill the cache as they need. CUDA memory is managed by
+ * libtorch's own caching allocator and is not affected.
  */
 export function releaseCachedMemory(): number {
-  return binding().trimCache(false);
-}
-
-/**
- * Like releaseCachedMemory, but keeps the cached buffers of the sizes asked for since the previous release: call it
- * between chunks of similar work (each chunk of repeats), so sizes that stopped recurring go back to the system while
- * the next chunk reuses the rest instead of faulting fresh pages in. Returns the bytes released.
- */
-export function releaseUnusedMemory(): number {
-  return binding().trimCache(true);
+  return binding().trimCache();
 }
 
 /** Starts a new peak for cacheStats().peakLive. */
