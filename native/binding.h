@@ -117,6 +117,13 @@ std::pair<at::Tensor, at::Tensor> SwiGluBackwardLoop(const at::Tensor& g, const 
  * DirectKernels() on and every tensor bfloat16, on the CPU, contiguous.
  */
 bool UseWidenedLoops(std::initializer_list<at::Tensor> ts);
+/**
+ * bfloat16 → float32 (exact) and float32 → bfloat16 (round to nearest even, as libtorch's `to`), as loops on the
+ * intra-op threads where UseWidenedLoops / the float32 side applies, else libtorch's `to`: the widened linear layers
+ * convert every input, weight and output twice per step, and libtorch's conversion was 9% of a bfloat16 LoRA step.
+ */
+at::Tensor WidenToFloat(const at::Tensor& x);
+at::Tensor RoundToBf16(const at::Tensor& x);
 
 // ---------- packed attention through BLAS on the CPU (attention_cpu.cc) ----------
 /** Whether packed attention of these tensors takes the BLAS path: float32 or bfloat16 (computed in float32) on the CPU, OpenBLAS loaded, not switched off. */

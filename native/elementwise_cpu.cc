@@ -261,6 +261,24 @@ static void ForBlocks(int64_t n, const Span& span) {
   });
 }
 
+at::Tensor WidenToFloat(const at::Tensor& x) {
+  if (!UseWidenedLoops({x})) return x.to(at::kFloat);
+  auto y = at::empty(x.sizes(), x.options().dtype(at::kFloat));
+  const uint16_t* in = Bf16(x);
+  float* out = y.data_ptr<float>();
+  ForBlocks(x.numel(), [&](int64_t b, int64_t m) { WidenSpan(in + b, out + b, m); });
+  return y;
+}
+
+at::Tensor RoundToBf16(const at::Tensor& x) {
+  if (!DirectKernels() || !x.device().is_cpu() || x.scalar_type() != at::kFloat || !x.is_contiguous()) return x.to(at::kBFloat16);
+  auto y = at::empty(x.sizes(), x.options().dtype(at::kBFloat16));
+  const float* in = x.data_ptr<float>();
+  uint16_t* out = reinterpret_cast<uint16_t*>(y.data_ptr<at::BFloat16>());
+  ForBlocks(x.numel(), [&](int64_t b, int64_t m) { RoundSpan(in + b, out + b, m); });
+  return y;
+}
+
 at::Tensor SwiGluForwardLoop(const at::Tensor& g, const at::Tensor& u) {
   auto y = at::empty_like(g);
   ForBlocks(g.numel(), [&](int64_t b, int64_t m) {

@@ -32,17 +32,17 @@ struct WidenedLinear {
     ctx->save_for_backward({x, w});
     c10::optional<at::Tensor> b32;
     if (b) b32 = b->to(at::kFloat);
-    return at::linear(x.to(at::kFloat), w.to(at::kFloat), b32).to(x.scalar_type());
+    return RoundToBf16(at::linear(WidenToFloat(x), WidenToFloat(w), b32));
   }
   static variable_list Grads(AutogradContext* ctx, variable_list grads) {
     auto saved = ctx->get_saved_variables();
     const auto& x = saved[0];
     const auto& w = saved[1];
-    auto g = grads[0].to(at::kFloat);       // [..., out]
+    auto g = WidenToFloat(grads[0]);        // [..., out]
     auto g2 = g.reshape({-1, g.size(-1)});  // [rows, out]
     variable_list out(HasBias ? 3 : 2);
-    if (ctx->needs_input_grad(0)) out[0] = at::matmul(g, w.to(at::kFloat)).to(x.scalar_type());  // [..., in]
-    if (ctx->needs_input_grad(1)) out[1] = g2.t().mm(x.reshape({-1, x.size(-1)}).to(at::kFloat)).to(w.scalar_type());  // [out, in]
+    if (ctx->needs_input_grad(0)) out[0] = RoundToBf16(at::matmul(g, WidenToFloat(w)));  // [..., in]
+    if (ctx->needs_input_grad(1)) out[1] = RoundToBf16(g2.t().mm(WidenToFloat(x.reshape({-1, x.size(-1)}))));  // [out, in]
     if (HasBias && ctx->needs_input_grad(2)) out[2] = g2.sum(0).to(w.scalar_type());  // [out]
     return out;
   }
@@ -62,7 +62,7 @@ at::Tensor Linear(const at::Tensor& x, const at::Tensor& w, const c10::optional<
 }
 
 at::Tensor Matmul(const at::Tensor& a, const at::Tensor& b) {
-  if (Widen(a, b)) return at::matmul(a.to(at::kFloat), b.to(at::kFloat)).to(a.scalar_type());
+  if (Widen(a, b)) return RoundToBf16(at::matmul(WidenToFloat(a), WidenToFloat(b)));
   return at::matmul(a, b);
 }
 

@@ -186,3 +186,39 @@ test('bfloat16 GEMMs on a CPU without native bf16 are float32 GEMMs on the widen
     setWidenedBf16(before);
   }
 });
+
+test('the widened bfloat16 linear layer (conversions as loops on the threads) gives the bits of libtorch\'s conversions around a float32 linear, forward and backward', () => {
+  manualSeed(7);
+  const before = widenedBf16();
+  try {
+    setWidenedBf16(true);
+    tidy(() => {
+      // 64×320 inputs: more values than one parallel grain, so the loops split across threads
+      const x = randn([64, 320]).mul(3).to('bfloat16');
+      const w = randn([96, 320]).to('bfloat16');
+      const g = randn([64, 96]).to('bfloat16');
+      const grads = () => {
+        const xl = x.detach().requiresGrad_();
+        const wl = w.detach().requiresGrad_();
+        const y = linear(xl, wl);
+        y.mul(g).sum().backward();
+        return [y, xl.grad!, wl.grad!].map((t) => t.toFloat32Array());
+      };
+      const [y, gx, gw] = grads();
+      const x32 = x.to('float32');
+      const w32 = w.to('float32');
+      const g32 = g.to('float32');
+      assert.deepEqual(y, linear(x32, w32).to('bfloat16').toFloat32Array(), 'output');
+      assert.deepEqual(gx, g32.matmul(w32).to('bfloat16').toFloat32Array(), 'gradient of x');
+      assert.deepEqual(gw, g32.transpose(0, 1).matmul(x32).to('bfloat16').toFloat32Array(), 'gradient of w');
+      setDirectKernels(false);
+      try {
+        assert.deepEqual(grads(), [y, gx, gw], 'the same bits through libtorch\'s conversions');
+      } finally {
+        setDirectKernels(true);
+      }
+    });
+  } finally {
+    setWidenedBf16(before);
+  }
+});
