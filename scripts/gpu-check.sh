@@ -32,13 +32,13 @@ INC=$(node $FIND include); LIBDIR=$(node $FIND lib); LIBS=$(node $FIND libs); DE
 echo "libtorch: $(node -p "require('./$FIND').findLibtorch().source") ($LIBDIR; $LIBS; $DEFS)"
 OBJ=/tmp/iclit-obj; mkdir -p "$OBJ" native/build/Release
 CXX=${CXX:-g++}
-FLAGS=(-std=c++17 -O2 -fPIC -fexceptions -w -D"$DEFS" -DNAPI_CPP_EXCEPTIONS -DNAPI_VERSION=8 -I"$G/node/include/node" -Inode_modules/node-addon-api)
+FLAGS=(-std=c++17 -O2 -fopenmp -ffp-contract=off -fPIC -fexceptions -w -D"$DEFS" -DNAPI_CPP_EXCEPTIONS -DNAPI_VERSION=8 -I"$G/node/include/node" -Inode_modules/node-addon-api)
 for i in $INC; do FLAGS+=(-I"$i"); done
 pids=()
 for f in native/*.cc; do "$CXX" "${FLAGS[@]}" -c "$f" -o "$OBJ/$(basename "$f" .cc).o" & pids+=($!); done
 for p in "${pids[@]}"; do wait "$p" || { echo "gpu-check: the native build failed"; exit 1; }; done
 # shellcheck disable=SC2086
-"$CXX" -shared -o native/build/Release/iclit_torch.node "$OBJ"/*.o -L"$LIBDIR" -Wl,-rpath,"$LIBDIR" $LIBS || { echo "gpu-check: linking failed"; exit 1; }
+"$CXX" -shared -fopenmp -o native/build/Release/iclit_torch.node "$OBJ"/*.o -L"$LIBDIR" -Wl,-rpath,"$LIBDIR" $LIBS || { echo "gpu-check: linking failed"; exit 1; }
 node -e "const t = require('./native/build/Release/iclit_torch.node'); console.log('binding: libtorch', t.version(), 'cuda available', t.cudaIsAvailable(), 'devices', t.cudaDeviceCount())"
 
 stage "GPU tier (ICLIT_TEST_GPU=1)"
