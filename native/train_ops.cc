@@ -21,14 +21,6 @@ using torch::autograd::variable_list;
 static bool Direct(const at::Tensor& h, const at::Tensor& A, const at::Tensor& B) { return DirectBlas() && UseCpuLoops({h, A, B}); }
 
 /**
- * y + scaling · (x ⊙ mask) A_aᵀ B_aᵀ over row segments: segment i (sizes[i] rows, in order) goes through adapter
- * adapters[i]. y [..., out] is the base layer's output, x [..., in] its input, A [G, r, in], B [G, out, r] (the
- * adapters' dtype, float32 as PEFT keeps them); the LoRA path runs in A's dtype and the sum is cast back to y's. The
- * dropout mask (when p > 0) comes from DropoutMask with one seed per sequence, as the unfused path draws it. Written
- * out as one autograd function, so a training step records one node per adapted layer instead of the dozen of
- * reshape / cast / mask / gather / bmm / scale / add nodes (and their backward) that the composed path records.
- */
-/**
  * Runs fn(segment, row offset) over the non-empty segments. Spread (the direct path): adapters across threads,
  * each adapter's segments in order on one thread. Why: each segment's GEMMs are too small for BLAS threads
  * (SmallGemmScope), so one at a time they left the other cores idle; segments of one adapter add into its
@@ -61,6 +53,14 @@ static void ForEachSegment(const std::vector<int64_t>& adapters, const std::vect
     if (sizes[i] > 0) fn(i, offs[i]);
 }
 
+/**
+ * y + scaling · (x ⊙ mask) A_aᵀ B_aᵀ over row segments: segment i (sizes[i] rows, in order) goes through adapter
+ * adapters[i]. y [..., out] is the base layer's output, x [..., in] its input, A [G, r, in], B [G, out, r] (the
+ * adapters' dtype, float32 as PEFT keeps them); the LoRA path runs in A's dtype and the sum is cast back to y's. The
+ * dropout mask (when p > 0) comes from DropoutMask with one seed per sequence, as the unfused path draws it. Written
+ * out as one autograd function, so a training step records one node per adapted layer instead of the dozen of
+ * reshape / cast / mask / gather / bmm / scale / add nodes (and their backward) that the composed path records.
+ */
 struct LoraAddFn : public torch::autograd::Function<LoraAddFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& y, const at::Tensor& x, const at::Tensor& A, const at::Tensor& B, std::vector<int64_t> adapters,
                             std::vector<int64_t> sizes, double scaling, std::vector<double> maskSeeds, std::vector<int64_t> maskLengths, double p) {
