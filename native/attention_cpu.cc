@@ -3,8 +3,6 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
-#include <ATen/Parallel.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -94,22 +92,14 @@ Packing Pack(const std::vector<int64_t>& lengths, const Layout& s) {
 }
 
 /**
- * Runs fn(sequence, kv head, thread) over every (sequence, KV head) pair. Why across pairs: each pair's GEMMs are
- * too small to spread one over BLAS threads (SmallGemmScope), so one at a time they left every other core idle
- * (attention plus the LoRA update were over a tenth of a LoRA step on one of 2 cores). Pairs write disjoint
- * output columns and each adds its own heads in order, so the numbers do not depend on the thread count. With
- * fewer pairs than threads (one long sequence of few KV heads) the pairs run in turn with multi-threaded GEMMs.
+ * Runs fn(sequence, kv head, thread) over every (sequence, KV head) pair: spread over the threads
+ * (SpreadSmallGemms), since pairs write disjoint output columns and each adds its own heads in order; with fewer
+ * pairs than threads (one long sequence of few KV heads) in turn, with multi-threaded GEMMs where they are big.
  */
 template <typename Fn>
 void ForEachGroup(const std::vector<int64_t>& lengths, const Layout& s, const Fn& fn) {
-  const int64_t S = static_cast<int64_t>(lengths.size()), pairs = S * s.KV, threads = at::get_num_threads();
-  if (threads > 1 && pairs >= threads) {
-    const SmallGemmScope single(true);
-    at::parallel_for(0, pairs, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t t = begin; t < end; t++) fn(t / s.KV, t % s.KV, at::get_thread_num());
-    });
-    return;
-  }
+  const int64_t S = static_cast<int64_t>(lengths.size());
+  if (SpreadSmallGemms(S * s.KV, [&](int64_t t, int thread) { fn(t / s.KV, t % s.KV, thread); })) return;
   for (int64_t i = 0; i < S; i++) {
     const SmallGemmScope single(s.G * lengths[i] * lengths[i] * s.D < kSmallGemm);
     for (int64_t kv = 0; kv < s.KV; kv++) fn(i, kv, 0);

@@ -2,6 +2,7 @@
 #pragma once
 #include <napi.h>
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <functional>
 #include <string>
@@ -68,6 +69,22 @@ struct SmallGemmScope {
  private:
   int restore_ = 0;
 };
+/**
+ * Runs task(i, thread) for every i < n spread over the intra-op threads, each task's GEMMs single-threaded, and
+ * returns true; returns false without running anything when there are fewer tasks than threads (or one thread), and
+ * the caller runs them in turn. Why: small GEMMs (SmallGemmScope) one at a time leave the other cores idle. Tasks
+ * must write disjoint outputs, so results do not depend on the thread count.
+ */
+template <typename Task>
+bool SpreadSmallGemms(int64_t n, const Task& task) {
+  const int64_t threads = at::get_num_threads();
+  if (threads < 2 || n < threads) return false;
+  const SmallGemmScope single(true);
+  at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; i++) task(i, at::get_thread_num());
+  });
+  return true;
+}
 /** A symbol of the loaded OpenBLAS (nullptr when libtorch runs on another BLAS). */
 void* OpenBlasSymbol(const char* symbol);
 
@@ -119,8 +136,8 @@ std::pair<at::Tensor, at::Tensor> SwiGluBackwardLoop(const at::Tensor& g, const 
 bool UseWidenedLoops(std::initializer_list<at::Tensor> ts);
 /**
  * bfloat16 → float32 (exact) and float32 → bfloat16 (round to nearest even, as libtorch's `to`), as loops on the
- * intra-op threads where UseWidenedLoops / the float32 side applies, else libtorch's `to`: the widened linear layers
- * convert every input, weight and output twice per step, and libtorch's conversion was 9% of a bfloat16 LoRA step.
+ * intra-op threads where UseWidenedLoops / UseCpuLoops applies, else libtorch's `to`: the widened linear layers
+ * convert every input, weight and output, forward and backward (`copy_` in `npm run bench profile`'s bfloat16 step).
  */
 at::Tensor WidenToFloat(const at::Tensor& x);
 at::Tensor RoundToBf16(const at::Tensor& x);

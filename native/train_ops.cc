@@ -21,10 +21,9 @@ using torch::autograd::variable_list;
 static bool Direct(const at::Tensor& h, const at::Tensor& A, const at::Tensor& B) { return DirectBlas() && UseCpuLoops({h, A, B}); }
 
 /**
- * Runs fn(segment, row offset) over the non-empty segments. Spread (the direct path): adapters across threads,
- * each adapter's segments in order on one thread. Why: each segment's GEMMs are too small for BLAS threads
- * (SmallGemmScope), so one at a time they left the other cores idle; segments of one adapter add into its
- * gradients in the same order as in turn, so the numbers do not depend on the thread count.
+ * Runs fn(segment, row offset) over the non-empty segments: with `spread` (the direct path) adapters across the
+ * threads (SpreadSmallGemms), each adapter's segments in order on one thread, so each adapter's gradients add up in
+ * the same order as in turn; otherwise in turn.
  */
 template <typename Fn>
 static void ForEachSegment(const std::vector<int64_t>& adapters, const std::vector<int64_t>& sizes, bool spread, const Fn& fn) {
@@ -40,15 +39,10 @@ static void ForEachSegment(const std::vector<int64_t>& adapters, const std::vect
     if (entry.second) byAdapter.emplace_back();
     byAdapter[entry.first->second].push_back(i);
   }
-  const int64_t groups = static_cast<int64_t>(byAdapter.size()), threads = at::get_num_threads();
-  if (spread && threads > 1 && groups >= threads) {
-    const SmallGemmScope single(true);
-    at::parallel_for(0, groups, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t g = begin; g < end; g++)
-        for (size_t i : byAdapter[g]) fn(i, offs[i]);
-    });
-    return;
-  }
+  const auto adapter = [&](int64_t g, int) {
+    for (size_t i : byAdapter[g]) fn(i, offs[i]);
+  };
+  if (spread && SpreadSmallGemms(static_cast<int64_t>(byAdapter.size()), adapter)) return;
   for (size_t i = 0; i < sizes.size(); i++)
     if (sizes[i] > 0) fn(i, offs[i]);
 }
