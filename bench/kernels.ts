@@ -1,5 +1,5 @@
 // The written-out CPU kernels (float32, and bfloat16 on widened operands) against the libtorch-op path they replace, at a study step's shapes (`npm run bench kernels`).
-import { adamwStep, dropoutMask, loraAdd, packedAttention, randn, rmsNorm, rope, setDirectKernels, swiglu, tidy, type Tensor } from '../src/torch/index.js';
+import { adamwStep, dropoutMask, linear, loraAdd, packedAttention, randn, rmsNorm, rope, setDirectKernels, swiglu, tidy, widenedBf16, type Tensor } from '../src/torch/index.js';
 import { median } from '../src/stats/index.js';
 import { convergenceWorkload } from './workload.js';
 import { SMOLLM2_135M } from './forward.js';
@@ -19,15 +19,15 @@ function medianMs(fn: () => void, times = 30): number {
 }
 
 /** Each kernel timed with the direct kernels on and off, rounds interleaved; the ratio is off / on (higher: the kernel is faster). */
-function onOff(fn: () => void, rounds = 5): { on: number; off: number } {
+function onOff(fn: () => void, rounds = 5, times = 30): { on: number; off: number } {
   const on: number[] = [];
   const off: number[] = [];
   try {
     for (let r = 0; r < rounds; r++) {
       setDirectKernels(true);
-      on.push(medianMs(fn));
+      on.push(medianMs(fn, times));
       setDirectKernels(false);
-      off.push(medianMs(fn));
+      off.push(medianMs(fn, times));
     }
   } finally {
     setDirectKernels(true);
@@ -85,6 +85,15 @@ export async function benchKernels(): Promise<BenchResult[]> {
     row('RMSNorm in bfloat16, forward + backward', onOff(() => tidy(() => backward(rmsNorm(xb, wnB, 1e-5)))));
     row('RoPE on q in bfloat16, forward + backward', onOff(() => tidy(() => backward(rope(qb, cosB, sinB)))));
     row('SwiGLU in bfloat16 (MLP 1536), forward + backward', onOff(() => tidy(() => backward(swiglu(gateB, upB)))));
+    if (widenedBf16()) {
+      // the frozen weights of one decoder block and the LM head, widened to float32: tile by tile with the direct
+      // kernels, whole through libtorch's conversions without
+      const blockWeights = [[C, C], [192, C], [192, C], [C, C], [1536, C], [1536, C], [C, 1536]].map((s) => randn(s).to('bfloat16'));
+      const [xin, xmid] = [bf(randn([N, C])), bf(randn([N, 1536]))];
+      row("a decoder block's 7 linear layers in bfloat16 (weights widened), forward + input gradient", onOff(() => tidy(() => blockWeights.forEach((wt) => backward(linear(wt.shape[1] === C ? xin : xmid, wt))))));
+      const head = randn([SMOLLM2_135M.vocabSize, C]).to('bfloat16');
+      row('the LM head in bfloat16 (weight widened, vocab 49152), forward + input gradient', onOff(() => tidy(() => backward(linear(xin, head))), 3, 5));
+    }
     const masks = medianMs(() => tidy(() => void dropoutMask(seeds, lengths, C, 0.05)), 50);
     process.stderr.write(`bench: kernel dropout masks of one module: ${masks.toFixed(3)} ms\n`);
     rows.push({ name: `kernel dropout masks of one module (${N} rows × ${C}; ms per call, lower is better; one path)`, unit: 'ms', iclit: masks });

@@ -141,6 +141,12 @@ bool UseWidenedLoops(std::initializer_list<at::Tensor> ts);
  */
 at::Tensor WidenToFloat(const at::Tensor& x);
 at::Tensor RoundToBf16(const at::Tensor& x);
+/** The raw 16-bit words of a contiguous bfloat16 tensor. */
+inline const uint16_t* Bf16(const at::Tensor& t) { return reinterpret_cast<const uint16_t*>(t.data_ptr<at::BFloat16>()); }
+inline uint16_t* Bf16(at::Tensor& t) { return reinterpret_cast<uint16_t*>(t.data_ptr<at::BFloat16>()); }
+/** The same conversions on n contiguous values (bfloat16 as its raw 16-bit words). */
+void WidenSpan(const uint16_t* in, float* out, int64_t n);
+void RoundSpan(const float* in, uint16_t* out, int64_t n);
 
 // ---------- packed attention through BLAS on the CPU (attention_cpu.cc) ----------
 /** Whether packed attention of these tensors takes the BLAS path: float32 or bfloat16 (computed in float32) on the CPU, OpenBLAS loaded, not switched off. */

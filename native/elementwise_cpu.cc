@@ -59,7 +59,7 @@ static inline __attribute__((always_inline)) float Dot(const float* a, const flo
 // passes over memory. The same two spans convert whole tensors for the widened linear layers (WidenToFloat, RoundToBf16).
 
 /** bfloat16 → float32: the 16 bits become the high half of the float (exact). */
-ICLIT_VECTOR_LOOP static void WidenSpan(const uint16_t* in, float* out, int64_t n) {
+ICLIT_VECTOR_LOOP void WidenSpan(const uint16_t* in, float* out, int64_t n) {
   for (int64_t i = 0; i < n; i++) {
     const uint32_t bits = static_cast<uint32_t>(in[i]) << 16;
     std::memcpy(out + i, &bits, sizeof bits);
@@ -67,7 +67,7 @@ ICLIT_VECTOR_LOOP static void WidenSpan(const uint16_t* in, float* out, int64_t 
 }
 
 /** float32 → bfloat16 rounded to nearest even, as c10::round_to_nearest_even (NaN stays a NaN). */
-ICLIT_VECTOR_LOOP static void RoundSpan(const float* in, uint16_t* out, int64_t n) {
+ICLIT_VECTOR_LOOP void RoundSpan(const float* in, uint16_t* out, int64_t n) {
   for (int64_t i = 0; i < n; i++) {
     uint32_t u;
     std::memcpy(&u, in + i, sizeof u);
@@ -76,9 +76,6 @@ ICLIT_VECTOR_LOOP static void RoundSpan(const float* in, uint16_t* out, int64_t 
   }
 }
 
-/** The raw 16-bit words of a contiguous bfloat16 tensor. */
-static const uint16_t* Bf16(const at::Tensor& t) { return reinterpret_cast<const uint16_t*>(t.data_ptr<at::BFloat16>()); }
-static uint16_t* Bf16(at::Tensor& t) { return reinterpret_cast<uint16_t*>(t.data_ptr<at::BFloat16>()); }
 
 /** One row of RMSNorm: y = w ⊙ x·s with s = (mean x² + eps)^(-1/2); returns s. */
 ICLIT_VECTOR_LOOP static float NormRow(const float* x, const float* w, float* y, int64_t C, float eps) {

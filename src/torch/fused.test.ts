@@ -1,7 +1,7 @@
 // The composite native ops against the same computation written with plain ops, and the widened bfloat16 GEMMs against float64.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { directBlasAvailable, cat, dropoutMask, linear, manualSeed, packedAttention, randn, rmsNorm, rope, segmentLora, setDirectKernels, setWidenedBf16, tensor, tidy, widenedBf16, type Tensor } from './index.js';
+import { directBlasAvailable, cat, dropoutMask, getNumThreads, linear, manualSeed, packedAttention, randn, rmsNorm, rope, segmentLora, setDirectKernels, setNumThreads, setWidenedBf16, tensor, tidy, widenedBf16, type Tensor } from './index.js';
 import { eachKernelPath } from './testing.js';
 import { assertClose } from '../util/testing.js';
 
@@ -187,35 +187,41 @@ test('bfloat16 GEMMs on a CPU without native bf16 are float32 GEMMs on the widen
   }
 });
 
-test('the widened bfloat16 linear layer (conversions as loops on the threads) gives the bits of libtorch\'s conversions around a float32 linear, forward and backward', () => {
+test('the widened bfloat16 linear layer widens its weight tile by tile: output and input gradient are float32 GEMMs on the widened values rounded once, spread over threads or in turn on one, the same bits run after run; the weight gradient keeps libtorch\'s bits', () => {
   manualSeed(7);
   const before = widenedBf16();
+  const threads = getNumThreads();
   try {
     setWidenedBf16(true);
     tidy(() => {
-      // 64×320 inputs: more values than one parallel grain, so the loops split across threads
-      const x = randn([64, 320]).mul(3).to('bfloat16');
-      const w = randn([96, 320]).to('bfloat16');
-      const g = randn([64, 96]).to('bfloat16');
-      const grads = () => {
-        const xl = x.detach().requiresGrad_();
-        const wl = w.detach().requiresGrad_();
-        const y = linear(xl, wl);
-        y.mul(g).sum().backward();
-        return [y, xl.grad!, wl.grad!].map((t) => t.toFloat32Array());
+      // w [1100, 2048]: 2.2M values, so the forward widens 9 tiles of w's rows and the input gradient sums over w's
+      // rows in 3 blocks per column tile (each about 1 MB of float32); x's values span a wide range
+      const x = randn([24, 2048]).mul(3).to('bfloat16');
+      const w = randn([1100, 2048]).to('bfloat16');
+      const g = randn([24, 1100]).to('bfloat16');
+      const grads = (n: number) => {
+        setNumThreads(n, 'test');
+        try {
+          const xl = x.detach().requiresGrad_();
+          const wl = w.detach().requiresGrad_();
+          const y = linear(xl, wl);
+          y.mul(g).sum().backward();
+          return [y, xl.grad!, wl.grad!].map((t) => t.toFloat32Array());
+        } finally {
+          setNumThreads(threads, 'test');
+        }
       };
-      const [y, gx, gw] = grads();
-      const x32 = x.to('float32');
-      const w32 = w.to('float32');
-      const g32 = g.to('float32');
-      assert.deepEqual(y, linear(x32, w32).to('bfloat16').toFloat32Array(), 'output');
-      assert.deepEqual(gx, g32.matmul(w32).to('bfloat16').toFloat32Array(), 'gradient of x');
-      assert.deepEqual(gw, g32.transpose(0, 1).matmul(x32).to('bfloat16').toFloat32Array(), 'gradient of w');
-      setDirectKernels(false);
-      try {
-        assert.deepEqual(grads(), [y, gx, gw], 'the same bits through libtorch\'s conversions');
-      } finally {
-        setDirectKernels(true);
+      const [x64, w64, g64] = [x, w, g].map((t) => t.to('float64'));
+      const want = [x64.matmul(w64.transpose(0, 1)), g64.matmul(w64)].map((t) => t.to('bfloat16').toFloat32Array());
+      const gwWant = g.to('float32').transpose(0, 1).matmul(x.to('float32')).to('bfloat16').toFloat32Array();
+      // tiles spread over the threads (each with its own scratch), then taken in turn on one thread
+      for (const n of [Math.max(2, threads), 1]) {
+        const [y, gx, gw] = grads(n);
+        // float64 on the same bfloat16 values, rounded once: equal but where float32 accumulation tips a rounding
+        assertClose(y, want[0], 0, 2 ** -7, `output, ${n} threads`);
+        assertClose(gx, want[1], 0, 2 ** -7, `gradient of x, ${n} threads`);
+        assert.deepEqual(gw, gwWant, `gradient of w, ${n} threads`);
+        assert.deepEqual(grads(n), [y, gx, gw], `the same bits again, ${n} threads`);
       }
     });
   } finally {
