@@ -64,8 +64,12 @@ function profiled(fn: () => void): { rows: OpRow[]; topLevelMs: number; wallMs: 
   return { ...selfTimes(events), wallMs };
 }
 
-/** GEMM ops (their self time is arithmetic at the BLAS's rate); everything else is per-op work around them. */
-const GEMM = /^(backward: )?aten::(mm|bmm|addmm|baddbmm|matmul|linear)$/;
+/**
+ * GEMM ops (their self time is arithmetic at the BLAS's rate); everything else is per-op work around them. The widened
+ * bfloat16 linear layers (a CPU without native bf16) call cblas on weight tiles: their rows count, tile conversions
+ * included.
+ */
+const GEMM = /^(backward: )?(aten::(mm|bmm|addmm|baddbmm|matmul|linear)|iclit::widened_(linear|input_grad))$/;
 
 function table(title: string, p: { rows: OpRow[]; topLevelMs: number; wallMs: number }, plainMs: number, top = 16): string {
   const total = p.rows.reduce((s, r) => s + r.selfMs, 0);

@@ -109,7 +109,10 @@ void ForEachGroup(const std::vector<int64_t>& lengths, const Layout& s, const Fn
 struct BlasAttentionFn : public torch::autograd::Function<BlasAttentionFn> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& q0, const at::Tensor& k0, const at::Tensor& v0, std::vector<int64_t> lengths,
                             double scale, int64_t window) {
-    const auto q = q0.contiguous(), k = k0.contiguous(), v = v0.contiguous();
+    // bfloat16: q, k, v widened exactly, scores, softmax and P·V in float32, the output rounded to bfloat16 once (as a
+    // fused attention kernel on a GPU accumulates); backward widens the gradient and rounds q's, k's and v's back
+    const auto dtype = q0.scalar_type();
+    const auto q = ToDtype(q0.contiguous(), at::kFloat), k = ToDtype(k0.contiguous(), at::kFloat), v = ToDtype(v0.contiguous(), at::kFloat);
     if (q.dim() != 3 || k.sizes() != v.sizes() || k.dim() != 3 || k.size(0) != q.size(0) || k.size(2) != q.size(2) || q.size(1) % k.size(1) != 0) {
       throw std::runtime_error("packedAttention: q must be [N, H, D] and k, v [N, KV, D] with KV dividing H");
     }
@@ -134,7 +137,8 @@ struct BlasAttentionFn : public torch::autograd::Function<BlasAttentionFn> {
     ctx->save_for_backward({q, k, v, P});
     ctx->saved_data["lengths"] = c10::IValue(lengths);
     ctx->saved_data["scale"] = scale;
-    return out;
+    ctx->saved_data["dtype"] = static_cast<int64_t>(dtype);
+    return ToDtype(out, dtype);
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
@@ -142,7 +146,8 @@ struct BlasAttentionFn : public torch::autograd::Function<BlasAttentionFn> {
     const auto &q = saved[0], &k = saved[1], &v = saved[2], &P = saved[3];
     const auto lengths = ctx->saved_data["lengths"].toIntVector();
     const float scale = static_cast<float>(ctx->saved_data["scale"].toDouble());
-    const auto g = grads[0].contiguous();  // [N, H·D]
+    const auto dtype = static_cast<at::ScalarType>(ctx->saved_data["dtype"].toInt());
+    const auto g = ToDtype(grads[0].contiguous(), at::kFloat);  // [N, H·D]
     const Layout s{q.size(1), k.size(1), q.size(2), q.size(1) / k.size(1)};
     auto gq = at::empty_like(q), gk = at::zeros_like(k), gv = at::zeros_like(v);
     const Packing pk = Pack(lengths, s);
@@ -153,7 +158,7 @@ struct BlasAttentionFn : public torch::autograd::Function<BlasAttentionFn> {
       const int64_t qo = pk.off[i] * s.H * s.D, ko = pk.off[i] * s.KV * s.D;
       BackwardGroup(qp + qo, kp + ko, vp + ko, pp + pk.pOff[i], gp + qo, gqp + qo, gkp + ko, gvp + ko, dSp + thread * pk.lmax * pk.lmax, lengths[i], s, scale, kv);
     });
-    return {gq, gk, gv, at::Tensor(), at::Tensor(), at::Tensor()};
+    return {ToDtype(gq, dtype), ToDtype(gk, dtype), ToDtype(gv, dtype), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 
@@ -166,10 +171,7 @@ bool UseBlasAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor
 }
 
 at::Tensor BlasAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const std::vector<int64_t>& lengths, double scale, int64_t window) {
-  if (q.scalar_type() == at::kFloat) return BlasAttentionFn::apply(q, k, v, lengths, scale, window);
-  // bfloat16: q, k, v widened exactly, scores, softmax and P·V in float32, the output rounded to bfloat16 once (as a
-  // fused attention kernel on a GPU accumulates); the casts' backward rounds the gradients back to bfloat16.
-  return BlasAttentionFn::apply(q.to(at::kFloat), k.to(at::kFloat), v.to(at::kFloat), lengths, scale, window).to(q.scalar_type());
+  return BlasAttentionFn::apply(q, k, v, lengths, scale, window);
 }
 
 

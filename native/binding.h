@@ -141,6 +141,8 @@ bool UseWidenedLoops(std::initializer_list<at::Tensor> ts);
  */
 at::Tensor WidenToFloat(const at::Tensor& x);
 at::Tensor RoundToBf16(const at::Tensor& x);
+/** `t.to(dtype)` (no autograd), bfloat16 ↔ float32 through WidenToFloat / RoundToBf16: for the custom functions' casts. */
+at::Tensor ToDtype(const at::Tensor& t, at::ScalarType dtype);
 /** The raw 16-bit words of a contiguous bfloat16 tensor. */
 inline const uint16_t* Bf16(const at::Tensor& t) { return reinterpret_cast<const uint16_t*>(t.data_ptr<at::BFloat16>()); }
 inline uint16_t* Bf16(at::Tensor& t) { return reinterpret_cast<uint16_t*>(t.data_ptr<at::BFloat16>()); }

@@ -276,6 +276,12 @@ at::Tensor RoundToBf16(const at::Tensor& x) {
   return y;
 }
 
+at::Tensor ToDtype(const at::Tensor& t, at::ScalarType dtype) {
+  if (t.scalar_type() == at::kBFloat16 && dtype == at::kFloat) return WidenToFloat(t);
+  if (t.scalar_type() == at::kFloat && dtype == at::kBFloat16) return RoundToBf16(t);
+  return t.to(dtype);
+}
+
 at::Tensor SwiGluForwardLoop(const at::Tensor& g, const at::Tensor& u) {
   auto y = at::empty_like(g);
   ForBlocks(g.numel(), [&](int64_t b, int64_t m) {

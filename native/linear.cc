@@ -1,6 +1,7 @@
 // Linear layers and matmuls, with bfloat16 GEMMs widened to float32 on CPUs without native bfloat16.
 #include "binding.h"
 
+#include <ATen/record_function.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
@@ -75,6 +76,7 @@ static bool TileWeights(const at::Tensor& x, const at::Tensor& w) {
 
 /** round(x·wᵀ): x [..., K], w [N, K] bf16 → [..., N] bf16; w widened in tiles of rows (output columns). */
 static at::Tensor TiledLinear(const at::Tensor& x, const at::Tensor& w) {
+  RECORD_FUNCTION("iclit::widened_linear", std::vector<c10::IValue>());  // the profiler's row: its GEMMs call cblas
   const int64_t N = w.size(0), K = w.size(1);
   const auto x32 = WidenToFloat(x).contiguous();
   const int64_t rows = x32.numel() / K;
@@ -99,6 +101,7 @@ static at::Tensor TiledLinear(const at::Tensor& x, const at::Tensor& w) {
 
 /** round(g·w): g [..., N] float32 (the widened gradient), w [N, K] bf16 → [..., K] bf16; w widened in tiles of columns × blocks of rows. */
 static at::Tensor TiledInputGrad(const at::Tensor& g, const at::Tensor& w) {
+  RECORD_FUNCTION("iclit::widened_input_grad", std::vector<c10::IValue>());
   const int64_t N = w.size(0), K = w.size(1);
   const auto g32 = g.contiguous();
   const int64_t rows = g32.numel() / N;

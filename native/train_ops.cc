@@ -59,7 +59,7 @@ struct LoraAddFn : public torch::autograd::Function<LoraAddFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& y, const at::Tensor& x, const at::Tensor& A, const at::Tensor& B, std::vector<int64_t> adapters,
                             std::vector<int64_t> sizes, double scaling, std::vector<double> maskSeeds, std::vector<int64_t> maskLengths, double p) {
     const int64_t in = x.size(-1), out = y.size(-1), r = A.size(1);
-    auto h = x.reshape({-1, in}).to(A.scalar_type());  // [R, in]
+    auto h = ToDtype(x.reshape({-1, in}), A.scalar_type());  // [R, in]
     const int64_t R = h.size(0);
     int64_t total = 0;
     for (auto s : sizes) total += s;
@@ -93,7 +93,7 @@ struct LoraAddFn : public torch::autograd::Function<LoraAddFn> {
     ctx->saved_data["xShape"] = c10::IValue(x.sizes().vec());
     ctx->saved_data["xType"] = static_cast<int64_t>(x.scalar_type());
     delta.mul_(scaling);
-    return y.to(delta.scalar_type()).add(delta.view(y.sizes())).to(y.scalar_type());  // [..., out]
+    return ToDtype(ToDtype(y, delta.scalar_type()).add(delta.view(y.sizes())), y.scalar_type());  // [..., out]
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
@@ -107,7 +107,7 @@ struct LoraAddFn : public torch::autograd::Function<LoraAddFn> {
     const auto& g = grads[0];  // [..., out], y's dtype
     const int64_t R = h.size(0), in = h.size(1), out = B.size(1), r = A.size(1);
     const SmallGemmScope single(h.device().is_cpu() && R * std::max(in, out) * r < kSmallGemm);
-    auto gs = g.reshape({R, out}).to(A.scalar_type()).mul(scaling);  // [R, out]: the gradient of the scaled update
+    auto gs = ToDtype(g.reshape({R, out}), A.scalar_type()).mul(scaling);  // [R, out]: the gradient of the scaled update
     const bool needX = ctx->needs_input_grad(1), needA = ctx->needs_input_grad(2), needB = ctx->needs_input_grad(3);
     auto gh = needX ? at::empty({R, in}, h.options()) : at::Tensor();
     auto gA = needA ? at::zeros_like(A) : at::Tensor();
@@ -138,7 +138,7 @@ struct LoraAddFn : public torch::autograd::Function<LoraAddFn> {
     at::Tensor gx;
     if (needX) {
       if (mask.defined()) gh.mul_(mask);
-      gx = gh.to(xType).view(xShape);
+      gx = ToDtype(gh, xType).view(xShape);
     }
     // y, x, A, B, then the non-tensor arguments
     return {g, gx, gA, gB, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
