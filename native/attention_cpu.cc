@@ -109,6 +109,7 @@ void ForEachGroup(const std::vector<int64_t>& lengths, const Layout& s, const Fn
 struct BlasAttentionFn : public torch::autograd::Function<BlasAttentionFn> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& q0, const at::Tensor& k0, const at::Tensor& v0, std::vector<int64_t> lengths,
                             double scale, int64_t window) {
+    RECORD_FUNCTION("iclit::packed_attention", std::vector<c10::IValue>());  // a profiler row for the forward (backward has its node's)
     // bfloat16: q, k, v widened exactly, scores, softmax and P·V in float32, the output rounded to bfloat16 once (as a
     // fused attention kernel on a GPU accumulates); backward widens the gradient and rounds q's, k's and v's back
     const auto dtype = q0.scalar_type();

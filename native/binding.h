@@ -3,6 +3,7 @@
 #include <napi.h>
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 
 #include <functional>
 #include <string>

@@ -28,6 +28,7 @@ using torch::autograd::variable_list;
 /** LlamaRMSNorm: normalise in float32, scale by the weight in the compute dtype. x [..., C], w [C]. */
 struct RmsNormFn : public torch::autograd::Function<RmsNormFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, double eps) {
+    RECORD_FUNCTION("iclit::rms_norm", std::vector<c10::IValue>());  // profiler rows for the custom functions' forwards
     if (UseCpuLoops({x, w}) || UseWidenedLoops({x, w})) {
       at::Tensor inv;
       auto y = RmsNormForwardLoop(x, w, eps, inv);
@@ -70,6 +71,7 @@ static at::Tensor RotateHalf(const at::Tensor& x, bool transpose) {
 /** x·cos + rotate_half(x)·sin; cos/sin broadcast against x [..., D] and take no gradient (they are tables). */
 struct RopeFn : public torch::autograd::Function<RopeFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+    RECORD_FUNCTION("iclit::rope", std::vector<c10::IValue>());
     ctx->save_for_backward({cos, sin});
     if (auto y = Loop(x, cos, sin, false); y.defined()) return y;
     return x.mul(cos).add(RotateHalf(x, false).mul(sin));
@@ -99,6 +101,7 @@ static at::Tensor Rope(const at::Tensor& x, const at::Tensor& cos, const at::Ten
  */
 struct SwiGluFn : public torch::autograd::Function<SwiGluFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& g, const at::Tensor& u) {
+    RECORD_FUNCTION("iclit::swiglu", std::vector<c10::IValue>());
     ctx->save_for_backward({g, u});
     return SwiGluForwardLoop(g, u);
   }
@@ -149,6 +152,7 @@ static at::Tensor BlockedMask(int64_t L, int64_t window, const at::Device& devic
 struct PackedAttentionFn : public torch::autograd::Function<PackedAttentionFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, std::vector<int64_t> lengths, double scale,
                             int64_t window) {
+    RECORD_FUNCTION("iclit::packed_attention", std::vector<c10::IValue>());
     const int64_t H = q.size(1), KV = k.size(1), Dh = q.size(2), G = H / KV;
     const auto dt = q.scalar_type();
     const double lowest = dt == at::kFloat ? -std::numeric_limits<float>::max() : -3.3895313892515355e38;

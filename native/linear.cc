@@ -1,7 +1,6 @@
 // Linear layers and matmuls, with bfloat16 GEMMs widened to float32 on CPUs without native bfloat16.
 #include "binding.h"
 
-#include <ATen/record_function.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>

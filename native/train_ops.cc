@@ -58,6 +58,7 @@ static void ForEachSegment(const std::vector<int64_t>& adapters, const std::vect
 struct LoraAddFn : public torch::autograd::Function<LoraAddFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& y, const at::Tensor& x, const at::Tensor& A, const at::Tensor& B, std::vector<int64_t> adapters,
                             std::vector<int64_t> sizes, double scaling, std::vector<double> maskSeeds, std::vector<int64_t> maskLengths, double p) {
+    RECORD_FUNCTION("iclit::lora_add", std::vector<c10::IValue>());  // a profiler row for the forward (backward has its node's)
     const int64_t in = x.size(-1), out = y.size(-1), r = A.size(1);
     auto h = ToDtype(x.reshape({-1, in}), A.scalar_type());  // [R, in]
     const int64_t R = h.size(0);
