@@ -69,8 +69,9 @@ static void RoundRows(const float* in, uint16_t* out, int64_t stride, int64_t ro
   });
 }
 
-static bool TileWeights(const at::Tensor& x, const at::Tensor& w) {
-  return DirectBlas() && w.is_contiguous() && w.dim() == 2 && x.numel() > 0 && w.numel() > 0;
+/** The tiled path applies: BLAS called directly, w a contiguous matrix whose `side` (0: rows, 1: columns) x's last dimension matches (else libtorch's path, and its error). */
+static bool TileWeights(const at::Tensor& x, const at::Tensor& w, int side) {
+  return DirectBlas() && w.dim() == 2 && w.is_contiguous() && x.dim() >= 1 && x.size(-1) == w.size(side) && x.numel() > 0 && w.numel() > 0;
 }
 
 /** round(x·wᵀ): x [..., K], w [N, K] bf16 → [..., N] bf16; w widened in tiles of rows (output columns). */
@@ -129,7 +130,7 @@ template <bool HasBias>
 struct WidenedLinear {
   static at::Tensor Run(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
     ctx->save_for_backward({x, w});
-    if (!HasBias && TileWeights(x, w)) return TiledLinear(x, w);
+    if (!HasBias && TileWeights(x, w, 1)) return TiledLinear(x, w);
     c10::optional<at::Tensor> b32;
     if (b) b32 = b->to(at::kFloat);
     return RoundToBf16(at::linear(WidenToFloat(x), WidenToFloat(w), b32));
@@ -141,7 +142,7 @@ struct WidenedLinear {
     auto g = WidenToFloat(grads[0]);        // [..., out]
     auto g2 = g.reshape({-1, g.size(-1)});  // [rows, out]
     variable_list out(HasBias ? 3 : 2);
-    if (ctx->needs_input_grad(0)) out[0] = TileWeights(g, w) ? TiledInputGrad(g, w) : RoundToBf16(at::matmul(g, WidenToFloat(w)));  // [..., in]
+    if (ctx->needs_input_grad(0)) out[0] = TileWeights(g, w, 0) ? TiledInputGrad(g, w) : RoundToBf16(at::matmul(g, WidenToFloat(w)));  // [..., in]
     if (ctx->needs_input_grad(1)) out[1] = RoundToBf16(g2.t().mm(WidenToFloat(x.reshape({-1, x.size(-1)}))));  // [out, in]
     if (HasBias && ctx->needs_input_grad(2)) out[2] = g2.sum(0).to(w.scalar_type());  // [out]
     return out;

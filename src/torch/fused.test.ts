@@ -187,7 +187,7 @@ test('bfloat16 GEMMs on a CPU without native bf16 are float32 GEMMs on the widen
   }
 });
 
-test('the widened bfloat16 linear layer widens its weight tile by tile: output and input gradient are float32 GEMMs on the widened values rounded once, spread over threads or in turn on one, the same bits run after run; the weight gradient keeps libtorch\'s bits', () => {
+test('the widened bfloat16 linear layer widens its weight tile by tile: output and input gradient are float32 GEMMs on the widened values rounded once, spread over threads or in turn on one, the same bits run after run; the weight gradient keeps libtorch\'s bits; a mismatched input is refused', () => {
   manualSeed(7);
   const before = widenedBf16();
   const threads = getNumThreads();
@@ -223,6 +223,8 @@ test('the widened bfloat16 linear layer widens its weight tile by tile: output a
         assert.deepEqual(gw, gwWant, `gradient of w, ${n} threads`);
         assert.deepEqual(grads(n), [y, gx, gw], `the same bits again, ${n} threads`);
       }
+      // an input whose width is not the weight's is refused, not read past its end
+      assert.throws(() => linear(randn([24, 2047]).to('bfloat16'), w), /cannot be multiplied|size/);
     });
   } finally {
     setWidenedBf16(before);
