@@ -4,6 +4,7 @@ import type { DecoderConfig } from '../io/index.js';
 import { applyLora, type LoraConfig } from '../lora/index.js';
 import { trainLora } from '../train/index.js';
 import { full, linear, randn, releaseCachedMemory, synchronize, tidy, tidyNoGrad, type Tensor } from '../torch/index.js';
+import { median } from '../stats/index.js';
 
 /** Seconds of a piece of work: a fixed part (per-op overhead, small elementwise ops) plus FLOPs at a marginal rate. */
 export interface Rate {
@@ -56,18 +57,19 @@ export function workCost(c: DecoderConfig, passes: readonly Pass[], cost: CostMo
 
 /**
  * The rate and overhead through two timed points (FLOPs, seconds). When timing noise makes the line meaningless (a
- * slope ≤ 0, a negative intercept or time, or a marginal rate over 3× the larger point's mean rate: the two points
- * then differ by the noise more than by the work), the larger point's mean rate with no overhead, from `fallback`.
+ * slope ≤ 0, a negative intercept or time, a marginal rate over 3× the larger point's mean rate, or over `most`: the
+ * two points then differ by the noise more than by the work), the larger point's mean rate with no overhead, from
+ * `fallback`.
  */
-function fit(small: [number, number], large: [number, number], fallback: [number, number]): Rate {
+export function fit(small: [number, number], large: [number, number], fallback: [number, number], most = Infinity): Rate {
   const slope = (large[1] - small[1]) / (large[0] - small[0]);
   const overhead = small[1] - small[0] * slope;
   const mean = fallback[0] / fallback[1];
-  if (!(slope > 0) || !Number.isFinite(slope) || !(overhead >= 0) || !(small[1] > 0) || 1 / slope > 3 * mean) return { overhead: 0, rate: mean };
+  if (!(slope > 0) || !Number.isFinite(slope) || !(overhead >= 0) || !(small[1] > 0) || 1 / slope > 3 * mean || 1 / slope > most) return { overhead: 0, rate: mean };
   return { overhead, rate: 1 / slope };
 }
 
-/** The median of `times` runs of fn, in seconds: what a long run sharing the machine as now sees, not its luckiest moment. */
+/** The median of `times` runs of fn, in seconds (medians, not minima: what a long run sharing the machine as now sees, not its luckiest moment). */
 function seconds(fn: () => void, times = 1): number {
   const all: number[] = [];
   for (let i = 0; i < times; i++) {
@@ -79,8 +81,14 @@ function seconds(fn: () => void, times = 1): number {
   return all.sort((a, b) => a - b)[Math.floor(times / 2)];
 }
 
-/** Timed runs per calibration point (the median counts). */
-const TIMES = 3;
+/** Timed runs per calibration point (the median counts), the points taken in turn round after round. */
+const TIMES = 5;
+/**
+ * How far a block's marginal rate may exceed the LM head's GEMM rate before it counts as noise: the marginal cost of
+ * a block is its GEMMs, which run no faster than one large GEMM of the same width (a fit at 262 GFLOP/s beside a
+ * 139 GFLOP/s head was seen on a 2-core CPU whose GEMMs peak near 175).
+ */
+const MARGINAL_OVER_GEMM = 1.25;
 /** Seconds of a warm-up block forward past which a block is timed once per point (see calibrate). */
 const SLOW = 0.25;
 
@@ -94,7 +102,8 @@ const CALIBRATION_FLOPS = 60e9;
  * `sequences` sequences of `length` tokens (the workload's typical pass, cut down to CALIBRATION_FLOPS), and a
  * quarter of that — and the LM head's GEMM. What a pass costs once whatever its depth (embedding, the loss, the
  * calibration model's tiny head) is taken out by timing the small point with one and with two blocks. Each point
- * is the median of TIMES runs, after a warm-up. A block whose warm-up forward takes over SLOW seconds (a 7B block on
+ * is the median of TIMES runs, the points interleaved round by round so that a slow moment of a shared machine falls
+ * on all of them alike, after a warm-up. A block whose warm-up forward takes over SLOW seconds (a 7B block on
  * a CPU) is timed once per point and without the two-block point: its once-per-pass part is negligible beside it.
  * Weights are constants (speed does not depend on the values). About a second on the 135M shape on a 2-core CPU;
  * several seconds at 7B there (6.0 s measured on a shared machine; 16.8 s before the SLOW rule): one bfloat16 7B
@@ -118,8 +127,8 @@ export function calibrate(config: DecoderConfig, dtype: ComputeDType, device: st
   const fl = { r: lora.r, targets: lora.targets };
   try {
     const ids = (n: number): number[][] => Array.from({ length: n }, (_, s) => Array.from({ length }, (_, t) => 1 + ((s * 31 + t * 7) % (CALIBRATION_VOCAB - 1))));
-    const forward = (model: LlamaModel, n: number, times = TIMES): number => seconds(() => tidyNoGrad(() => void model.forward(ids(n), { hiddenStates: [model.config.numLayers] })), times);
-    const step = (model: LlamaModel, n: number, times = TIMES): number =>
+    const forward = (model: LlamaModel, n: number): number => seconds(() => tidyNoGrad(() => void model.forward(ids(n), { hiddenStates: [model.config.numLayers] })));
+    const step = (model: LlamaModel, n: number): number =>
       seconds(() => {
         const adapters = applyLora(model, lora, { adapters: n });
         try {
@@ -127,10 +136,10 @@ export function calibrate(config: DecoderConfig, dtype: ComputeDType, device: st
         } finally {
           adapters.dispose();
         }
-      }, times);
-    const slow = forward(one, small, 1) > SLOW;
-    const times = slow ? 1 : TIMES;
-    if (!slow) step(one, small, 1); // a slow block's first step costs more than a warm-up gains
+      });
+    const slow = forward(one, small) > SLOW;
+    const rounds = slow ? 1 : TIMES;
+    if (!slow) step(one, small); // a slow block's first step costs more than a warm-up gains
     const lens = (n: number): number[] => new Array<number>(n).fill(length);
     const fwdFlops = (n: number): number => {
       const b = blockFlops(c, lens(n));
@@ -140,17 +149,21 @@ export function calibrate(config: DecoderConfig, dtype: ComputeDType, device: st
       const b = blockFlops(c, lens(n), fl);
       return 2 * b.linear + 3 * b.attention + 3 * b.lora;
     };
-    /** Per-block points from one-block times at both sizes and (unless slow) a two-block time at the small one. */
-    const perBlock = (time: (model: LlamaModel, n: number, times: number) => number, flops: (n: number) => number): Rate => {
-      const oneSmall = time(one, small, times);
-      const twoSmall = slow ? 2 * oneSmall : time((two ??= build(2)), small, times);
-      const oneLarge = time(one, large, times);
+    const head = headRate(config, dtype, device, large * length);
+    /** Per-block points from one-block times at both sizes and (unless slow) a two-block time at the small one, medians of rounds. */
+    const perBlock = (time: (model: LlamaModel, n: number) => number, flops: (n: number) => number): Rate => {
+      const points: number[][] = [[], [], []];
+      for (let r = 0; r < rounds; r++) {
+        points[0].push(time(one, small));
+        points[1].push(slow ? 2 * points[0][r] : time((two ??= build(2)), small));
+        points[2].push(time(one, large));
+      }
+      const [oneSmall, twoSmall, oneLarge] = points.map((p) => median(p));
       const once = Math.min(Math.max(0, 2 * oneSmall - twoSmall), 0.5 * oneSmall);
-      return fit([flops(small), oneSmall - once], [flops(large), oneLarge - once], [flops(large), oneLarge]);
+      return fit([flops(small), oneSmall - once], [flops(large), oneLarge - once], [flops(large), oneLarge], MARGINAL_OVER_GEMM * head);
     };
     const fwd = perBlock(forward, fwdFlops);
     const stp = perBlock(step, stepFlops);
-    const head = headRate(config, dtype, device, large * length);
     return { forward: fwd, step: stp, head, seconds: (performance.now() - t0) / 1000 };
   } finally {
     one.dispose();
