@@ -59,7 +59,8 @@ export function workCost(c: DecoderConfig, passes: readonly Pass[], cost: CostMo
  * The rate and overhead through two timed points (FLOPs, seconds). When timing noise makes the line meaningless (a
  * slope ≤ 0, a negative intercept or time, a marginal rate over 3× the larger point's mean rate, or over `most`: the
  * two points then differ by the noise more than by the work), the larger point's mean rate with no overhead, from
- * `fallback`.
+ * `fallback` (the block's own time there, without what a pass costs once: the calibration model's loss and optimiser
+ * weigh on its one block as they do not on a deep model's).
  */
 export function fit(small: [number, number], large: [number, number], fallback: [number, number], most = Infinity): Rate {
   const slope = (large[1] - small[1]) / (large[0] - small[0]);
@@ -160,7 +161,7 @@ export function calibrate(config: DecoderConfig, dtype: ComputeDType, device: st
       }
       const [oneSmall, twoSmall, oneLarge] = points.map((p) => median(p));
       const once = Math.min(Math.max(0, 2 * oneSmall - twoSmall), 0.5 * oneSmall);
-      return fit([flops(small), oneSmall - once], [flops(large), oneLarge - once], [flops(large), oneLarge], MARGINAL_OVER_GEMM * head);
+      return fit([flops(small), oneSmall - once], [flops(large), oneLarge - once], [flops(large), oneLarge - once], MARGINAL_OVER_GEMM * head);
     };
     const fwd = perBlock(forward, fwdFlops);
     const stp = perBlock(step, stepFlops);
