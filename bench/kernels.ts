@@ -48,9 +48,9 @@ export async function benchKernels(): Promise<BenchResult[]> {
   const N = lengths.reduce((a, b) => a + b, 0);
   const C = 576;
   const rows: BenchResult[] = [];
-  const row = (name: string, t: { on: number; off: number }) => {
+  const row = (name: string, t: { on: number; off: number }, n = N) => {
     process.stderr.write(`bench: kernel ${name}: direct ${t.on.toFixed(3)} ms, libtorch ops ${t.off.toFixed(3)} ms\n`);
-    rows.push({ name: `kernel ${name} (${N} rows): direct ${t.on.toFixed(3)} ms vs libtorch ops ${t.off.toFixed(3)} ms per call`, unit: '× faster', iclit: t.off / t.on });
+    rows.push({ name: `kernel ${name} (${n} rows): direct ${t.on.toFixed(3)} ms vs libtorch ops ${t.off.toFixed(3)} ms per call`, unit: '× faster', iclit: t.off / t.on });
   };
   const backward = (out: Tensor) => out.to('float32').sum().backward();
   const leaf = (shape: number[]) => randn(shape).requiresGrad_();
@@ -93,6 +93,21 @@ export async function benchKernels(): Promise<BenchResult[]> {
       row("a decoder block's 7 linear layers in bfloat16 (weights widened), forward + input gradient", onOff(() => tidy(() => blockWeights.forEach((wt) => backward(linear(wt.shape[1] === C ? xin : xmid, wt))))));
       const head = randn([SMOLLM2_135M.vocabSize, C]).to('bfloat16');
       row('the LM head in bfloat16 (weight widened, vocab 49152), forward + input gradient', onOff(() => tidy(() => backward(linear(xin, head))), 3, 5));
+      // a 7B block's 7 linear layers at a 7B step's rows (2 repeats × 40 tokens), where the weights are far beyond the
+      // caches, and the same layers in float32 (the GEMMs alone) beside them
+      tidy(() => {
+        const [H, F, R] = [4096, 11008, 80];
+        const shapes7b = [[H, H], [H, H], [H, H], [H, H], [F, H], [F, H], [H, F]];
+        const ws = shapes7b.map((s) => randn(s));
+        const [x32, m32] = [randn([R, H]).requiresGrad_(), randn([R, F]).requiresGrad_()];
+        const block = (w: Tensor[], xi: Tensor, xm: Tensor) => () => tidy(() => w.forEach((wt) => backward(linear(wt.shape[1] === H ? xi : xm, wt))));
+        const f32 = median([0, 1, 2].map(() => medianMs(block(ws, x32, m32), 3)));
+        const wsB = ws.map((w) => w.to('bfloat16'));
+        ws.forEach((w) => w.dispose());
+        const t = onOff(block(wsB, bf(x32), bf(m32)), 3, 3);
+        process.stderr.write(`bench: kernel a 7B block's linear layers in float32: ${f32.toFixed(1)} ms\n`);
+        row(`a 7B block's 7 linear layers in bfloat16 (weights widened; float32 ${f32.toFixed(0)} ms), forward + input gradient`, t, R);
+      });
     }
     const masks = medianMs(() => tidy(() => void dropoutMask(seeds, lengths, C, 0.05)), 50);
     process.stderr.write(`bench: kernel dropout masks of one module: ${masks.toFixed(3)} ms\n`);

@@ -147,6 +147,8 @@ at::Tensor ToDtype(const at::Tensor& t, at::ScalarType dtype);
 /** The raw 16-bit words of a contiguous bfloat16 tensor. */
 inline const uint16_t* Bf16(const at::Tensor& t) { return reinterpret_cast<const uint16_t*>(t.data_ptr<at::BFloat16>()); }
 inline uint16_t* Bf16(at::Tensor& t) { return reinterpret_cast<uint16_t*>(t.data_ptr<at::BFloat16>()); }
+/** Values per piece of an elementwise loop on the intra-op threads (smaller pieces cost more to hand out than to run). */
+constexpr int64_t kElementGrain = int64_t(1) << 14;
 /** The same conversions on n contiguous values (bfloat16 as its raw 16-bit words). */
 void WidenSpan(const uint16_t* in, float* out, int64_t n);
 void RoundSpan(const float* in, uint16_t* out, int64_t n);

@@ -56,7 +56,8 @@ static inline __attribute__((always_inline)) float Dot(const float* a, const flo
 
 // bfloat16 rows are widened into float32 scratch and the float32 results rounded back inside the same loop over
 // rows, while both are in L1: the same values as converting whole tensors around the float32 loop, without the
-// passes over memory. The same two spans convert whole tensors for the widened linear layers (WidenToFloat, RoundToBf16).
+// passes over memory. The same two spans convert whole tensors (WidenToFloat, RoundToBf16) and the linear layers'
+// weight tiles (linear.cc).
 
 /** bfloat16 → float32: the 16 bits become the high half of the float (exact). */
 ICLIT_VECTOR_LOOP void WidenSpan(const uint16_t* in, float* out, int64_t n) {
@@ -75,7 +76,6 @@ ICLIT_VECTOR_LOOP void RoundSpan(const float* in, uint16_t* out, int64_t n) {
     out[i] = static_cast<uint16_t>((u & 0x7fffffffU) > 0x7f800000U ? 0x7fc0U : rounded);
   }
 }
-
 
 /** One row of RMSNorm: y = w ⊙ x·s with s = (mean x² + eps)^(-1/2); returns s. */
 ICLIT_VECTOR_LOOP static float NormRow(const float* x, const float* w, float* y, int64_t C, float eps) {
@@ -247,8 +247,6 @@ ICLIT_VECTOR_LOOP static void SwiGluGradSpan(const float* g, const float* u, con
     du[i] = dy[i] * (x * s);
   }
 }
-
-constexpr int64_t kElementGrain = 1 << 14;
 
 /** Calls span(offset, count) over 0..n on the intra-op threads, in pieces of at most kExpBlock. */
 template <typename Span>

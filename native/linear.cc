@@ -27,8 +27,8 @@ static bool Widen(const at::Tensor& a, const at::Tensor& b) {
 }
 
 // ---------- the weight widened tile by tile ----------
-// Widened whole, a weight larger than the caches goes out to memory as float32 and comes back for the GEMM (at a 7B
-// layer's shapes, a fifth of the GEMM's time again). Widened in tiles of about 1 MB, each tile is written and used
+// Widened whole, a weight larger than the caches goes out to memory as float32 and comes back for the GEMM (for a 7B
+// block's linear layers, a fifth of the float32 GEMMs' time again: `npm run bench kernels`). Widened in tiles of about 1 MB, each tile is written and used
 // while in cache by one thread's single-threaded GEMM (SpreadSmallGemms), the other threads on other tiles. Tiles
 // are fixed by the shapes alone, since OpenBLAS rounds a split GEMM differently from a whole one.
 
@@ -53,19 +53,13 @@ static void ForEachTile(int64_t count, const Task& task) {
 }
 
 /**
- * rows × cols values, row r at in + r·stride (bfloat16) → out + r·cols (float32). On the threads when called outside
- * a parallel region (tiles taken in turn); inline inside one (SpreadSmallGemms).
+ * row(r) for each of `rows` rows of `cols` values (a tile's conversions): on the threads when tiles are taken in turn,
+ * inline inside a parallel region (tiles spread by SpreadSmallGemms).
  */
-static void WidenRows(const uint16_t* in, int64_t stride, float* out, int64_t rows, int64_t cols) {
-  at::parallel_for(0, rows, std::max<int64_t>(1, (int64_t(1) << 14) / cols), [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; r++) WidenSpan(in + r * stride, out + r * cols, cols);
-  });
-}
-
-/** rows × cols float32 at in + r·cols → bfloat16 at out + r·stride (rounded), on the threads as WidenRows. */
-static void RoundRows(const float* in, uint16_t* out, int64_t stride, int64_t rows, int64_t cols) {
-  at::parallel_for(0, rows, std::max<int64_t>(1, (int64_t(1) << 14) / cols), [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; r++) RoundSpan(in + r * cols, out + r * stride, cols);
+template <typename Row>
+static void ForRows(int64_t rows, int64_t cols, const Row& row) {
+  at::parallel_for(0, rows, std::max<int64_t>(1, kElementGrain / cols), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; r++) row(r);
   });
 }
 
@@ -87,14 +81,17 @@ static at::Tensor TiledLinear(const at::Tensor& x, const at::Tensor& w) {
   const int64_t slots = at::get_num_threads();
   auto wTiles = at::empty({slots, cols.size * K}, x32.options());
   auto yTiles = at::empty({slots, rows * cols.size}, x32.options());
+  const uint16_t* wp = Bf16(w);
+  const float* xp = x32.data_ptr<float>();
   uint16_t* yp = Bf16(y);
+  float *wTile0 = wTiles.data_ptr<float>(), *yTile0 = yTiles.data_ptr<float>();
   ForEachTile(cols.count, [&](int64_t i, int64_t slot) {
     const int64_t n0 = cols.Begin(i), nb = cols.End(i) - n0;
-    float* wt = wTiles.data_ptr<float>() + slot * wTiles.size(1);
-    float* yt = yTiles.data_ptr<float>() + slot * yTiles.size(1);
-    WidenRows(Bf16(w) + n0 * K, K, wt, nb, K);
-    Sgemm(false, true, rows, nb, K, 1.0f, x32.data_ptr<float>(), K, wt, K, 0.0f, yt, nb);  // [rows, nb]
-    RoundRows(yt, yp + n0, N, rows, nb);
+    float* wt = wTile0 + slot * cols.size * K;
+    float* yt = yTile0 + slot * rows * cols.size;
+    ForRows(nb, K, [&](int64_t r) { WidenSpan(wp + (n0 + r) * K, wt + r * K, K); });
+    Sgemm(false, true, rows, nb, K, 1.0f, xp, K, wt, K, 0.0f, yt, nb);  // [rows, nb]
+    ForRows(rows, nb, [&](int64_t r) { RoundSpan(yt + r * nb, yp + r * N + n0, nb); });
   });
   return y;
 }
@@ -111,13 +108,16 @@ static at::Tensor TiledInputGrad(const at::Tensor& g, const at::Tensor& w) {
   const int64_t block = std::min(N, std::max<int64_t>(64, kTileFloats / cols.size / 16 * 16));
   const int64_t slots = at::get_num_threads();
   auto wTiles = at::empty({slots, block * cols.size}, g32.options());
+  const uint16_t* wp = Bf16(w);
+  const float* gp = g32.data_ptr<float>();
+  float *gxp = gx.data_ptr<float>(), *wTile0 = wTiles.data_ptr<float>();
   ForEachTile(cols.count, [&](int64_t i, int64_t slot) {
     const int64_t k0 = cols.Begin(i), kc = cols.End(i) - k0;
-    float* wt = wTiles.data_ptr<float>() + slot * wTiles.size(1);
+    float* wt = wTile0 + slot * block * cols.size;
     for (int64_t n0 = 0; n0 < N; n0 += block) {
       const int64_t nb = std::min(block, N - n0);
-      WidenRows(Bf16(w) + n0 * K + k0, K, wt, nb, kc);
-      Sgemm(false, false, rows, kc, nb, 1.0f, g32.data_ptr<float>() + n0, N, wt, kc, n0 == 0 ? 0.0f : 1.0f, gx.data_ptr<float>() + k0, K);  // [rows, kc]
+      ForRows(nb, kc, [&](int64_t r) { WidenSpan(wp + (n0 + r) * K + k0, wt + r * kc, kc); });
+      Sgemm(false, false, rows, kc, nb, 1.0f, gp + n0, N, wt, kc, n0 == 0 ? 0.0f : 1.0f, gxp + k0, K);  // [rows, kc]
     }
   });
   auto shape = g.sizes().vec();
