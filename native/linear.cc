@@ -28,7 +28,7 @@ static bool Widen(const at::Tensor& a, const at::Tensor& b) {
 
 // ---------- the weight widened tile by tile ----------
 // Widened whole, a weight larger than the caches goes out to memory as float32 and comes back for the GEMM (for a 7B
-// block's linear layers, a fifth of the float32 GEMMs' time again: `npm run bench kernels`). Widened in tiles of about 1 MB, each tile is written and used
+// block's linear layers, 14–21% over the float32 GEMMs in two runs of `npm run bench kernels`). Widened in tiles of about 1 MB, each tile is written and used
 // while in cache by one thread's single-threaded GEMM (SpreadSmallGemms), the other threads on other tiles. Tiles
 // are fixed by the shapes alone, since OpenBLAS rounds a split GEMM differently from a whole one.
 
